@@ -1,0 +1,275 @@
+//! Bearer-token authentication: JWTs signed with HS256 and a shared secret, or with
+//! RS256/ES256/EdDSA keys published at an identity provider's JWKS URL.
+//!
+//! The user id is the token's `sub`. `exp` is required. Every failure is a 401
+//! with a `WWW-Authenticate` challenge; the reason goes to the debug log only.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::{Mutex, RwLock};
+
+use crate::AppState;
+use crate::config::ApiConfig;
+use crate::error::ApiError;
+
+/// Tolerated clock skew between us and the token issuer.
+const LEEWAY_SECS: u64 = 30;
+/// Longest `sub` we accept as a user id.
+const SUB_MAX_LEN: usize = 255;
+/// How long fetched keys are trusted before they are fetched again.
+const JWKS_TTL: Duration = Duration::from_secs(600);
+/// A token with an unknown `kid` triggers a refetch at most this often, so that
+/// garbage tokens cannot make us hammer the identity provider.
+const JWKS_MIN_REFETCH: Duration = Duration::from_secs(30);
+/// Shorter secrets are refused at start-up: HS256 needs 256 bits of key.
+pub const HS256_SECRET_MIN_BYTES: usize = 32;
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser(pub String);
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+}
+
+/// Verifies tokens. Built once at start-up from [`ApiConfig`].
+#[derive(Debug)]
+pub struct Authenticator {
+    hs256: Option<DecodingKey>,
+    jwks: Option<Jwks>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+/// Why the authenticator could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthConfigError {
+    #[error("set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256/EdDSA), or both")]
+    NoKeys,
+    #[error("JWT_SECRET must be at least {HS256_SECRET_MIN_BYTES} bytes")]
+    ShortSecret,
+    #[error("building the HTTP client for JWT_JWKS_URL failed: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+impl Authenticator {
+    pub fn new(config: &ApiConfig) -> Result<Self, AuthConfigError> {
+        let hs256 = match &config.jwt_secret {
+            Some(secret) if secret.expose_secret().len() < HS256_SECRET_MIN_BYTES => {
+                return Err(AuthConfigError::ShortSecret);
+            }
+            Some(secret) => Some(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
+            None => None,
+        };
+        let jwks = config.jwt_jwks_url.as_deref().map(Jwks::new).transpose()?;
+        if hs256.is_none() && jwks.is_none() {
+            return Err(AuthConfigError::NoKeys);
+        }
+        Ok(Self {
+            hs256,
+            jwks,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+        })
+    }
+
+    /// Only the HS256 secret, no issuer or audience checks: for tests and `make dev`.
+    pub fn with_secret(secret: &SecretString) -> Result<Self, AuthConfigError> {
+        Self::new(&ApiConfig {
+            jwt_secret: Some(secret.clone()),
+            ..ApiConfig::default()
+        })
+    }
+
+    /// The user id in `token`, if the token is valid.
+    pub async fn verify(&self, token: &str) -> Result<AuthUser, ApiError> {
+        let header =
+            decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.clone().ok_or_else(|| {
+                ApiError::InvalidToken("HS256 tokens are not accepted here".into())
+            })?,
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512
+            | Algorithm::ES256
+            | Algorithm::ES384
+            | Algorithm::EdDSA => {
+                let jwks = self.jwks.as_ref().ok_or_else(|| {
+                    ApiError::InvalidToken(format!("{:?} tokens are not accepted here", header.alg))
+                })?;
+                jwks.key(header.kid.as_deref(), header.alg).await?
+            }
+            other => {
+                return Err(ApiError::InvalidToken(format!(
+                    "algorithm {other:?} is not accepted"
+                )));
+            }
+        };
+
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = LEEWAY_SECS;
+        let mut required = vec!["exp", "sub"];
+        match &self.issuer {
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
+            None => validation.iss = None,
+        }
+        match &self.audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+
+        let data = decode::<Claims>(token, &key, &validation)
+            .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
+        let sub = data.claims.sub;
+        if sub.is_empty() || sub.len() > SUB_MAX_LEN || sub.chars().any(char::is_control) {
+            return Err(ApiError::InvalidToken("unusable sub".into()));
+        }
+        Ok(AuthUser(sub))
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Err(ApiError::MissingToken);
+        };
+        let value = value
+            .to_str()
+            .map_err(|_| ApiError::InvalidToken("Authorization header is not ASCII".into()))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(ApiError::InvalidToken(
+                    "expected 'Authorization: Bearer <token>'".into(),
+                ));
+            }
+        };
+        state.auth.verify(token).await
+    }
+}
+
+/// An identity provider's signing keys, fetched on demand and cached.
+#[derive(Debug)]
+struct Jwks {
+    url: String,
+    client: reqwest::Client,
+    cache: RwLock<Option<Fetched>>,
+    /// Serialises fetches so that a burst of requests causes one.
+    fetching: Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Fetched {
+    at: Instant,
+    keys: Arc<JwkSet>,
+}
+
+impl Jwks {
+    fn new(url: &str) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()?;
+        Ok(Self {
+            url: url.to_owned(),
+            client,
+            cache: RwLock::new(None),
+            fetching: Mutex::new(()),
+        })
+    }
+
+    /// The key for `kid` (or the only key, when the token names none).
+    async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, ApiError> {
+        let cached = self
+            .cache
+            .read()
+            .await
+            .as_ref()
+            .map(|f| (f.at, Arc::clone(&f.keys)));
+        let keys = match cached {
+            Some((at, keys)) if at.elapsed() < JWKS_TTL && find(&keys, kid).is_some() => keys,
+            Some((at, keys)) if at.elapsed() < JWKS_MIN_REFETCH => keys,
+            _ => self.refresh().await?,
+        };
+        let jwk = find(&keys, kid)
+            .ok_or_else(|| ApiError::InvalidToken("no matching key in the JWKS".into()))?;
+        if let Some(key_alg) = jwk.common.key_algorithm
+            && key_alg.to_string() != format!("{alg:?}")
+        {
+            return Err(ApiError::InvalidToken(
+                "token algorithm does not match its key".into(),
+            ));
+        }
+        DecodingKey::from_jwk(jwk)
+            .map_err(|e| ApiError::InvalidToken(format!("unusable JWKS key: {e}")))
+    }
+
+    async fn refresh(&self) -> Result<Arc<JwkSet>, ApiError> {
+        let _one_at_a_time = self.fetching.lock().await;
+        if let Some(f) = self.cache.read().await.as_ref()
+            && f.at.elapsed() < JWKS_MIN_REFETCH
+        {
+            return Ok(Arc::clone(&f.keys));
+        }
+        let fetched = async {
+            self.client
+                .get(&self.url)
+                .send()
+                .await?
+                .error_for_status()?
+                .json::<JwkSet>()
+                .await
+        }
+        .await;
+        match fetched {
+            Ok(set) => {
+                let keys = Arc::new(set);
+                *self.cache.write().await = Some(Fetched {
+                    at: Instant::now(),
+                    keys: Arc::clone(&keys),
+                });
+                Ok(keys)
+            }
+            Err(err) => match self.cache.read().await.as_ref() {
+                // Keep verifying with the keys we have while the provider is down.
+                Some(f) => {
+                    tracing::warn!(error = %err, "JWKS refresh failed; using cached keys");
+                    Ok(Arc::clone(&f.keys))
+                }
+                None => Err(ApiError::Unavailable(format!(
+                    "fetching JWKS failed: {err}"
+                ))),
+            },
+        }
+    }
+}
+
+fn find<'a>(keys: &'a JwkSet, kid: Option<&str>) -> Option<&'a Jwk> {
+    match kid {
+        Some(kid) => keys.find(kid),
+        None if keys.keys.len() == 1 => keys.keys.first(),
+        None => None,
+    }
+}

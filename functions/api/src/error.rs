@@ -1,0 +1,197 @@
+//! The API's one error type and its one JSON shape:
+//! `{"error": {"code": "...", "message": "...", "details": [{"field", "message"}]}}`.
+//!
+//! Client errors carry a clear, safe message and are not logged as errors; server
+//! errors show a generic message to the client and log their cause once, here.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use todo_lib::event::EventError;
+use todo_lib::store::StoreError;
+use todo_lib::task::{FieldError, ValidationErrors};
+use utoipa::ToSchema;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No credentials: `WWW-Authenticate` without an error code (RFC 6750 §3.1).
+    #[error("authentication required")]
+    MissingToken,
+    /// Credentials given but not acceptable.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// The task does not exist or belongs to someone else; the two are one answer.
+    #[error("task not found")]
+    NotFound,
+    /// No such route.
+    #[error("no route for this path")]
+    RouteNotFound,
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
+    /// Well-formed input that breaks the task rules.
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    /// Input that could not be read: bad JSON, bad query string, bad header.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Vec<FieldError>,
+    },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// `If-Match` named another version.
+    #[error("the task has changed (current version {current})")]
+    PreconditionFailed { current: i64 },
+    /// Writers kept colliding; the client may simply retry.
+    #[error("the task is being changed concurrently; retry")]
+    Conflict,
+    /// A dependency (database, identity provider) is down; retry later.
+    #[error("service temporarily unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or broken dependency; details go to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The error body, as documented in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `not_found`, …
+    pub code: &'static str,
+    /// For people; may change between versions.
+    pub message: String,
+    /// Field-level problems, when there are any.
+    pub details: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Validation(_) => "validation_failed",
+            Self::BadRequest { code, .. } => code,
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PreconditionFailed { .. } => "precondition_failed",
+            Self::Conflict => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (message, details) = match &self {
+            Self::Validation(errors) => (
+                "the request has invalid fields".to_owned(),
+                errors.0.clone(),
+            ),
+            Self::BadRequest {
+                message, details, ..
+            } => (message.clone(), details.clone()),
+            Self::InvalidToken(_) => ("the bearer token is not valid".to_owned(), Vec::new()),
+            Self::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "answering 503");
+                (
+                    "service temporarily unavailable; retry later".to_owned(),
+                    Vec::new(),
+                )
+            }
+            Self::Internal(cause) => {
+                tracing::error!(error = %cause, "answering 500");
+                ("internal error".to_owned(), Vec::new())
+            }
+            other => (other.to_string(), Vec::new()),
+        };
+        if let Self::InvalidToken(reason) = &self {
+            // Why a token failed is useful to an operator, not to whoever sent it.
+            tracing::debug!(%reason, "rejected token");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                details,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        let challenge = match &self {
+            Self::MissingToken => Some(r#"Bearer realm="todo""#),
+            Self::InvalidToken(_) => Some(r#"Bearer realm="todo", error="invalid_token""#),
+            _ => None,
+        };
+        if let Some(challenge) = challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if matches!(self, Self::Unavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Validation(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::VersionConflict => Self::Conflict,
+            err if err.is_transient() => Self::Unavailable(err.to_string()),
+            err => Self::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(err: EventError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

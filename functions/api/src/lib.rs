@@ -1,0 +1,68 @@
+//! `api`: the REST API of the Todo backend, an HTTP function.
+//!
+//! Authenticated users manage their tasks; every change is written with its
+//! CloudEvent in the outbox (see `todo_lib::store`).
+//!
+//! # Layout
+//!
+//! - [`auth`]: JWT bearer authentication (HS256 secret, or a JWKS URL).
+//! - [`tasks`]: the task and tag endpoints.
+//! - [`extract`]: request extractors that answer in the API's error shape.
+//! - [`error`]: the error type and its JSON shape.
+//! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
+//! - [`config`]: the API's own environment variables.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod tasks;
+
+use std::sync::Arc;
+
+use axum::Router;
+use todo_lib::serve::{BoxError, Context};
+use todo_lib::store::Store;
+
+use crate::auth::Authenticator;
+use crate::config::ApiConfig;
+use crate::error::ApiError;
+
+/// The CloudEvents `source` of events this function produces.
+pub const SOURCE: &str = "api";
+
+/// Shared by every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+}
+
+/// The whole API: task routes, health probes and `/openapi.json`.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = openapi::split(tasks::routes());
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&doc);
+                async move { axum::Json(doc) }
+            }),
+        )
+        .with_state(state.clone())
+        .merge(todo_lib::health::routes(state.store))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+/// Builds the API from the process's configuration; what `main` passes to `serve`.
+pub async fn build(ctx: Context) -> Result<Router, BoxError> {
+    let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
+    let auth = Authenticator::new(&config)?;
+    Ok(app(AppState {
+        store: ctx.store,
+        auth: Arc::new(auth),
+    }))
+}

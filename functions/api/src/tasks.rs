@@ -1,0 +1,344 @@
+//! The task endpoints. Each handler reads, applies a pure change from
+//! [`todo_lib::task`], and writes the task with its outbox event in one
+//! transaction. Every lookup is scoped to the caller: another user's task is 404.
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{ETAG, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+use todo_lib::event::{EventType, task_event};
+use todo_lib::store::{StoreError, TagCount};
+use todo_lib::task::{NewTask, Task, TaskPatch};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{IfMatch, JsonBody, TaskId, etag, list_query};
+use crate::{AppState, SOURCE};
+
+/// How often a change is retried when another writer got there first and the
+/// client did not ask for a precondition (last writer wins).
+const WRITE_ATTEMPTS: usize = 3;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_task, list_tasks))
+        .routes(routes!(get_task, update_task, delete_task))
+        .routes(routes!(complete_task))
+        .routes(routes!(reopen_task))
+        .routes(routes!(list_tags))
+}
+
+/// One page of tasks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskPage {
+    pub items: Vec<Task>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagList {
+    pub tags: Vec<TagCount>,
+}
+
+/// A task with its `ETag`.
+fn task_response(status: StatusCode, task: &Task) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Ok(value) = HeaderValue::from_str(&etag(task.version)) {
+        headers.insert(ETAG, value);
+    }
+    (status, headers, Json(task)).into_response()
+}
+
+/// Create a task.
+#[utoipa::path(
+    post, path = "/v1/tasks", tag = "tasks",
+    request_body = NewTask,
+    responses(
+        (status = 201, description = "Created", body = Task,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String))),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(input): JsonBody<NewTask>,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let task = Task::create(&user, input, now)?;
+    let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
+    state.store.insert_task(&task, &event).await?;
+    tracing::info!(task_id = %task.id, "task created");
+    let mut response = task_response(StatusCode::CREATED, &task);
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/tasks/{}", task.id)) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// List tasks: filter, search, sort, paginate.
+#[utoipa::path(
+    get, path = "/v1/tasks", tag = "tasks",
+    params(
+        ("status" = Option<String>, Query, description = "open, done or all (default all)"),
+        ("priority" = Option<String>, Query, description = "Any of these priorities, comma-separated or repeated"),
+        ("tag" = Option<String>, Query, description = "All of these tags, comma-separated or repeated"),
+        ("q" = Option<String>, Query, description = "Case-insensitive text in title or description"),
+        ("due_before" = Option<String>, Query, description = "RFC 3339; due strictly before"),
+        ("due_after" = Option<String>, Query, description = "RFC 3339; due at or after"),
+        ("overdue" = Option<bool>, Query, description = "true: only open tasks past due; false: none of them"),
+        ("sort" = Option<String>, Query, description = "due, priority, created (default), updated or title"),
+        ("order" = Option<String>, Query, description = "asc or desc (default: asc for due and title, desc otherwise)"),
+        ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page", body = TaskPage),
+        (status = 400, description = "Invalid query parameters", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<TaskPage>, ApiError> {
+    let query = list_query(raw.as_deref(), Utc::now())?;
+    let page = state.store.list_tasks(&user, &query).await?;
+    Ok(Json(TaskPage {
+        items: page.items,
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// Get one task.
+#[utoipa::path(
+    get, path = "/v1/tasks/{id}", tag = "tasks",
+    params(("id" = uuid::Uuid, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such task for this user", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    TaskId(id): TaskId,
+) -> Result<Response, ApiError> {
+    let task = state
+        .store
+        .get_task(&user, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Change some fields of a task. `null` clears a clearable field.
+#[utoipa::path(
+    patch, path = "/v1/tasks/{id}", tag = "tasks",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
+    ),
+    request_body = TaskPatch,
+    responses(
+        (status = 200, description = "The changed task", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "Unreadable body or header", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such task for this user", body = ErrorBody),
+        (status = 409, description = "Concurrent writers kept colliding; retry", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    TaskId(id): TaskId,
+    if_match: IfMatch,
+    JsonBody(patch): JsonBody<TaskPatch>,
+) -> Result<Response, ApiError> {
+    let task = change(&state, &user, id, &if_match, |task| {
+        Ok(task
+            .patched(patch.clone(), Utc::now())?
+            .map(|t| (t, EventType::Updated)))
+    })
+    .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Mark a task done. Completing a done task changes nothing.
+#[utoipa::path(
+    post, path = "/v1/tasks/{id}/complete", tag = "tasks",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
+    ),
+    responses(
+        (status = 200, description = "The task, done", body = Task, headers(("ETag" = String))),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such task for this user", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn complete_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    TaskId(id): TaskId,
+    if_match: IfMatch,
+) -> Result<Response, ApiError> {
+    let task = change(&state, &user, id, &if_match, |task| {
+        Ok(task
+            .completed(Utc::now())
+            .map(|t| (t, EventType::Completed)))
+    })
+    .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Open a done task again. Reopening an open task changes nothing.
+#[utoipa::path(
+    post, path = "/v1/tasks/{id}/reopen", tag = "tasks",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
+    ),
+    responses(
+        (status = 200, description = "The task, open", body = Task, headers(("ETag" = String))),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such task for this user", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn reopen_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    TaskId(id): TaskId,
+    if_match: IfMatch,
+) -> Result<Response, ApiError> {
+    let task = change(&state, &user, id, &if_match, |task| {
+        Ok(task.reopened(Utc::now()).map(|t| (t, EventType::Updated)))
+    })
+    .await?;
+    Ok(task_response(StatusCode::OK, &task))
+}
+
+/// Delete a task.
+#[utoipa::path(
+    delete, path = "/v1/tasks/{id}", tag = "tasks",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Task id"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such task for this user", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_task(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    TaskId(id): TaskId,
+    if_match: IfMatch,
+) -> Result<StatusCode, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let task = state
+            .store
+            .get_task(&user, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if_match.check(task.version)?;
+        let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
+        match state.store.delete_task(&task, &event).await {
+            Ok(()) => {
+                tracing::info!(task_id = %id, "task deleted");
+                return Ok(StatusCode::NO_CONTENT);
+            }
+            // Changed meanwhile: read again, which re-checks existence and If-Match.
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
+/// The caller's tags, with how many tasks carry each.
+#[utoipa::path(
+    get, path = "/v1/tags", tag = "tasks",
+    responses(
+        (status = 200, description = "Tags, most used first", body = TagList),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_tags(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<TagList>, ApiError> {
+    Ok(Json(TagList {
+        tags: state.store.tag_counts(&user).await?,
+    }))
+}
+
+/// Reads the task, checks `If-Match`, applies `apply` and writes the result with
+/// its event, retrying when another writer got in between. `apply` returning
+/// `None` means "nothing to change": the task is returned as it is, with no event.
+async fn change<F>(
+    state: &AppState,
+    user: &str,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+    apply: F,
+) -> Result<Task, ApiError>
+where
+    F: Fn(&Task) -> Result<Option<(Task, EventType)>, ApiError>,
+{
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = state
+            .store
+            .get_task(user, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if_match.check(current.version)?;
+        let Some((next, ty)) = apply(&current)? else {
+            return Ok(current);
+        };
+        let event = task_event(ty, &next, SOURCE, next.updated_at, None)?;
+        match state
+            .store
+            .update_task(&next, current.version, &event)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(task_id = %id, event = ty.as_str(), "task changed");
+                return Ok(next);
+            }
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Conflict)
+}

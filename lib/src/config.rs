@@ -1,0 +1,184 @@
+//! Typed configuration, read once from environment variables with `envy`.
+//!
+//! Every function reads the same [`Config`]; a function with settings of its own
+//! (the API's JWT keys, say) reads them with [`from_iter`] into its own struct.
+//! Tests build configs from an iterator of pairs, never by touching the process
+//! environment (`set_var` is unsafe and racy in edition 2024).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// The embedded default: a SQLite file under `./data`, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/todo.db";
+
+/// Settings shared by every function binary.
+#[derive(Debug, Deserialize)]
+pub struct Config {
+    /// `postgres://…` for production, `sqlite://…` (file) or `sqlite::memory:` for the
+    /// embedded default. Secret because it usually carries a password.
+    #[serde(default = "default_database_url")]
+    pub database_url: SecretString,
+    /// Address to bind; `0.0.0.0` so that containers are reachable.
+    #[serde(default = "default_host")]
+    pub host: IpAddr,
+    /// Knative and Cloud Run set `PORT`; we honour it.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// A request that takes longer is answered 503 and its work dropped.
+    #[serde(default = "default_request_timeout_secs")]
+    pub request_timeout_secs: u64,
+    /// Bodies above this many bytes are refused with 413 before they are read whole.
+    #[serde(default = "default_body_limit_bytes")]
+    pub body_limit_bytes: usize,
+    /// After SIGTERM, in-flight requests get this long to finish. Keep it below the
+    /// pod's `terminationGracePeriodSeconds`.
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+    /// Upper bound on pooled database connections per process.
+    #[serde(default = "default_db_max_connections")]
+    pub db_max_connections: u32,
+}
+
+/// How log lines are written.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A configuration variable that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] envy::Error);
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        from_iter(std::env::vars())
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// Deserializes any config struct from `(NAME, value)` pairs, names upper-case as in
+/// the environment (`DATABASE_URL` fills `database_url`).
+pub fn from_iter<T, I>(vars: I) -> Result<T, ConfigError>
+where
+    T: DeserializeOwned,
+    I: IntoIterator<Item = (String, String)>,
+{
+    Ok(envy::from_iter(vars)?)
+}
+
+fn default_database_url() -> SecretString {
+    SecretString::from(DEFAULT_DATABASE_URL)
+}
+
+fn default_host() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+}
+
+fn default_port() -> u16 {
+    8080
+}
+
+fn default_request_timeout_secs() -> u64 {
+    30
+}
+
+fn default_body_limit_bytes() -> usize {
+    256 * 1024
+}
+
+fn default_shutdown_grace_secs() -> u64 {
+    20
+}
+
+fn default_db_max_connections() -> u32 {
+    10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config: Config = from_iter(vars(&[])).expect("empty config is valid");
+        assert_eq!(config.database_url(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.request_timeout(), Duration::from_secs(30));
+        assert_eq!(config.body_limit_bytes, 256 * 1024);
+        assert_eq!(config.shutdown_grace(), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn values_are_read_from_upper_case_names() {
+        let config: Config = from_iter(vars(&[
+            ("DATABASE_URL", "postgres://u:p@db/todo"),
+            ("PORT", "9000"),
+            ("LOG_FORMAT", "json"),
+            ("REQUEST_TIMEOUT_SECS", "5"),
+            ("SHUTDOWN_GRACE_SECS", "3"),
+            ("BODY_LIMIT_BYTES", "1024"),
+            ("HOST", "127.0.0.1"),
+        ]))
+        .expect("valid config");
+        assert_eq!(config.database_url(), "postgres://u:p@db/todo");
+        assert_eq!(config.port, 9000);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.request_timeout(), Duration::from_secs(5));
+        assert_eq!(config.shutdown_grace(), Duration::from_secs(3));
+        assert_eq!(config.body_limit_bytes, 1024);
+        assert_eq!(config.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+
+    #[test]
+    fn a_malformed_port_is_an_error_naming_the_variable() {
+        let err = from_iter::<Config, _>(vars(&[("PORT", "eighty")])).expect_err("bad port");
+        assert!(err.to_string().contains("PORT"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_log_format_is_an_error() {
+        let err = from_iter::<Config, _>(vars(&[("LOG_FORMAT", "xml")])).expect_err("bad format");
+        assert!(err.to_string().contains("xml"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let config: Config =
+            from_iter(vars(&[("DATABASE_URL", "postgres://u:hunter2@db/todo")])).expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("REDACTED"), "{shown}");
+    }
+}

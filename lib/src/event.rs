@@ -1,0 +1,178 @@
+//! The facts the system emits, as CloudEvents 1.0, and the outbox row that carries
+//! each one from the transaction that caused it to the broker.
+//!
+//! Contract (DESIGN.md, "Events"): `type` is one of [`EventType`]; `source` names the
+//! producing function; `subject` is the task id; `id` is the outbox row id, stable
+//! across retries and republishes; `data` is [`TaskEventData`], versioned by
+//! `dataschema` and its `version` field.
+
+use chrono::{DateTime, Utc};
+use cloudevents::{EventBuilder, EventBuilderV10};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::task::Task;
+
+/// Identifies the shape of `data`; bump with [`DATA_VERSION`] on a breaking change.
+pub const DATA_SCHEMA: &str = "urn:todo:events:task:v1";
+pub const DATA_VERSION: u32 = 1;
+
+/// The event types, each published on its own topic so that KEDA's lag for a
+/// function counts only its own work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Created,
+    Updated,
+    Completed,
+    Deleted,
+    Due,
+}
+
+impl EventType {
+    pub const ALL: [Self; 5] = [
+        Self::Created,
+        Self::Updated,
+        Self::Completed,
+        Self::Deleted,
+        Self::Due,
+    ];
+
+    /// The CloudEvents `type` attribute.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "task.created",
+            Self::Updated => "task.updated",
+            Self::Completed => "task.completed",
+            Self::Deleted => "task.deleted",
+            Self::Due => "task.due",
+        }
+    }
+
+    /// The Kafka topic (and Dapr pub/sub topic) the type is published on.
+    pub fn topic(self) -> &'static str {
+        match self {
+            Self::Created => "task-created",
+            Self::Updated => "task-updated",
+            Self::Completed => "task-completed",
+            Self::Deleted => "task-deleted",
+            Self::Due => "task-due",
+        }
+    }
+
+    pub fn parse(ty: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == ty)
+    }
+}
+
+/// The `data` of every task event. Consumers must ignore fields they do not know.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskEventData {
+    pub version: u32,
+    /// The task's owner, whom consumers act for (webhooks, notifications).
+    pub user_id: String,
+    /// The task as it was after the change (for `task.deleted`, as it was last).
+    pub task: Task,
+    /// For `task.due`: the reminder time that fired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_at: Option<DateTime<Utc>>,
+}
+
+/// An event waiting in the outbox, written in the same transaction as its cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Also the CloudEvent `id`.
+    pub id: Uuid,
+    pub topic: String,
+    /// The Kafka record key: the task id, so one task's events stay ordered.
+    pub partition_key: String,
+    /// The whole CloudEvent in structured JSON form, ready to publish.
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The event could not be built; a bug, never the user's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("building the CloudEvent failed: {0}")]
+    Build(#[from] cloudevents::event::EventBuilderError),
+    #[error("serializing the CloudEvent failed: {0}")]
+    Serialize(#[from] serde_json::Error),
+}
+
+/// Builds the outbox row for a change of `task` made by `source` at `now`.
+pub fn task_event(
+    ty: EventType,
+    task: &Task,
+    source: &str,
+    now: DateTime<Utc>,
+    reminder_at: Option<DateTime<Utc>>,
+) -> Result<OutboxEvent, EventError> {
+    let id = Uuid::now_v7();
+    let data = TaskEventData {
+        version: DATA_VERSION,
+        user_id: task.user_id.clone(),
+        task: task.clone(),
+        reminder_at,
+    };
+    let event = EventBuilderV10::new()
+        .id(id.to_string())
+        .ty(ty.as_str())
+        .source(source)
+        .subject(task.id.to_string())
+        .time(now)
+        .data_with_schema(
+            "application/json",
+            DATA_SCHEMA,
+            serde_json::to_value(&data)?,
+        )
+        .build()?;
+    Ok(OutboxEvent {
+        id,
+        topic: ty.topic().to_owned(),
+        partition_key: task.id.to_string(),
+        payload: serde_json::to_value(&event)?,
+        created_at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::NewTask;
+
+    #[test]
+    fn every_type_round_trips_through_its_name() {
+        for ty in EventType::ALL {
+            assert_eq!(EventType::parse(ty.as_str()), Some(ty));
+            assert_eq!(ty.topic(), ty.as_str().replace('.', "-"));
+        }
+        assert_eq!(EventType::parse("task.exploded"), None);
+    }
+
+    #[test]
+    fn task_event_follows_the_contract() {
+        let now = Utc::now();
+        let input = NewTask {
+            title: Some("t".into()),
+            ..NewTask::default()
+        };
+        let task = Task::create("alice", input, now).expect("valid");
+        let row = task_event(EventType::Created, &task, "api", now, None).expect("builds");
+
+        let ce = &row.payload;
+        assert_eq!(ce["specversion"], "1.0");
+        assert_eq!(ce["type"], "task.created");
+        assert_eq!(ce["source"], "api");
+        assert_eq!(ce["id"], row.id.to_string());
+        assert_eq!(ce["subject"], task.id.to_string());
+        assert_eq!(ce["dataschema"], DATA_SCHEMA);
+        assert_eq!(ce["datacontenttype"], "application/json");
+        assert_eq!(row.topic, "task-created");
+        assert_eq!(row.partition_key, task.id.to_string());
+
+        let data: TaskEventData = serde_json::from_value(ce["data"].clone()).expect("data parses");
+        assert_eq!(data.user_id, "alice");
+        assert_eq!(data.task.id, task.id);
+        assert_eq!(data.version, DATA_VERSION);
+    }
+}

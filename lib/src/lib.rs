@@ -1,0 +1,30 @@
+//! The shared crate of the Todo event functions.
+//!
+//! Every function binary (the REST `api`, and later the event functions) is a thin
+//! shim over this crate: it reads its [`config::Config`], opens a [`store::Store`],
+//! builds an axum `Router` and hands it to [`serve`].
+//!
+//! # Layout
+//!
+//! - [`config`]: typed configuration from the environment (envy), secrets hidden.
+//! - [`telemetry`]: tracing-subscriber set-up, readable or JSON logs.
+//! - [`serve`]: one way to run any router: TCP with graceful shutdown, or AWS Lambda.
+//! - [`task`]: the task model, its validation and the pure state changes.
+//! - [`recurrence`]: RFC 5545 recurrence rules, parsed by the `rrule` crate.
+//! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
+//! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
+//! - [`health`]: `/healthz` and `/readyz`, shared by every function.
+//! - `testing`: fresh, migrated databases for tests on both backends.
+
+pub mod config;
+pub mod event;
+pub mod health;
+pub mod recurrence;
+pub mod serve;
+pub mod store;
+pub mod task;
+pub mod telemetry;
+
+/// Fresh databases for tests (PostgreSQL and SQLite). Used by every crate's tests.
+#[doc(hidden)]
+pub mod testing;

@@ -1,0 +1,209 @@
+//! One way to run every function: read config, set up logs, open the store lazily,
+//! build the router, wrap it in the common layers, then serve it over TCP with
+//! graceful shutdown, or under AWS Lambda when `AWS_LAMBDA_RUNTIME_API` is set.
+//!
+//! Every binary also answers `<binary> migrate`, which applies the migrations and
+//! exits: the Kubernetes migration Job and `make migrate` use it, cold starts don't.
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{self, Config};
+use crate::store::{self, ConnectOptions, Store};
+use crate::telemetry;
+
+/// Boxed error for start-up failures, which are reported and end the process.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a function needs to build its router.
+#[derive(Debug)]
+pub struct Context {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    /// The environment, for a function's own settings (read with [`config::from_iter`]).
+    pub vars: Vec<(String, String)>,
+}
+
+/// The whole life of a function binary. `main.rs` calls this and nothing else.
+pub async fn main<F, Fut>(name: &'static str, build: F) -> ExitCode
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<Router, BoxError>>,
+{
+    match run(name, build).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(function = name, error = %err, "exiting on error");
+            eprintln!("{name}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run<F, Fut>(name: &'static str, build: F) -> Result<(), BoxError>
+where
+    F: FnOnce(Context) -> Fut,
+    Fut: Future<Output = Result<Router, BoxError>>,
+{
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let config: Config = config::from_iter(vars.clone())?;
+    telemetry::init(config.log_format);
+    let store = store::connect(
+        config.database_url(),
+        ConnectOptions {
+            max_connections: config.db_max_connections,
+        },
+    )?;
+
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        None => {}
+        Some("migrate") => {
+            store.migrate().await?;
+            tracing::info!(function = name, "migrations applied");
+            return Ok(());
+        }
+        Some(other) => {
+            return Err(
+                format!("unknown command '{other}' (expected no argument, or 'migrate')").into(),
+            );
+        }
+    }
+
+    let lambda = vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API");
+    let settings = Settings::from(&config);
+    let app = with_common_layers(
+        build(Context {
+            config,
+            store,
+            vars,
+        })
+        .await?,
+        settings,
+    );
+    if lambda {
+        tracing::info!(function = name, "serving under AWS Lambda");
+        return lambda_http::run(app).await;
+    }
+    let listener = TcpListener::bind(settings.addr).await?;
+    tracing::info!(function = name, addr = %settings.addr, "listening");
+    serve_tcp(listener, app, shutdown_signal(), settings.shutdown_grace).await?;
+    tracing::info!(function = name, "stopped");
+    Ok(())
+}
+
+/// The parts of [`Config`] that serving needs, copied out before the function's
+/// builder takes the config.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Self {
+            addr: SocketAddr::new(config.host, config.port),
+            body_limit_bytes: config.body_limit_bytes,
+            request_timeout: config.request_timeout(),
+            shutdown_grace: config.shutdown_grace(),
+        }
+    }
+}
+
+/// Request id, tracing, timeout and body limit: the same for every function.
+pub fn with_common_layers(app: Router, settings: Settings) -> Router {
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+    });
+    app.layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.request_timeout,
+                )),
+        )
+}
+
+/// Serves `app` until `shutdown` resolves, then lets in-flight requests finish for
+/// at most `grace` before returning.
+pub async fn serve_tcp<S>(
+    listener: TcpListener,
+    app: Router,
+    shutdown: S,
+    grace: Duration,
+) -> std::io::Result<()>
+where
+    S: Future<Output = ()> + Send + 'static,
+{
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => {}
+    }
+    tracing::info!(
+        grace_secs = grace.as_secs_f64(),
+        "shutting down; finishing in-flight requests"
+    );
+    let _ = stop.send(());
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("grace period over; abandoning the requests still running");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM (Kubernetes, Knative) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,438 @@
+//! Listing: filters, sort and keyset pagination, rendered to SQL that both
+//! backends accept (`$n` placeholders, no vendor functions).
+//!
+//! Keyset ("seek") pagination continues after the last row seen instead of
+//! skipping an offset, so rows inserted or deleted between pages make no row
+//! appear twice or go missing. Every sort ends with the id, which makes the order
+//! total. For `due`, tasks without a due time come last in either direction.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::task::{Priority, Task};
+
+pub const LIMIT_MAX: u32 = 200;
+pub const LIMIT_DEFAULT: u32 = 50;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Open,
+    Done,
+    #[default]
+    All,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortKey {
+    Due,
+    Priority,
+    #[default]
+    Created,
+    Updated,
+    Title,
+}
+
+impl SortKey {
+    /// The order a person expects when they name only the key: soonest due and A
+    /// to Z first; newest and most urgent first.
+    pub fn default_order(self) -> Order {
+        match self {
+            Self::Due | Self::Title => Order::Asc,
+            Self::Priority | Self::Created | Self::Updated => Order::Desc,
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::Due => "t.due_at",
+            Self::Priority => "t.priority",
+            Self::Created => "t.created_at",
+            Self::Updated => "t.updated_at",
+            Self::Title => "t.title_key",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+impl Order {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+
+    /// The comparison that means "comes after" in this order.
+    fn after(self) -> &'static str {
+        match self {
+            Self::Asc => ">",
+            Self::Desc => "<",
+        }
+    }
+}
+
+/// What to list. Built by the API from query parameters.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub status: StatusFilter,
+    /// Any of these priorities; empty means all.
+    pub priorities: Vec<Priority>,
+    /// All of these tags.
+    pub tags: Vec<String>,
+    /// Case-insensitive substring of the title or description.
+    pub text: Option<String>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub due_after: Option<DateTime<Utc>>,
+    /// `Some(true)`: only open tasks past due; `Some(false)`: none of those.
+    pub overdue: Option<bool>,
+    pub sort: SortKey,
+    pub order: Order,
+    pub limit: u32,
+    pub after: Option<Cursor>,
+    /// The instant "overdue" is measured against.
+    pub now: DateTime<Utc>,
+}
+
+impl ListQuery {
+    /// Everything, newest first, first page.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            status: StatusFilter::All,
+            priorities: Vec::new(),
+            tags: Vec::new(),
+            text: None,
+            due_before: None,
+            due_after: None,
+            overdue: None,
+            sort: SortKey::Created,
+            order: SortKey::Created.default_order(),
+            limit: LIMIT_DEFAULT,
+            after: None,
+            now,
+        }
+    }
+}
+
+/// One page and where the next one starts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Task>,
+    pub next: Option<Cursor>,
+}
+
+/// The position after a row, in one sort order. Opaque to clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    sort: SortKey,
+    #[serde(rename = "o")]
+    order: Order,
+    #[serde(rename = "k")]
+    key: CursorKey,
+    #[serde(rename = "i")]
+    id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CursorKey {
+    /// `None` for a task without a due time. Microseconds, as stored.
+    Time(#[serde(with = "chrono::serde::ts_microseconds_option")] Option<DateTime<Utc>>),
+    Int(i64),
+    Text(String),
+}
+
+/// A cursor that is not one of ours, or not for this sort.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CursorError {
+    #[error("the cursor is malformed")]
+    Malformed,
+    #[error("the cursor belongs to a different sort or order; start again without it")]
+    WrongSort,
+}
+
+impl Cursor {
+    /// The position just after `task` in `sort`/`order`.
+    pub fn after_task(task: &Task, sort: SortKey, order: Order) -> Self {
+        let key = match sort {
+            SortKey::Due => CursorKey::Time(task.due_at),
+            SortKey::Created => CursorKey::Time(Some(task.created_at)),
+            SortKey::Updated => CursorKey::Time(Some(task.updated_at)),
+            SortKey::Priority => CursorKey::Int(i64::from(task.priority.rank())),
+            SortKey::Title => CursorKey::Text(title_key(&task.title)),
+        };
+        Self {
+            sort,
+            order,
+            key,
+            id: task.id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        // Serializing a plain struct of strings and numbers cannot fail.
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Parses a client's cursor and checks it belongs to this sort and order.
+    pub fn decode(text: &str, sort: SortKey, order: Order) -> Result<Self, CursorError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| CursorError::Malformed)?;
+        let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| CursorError::Malformed)?;
+        let key_fits = matches!(
+            (cursor.sort, &cursor.key),
+            (SortKey::Due, CursorKey::Time(_))
+                | (
+                    SortKey::Created | SortKey::Updated,
+                    CursorKey::Time(Some(_))
+                )
+                | (SortKey::Priority, CursorKey::Int(_))
+                | (SortKey::Title, CursorKey::Text(_))
+        );
+        if !key_fits {
+            return Err(CursorError::Malformed);
+        }
+        if cursor.sort != sort || cursor.order != order {
+            return Err(CursorError::WrongSort);
+        }
+        Ok(cursor)
+    }
+}
+
+/// The sort key for titles: case-insensitive, compared byte-wise on both backends
+/// (PostgreSQL's column uses the "C" collation), so both order alike.
+pub(crate) fn title_key(title: &str) -> String {
+    title.to_lowercase()
+}
+
+/// Lower-cased title and description, searched with `like`.
+pub(crate) fn search_text(task: &Task) -> String {
+    format!("{}\n{}", task.title, task.description).to_lowercase()
+}
+
+/// A value bound to a `$n` placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Time(DateTime<Utc>),
+    Uuid(Uuid),
+}
+
+/// SQL text and its parameters, in placeholder order.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Plan {
+    /// Adds a parameter and returns its placeholder.
+    fn bind(&mut self, param: Param) -> String {
+        self.params.push(param);
+        format!("${}", self.params.len())
+    }
+}
+
+/// Renders `query` for `user_id`, asking for one row more than the page so the
+/// caller knows whether another page follows.
+pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
+    let mut p = Plan::default();
+    let user = p.bind(Param::Text(user_id.to_owned()));
+    let mut sql = format!("select {columns} from tasks t where t.user_id = {user}");
+
+    match query.status {
+        StatusFilter::All => {}
+        StatusFilter::Open | StatusFilter::Done => {
+            let done = p.bind(Param::Bool(query.status == StatusFilter::Done));
+            sql += &format!(" and t.completed = {done}");
+        }
+    }
+    if !query.priorities.is_empty() {
+        let list: Vec<String> = query
+            .priorities
+            .iter()
+            .map(|pr| p.bind(Param::Int(i64::from(pr.rank()))))
+            .collect();
+        sql += &format!(" and t.priority in ({})", list.join(", "));
+    }
+    for tag in &query.tags {
+        let tag = p.bind(Param::Text(tag.clone()));
+        sql += &format!(
+            " and exists (select 1 from task_tags g where g.task_id = t.id and g.tag = {tag})"
+        );
+    }
+    if let Some(text) = &query.text {
+        let pattern = p.bind(Param::Text(format!(
+            "%{}%",
+            escape_like(&text.to_lowercase())
+        )));
+        sql += &format!(" and t.search_text like {pattern} escape '\\'");
+    }
+    if let Some(before) = query.due_before {
+        let before = p.bind(Param::Time(before));
+        sql += &format!(" and t.due_at < {before}");
+    }
+    if let Some(after) = query.due_after {
+        let after = p.bind(Param::Time(after));
+        sql += &format!(" and t.due_at >= {after}");
+    }
+    match query.overdue {
+        None => {}
+        Some(true) => {
+            let now = p.bind(Param::Time(query.now));
+            let open = p.bind(Param::Bool(false));
+            sql += &format!(" and t.completed = {open} and t.due_at < {now}");
+        }
+        Some(false) => {
+            let now = p.bind(Param::Time(query.now));
+            let done = p.bind(Param::Bool(true));
+            sql += &format!(" and (t.completed = {done} or t.due_at is null or t.due_at >= {now})");
+        }
+    }
+
+    let col = query.sort.column();
+    let (dir, after) = (query.order.sql(), query.order.after());
+    if let Some(cursor) = &query.after {
+        let id = p.bind(Param::Uuid(cursor.id));
+        let seek = match &cursor.key {
+            CursorKey::Time(None) => format!("({col} is null and t.id {after} {id})"),
+            CursorKey::Time(Some(t)) => seek_after(&mut p, query.sort, after, Param::Time(*t), &id),
+            CursorKey::Int(i) => seek_after(&mut p, query.sort, after, Param::Int(*i), &id),
+            CursorKey::Text(s) => {
+                seek_after(&mut p, query.sort, after, Param::Text(s.clone()), &id)
+            }
+        };
+        sql += &format!(" and {seek}");
+    }
+
+    let nulls_last = if query.sort == SortKey::Due {
+        format!("{col} is null, ")
+    } else {
+        String::new()
+    };
+    let limit = p.bind(Param::Int(i64::from(query.limit.clamp(1, LIMIT_MAX)) + 1));
+    sql += &format!(" order by {nulls_last}{col} {dir}, t.id {dir} limit {limit}");
+    p.sql = sql;
+    p
+}
+
+/// "Comes after (`value`, `id`)" for a non-null sort key. For `due`, tasks without
+/// a due time sort last, so they all come after any task that has one.
+fn seek_after(p: &mut Plan, sort: SortKey, after: &str, value: Param, id: &str) -> String {
+    let col = sort.column();
+    let v = p.bind(value);
+    let nulls_follow = if sort == SortKey::Due {
+        format!("{col} is null or ")
+    } else {
+        String::new()
+    };
+    format!("({nulls_follow}{col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
+}
+
+/// Escapes `like` wildcards so that a search for "50%" finds "50%", not "50".
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Splits the fetched rows into a page and the cursor for the next one.
+pub(crate) fn into_page(mut rows: Vec<Task>, query: &ListQuery) -> Page {
+    let limit = query.limit.clamp(1, LIMIT_MAX) as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more {
+        rows.last()
+            .map(|t| Cursor::after_task(t, query.sort, query.order))
+    } else {
+        None
+    };
+    Page { items: rows, next }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips() {
+        let c = Cursor {
+            sort: SortKey::Title,
+            order: Order::Asc,
+            key: CursorKey::Text("a".into()),
+            id: Uuid::nil(),
+        };
+        assert_eq!(
+            Cursor::decode(&c.encode(), SortKey::Title, Order::Asc),
+            Ok(c)
+        );
+    }
+
+    #[test]
+    fn cursor_for_another_sort_is_refused() {
+        let c = Cursor {
+            sort: SortKey::Title,
+            order: Order::Asc,
+            key: CursorKey::Text("a".into()),
+            id: Uuid::nil(),
+        };
+        assert_eq!(
+            Cursor::decode(&c.encode(), SortKey::Title, Order::Desc),
+            Err(CursorError::WrongSort)
+        );
+        assert_eq!(
+            Cursor::decode(&c.encode(), SortKey::Due, Order::Asc),
+            Err(CursorError::WrongSort)
+        );
+    }
+
+    #[test]
+    fn garbage_cursors_are_malformed() {
+        assert_eq!(
+            Cursor::decode("!!!", SortKey::Due, Order::Asc),
+            Err(CursorError::Malformed)
+        );
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"s":"priority","o":"asc","k":{"text":"x"},"i":"00000000-0000-0000-0000-000000000000"}"#);
+        assert_eq!(
+            Cursor::decode(&forged, SortKey::Priority, Order::Asc),
+            Err(CursorError::Malformed)
+        );
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_bind_order() {
+        let mut q = ListQuery::new(Utc::now());
+        q.tags = vec!["a".into(), "b".into()];
+        let p = plan("t.id", "u", &q);
+        assert_eq!(p.params.len(), 4);
+        assert!(p.sql.contains("t.user_id = $1"));
+        assert!(p.sql.contains("g.tag = $2"));
+        assert!(p.sql.contains("g.tag = $3"));
+        assert!(p.sql.ends_with("limit $4"));
+    }
+}

@@ -1,0 +1,175 @@
+//! Storage: one interface ([`Store`]), two backends chosen by the `DATABASE_URL`
+//! scheme: PostgreSQL in production, SQLite as the embedded default.
+//!
+//! Both backends run the same SQL (see [`sql`]); only connection set-up,
+//! migrations and the column type of instants ([`timestamp`]) differ. The same
+//! conformance suite (`lib/tests/store_*.rs`) runs against both.
+//!
+//! Every state change writes its outbox event in the same transaction, so a change
+//! is never visible without its event, nor an event without its change.
+
+mod list;
+mod postgres;
+mod sql;
+mod sqlite;
+mod timestamp;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use list::{
+    Cursor, CursorError, LIMIT_DEFAULT, LIMIT_MAX, ListQuery, Order, Page, SortKey, StatusFilter,
+};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::event::OutboxEvent;
+use crate::task::Task;
+
+/// How many tags a user has used, and on how many tasks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: i64,
+}
+
+/// Which engine is behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row was changed or deleted since it was read (optimistic concurrency).
+    #[error("the task was changed concurrently")]
+    VersionConflict,
+    /// The database cannot be reached or is overloaded; retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// Any other database failure: a bug or a broken schema.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no backend we know.
+    #[error("unsupported DATABASE_URL scheme (expected postgres://, postgresql:// or sqlite:)")]
+    UnsupportedUrl,
+    /// A stored value no longer parses (an unknown priority, say).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the caller may succeed by retrying later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_transient(&err) {
+            Self::Unavailable(err)
+        } else {
+            Self::Database(err)
+        }
+    }
+}
+
+/// Connection loss, pool exhaustion, lock contention and shutdown are transient;
+/// everything else is a bug to fix, not to retry.
+fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: 08 connection exception, 40001 serialization failure,
+            // 40P01 deadlock, 53 insufficient resources, 57P0x shutdown.
+            // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended codes).
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("57P0")
+                || code == "40001"
+                || code == "40P01"
+                || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+        }
+        _ => false,
+    }
+}
+
+/// The storage interface the API and every function use.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Applies pending migrations. Only `migrate` commands and the local runner call
+    /// this; a function's cold start never does.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Inserts a new task and its event.
+    async fn insert_task(&self, task: &Task, event: &OutboxEvent) -> Result<(), StoreError>;
+
+    /// The user's task with this id; `None` for a missing task and for another
+    /// user's task alike.
+    async fn get_task(&self, user_id: &str, id: Uuid) -> Result<Option<Task>, StoreError>;
+
+    /// Replaces the stored task with `task` and records its event, provided the
+    /// stored version is still `expected_version`; otherwise [`StoreError::VersionConflict`].
+    async fn update_task(
+        &self,
+        task: &Task,
+        expected_version: i64,
+        event: &OutboxEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes `task` (as last read, version included) and records its event;
+    /// [`StoreError::VersionConflict`] if it changed or vanished meanwhile.
+    async fn delete_task(&self, task: &Task, event: &OutboxEvent) -> Result<(), StoreError>;
+
+    /// One page of the user's tasks, filtered and sorted as asked.
+    async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page, StoreError>;
+
+    /// The user's tags with the number of tasks carrying each, most used first.
+    async fn tag_counts(&self, user_id: &str) -> Result<Vec<TagCount>, StoreError>;
+
+    /// Outbox rows not yet marked published, oldest first.
+    async fn unpublished_events(&self, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+        }
+    }
+}
+
+/// Opens the store that `url` names, lazily: no connection is made until the first
+/// query, so a cold start does not wait for (or fail on) the database.
+pub fn connect(url: &str, options: ConnectOptions) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect_lazy(url, options)?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect_lazy(url, options)?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}

@@ -1,0 +1,47 @@
+//! The PostgreSQL backend: production, with a pool sized per process.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::list::Param;
+use super::sql::{self, bind_task, impl_store};
+use super::timestamp::Timestamp;
+use super::{ConnectOptions, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Builds the pool without connecting; see [`super::connect`].
+    pub fn connect_lazy(url: &str, options: ConnectOptions) -> Result<Self, StoreError> {
+        let connect: PgConnectOptions = url.parse().map_err(StoreError::Database)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            // Fail a request within seconds when the database is down, rather than
+            // holding it until the client gives up.
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(connect);
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn run_migrations(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl_store!(PgStore, sqlx::Postgres, super::Backend::Postgres);

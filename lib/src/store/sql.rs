@@ -1,0 +1,337 @@
+//! The SQL both backends run, and the one implementation of [`Store`] over it.
+//!
+//! The statements are portable (`$n` placeholders, which sqlx's SQLite driver
+//! accepts as numbered parameters). The implementation is written once, as a
+//! macro instantiated for each backend's pool type: sqlx's executor traits make a
+//! generic version a thicket of higher-ranked bounds, while the macro keeps every
+//! statement in one place with concrete types.
+//!
+//! [`Store`]: super::Store
+
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::StoreError;
+use super::timestamp::Timestamp;
+use crate::task::{Priority, Task};
+
+pub(crate) const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
+     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, \
+     t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
+
+/// Binds $1..$19 in this order: see [`bind_task!`].
+pub(crate) const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
+     search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
+     series_id, completed, completed_at, created_at, updated_at, version) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+
+/// Same binds as [`INSERT_TASK`], then the expected version as $20.
+pub(crate) const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
+     search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
+     remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
+     completed_at = $16, created_at = $17, updated_at = $18, version = $19 \
+     where id = $1 and user_id = $2 and version = $20";
+
+pub(crate) const DELETE_TASK: &str =
+    "delete from tasks where id = $1 and user_id = $2 and version = $3";
+
+pub(crate) const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
+
+pub(crate) const INSERT_TAG: &str =
+    "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
+
+pub(crate) const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at) values ($1, $2, $3, $4, $5)";
+
+pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
+     from outbox where published_at is null order by created_at, id limit $1";
+
+pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
+     where user_id = $1 group by tag order by count desc, tag asc";
+
+/// A `tasks` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TaskRow {
+    id: Uuid,
+    user_id: String,
+    title: String,
+    description: String,
+    priority: i16,
+    tags: Json<Vec<String>>,
+    due_at: Option<Timestamp>,
+    remind_before_minutes: Option<i64>,
+    remind_at: Option<Timestamp>,
+    recurrence: Option<String>,
+    time_zone: Option<String>,
+    series_id: Option<Uuid>,
+    completed: bool,
+    completed_at: Option<Timestamp>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: i64,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+
+    fn try_from(row: TaskRow) -> Result<Self, StoreError> {
+        let priority = Priority::from_rank(i32::from(row.priority)).ok_or_else(|| {
+            StoreError::Corrupt(format!("task {} has priority {}", row.id, row.priority))
+        })?;
+        Ok(Self {
+            id: row.id,
+            user_id: row.user_id,
+            title: row.title,
+            description: row.description,
+            priority,
+            tags: row.tags.0,
+            due_at: row.due_at.map(Into::into),
+            remind_before_minutes: row.remind_before_minutes,
+            remind_at: row.remind_at.map(Into::into),
+            recurrence: row.recurrence,
+            time_zone: row.time_zone,
+            series_id: row.series_id,
+            completed: row.completed,
+            completed_at: row.completed_at.map(Into::into),
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            version: row.version,
+        })
+    }
+}
+
+/// An `outbox` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    pub id: Uuid,
+    pub topic: String,
+    pub partition_key: String,
+    pub payload: Json<serde_json::Value>,
+    pub created_at: Timestamp,
+}
+
+impl From<OutboxRow> for crate::event::OutboxEvent {
+    fn from(row: OutboxRow) -> Self {
+        Self {
+            id: row.id,
+            topic: row.topic,
+            partition_key: row.partition_key,
+            payload: row.payload.0,
+            created_at: row.created_at.into(),
+        }
+    }
+}
+
+/// Binds a task's 19 columns in [`INSERT_TASK`] order.
+macro_rules! bind_task {
+    ($query:expr, $task:expr) => {{
+        let task: &$crate::task::Task = $task;
+        $query
+            .bind(task.id)
+            .bind(task.user_id.as_str())
+            .bind(task.title.as_str())
+            .bind($crate::store::list::title_key(&task.title))
+            .bind(task.description.as_str())
+            .bind($crate::store::list::search_text(task))
+            .bind(task.priority.rank() as i16)
+            .bind(sqlx::types::Json(&task.tags))
+            .bind(task.due_at.map(Timestamp))
+            .bind(task.remind_before_minutes)
+            .bind(task.remind_at.map(Timestamp))
+            .bind(task.recurrence.as_deref())
+            .bind(task.time_zone.as_deref())
+            .bind(task.series_id)
+            .bind(task.completed)
+            .bind(task.completed_at.map(Timestamp))
+            .bind(Timestamp(task.created_at))
+            .bind(Timestamp(task.updated_at))
+            .bind(task.version)
+    }};
+}
+
+/// Implements [`Store`](super::Store) for a struct with a `pool` field of the
+/// backend's pool type and a `run_migrations` method.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $backend:expr) => {
+        impl $store {
+            async fn write_tags(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                task: &$crate::task::Task,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(sql::DELETE_TAGS)
+                    .bind(task.id)
+                    .execute(&mut **tx)
+                    .await?;
+                for tag in &task.tags {
+                    sqlx::query(sql::INSERT_TAG)
+                        .bind(task.id)
+                        .bind(task.user_id.as_str())
+                        .bind(tag.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn write_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                event: &$crate::event::OutboxEvent,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(sql::INSERT_OUTBOX)
+                    .bind(event.id)
+                    .bind(event.topic.as_str())
+                    .bind(event.partition_key.as_str())
+                    .bind(sqlx::types::Json(&event.payload))
+                    .bind(Timestamp(event.created_at))
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn migrate(&self) -> Result<(), StoreError> {
+                self.run_migrations().await
+            }
+
+            #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+            async fn insert_task(
+                &self,
+                task: &$crate::task::Task,
+                event: &$crate::event::OutboxEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                bind_task!(sqlx::query(sql::INSERT_TASK), task)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::write_tags(&mut tx, task).await?;
+                Self::write_event(&mut tx, event).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_task(
+                &self,
+                user_id: &str,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::task::Task>, StoreError> {
+                let sql = format!(
+                    "select {} from tasks t where t.id = $1 and t.user_id = $2",
+                    sql::TASK_COLUMNS
+                );
+                let row: Option<sql::TaskRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map($crate::task::Task::try_from).transpose()
+            }
+
+            #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+            async fn update_task(
+                &self,
+                task: &$crate::task::Task,
+                expected_version: i64,
+                event: &$crate::event::OutboxEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let updated = bind_task!(sqlx::query(sql::UPDATE_TASK), task)
+                    .bind(expected_version)
+                    .execute(&mut *tx)
+                    .await?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::VersionConflict);
+                }
+                Self::write_tags(&mut tx, task).await?;
+                Self::write_event(&mut tx, event).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+            async fn delete_task(
+                &self,
+                task: &$crate::task::Task,
+                event: &$crate::event::OutboxEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::DELETE_TAGS)
+                    .bind(task.id)
+                    .execute(&mut *tx)
+                    .await?;
+                let deleted = sqlx::query(sql::DELETE_TASK)
+                    .bind(task.id)
+                    .bind(task.user_id.as_str())
+                    .bind(task.version)
+                    .execute(&mut *tx)
+                    .await?;
+                if deleted.rows_affected() != 1 {
+                    return Err(StoreError::VersionConflict);
+                }
+                Self::write_event(&mut tx, event).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_tasks(
+                &self,
+                user_id: &str,
+                query: &$crate::store::ListQuery,
+            ) -> Result<$crate::store::Page, StoreError> {
+                let plan = $crate::store::list::plan(sql::TASK_COLUMNS, user_id, query);
+                let mut q = sqlx::query_as::<_, sql::TaskRow>(&plan.sql);
+                for param in plan.params {
+                    q = match param {
+                        Param::Text(v) => q.bind(v),
+                        Param::Int(v) => q.bind(v),
+                        Param::Bool(v) => q.bind(v),
+                        Param::Time(v) => q.bind(Timestamp(v)),
+                        Param::Uuid(v) => q.bind(v),
+                    };
+                }
+                let rows = q.fetch_all(&self.pool).await?;
+                let tasks = rows
+                    .into_iter()
+                    .map($crate::task::Task::try_from)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok($crate::store::list::into_page(tasks, query))
+            }
+
+            async fn tag_counts(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<$crate::store::TagCount>, StoreError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(sql::TAG_COUNTS)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(tag, count)| $crate::store::TagCount { tag, count })
+                    .collect())
+            }
+
+            async fn unpublished_events(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
+                let rows: Vec<sql::OutboxRow> = sqlx::query_as(sql::SELECT_UNPUBLISHED)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use {bind_task, impl_store};

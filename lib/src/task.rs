@@ -1,0 +1,499 @@
+//! The task: its fields, the rules its input must follow, and the pure state
+//! changes (create, patch, complete, reopen) that the API and the functions share.
+//!
+//! Every change takes `now` as a parameter, so tests state exactly what time it is.
+
+use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::recurrence::{self, Recurrence};
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+pub const TAGS_MAX: usize = 20;
+pub const TAG_MAX_CHARS: usize = 40;
+/// One year: a reminder further ahead than that is almost surely a mistake.
+pub const REMINDER_MAX_MINUTES: i64 = 525_600;
+/// Due times outside these years are refused (PostgreSQL and JSON clients cope with
+/// them, but no person means them, and the calendar maths should not either).
+const DUE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// How urgent a task is. Ordered, so that sorting by priority is meaningful.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    /// The stored, sortable form (0 = low … 3 = urgent).
+    pub fn rank(self) -> i32 {
+        match self {
+            Self::Low => 0,
+            Self::Medium => 1,
+            Self::High => 2,
+            Self::Urgent => 3,
+        }
+    }
+
+    pub fn from_rank(rank: i32) -> Option<Self> {
+        Some(match rank {
+            0 => Self::Low,
+            1 => Self::Medium,
+            2 => Self::High,
+            3 => Self::Urgent,
+            _ => return None,
+        })
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "low" => Self::Low,
+            "medium" => Self::Medium,
+            "high" => Self::High,
+            "urgent" => Self::Urgent,
+            _ => return None,
+        })
+    }
+}
+
+/// A task as stored and as shown to its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    pub id: Uuid,
+    /// The owner: the `sub` of the JWT that created it. Never shown to clients.
+    #[serde(skip)]
+    pub user_id: String,
+    pub title: String,
+    pub description: String,
+    pub priority: Priority,
+    /// Lower-case, de-duplicated, in the order first given.
+    pub tags: Vec<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Remind this many minutes before `due_at`.
+    pub remind_before_minutes: Option<i64>,
+    /// When the reminder fires: `due_at - remind_before_minutes`. Stored so that the
+    /// cron function can find due reminders with an index.
+    pub remind_at: Option<DateTime<Utc>>,
+    /// An RFC 5545 RRULE (without `DTSTART`, which is `due_at`).
+    pub recurrence: Option<String>,
+    /// IANA time zone in which the recurrence keeps its local time (UTC if unset).
+    pub time_zone: Option<String>,
+    /// Links the occurrences of a recurring task; the first occurrence's id.
+    pub series_id: Option<Uuid>,
+    pub completed: bool,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped on every change; the `ETag`, checked against `If-Match`.
+    pub version: i64,
+}
+
+/// The body of a create request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    /// Required; 1 to 200 characters after trimming.
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    pub tags: Option<Vec<String>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub remind_before_minutes: Option<i64>,
+    pub recurrence: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// The body of a PATCH: absent fields stay as they are; `null` clears a field that
+/// may be empty.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Priority>)]
+    pub priority: Option<Option<Priority>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub due_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub remind_before_minutes: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub recurrence: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// Marks a field as given (even when `null`), so that PATCH can tell "clear" from
+/// "leave alone".
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// One field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every problem found in one input, so the client can fix them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn into_result(self) -> Result<(), Self> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// The user-editable fields, checked and normalised. Creation and patching both
+/// build one, so one set of rules covers both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fields {
+    title: String,
+    description: String,
+    priority: Priority,
+    tags: Vec<String>,
+    due_at: Option<DateTime<Utc>>,
+    remind_before_minutes: Option<i64>,
+    recurrence: Option<String>,
+    time_zone: Option<String>,
+}
+
+impl Fields {
+    fn validate(mut self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+
+        self.title = self.title.trim().to_owned();
+        let title_chars = self.title.chars().count();
+        if title_chars == 0 || title_chars > TITLE_MAX_CHARS {
+            errors.add(
+                "title",
+                format!("must be 1 to {TITLE_MAX_CHARS} characters after trimming"),
+            );
+        } else if self.title.chars().any(char::is_control) {
+            errors.add("title", "must not contain control characters");
+        }
+
+        if self.description.chars().count() > DESCRIPTION_MAX_CHARS {
+            errors.add(
+                "description",
+                format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+            );
+        }
+
+        match normalize_tags(&self.tags) {
+            Ok(tags) => self.tags = tags,
+            Err(message) => errors.add("tags", message),
+        }
+
+        if let Some(due) = self.due_at {
+            if !DUE_YEARS.contains(&due.year()) {
+                errors.add("due_at", "must be between the years 1900 and 9999");
+            }
+            // Stored with microsecond precision on both backends; keep what we return
+            // equal to what we store.
+            self.due_at = Some(due.trunc_subsecs(6));
+        }
+
+        if let Some(minutes) = self.remind_before_minutes {
+            if !(0..=REMINDER_MAX_MINUTES).contains(&minutes) {
+                errors.add(
+                    "remind_before_minutes",
+                    format!("must be between 0 and {REMINDER_MAX_MINUTES}"),
+                );
+            } else if self.due_at.is_none() {
+                errors.add("remind_before_minutes", "requires due_at");
+            }
+        }
+
+        if let Some(zone) = &self.time_zone
+            && let Err(e) = recurrence::parse_time_zone(zone)
+        {
+            errors.add("time_zone", e.to_string());
+        }
+
+        if let Some(rule) = &self.recurrence {
+            match (recurrence::normalize(rule), self.due_at) {
+                (Err(e), _) => errors.add("recurrence", e.to_string()),
+                (Ok(_), None) => errors.add("recurrence", "requires due_at"),
+                (Ok(normalized), Some(due)) => {
+                    let zone = self
+                        .time_zone
+                        .as_deref()
+                        .filter(|z| recurrence::parse_time_zone(z).is_ok());
+                    match Recurrence::new(&normalized, due, zone) {
+                        Ok(_) => self.recurrence = Some(normalized),
+                        Err(e) => errors.add("recurrence", e.to_string()),
+                    }
+                }
+            }
+        }
+
+        errors.into_result().map(|()| self)
+    }
+
+    fn remind_at(&self) -> Option<DateTime<Utc>> {
+        let due = self.due_at?;
+        let minutes = self.remind_before_minutes?;
+        due.checked_sub_signed(Duration::minutes(minutes))
+    }
+}
+
+/// Lower-cases, trims and de-duplicates tags, keeping the first-seen order.
+fn normalize_tags(tags: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(tags.len().min(TAGS_MAX));
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        let chars = tag.chars().count();
+        if chars == 0 || chars > TAG_MAX_CHARS {
+            return Err(format!(
+                "each tag must be 1 to {TAG_MAX_CHARS} characters after trimming"
+            ));
+        }
+        if tag.chars().any(|c| c.is_control() || c == ',') {
+            return Err("tags must not contain commas or control characters".into());
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+        if out.len() > TAGS_MAX {
+            return Err(format!("at most {TAGS_MAX} distinct tags"));
+        }
+    }
+    Ok(out)
+}
+
+/// Rejects `null` for a field that cannot be empty.
+fn required<T>(field: &str, value: Option<T>, errors: &mut ValidationErrors) -> Option<T> {
+    if value.is_none() {
+        errors.add(field, "must not be null");
+    }
+    value
+}
+
+impl Task {
+    /// A new open task owned by `user_id`, or every reason the input is invalid.
+    pub fn create(
+        user_id: &str,
+        input: NewTask,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        let now = now.trunc_subsecs(6);
+        let Some(title) = input.title else {
+            let mut errors = ValidationErrors::default();
+            errors.add("title", "is required");
+            // Report the other fields' problems too.
+            let rest = Fields {
+                title: "x".into(),
+                description: input.description.unwrap_or_default(),
+                priority: Priority::default(),
+                tags: input.tags.unwrap_or_default(),
+                due_at: input.due_at,
+                remind_before_minutes: input.remind_before_minutes,
+                recurrence: input.recurrence,
+                time_zone: input.time_zone,
+            };
+            if let Err(more) = rest.validate() {
+                errors.0.extend(more.0);
+            }
+            return Err(errors);
+        };
+        let fields = Fields {
+            title,
+            description: input.description.unwrap_or_default(),
+            priority: input.priority.unwrap_or_default(),
+            tags: input.tags.unwrap_or_default(),
+            due_at: input.due_at,
+            remind_before_minutes: input.remind_before_minutes,
+            recurrence: input.recurrence,
+            time_zone: input.time_zone,
+        }
+        .validate()?;
+        let id = Uuid::now_v7();
+        let mut task = Self {
+            id,
+            user_id: user_id.to_owned(),
+            title: String::new(),
+            description: String::new(),
+            priority: Priority::default(),
+            tags: Vec::new(),
+            due_at: None,
+            remind_before_minutes: None,
+            remind_at: None,
+            recurrence: None,
+            time_zone: None,
+            series_id: None,
+            completed: false,
+            completed_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        task.set_fields(fields);
+        Ok(task)
+    }
+
+    /// The task with `patch` applied, or `None` when the patch changes nothing (so
+    /// no version is spent and no event emitted).
+    pub fn patched(
+        &self,
+        patch: TaskPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Self>, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let current = self.fields();
+        let title = match patch.title {
+            None => Some(current.title.clone()),
+            Some(v) => required("title", v, &mut errors),
+        };
+        let priority = match patch.priority {
+            None => Some(current.priority),
+            Some(v) => required("priority", v, &mut errors),
+        };
+        let fields = Fields {
+            // A null title is already reported; validate the rest against the current one.
+            title: title.unwrap_or_else(|| current.title.clone()),
+            description: patch
+                .description
+                .map_or(current.description.clone(), Option::unwrap_or_default),
+            priority: priority.unwrap_or(current.priority),
+            tags: patch
+                .tags
+                .map_or(current.tags.clone(), Option::unwrap_or_default),
+            due_at: patch.due_at.unwrap_or(current.due_at),
+            remind_before_minutes: patch
+                .remind_before_minutes
+                .unwrap_or(current.remind_before_minutes),
+            recurrence: patch.recurrence.unwrap_or(current.recurrence.clone()),
+            time_zone: patch.time_zone.unwrap_or(current.time_zone.clone()),
+        };
+        let fields = match fields.validate() {
+            Ok(fields) => {
+                errors.into_result()?;
+                fields
+            }
+            Err(more) => {
+                errors.0.extend(more.0);
+                return Err(errors);
+            }
+        };
+        if fields == current {
+            return Ok(None);
+        }
+        let mut next = self.next_version(now);
+        next.set_fields(fields);
+        Ok(Some(next))
+    }
+
+    /// The task marked done, or `None` if it already was.
+    pub fn completed(&self, now: DateTime<Utc>) -> Option<Self> {
+        if self.completed {
+            return None;
+        }
+        let mut next = self.next_version(now);
+        next.completed = true;
+        next.completed_at = Some(next.updated_at);
+        Some(next)
+    }
+
+    /// The task open again, or `None` if it was open.
+    pub fn reopened(&self, now: DateTime<Utc>) -> Option<Self> {
+        if !self.completed {
+            return None;
+        }
+        let mut next = self.next_version(now);
+        next.completed = false;
+        next.completed_at = None;
+        Some(next)
+    }
+
+    /// Whether the task is open and its due time has passed.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        !self.completed && self.due_at.is_some_and(|due| due < now)
+    }
+
+    fn next_version(&self, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.version += 1;
+        // Never let updated_at go backwards, even if clocks disagree between replicas.
+        next.updated_at = now.trunc_subsecs(6).max(self.updated_at);
+        next
+    }
+
+    fn fields(&self) -> Fields {
+        Fields {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            priority: self.priority,
+            tags: self.tags.clone(),
+            due_at: self.due_at,
+            remind_before_minutes: self.remind_before_minutes,
+            recurrence: self.recurrence.clone(),
+            time_zone: self.time_zone.clone(),
+        }
+    }
+
+    /// The one place where the derived fields (`remind_at`, `series_id`) are computed.
+    fn set_fields(&mut self, fields: Fields) {
+        self.remind_at = fields.remind_at();
+        self.series_id = match (&fields.recurrence, self.series_id) {
+            (Some(_), None) => Some(self.id),
+            (_, existing) => existing,
+        };
+        self.title = fields.title;
+        self.description = fields.description;
+        self.priority = fields.priority;
+        self.tags = fields.tags;
+        self.due_at = fields.due_at;
+        self.remind_before_minutes = fields.remind_before_minutes;
+        self.recurrence = fields.recurrence;
+        self.time_zone = fields.time_zone;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,574 @@
+//! The storage conformance suite: every test runs on PostgreSQL (a fresh database
+//! per test) and on SQLite (in memory), and both must behave identically.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::store::{Cursor, ListQuery, Order, SortKey, StatusFilter, StoreError, TagCount};
+use todo_lib::task::{NewTask, Priority, Task, TaskPatch};
+use todo_lib::testing::TestDb;
+use uuid::Uuid;
+
+/// Generates `postgres::name` and `sqlite::name` for each conformance test.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })*
+        }
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })*
+        }
+    };
+}
+
+conformance!(
+    insert_then_get_round_trips_every_field,
+    get_is_scoped_to_the_owner,
+    update_with_the_expected_version_replaces_the_task_and_its_tags,
+    update_with_a_stale_version_conflicts_and_changes_nothing,
+    delete_removes_the_task_and_its_tags,
+    delete_of_a_changed_task_conflicts,
+    every_change_writes_its_event_in_order,
+    list_filters_by_status,
+    list_filters_by_any_of_several_priorities,
+    list_filters_by_all_of_several_tags,
+    list_searches_title_and_description_case_insensitively,
+    list_search_treats_wildcards_literally,
+    list_filters_by_due_window_and_overdue,
+    list_sorts_and_pages_every_key_in_both_orders,
+    paging_neither_skips_nor_repeats_while_rows_are_inserted,
+    tag_counts_are_per_user_and_most_used_first,
+);
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn task(user: &str, title: &str, now: DateTime<Utc>) -> Task {
+    Task::create(
+        user,
+        NewTask {
+            title: Some(title.into()),
+            ..NewTask::default()
+        },
+        now,
+    )
+    .expect("valid task")
+}
+
+fn event(ty: EventType, task: &Task) -> OutboxEvent {
+    task_event(ty, task, "test", task.updated_at, None).expect("event builds")
+}
+
+async fn insert(db: &TestDb, task: &Task) {
+    db.store
+        .insert_task(task, &event(EventType::Created, task))
+        .await
+        .expect("insert");
+}
+
+async fn list_all(db: &TestDb, user: &str, mut query: ListQuery) -> Vec<Task> {
+    let mut out = Vec::new();
+    for _ in 0..1000 {
+        let page = db.store.list_tasks(user, &query).await.expect("list");
+        out.extend(page.items);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return out,
+        }
+    }
+    panic!("pagination did not end");
+}
+
+fn titles(tasks: &[Task]) -> Vec<&str> {
+    tasks.iter().map(|t| t.title.as_str()).collect()
+}
+
+async fn insert_then_get_round_trips_every_field(db: TestDb) {
+    let input = NewTask {
+        title: Some("Pay rent".into()),
+        description: Some("Before the 1st — ünïcödé".into()),
+        priority: Some(Priority::Urgent),
+        tags: Some(vec!["Home".into(), "money".into()]),
+        due_at: Some(t0() + Duration::days(3) + Duration::microseconds(123_456)),
+        remind_before_minutes: Some(90),
+        recurrence: Some("FREQ=MONTHLY;BYMONTHDAY=1".into()),
+        time_zone: Some("Europe/Berlin".into()),
+    };
+    let created = Task::create("alice", input, t0()).expect("valid");
+    insert(&db, &created).await;
+
+    let read = db
+        .store
+        .get_task("alice", created.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(read, created);
+    assert_eq!(read.user_id, "alice");
+}
+
+async fn get_is_scoped_to_the_owner(db: TestDb) {
+    let t = task("alice", "mine", t0());
+    insert(&db, &t).await;
+    assert!(db.store.get_task("bob", t.id).await.expect("get").is_none());
+    assert!(
+        db.store
+            .get_task("alice", Uuid::now_v7())
+            .await
+            .expect("get")
+            .is_none()
+    );
+}
+
+async fn update_with_the_expected_version_replaces_the_task_and_its_tags(db: TestDb) {
+    let t = Task::create(
+        "alice",
+        NewTask {
+            title: Some("a".into()),
+            tags: Some(vec!["x".into()]),
+            ..NewTask::default()
+        },
+        t0(),
+    )
+    .expect("valid");
+    insert(&db, &t).await;
+    let patch = TaskPatch {
+        tags: Some(Some(vec!["y".into()])),
+        ..TaskPatch::default()
+    };
+    let next = t
+        .patched(patch, t0() + Duration::seconds(1))
+        .expect("valid")
+        .expect("changed");
+    db.store
+        .update_task(&next, t.version, &event(EventType::Updated, &next))
+        .await
+        .expect("update");
+
+    assert_eq!(
+        db.store.get_task("alice", t.id).await.expect("get"),
+        Some(next)
+    );
+    let counts = db.store.tag_counts("alice").await.expect("tags");
+    assert_eq!(
+        counts,
+        [TagCount {
+            tag: "y".into(),
+            count: 1
+        }]
+    );
+}
+
+async fn update_with_a_stale_version_conflicts_and_changes_nothing(db: TestDb) {
+    let t = task("alice", "a", t0());
+    insert(&db, &t).await;
+    let done = t.completed(t0()).expect("open");
+    let err = db
+        .store
+        .update_task(&done, t.version + 1, &event(EventType::Completed, &done))
+        .await;
+    assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
+    // Another user cannot update it either, even with the right version.
+    let mut stolen = done.clone();
+    stolen.user_id = "bob".into();
+    let err = db
+        .store
+        .update_task(&stolen, t.version, &event(EventType::Completed, &stolen))
+        .await;
+    assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
+
+    assert_eq!(
+        db.store.get_task("alice", t.id).await.expect("get"),
+        Some(t)
+    );
+    assert_eq!(
+        db.store.unpublished_events(10).await.expect("outbox").len(),
+        1,
+        "only the create event"
+    );
+}
+
+async fn delete_removes_the_task_and_its_tags(db: TestDb) {
+    let t = Task::create(
+        "alice",
+        NewTask {
+            title: Some("a".into()),
+            tags: Some(vec!["x".into()]),
+            ..NewTask::default()
+        },
+        t0(),
+    )
+    .expect("valid");
+    insert(&db, &t).await;
+    db.store
+        .delete_task(&t, &event(EventType::Deleted, &t))
+        .await
+        .expect("delete");
+    assert!(
+        db.store
+            .get_task("alice", t.id)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(db.store.tag_counts("alice").await.expect("tags").is_empty());
+}
+
+async fn delete_of_a_changed_task_conflicts(db: TestDb) {
+    let t = task("alice", "a", t0());
+    insert(&db, &t).await;
+    let done = t.completed(t0()).expect("open");
+    db.store
+        .update_task(&done, t.version, &event(EventType::Completed, &done))
+        .await
+        .expect("update");
+    let err = db
+        .store
+        .delete_task(&t, &event(EventType::Deleted, &t))
+        .await;
+    assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
+    assert!(
+        db.store
+            .get_task("alice", t.id)
+            .await
+            .expect("get")
+            .is_some()
+    );
+}
+
+async fn every_change_writes_its_event_in_order(db: TestDb) {
+    let t = task("alice", "a", t0());
+    insert(&db, &t).await;
+    let done = t.completed(t0() + Duration::seconds(1)).expect("open");
+    db.store
+        .update_task(&done, t.version, &event(EventType::Completed, &done))
+        .await
+        .expect("update");
+    db.store
+        .delete_task(&done, &event(EventType::Deleted, &done))
+        .await
+        .expect("delete");
+
+    let events = db.store.unpublished_events(10).await.expect("outbox");
+    let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+    assert_eq!(topics, ["task-created", "task-completed", "task-deleted"]);
+    for e in &events {
+        assert_eq!(e.partition_key, t.id.to_string());
+        assert_eq!(e.payload["id"], e.id.to_string());
+        assert_eq!(e.payload["subject"], t.id.to_string());
+    }
+    assert_eq!(events[1].payload["data"]["task"]["completed"], true);
+}
+
+async fn list_filters_by_status(db: TestDb) {
+    let open = task("alice", "open", t0());
+    let done = task("alice", "done", t0()).completed(t0()).expect("open");
+    insert(&db, &open).await;
+    insert(&db, &done).await;
+    insert(&db, &task("bob", "not alice's", t0())).await;
+
+    let mut q = ListQuery::new(t0());
+    q.status = StatusFilter::Open;
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["open"]);
+    q.status = StatusFilter::Done;
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["done"]);
+    q.status = StatusFilter::All;
+    assert_eq!(list_all(&db, "alice", q).await.len(), 2);
+}
+
+async fn list_filters_by_any_of_several_priorities(db: TestDb) {
+    for (title, p) in [
+        ("l", Priority::Low),
+        ("m", Priority::Medium),
+        ("h", Priority::High),
+        ("u", Priority::Urgent),
+    ] {
+        let t = Task::create(
+            "alice",
+            NewTask {
+                title: Some(title.into()),
+                priority: Some(p),
+                ..NewTask::default()
+            },
+            t0(),
+        )
+        .expect("valid");
+        insert(&db, &t).await;
+    }
+    let mut q = ListQuery::new(t0());
+    q.priorities = vec![Priority::High, Priority::Urgent];
+    q.sort = SortKey::Title;
+    q.order = Order::Asc;
+    assert_eq!(titles(&list_all(&db, "alice", q).await), ["h", "u"]);
+}
+
+async fn list_filters_by_all_of_several_tags(db: TestDb) {
+    for (title, tags) in [
+        ("both", vec!["a", "b"]),
+        ("a only", vec!["a"]),
+        ("none", vec![]),
+    ] {
+        let tags = tags.into_iter().map(String::from).collect();
+        let t = Task::create(
+            "alice",
+            NewTask {
+                title: Some(title.into()),
+                tags: Some(tags),
+                ..NewTask::default()
+            },
+            t0(),
+        )
+        .expect("valid");
+        insert(&db, &t).await;
+    }
+    let mut q = ListQuery::new(t0());
+    q.tags = vec!["a".into(), "b".into()];
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["both"]);
+    q.tags = vec!["a".into()];
+    assert_eq!(list_all(&db, "alice", q).await.len(), 2);
+}
+
+async fn list_searches_title_and_description_case_insensitively(db: TestDb) {
+    let a = Task::create(
+        "alice",
+        NewTask {
+            title: Some("Call MOM".into()),
+            ..NewTask::default()
+        },
+        t0(),
+    )
+    .expect("valid");
+    let b = Task::create(
+        "alice",
+        NewTask {
+            title: Some("Errand".into()),
+            description: Some("buy a gift for mom".into()),
+            ..NewTask::default()
+        },
+        t0(),
+    )
+    .expect("valid");
+    insert(&db, &a).await;
+    insert(&db, &b).await;
+    insert(&db, &task("alice", "Dentist", t0())).await;
+    let mut q = ListQuery::new(t0());
+    q.text = Some("Mom".into());
+    q.sort = SortKey::Title;
+    q.order = Order::Asc;
+    assert_eq!(
+        titles(&list_all(&db, "alice", q).await),
+        ["Call MOM", "Errand"]
+    );
+}
+
+async fn list_search_treats_wildcards_literally(db: TestDb) {
+    insert(&db, &task("alice", "50% off", t0())).await;
+    insert(&db, &task("alice", "500 off", t0())).await;
+    let mut q = ListQuery::new(t0());
+    q.text = Some("50%".into());
+    assert_eq!(
+        titles(&list_all(&db, "alice", q.clone()).await),
+        ["50% off"]
+    );
+    q.text = Some("_".into());
+    assert!(list_all(&db, "alice", q).await.is_empty());
+}
+
+async fn list_filters_by_due_window_and_overdue(db: TestDb) {
+    let due = |title: &str, at: Option<DateTime<Utc>>| {
+        Task::create(
+            "alice",
+            NewTask {
+                title: Some(title.into()),
+                due_at: at,
+                ..NewTask::default()
+            },
+            t0(),
+        )
+        .expect("valid")
+    };
+    let past = due("past", Some(t0() - Duration::hours(1)));
+    let past_done = due("past done", Some(t0() - Duration::hours(2)))
+        .completed(t0())
+        .expect("open");
+    let soon = due("soon", Some(t0() + Duration::hours(1)));
+    let later = due("later", Some(t0() + Duration::days(3)));
+    let never = due("never", None);
+    for t in [&past, &past_done, &soon, &later, &never] {
+        insert(&db, t).await;
+    }
+    let base = {
+        let mut q = ListQuery::new(t0());
+        q.sort = SortKey::Due;
+        q.order = Order::Asc;
+        q
+    };
+
+    let mut q = base.clone();
+    q.due_after = Some(t0() - Duration::hours(1));
+    q.due_before = Some(t0() + Duration::days(3));
+    assert_eq!(
+        titles(&list_all(&db, "alice", q).await),
+        ["past", "soon"],
+        "after is inclusive, before exclusive"
+    );
+
+    let mut q = base.clone();
+    q.overdue = Some(true);
+    assert_eq!(titles(&list_all(&db, "alice", q).await), ["past"]);
+
+    let mut q = base;
+    q.overdue = Some(false);
+    assert_eq!(
+        titles(&list_all(&db, "alice", q).await),
+        ["past done", "soon", "later", "never"]
+    );
+}
+
+async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
+    // Ties on every key, missing due times, mixed case: the order must still be total.
+    let specs = [
+        ("banana", Priority::High, Some(2)),
+        ("Apple", Priority::Low, None),
+        ("cherry", Priority::High, Some(1)),
+        ("apple pie", Priority::Urgent, Some(2)),
+        ("Date", Priority::Medium, None),
+        ("elder", Priority::Low, Some(5)),
+        ("fig", Priority::Medium, Some(1)),
+    ];
+    let mut all = Vec::new();
+    for (i, (title, priority, due_days)) in specs.into_iter().enumerate() {
+        let created = t0() + Duration::seconds((i % 3) as i64);
+        let input = NewTask {
+            title: Some(title.into()),
+            priority: Some(priority),
+            due_at: due_days.map(|d| t0() + Duration::days(d)),
+            ..NewTask::default()
+        };
+        let t = Task::create("alice", input, created).expect("valid");
+        insert(&db, &t).await;
+        all.push(t);
+    }
+
+    for sort in [
+        SortKey::Due,
+        SortKey::Priority,
+        SortKey::Created,
+        SortKey::Updated,
+        SortKey::Title,
+    ] {
+        for order in [Order::Asc, Order::Desc] {
+            let mut expected = all.clone();
+            expected.sort_by(|a, b| {
+                let key = |t: &Task| match sort {
+                    SortKey::Due => (
+                        t.due_at.is_none(),
+                        t.due_at.map(|d| d.timestamp_micros()).unwrap_or(0),
+                        String::new(),
+                    ),
+                    SortKey::Priority => (false, i64::from(t.priority.rank()), String::new()),
+                    SortKey::Created => (false, t.created_at.timestamp_micros(), String::new()),
+                    SortKey::Updated => (false, t.updated_at.timestamp_micros(), String::new()),
+                    SortKey::Title => (false, 0, t.title.to_lowercase()),
+                };
+                let (ka, kb) = (key(a), key(b));
+                let by_key = (ka.1, &ka.2, a.id).cmp(&(kb.1, &kb.2, b.id));
+                ka.0.cmp(&kb.0).then(if order == Order::Asc {
+                    by_key
+                } else {
+                    by_key.reverse()
+                })
+            });
+            let mut q = ListQuery::new(t0());
+            q.sort = sort;
+            q.order = order;
+            q.limit = 2;
+            let got = list_all(&db, "alice", q).await;
+            assert_eq!(titles(&got), titles(&expected), "sort {sort:?} {order:?}");
+        }
+    }
+}
+
+async fn paging_neither_skips_nor_repeats_while_rows_are_inserted(db: TestDb) {
+    let mut original = HashSet::new();
+    for i in 0..25 {
+        let t = task(
+            "alice",
+            &format!("task {i:02}"),
+            t0() + Duration::seconds(i),
+        );
+        insert(&db, &t).await;
+        original.insert(t.id);
+    }
+    for sort in [SortKey::Created, SortKey::Title, SortKey::Due] {
+        let mut q = ListQuery::new(t0());
+        q.sort = sort;
+        q.order = sort.default_order();
+        q.limit = 4;
+        let mut seen = Vec::new();
+        let mut next: Option<Cursor> = None;
+        for page_no in 0..100 {
+            q.after = next.clone();
+            let page = db.store.list_tasks("alice", &q).await.expect("list");
+            seen.extend(page.items.iter().map(|t| t.id));
+            // Between pages, someone adds tasks that sort before, after and among ours.
+            for j in 0..2 {
+                let t = task(
+                    "alice",
+                    &format!("task {page_no:02}{j} {sort:?}"),
+                    t0() + Duration::seconds(page_no * 3 + j),
+                );
+                insert(&db, &t).await;
+            }
+            next = page.next;
+            if next.is_none() {
+                break;
+            }
+        }
+        let unique: HashSet<Uuid> = seen.iter().copied().collect();
+        assert_eq!(unique.len(), seen.len(), "a row was repeated ({sort:?})");
+        assert!(
+            original.is_subset(&unique),
+            "a row that existed throughout was skipped ({sort:?})"
+        );
+    }
+}
+
+async fn tag_counts_are_per_user_and_most_used_first(db: TestDb) {
+    for (user, tags) in [
+        ("alice", vec!["work", "home"]),
+        ("alice", vec!["work"]),
+        ("bob", vec!["secret"]),
+    ] {
+        let tags = tags.into_iter().map(String::from).collect();
+        let t = Task::create(
+            user,
+            NewTask {
+                title: Some("t".into()),
+                tags: Some(tags),
+                ..NewTask::default()
+            },
+            t0(),
+        )
+        .expect("valid");
+        insert(&db, &t).await;
+    }
+    let counts = db.store.tag_counts("alice").await.expect("tags");
+    assert_eq!(
+        counts,
+        [
+            TagCount {
+                tag: "work".into(),
+                count: 2
+            },
+            TagCount {
+                tag: "home".into(),
+                count: 1
+            }
+        ]
+    );
+}
