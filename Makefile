@@ -1,0 +1,40 @@
+# The verbs a person uses. `make dev` runs the system locally; `make test` runs
+# every test (PostgreSQL must be up: .ci/run starts it).
+
+SHELL := /bin/bash
+DATABASE_URL ?= sqlite://data/todo.db
+NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
+
+.PHONY: dev test lint fmt migrate build clean-test-dbs
+
+## dev: run the API on SQLite (data/todo.db), printing a token and a curl example
+dev:
+	@scripts/dev.sh
+
+## test: every test, on PostgreSQL and SQLite
+test:
+ifeq ($(NEXTEST),yes)
+	cargo nextest run --workspace --profile $(if $(CI),ci,default)
+else
+	cargo test --workspace
+endif
+
+## lint: formatting and clippy, warnings are errors
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## migrate: apply migrations to DATABASE_URL (default: the local SQLite file)
+migrate:
+	DATABASE_URL='$(DATABASE_URL)' cargo run --quiet -p api --bin api -- migrate
+
+build:
+	cargo build --workspace --release
+
+## clean-test-dbs: drop test databases left behind by killed test runs
+clean-test-dbs:
+	psql -h 127.0.0.1 -U postgres -Atc "select datname from pg_database where datname like 'todo_test_%'" \
+	  | xargs -r -I{} psql -h 127.0.0.1 -U postgres -qc 'drop database if exists "{}" with (force)'

@@ -1,0 +1,167 @@
+//! Shared set-up for the API tests: the real router over a fresh database, driven
+//! in-process with `oneshot`, and tokens minted with the test secret.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::AppState;
+use api::auth::Authenticator;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use jsonwebtoken::{EncodingKey, Header, encode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use todo_lib::serve::{Settings, with_common_layers};
+use todo_lib::testing::TestDb;
+use tower::ServiceExt;
+
+/// Test-only signing secret (at least 32 bytes, as the API demands).
+pub const SECRET: &str = "api-tests-only-secret-0123456789abcdef";
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Runs each named test on PostgreSQL and on SQLite.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(crate::common::TestApp::postgres().await).await })*
+        }
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(crate::common::TestApp::sqlite().await).await })*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: TestDb,
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `error.code` of an error response.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// The fields named in `error.details`.
+    pub fn detail_fields(&self) -> Vec<String> {
+        self.body["error"]["details"]
+            .as_array()
+            .map(|d| d.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        addr: "127.0.0.1:0".parse().expect("valid address"),
+        body_limit_bytes: BODY_LIMIT,
+        request_timeout: Duration::from_secs(10),
+        shutdown_grace: Duration::from_secs(1),
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::with_db(todo_lib::testing::sqlite().await)
+    }
+
+    pub async fn postgres() -> Self {
+        Self::with_db(todo_lib::testing::postgres().await)
+    }
+
+    pub fn with_db(db: TestDb) -> Self {
+        let auth = Authenticator::with_secret(&SecretString::from(SECRET)).expect("valid secret");
+        Self::with_auth(db, auth)
+    }
+
+    pub fn with_auth(db: TestDb, auth: Authenticator) -> Self {
+        let state = AppState { store: Arc::clone(&db.store), auth: Arc::new(auth) };
+        Self { router: with_common_layers(api::app(state), settings()), db }
+    }
+
+    pub async fn call(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.expect("the router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body reads").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        TestResponse { status, headers, body }
+    }
+
+    /// A request as `user` (no Authorization header when `None`), with a JSON body.
+    pub async fn send(&self, method: Method, path: &str, user: Option<&str>, body: Option<Value>) -> TestResponse {
+        self.send_with(method, path, user, body, &[]).await
+    }
+
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(user) = user {
+            req = req.header("authorization", format!("Bearer {}", token(user)));
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = match body {
+            Some(body) => req.header("content-type", "application/json").body(Body::from(body.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.call(req.expect("valid request")).await
+    }
+
+    /// Creates a task for `user` and returns its JSON.
+    pub async fn create(&self, user: &str, body: Value) -> Value {
+        let res = self.send(Method::POST, "/v1/tasks", Some(user), Some(body)).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        res.body
+    }
+
+    pub async fn create_titled(&self, user: &str, title: &str) -> Value {
+        self.create(user, json!({ "title": title })).await
+    }
+
+    /// Number of events in the outbox.
+    pub async fn outbox_len(&self) -> usize {
+        self.db.store.unpublished_events(10_000).await.expect("outbox reads").len()
+    }
+}
+
+/// An HS256 token for `user`, valid for an hour.
+pub fn token(user: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    sign_hs256(&json!({ "sub": user, "iat": now, "exp": now + 3600 }), SECRET)
+}
+
+pub fn sign_hs256(claims: &Value, secret: &str) -> String {
+    encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("token encodes")
+}
+
+pub fn id_of(task: &Value) -> String {
+    task["id"].as_str().expect("task has an id").to_owned()
+}
