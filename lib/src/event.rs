@@ -29,13 +29,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [Self; 5] = [
-        Self::Created,
-        Self::Updated,
-        Self::Completed,
-        Self::Deleted,
-        Self::Due,
-    ];
+    pub const ALL: [Self; 5] = [Self::Created, Self::Updated, Self::Completed, Self::Deleted, Self::Due];
 
     /// The CloudEvents `type` attribute.
     pub fn as_str(self) -> &'static str {
@@ -120,11 +114,7 @@ pub fn task_event(
         .source(source)
         .subject(task.id.to_string())
         .time(now)
-        .data_with_schema(
-            "application/json",
-            DATA_SCHEMA,
-            serde_json::to_value(&data)?,
-        )
+        .data_with_schema("application/json", DATA_SCHEMA, serde_json::to_value(&data)?)
         .build()?;
     Ok(OutboxEvent {
         id,
@@ -152,10 +142,7 @@ mod tests {
     #[test]
     fn task_event_follows_the_contract() {
         let now = Utc::now();
-        let input = NewTask {
-            title: Some("t".into()),
-            ..NewTask::default()
-        };
+        let input = NewTask { title: Some("t".into()), ..NewTask::default() };
         let task = Task::create("alice", input, now).expect("valid");
         let row = task_event(EventType::Created, &task, "api", now, None).expect("builds");
 

@@ -13,10 +13,7 @@ use crate::store::Store;
 
 /// Routes for the two probes. Merge them into a function's router.
 pub fn routes(store: Arc<dyn Store>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(store)
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(store)
 }
 
 /// Liveness: answering at all is the proof.

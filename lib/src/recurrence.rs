@@ -25,58 +25,43 @@ pub struct RecurrenceError(String);
 /// Parses an IANA time zone name (`Europe/Berlin`).
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, RecurrenceError> {
     name.parse::<chrono_tz::Tz>().map_err(|_| {
-        RecurrenceError(format!(
-            "unknown time zone '{name}' (expected an IANA name such as Europe/Berlin)"
-        ))
+        RecurrenceError(format!("unknown time zone '{name}' (expected an IANA name such as Europe/Berlin)"))
     })
 }
 
 /// Returns the rule in its canonical text (without the `RRULE:` prefix).
 pub fn normalize(rule: &str) -> Result<String, RecurrenceError> {
     let rule = rule.trim();
-    let rule = rule
-        .strip_prefix("RRULE:")
-        .or_else(|| rule.strip_prefix("rrule:"))
-        .unwrap_or(rule);
+    let rule = rule.strip_prefix("RRULE:").or_else(|| rule.strip_prefix("rrule:")).unwrap_or(rule);
     if rule.is_empty() {
         return Err(RecurrenceError("must not be empty".into()));
     }
     if rule.len() > RULE_MAX_LEN {
-        return Err(RecurrenceError(format!(
-            "must be at most {RULE_MAX_LEN} characters"
-        )));
+        return Err(RecurrenceError(format!("must be at most {RULE_MAX_LEN} characters")));
     }
     if rule.contains(['\n', '\r']) {
         return Err(RecurrenceError(
             "must be a single RRULE; DTSTART comes from due_at and time_zone".into(),
         ));
     }
-    let parsed: RRule<Unvalidated> = rule
-        .parse()
-        .map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
+    let parsed: RRule<Unvalidated> =
+        rule.parse().map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
     if matches!(parsed.get_freq(), Frequency::Secondly | Frequency::Minutely) {
-        return Err(RecurrenceError(
-            "FREQ must be HOURLY or slower (DAILY, WEEKLY, MONTHLY, YEARLY)".into(),
-        ));
+        return Err(RecurrenceError("FREQ must be HOURLY or slower (DAILY, WEEKLY, MONTHLY, YEARLY)".into()));
     }
     Ok(parsed.to_string())
 }
 
 impl Recurrence {
     /// Anchors `rule` at `start` in `time_zone` (UTC when `None`) and validates it.
-    pub fn new(
-        rule: &str,
-        start: DateTime<Utc>,
-        time_zone: Option<&str>,
-    ) -> Result<Self, RecurrenceError> {
+    pub fn new(rule: &str, start: DateTime<Utc>, time_zone: Option<&str>) -> Result<Self, RecurrenceError> {
         let rule = normalize(rule)?;
         let tz = match time_zone {
             Some(name) => Tz::Tz(parse_time_zone(name)?),
             None => Tz::UTC,
         };
-        let parsed: RRule<Unvalidated> = rule
-            .parse()
-            .map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
+        let parsed: RRule<Unvalidated> =
+            rule.parse().map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
         let set = parsed
             .build(start.with_timezone(&tz))
             .map_err(|e| RecurrenceError(format!("is not valid for this due time: {e}")))?;
@@ -89,13 +74,7 @@ impl Recurrence {
     /// decide what "now" is.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         // The iterator is lazy and ordered; `limit` bounds pathological rules.
-        self.set
-            .clone()
-            .limit()
-            .into_iter()
-            .take(100_000)
-            .map(|t| t.with_timezone(&Utc))
-            .find(|t| *t > after)
+        self.set.clone().limit().into_iter().take(100_000).map(|t| t.with_timezone(&Utc)).find(|t| *t > after)
     }
 }
 
@@ -105,26 +84,18 @@ mod tests {
     use chrono::TimeZone;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, min, 0)
-            .single()
-            .expect("valid time")
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid time")
     }
 
     #[test]
     fn normalize_accepts_the_rrule_prefix() {
-        assert_eq!(
-            normalize("RRULE:FREQ=DAILY;COUNT=3").as_deref(),
-            Ok("FREQ=DAILY;COUNT=3")
-        );
+        assert_eq!(normalize("RRULE:FREQ=DAILY;COUNT=3").as_deref(), Ok("FREQ=DAILY;COUNT=3"));
     }
 
     #[test]
     fn normalize_rejects_garbage_with_the_parser_message() {
         let err = normalize("FREQ=SOMETIMES").expect_err("invalid");
-        assert!(
-            err.to_string().contains("not a valid RFC 5545 RRULE"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("not a valid RFC 5545 RRULE"), "{err}");
     }
 
     #[test]
@@ -141,41 +112,27 @@ mod tests {
     #[test]
     fn daily_rule_gives_the_next_day() {
         let r = Recurrence::new("FREQ=DAILY", utc(2026, 1, 1, 9, 0), None).expect("valid");
-        assert_eq!(
-            r.next_after(utc(2026, 1, 1, 9, 0)),
-            Some(utc(2026, 1, 2, 9, 0))
-        );
+        assert_eq!(r.next_after(utc(2026, 1, 1, 9, 0)), Some(utc(2026, 1, 2, 9, 0)));
     }
 
     #[test]
     fn monthly_on_the_31st_skips_months_without_one() {
-        let r = Recurrence::new("FREQ=MONTHLY;BYMONTHDAY=31", utc(2026, 1, 31, 9, 0), None)
-            .expect("valid");
-        assert_eq!(
-            r.next_after(utc(2026, 1, 31, 9, 0)),
-            Some(utc(2026, 3, 31, 9, 0))
-        );
+        let r = Recurrence::new("FREQ=MONTHLY;BYMONTHDAY=31", utc(2026, 1, 31, 9, 0), None).expect("valid");
+        assert_eq!(r.next_after(utc(2026, 1, 31, 9, 0)), Some(utc(2026, 3, 31, 9, 0)));
     }
 
     #[test]
     fn count_ends_the_series() {
         let r = Recurrence::new("FREQ=DAILY;COUNT=2", utc(2026, 1, 1, 9, 0), None).expect("valid");
-        assert_eq!(
-            r.next_after(utc(2026, 1, 1, 9, 0)),
-            Some(utc(2026, 1, 2, 9, 0))
-        );
+        assert_eq!(r.next_after(utc(2026, 1, 1, 9, 0)), Some(utc(2026, 1, 2, 9, 0)));
         assert_eq!(r.next_after(utc(2026, 1, 2, 9, 0)), None);
     }
 
     #[test]
     fn local_time_is_kept_across_a_dst_change() {
         // 09:00 in Berlin is 08:00 UTC in winter and 07:00 UTC in summer.
-        let r = Recurrence::new("FREQ=DAILY", utc(2026, 3, 28, 8, 0), Some("Europe/Berlin"))
-            .expect("valid");
-        assert_eq!(
-            r.next_after(utc(2026, 3, 28, 8, 0)),
-            Some(utc(2026, 3, 29, 7, 0))
-        );
+        let r = Recurrence::new("FREQ=DAILY", utc(2026, 3, 28, 8, 0), Some("Europe/Berlin")).expect("valid");
+        assert_eq!(r.next_after(utc(2026, 3, 28, 8, 0)), Some(utc(2026, 3, 29, 7, 0)));
     }
 
     #[test]

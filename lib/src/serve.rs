@@ -60,12 +60,8 @@ where
     let vars: Vec<(String, String)> = std::env::vars().collect();
     let config: Config = config::from_iter(vars.clone())?;
     telemetry::init(config.log_format);
-    let store = store::connect(
-        config.database_url(),
-        ConnectOptions {
-            max_connections: config.db_max_connections,
-        },
-    )?;
+    let store =
+        store::connect(config.database_url(), ConnectOptions { max_connections: config.db_max_connections })?;
 
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
@@ -76,23 +72,13 @@ where
             return Ok(());
         }
         Some(other) => {
-            return Err(
-                format!("unknown command '{other}' (expected no argument, or 'migrate')").into(),
-            );
+            return Err(format!("unknown command '{other}' (expected no argument, or 'migrate')").into());
         }
     }
 
     let lambda = vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API");
     let settings = Settings::from(&config);
-    let app = with_common_layers(
-        build(Context {
-            config,
-            store,
-            vars,
-        })
-        .await?,
-        settings,
-    );
+    let app = with_common_layers(build(Context { config, store, vars }).await?, settings);
     if lambda {
         tracing::info!(function = name, "serving under AWS Lambda");
         return lambda_http::run(app).await;
@@ -128,24 +114,16 @@ impl From<&Config> for Settings {
 /// Request id, tracing, timeout and body limit: the same for every function.
 pub fn with_common_layers(app: Router, settings: Settings) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
         tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
     });
-    app.layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(trace)
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    settings.request_timeout,
-                )),
-        )
+    app.layer(DefaultBodyLimit::max(settings.body_limit_bytes)).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)),
+    )
 }
 
 /// Serves `app` until `shutdown` resolves, then lets in-flight requests finish for
@@ -170,10 +148,7 @@ where
         result = &mut server => return result,
         () = shutdown => {}
     }
-    tracing::info!(
-        grace_secs = grace.as_secs_f64(),
-        "shutting down; finishing in-flight requests"
-    );
+    tracing::info!(grace_secs = grace.as_secs_f64(), "shutting down; finishing in-flight requests");
     let _ = stop.send(());
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result,

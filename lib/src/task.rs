@@ -22,18 +22,7 @@ const DUE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 /// How urgent a task is. Ordered, so that sorting by priority is meaningful.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    ToSchema,
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
@@ -178,10 +167,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.to_owned(), message: message.into() });
     }
 
     fn into_result(self) -> Result<(), Self> {
@@ -210,19 +196,13 @@ impl Fields {
         self.title = self.title.trim().to_owned();
         let title_chars = self.title.chars().count();
         if title_chars == 0 || title_chars > TITLE_MAX_CHARS {
-            errors.add(
-                "title",
-                format!("must be 1 to {TITLE_MAX_CHARS} characters after trimming"),
-            );
+            errors.add("title", format!("must be 1 to {TITLE_MAX_CHARS} characters after trimming"));
         } else if self.title.chars().any(char::is_control) {
             errors.add("title", "must not contain control characters");
         }
 
         if self.description.chars().count() > DESCRIPTION_MAX_CHARS {
-            errors.add(
-                "description",
-                format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
-            );
+            errors.add("description", format!("must be at most {DESCRIPTION_MAX_CHARS} characters"));
         }
 
         match normalize_tags(&self.tags) {
@@ -241,10 +221,7 @@ impl Fields {
 
         if let Some(minutes) = self.remind_before_minutes {
             if !(0..=REMINDER_MAX_MINUTES).contains(&minutes) {
-                errors.add(
-                    "remind_before_minutes",
-                    format!("must be between 0 and {REMINDER_MAX_MINUTES}"),
-                );
+                errors.add("remind_before_minutes", format!("must be between 0 and {REMINDER_MAX_MINUTES}"));
             } else if self.due_at.is_none() {
                 errors.add("remind_before_minutes", "requires due_at");
             }
@@ -261,10 +238,7 @@ impl Fields {
                 (Err(e), _) => errors.add("recurrence", e.to_string()),
                 (Ok(_), None) => errors.add("recurrence", "requires due_at"),
                 (Ok(normalized), Some(due)) => {
-                    let zone = self
-                        .time_zone
-                        .as_deref()
-                        .filter(|z| recurrence::parse_time_zone(z).is_ok());
+                    let zone = self.time_zone.as_deref().filter(|z| recurrence::parse_time_zone(z).is_ok());
                     match Recurrence::new(&normalized, due, zone) {
                         Ok(_) => self.recurrence = Some(normalized),
                         Err(e) => errors.add("recurrence", e.to_string()),
@@ -290,9 +264,7 @@ fn normalize_tags(tags: &[String]) -> Result<Vec<String>, String> {
         let tag = tag.trim().to_lowercase();
         let chars = tag.chars().count();
         if chars == 0 || chars > TAG_MAX_CHARS {
-            return Err(format!(
-                "each tag must be 1 to {TAG_MAX_CHARS} characters after trimming"
-            ));
+            return Err(format!("each tag must be 1 to {TAG_MAX_CHARS} characters after trimming"));
         }
         if tag.chars().any(|c| c.is_control() || c == ',') {
             return Err("tags must not contain commas or control characters".into());
@@ -317,11 +289,7 @@ fn required<T>(field: &str, value: Option<T>, errors: &mut ValidationErrors) -> 
 
 impl Task {
     /// A new open task owned by `user_id`, or every reason the input is invalid.
-    pub fn create(
-        user_id: &str,
-        input: NewTask,
-        now: DateTime<Utc>,
-    ) -> Result<Self, ValidationErrors> {
+    pub fn create(user_id: &str, input: NewTask, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
         let now = now.trunc_subsecs(6);
         let Some(title) = input.title else {
             let mut errors = ValidationErrors::default();
@@ -379,11 +347,7 @@ impl Task {
 
     /// The task with `patch` applied, or `None` when the patch changes nothing (so
     /// no version is spent and no event emitted).
-    pub fn patched(
-        &self,
-        patch: TaskPatch,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Self>, ValidationErrors> {
+    pub fn patched(&self, patch: TaskPatch, now: DateTime<Utc>) -> Result<Option<Self>, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let current = self.fields();
         let title = match patch.title {
@@ -397,17 +361,11 @@ impl Task {
         let fields = Fields {
             // A null title is already reported; validate the rest against the current one.
             title: title.unwrap_or_else(|| current.title.clone()),
-            description: patch
-                .description
-                .map_or(current.description.clone(), Option::unwrap_or_default),
+            description: patch.description.map_or(current.description.clone(), Option::unwrap_or_default),
             priority: priority.unwrap_or(current.priority),
-            tags: patch
-                .tags
-                .map_or(current.tags.clone(), Option::unwrap_or_default),
+            tags: patch.tags.map_or(current.tags.clone(), Option::unwrap_or_default),
             due_at: patch.due_at.unwrap_or(current.due_at),
-            remind_before_minutes: patch
-                .remind_before_minutes
-                .unwrap_or(current.remind_before_minutes),
+            remind_before_minutes: patch.remind_before_minutes.unwrap_or(current.remind_before_minutes),
             recurrence: patch.recurrence.unwrap_or(current.recurrence.clone()),
             time_zone: patch.time_zone.unwrap_or(current.time_zone.clone()),
         };

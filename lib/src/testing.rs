@@ -25,9 +25,7 @@ pub struct TestDb {
 impl TestDb {
     /// The PostgreSQL connection options of this database (`None` for SQLite).
     pub fn pg_options(&self) -> Option<PgConnectOptions> {
-        self.owned
-            .as_ref()
-            .map(|(name, admin)| admin.clone().database(name))
+        self.owned.as_ref().map(|(name, admin)| admin.clone().database(name))
     }
 }
 
@@ -36,38 +34,25 @@ pub async fn sqlite() -> TestDb {
     let store = SqliteStore::connect_lazy("sqlite::memory:", ConnectOptions::default())
         .expect("in-memory SQLite opens");
     store.migrate().await.expect("SQLite migrations apply");
-    TestDb {
-        store: Arc::new(store),
-        owned: None,
-    }
+    TestDb { store: Arc::new(store), owned: None }
 }
 
 /// A new, migrated PostgreSQL database on the test server.
 pub async fn postgres() -> TestDb {
-    let url =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
-    let admin = PgConnectOptions::from_str(&url)
-        .expect("TEST_DATABASE_URL parses")
-        .disable_statement_logging();
+    let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+    let admin =
+        PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL parses").disable_statement_logging();
     let name = format!("todo_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = admin
         .connect()
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {url} must be running for tests: {e}"));
-    sqlx::query(&format!("create database {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
+    sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
     conn.close().await.ok();
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
-        .connect_lazy_with(admin.clone().database(&name));
+    let pool = PgPoolOptions::new().max_connections(8).connect_lazy_with(admin.clone().database(&name));
     let store = PgStore::from_pool(pool);
     store.migrate().await.expect("PostgreSQL migrations apply");
-    TestDb {
-        store: Arc::new(store),
-        owned: Some((name, admin)),
-    }
+    TestDb { store: Arc::new(store), owned: Some((name, admin)) }
 }
 
 impl Drop for TestDb {
@@ -79,10 +64,7 @@ impl Drop for TestDb {
         // thread with its own runtime, and wait for it so the database is gone
         // before the test process exits.
         let dropper = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async move {

@@ -35,18 +35,31 @@ fn settings(request_timeout: Duration) -> Settings {
 }
 
 /// Starts the server; returns its base URL, the shutdown trigger and its result.
-async fn start(app: Router, grace: Duration) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+async fn start(
+    app: Router,
+    grace: Duration,
+) -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve_tcp(listener, app, async move { let _ = stopped.await; }, grace));
+    let server = tokio::spawn(serve_tcp(
+        listener,
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+        grace,
+    ));
     (url, stop, server)
 }
 
 #[tokio::test]
 async fn in_flight_requests_finish_after_shutdown_is_asked() {
     let (started_tx, mut started) = mpsc::channel(1);
-    let app = with_common_layers(slow_router(started_tx, Duration::from_millis(300)), settings(Duration::from_secs(10)));
+    let app = with_common_layers(
+        slow_router(started_tx, Duration::from_millis(300)),
+        settings(Duration::from_secs(10)),
+    );
     let (url, stop, server) = start(app, Duration::from_secs(5)).await;
 
     let request = tokio::spawn(reqwest::get(format!("{url}/slow")));
@@ -56,7 +69,8 @@ async fn in_flight_requests_finish_after_shutdown_is_asked() {
     let response = request.await.expect("task").expect("the in-flight request completes");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.expect("body"), "done");
-    let result = tokio::time::timeout(Duration::from_secs(10), server).await.expect("server stops").expect("task");
+    let result =
+        tokio::time::timeout(Duration::from_secs(10), server).await.expect("server stops").expect("task");
     assert!(result.is_ok());
     assert!(reqwest::get(format!("{url}/slow")).await.is_err(), "no new connections after shutdown");
 }
@@ -64,7 +78,10 @@ async fn in_flight_requests_finish_after_shutdown_is_asked() {
 #[tokio::test]
 async fn the_grace_period_bounds_how_long_shutdown_waits() {
     let (started_tx, mut started) = mpsc::channel(1);
-    let app = with_common_layers(slow_router(started_tx, Duration::from_secs(3600)), settings(Duration::from_secs(3600)));
+    let app = with_common_layers(
+        slow_router(started_tx, Duration::from_secs(3600)),
+        settings(Duration::from_secs(3600)),
+    );
     let (url, stop, server) = start(app, Duration::from_millis(200)).await;
 
     let _hanging = tokio::spawn(reqwest::get(format!("{url}/slow")));
@@ -77,7 +94,10 @@ async fn the_grace_period_bounds_how_long_shutdown_waits() {
 #[tokio::test]
 async fn a_handler_slower_than_the_request_timeout_gets_503() {
     let (started_tx, _started) = mpsc::channel(8);
-    let app = with_common_layers(slow_router(started_tx, Duration::from_secs(3600)), settings(Duration::from_millis(100)));
+    let app = with_common_layers(
+        slow_router(started_tx, Duration::from_secs(3600)),
+        settings(Duration::from_millis(100)),
+    );
     let (url, _stop, _server) = start(app, Duration::from_secs(1)).await;
     let response = reqwest::get(format!("{url}/slow")).await.expect("answered");
     assert_eq!(response.status(), 503);
@@ -94,6 +114,7 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let id = fresh.headers().get("x-request-id").and_then(|v| v.to_str().ok()).expect("a request id");
     assert_eq!(id.len(), 36, "a UUID: {id}");
 
-    let given = client.get(format!("{url}/slow")).header("x-request-id", "abc-123").send().await.expect("answered");
+    let given =
+        client.get(format!("{url}/slow")).header("x-request-id", "abc-123").send().await.expect("answered");
     assert_eq!(given.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
 }

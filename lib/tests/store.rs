@@ -42,21 +42,11 @@ conformance!(
 );
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
-        .single()
-        .expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("valid time")
 }
 
 fn task(user: &str, title: &str, now: DateTime<Utc>) -> Task {
-    Task::create(
-        user,
-        NewTask {
-            title: Some(title.into()),
-            ..NewTask::default()
-        },
-        now,
-    )
-    .expect("valid task")
+    Task::create(user, NewTask { title: Some(title.into()), ..NewTask::default() }, now).expect("valid task")
 }
 
 fn event(ty: EventType, task: &Task) -> OutboxEvent {
@@ -64,10 +54,7 @@ fn event(ty: EventType, task: &Task) -> OutboxEvent {
 }
 
 async fn insert(db: &TestDb, task: &Task) {
-    db.store
-        .insert_task(task, &event(EventType::Created, task))
-        .await
-        .expect("insert");
+    db.store.insert_task(task, &event(EventType::Created, task)).await.expect("insert");
 }
 
 async fn list_all(db: &TestDb, user: &str, mut query: ListQuery) -> Vec<Task> {
@@ -101,12 +88,7 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
     let created = Task::create("alice", input, t0()).expect("valid");
     insert(&db, &created).await;
 
-    let read = db
-        .store
-        .get_task("alice", created.id)
-        .await
-        .expect("get")
-        .expect("exists");
+    let read = db.store.get_task("alice", created.id).await.expect("get").expect("exists");
     assert_eq!(read, created);
     assert_eq!(read.user_id, "alice");
 }
@@ -115,106 +97,52 @@ async fn get_is_scoped_to_the_owner(db: TestDb) {
     let t = task("alice", "mine", t0());
     insert(&db, &t).await;
     assert!(db.store.get_task("bob", t.id).await.expect("get").is_none());
-    assert!(
-        db.store
-            .get_task("alice", Uuid::now_v7())
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(db.store.get_task("alice", Uuid::now_v7()).await.expect("get").is_none());
 }
 
 async fn update_with_the_expected_version_replaces_the_task_and_its_tags(db: TestDb) {
     let t = Task::create(
         "alice",
-        NewTask {
-            title: Some("a".into()),
-            tags: Some(vec!["x".into()]),
-            ..NewTask::default()
-        },
+        NewTask { title: Some("a".into()), tags: Some(vec!["x".into()]), ..NewTask::default() },
         t0(),
     )
     .expect("valid");
     insert(&db, &t).await;
-    let patch = TaskPatch {
-        tags: Some(Some(vec!["y".into()])),
-        ..TaskPatch::default()
-    };
-    let next = t
-        .patched(patch, t0() + Duration::seconds(1))
-        .expect("valid")
-        .expect("changed");
-    db.store
-        .update_task(&next, t.version, &event(EventType::Updated, &next))
-        .await
-        .expect("update");
+    let patch = TaskPatch { tags: Some(Some(vec!["y".into()])), ..TaskPatch::default() };
+    let next = t.patched(patch, t0() + Duration::seconds(1)).expect("valid").expect("changed");
+    db.store.update_task(&next, t.version, &event(EventType::Updated, &next)).await.expect("update");
 
-    assert_eq!(
-        db.store.get_task("alice", t.id).await.expect("get"),
-        Some(next)
-    );
+    assert_eq!(db.store.get_task("alice", t.id).await.expect("get"), Some(next));
     let counts = db.store.tag_counts("alice").await.expect("tags");
-    assert_eq!(
-        counts,
-        [TagCount {
-            tag: "y".into(),
-            count: 1
-        }]
-    );
+    assert_eq!(counts, [TagCount { tag: "y".into(), count: 1 }]);
 }
 
 async fn update_with_a_stale_version_conflicts_and_changes_nothing(db: TestDb) {
     let t = task("alice", "a", t0());
     insert(&db, &t).await;
     let done = t.completed(t0()).expect("open");
-    let err = db
-        .store
-        .update_task(&done, t.version + 1, &event(EventType::Completed, &done))
-        .await;
+    let err = db.store.update_task(&done, t.version + 1, &event(EventType::Completed, &done)).await;
     assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
     // Another user cannot update it either, even with the right version.
     let mut stolen = done.clone();
     stolen.user_id = "bob".into();
-    let err = db
-        .store
-        .update_task(&stolen, t.version, &event(EventType::Completed, &stolen))
-        .await;
+    let err = db.store.update_task(&stolen, t.version, &event(EventType::Completed, &stolen)).await;
     assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
 
-    assert_eq!(
-        db.store.get_task("alice", t.id).await.expect("get"),
-        Some(t)
-    );
-    assert_eq!(
-        db.store.unpublished_events(10).await.expect("outbox").len(),
-        1,
-        "only the create event"
-    );
+    assert_eq!(db.store.get_task("alice", t.id).await.expect("get"), Some(t));
+    assert_eq!(db.store.unpublished_events(10).await.expect("outbox").len(), 1, "only the create event");
 }
 
 async fn delete_removes_the_task_and_its_tags(db: TestDb) {
     let t = Task::create(
         "alice",
-        NewTask {
-            title: Some("a".into()),
-            tags: Some(vec!["x".into()]),
-            ..NewTask::default()
-        },
+        NewTask { title: Some("a".into()), tags: Some(vec!["x".into()]), ..NewTask::default() },
         t0(),
     )
     .expect("valid");
     insert(&db, &t).await;
-    db.store
-        .delete_task(&t, &event(EventType::Deleted, &t))
-        .await
-        .expect("delete");
-    assert!(
-        db.store
-            .get_task("alice", t.id)
-            .await
-            .expect("get")
-            .is_none()
-    );
+    db.store.delete_task(&t, &event(EventType::Deleted, &t)).await.expect("delete");
+    assert!(db.store.get_task("alice", t.id).await.expect("get").is_none());
     assert!(db.store.tag_counts("alice").await.expect("tags").is_empty());
 }
 
@@ -222,36 +150,18 @@ async fn delete_of_a_changed_task_conflicts(db: TestDb) {
     let t = task("alice", "a", t0());
     insert(&db, &t).await;
     let done = t.completed(t0()).expect("open");
-    db.store
-        .update_task(&done, t.version, &event(EventType::Completed, &done))
-        .await
-        .expect("update");
-    let err = db
-        .store
-        .delete_task(&t, &event(EventType::Deleted, &t))
-        .await;
+    db.store.update_task(&done, t.version, &event(EventType::Completed, &done)).await.expect("update");
+    let err = db.store.delete_task(&t, &event(EventType::Deleted, &t)).await;
     assert!(matches!(err, Err(StoreError::VersionConflict)), "{err:?}");
-    assert!(
-        db.store
-            .get_task("alice", t.id)
-            .await
-            .expect("get")
-            .is_some()
-    );
+    assert!(db.store.get_task("alice", t.id).await.expect("get").is_some());
 }
 
 async fn every_change_writes_its_event_in_order(db: TestDb) {
     let t = task("alice", "a", t0());
     insert(&db, &t).await;
     let done = t.completed(t0() + Duration::seconds(1)).expect("open");
-    db.store
-        .update_task(&done, t.version, &event(EventType::Completed, &done))
-        .await
-        .expect("update");
-    db.store
-        .delete_task(&done, &event(EventType::Deleted, &done))
-        .await
-        .expect("delete");
+    db.store.update_task(&done, t.version, &event(EventType::Completed, &done)).await.expect("update");
+    db.store.delete_task(&done, &event(EventType::Deleted, &done)).await.expect("delete");
 
     let events = db.store.unpublished_events(10).await.expect("outbox");
     let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
@@ -281,19 +191,12 @@ async fn list_filters_by_status(db: TestDb) {
 }
 
 async fn list_filters_by_any_of_several_priorities(db: TestDb) {
-    for (title, p) in [
-        ("l", Priority::Low),
-        ("m", Priority::Medium),
-        ("h", Priority::High),
-        ("u", Priority::Urgent),
-    ] {
+    for (title, p) in
+        [("l", Priority::Low), ("m", Priority::Medium), ("h", Priority::High), ("u", Priority::Urgent)]
+    {
         let t = Task::create(
             "alice",
-            NewTask {
-                title: Some(title.into()),
-                priority: Some(p),
-                ..NewTask::default()
-            },
+            NewTask { title: Some(title.into()), priority: Some(p), ..NewTask::default() },
             t0(),
         )
         .expect("valid");
@@ -307,19 +210,11 @@ async fn list_filters_by_any_of_several_priorities(db: TestDb) {
 }
 
 async fn list_filters_by_all_of_several_tags(db: TestDb) {
-    for (title, tags) in [
-        ("both", vec!["a", "b"]),
-        ("a only", vec!["a"]),
-        ("none", vec![]),
-    ] {
+    for (title, tags) in [("both", vec!["a", "b"]), ("a only", vec!["a"]), ("none", vec![])] {
         let tags = tags.into_iter().map(String::from).collect();
         let t = Task::create(
             "alice",
-            NewTask {
-                title: Some(title.into()),
-                tags: Some(tags),
-                ..NewTask::default()
-            },
+            NewTask { title: Some(title.into()), tags: Some(tags), ..NewTask::default() },
             t0(),
         )
         .expect("valid");
@@ -333,15 +228,8 @@ async fn list_filters_by_all_of_several_tags(db: TestDb) {
 }
 
 async fn list_searches_title_and_description_case_insensitively(db: TestDb) {
-    let a = Task::create(
-        "alice",
-        NewTask {
-            title: Some("Call MOM".into()),
-            ..NewTask::default()
-        },
-        t0(),
-    )
-    .expect("valid");
+    let a = Task::create("alice", NewTask { title: Some("Call MOM".into()), ..NewTask::default() }, t0())
+        .expect("valid");
     let b = Task::create(
         "alice",
         NewTask {
@@ -359,10 +247,7 @@ async fn list_searches_title_and_description_case_insensitively(db: TestDb) {
     q.text = Some("Mom".into());
     q.sort = SortKey::Title;
     q.order = Order::Asc;
-    assert_eq!(
-        titles(&list_all(&db, "alice", q).await),
-        ["Call MOM", "Errand"]
-    );
+    assert_eq!(titles(&list_all(&db, "alice", q).await), ["Call MOM", "Errand"]);
 }
 
 async fn list_search_treats_wildcards_literally(db: TestDb) {
@@ -370,31 +255,18 @@ async fn list_search_treats_wildcards_literally(db: TestDb) {
     insert(&db, &task("alice", "500 off", t0())).await;
     let mut q = ListQuery::new(t0());
     q.text = Some("50%".into());
-    assert_eq!(
-        titles(&list_all(&db, "alice", q.clone()).await),
-        ["50% off"]
-    );
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["50% off"]);
     q.text = Some("_".into());
     assert!(list_all(&db, "alice", q).await.is_empty());
 }
 
 async fn list_filters_by_due_window_and_overdue(db: TestDb) {
     let due = |title: &str, at: Option<DateTime<Utc>>| {
-        Task::create(
-            "alice",
-            NewTask {
-                title: Some(title.into()),
-                due_at: at,
-                ..NewTask::default()
-            },
-            t0(),
-        )
-        .expect("valid")
+        Task::create("alice", NewTask { title: Some(title.into()), due_at: at, ..NewTask::default() }, t0())
+            .expect("valid")
     };
     let past = due("past", Some(t0() - Duration::hours(1)));
-    let past_done = due("past done", Some(t0() - Duration::hours(2)))
-        .completed(t0())
-        .expect("open");
+    let past_done = due("past done", Some(t0() - Duration::hours(2))).completed(t0()).expect("open");
     let soon = due("soon", Some(t0() + Duration::hours(1)));
     let later = due("later", Some(t0() + Duration::days(3)));
     let never = due("never", None);
@@ -423,10 +295,7 @@ async fn list_filters_by_due_window_and_overdue(db: TestDb) {
 
     let mut q = base;
     q.overdue = Some(false);
-    assert_eq!(
-        titles(&list_all(&db, "alice", q).await),
-        ["past done", "soon", "later", "never"]
-    );
+    assert_eq!(titles(&list_all(&db, "alice", q).await), ["past done", "soon", "later", "never"]);
 }
 
 async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
@@ -454,13 +323,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
         all.push(t);
     }
 
-    for sort in [
-        SortKey::Due,
-        SortKey::Priority,
-        SortKey::Created,
-        SortKey::Updated,
-        SortKey::Title,
-    ] {
+    for sort in [SortKey::Due, SortKey::Priority, SortKey::Created, SortKey::Updated, SortKey::Title] {
         for order in [Order::Asc, Order::Desc] {
             let mut expected = all.clone();
             expected.sort_by(|a, b| {
@@ -477,11 +340,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
                 };
                 let (ka, kb) = (key(a), key(b));
                 let by_key = (ka.1, &ka.2, a.id).cmp(&(kb.1, &kb.2, b.id));
-                ka.0.cmp(&kb.0).then(if order == Order::Asc {
-                    by_key
-                } else {
-                    by_key.reverse()
-                })
+                ka.0.cmp(&kb.0).then(if order == Order::Asc { by_key } else { by_key.reverse() })
             });
             let mut q = ListQuery::new(t0());
             q.sort = sort;
@@ -496,11 +355,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
 async fn paging_neither_skips_nor_repeats_while_rows_are_inserted(db: TestDb) {
     let mut original = HashSet::new();
     for i in 0..25 {
-        let t = task(
-            "alice",
-            &format!("task {i:02}"),
-            t0() + Duration::seconds(i),
-        );
+        let t = task("alice", &format!("task {i:02}"), t0() + Duration::seconds(i));
         insert(&db, &t).await;
         original.insert(t.id);
     }
@@ -531,27 +386,16 @@ async fn paging_neither_skips_nor_repeats_while_rows_are_inserted(db: TestDb) {
         }
         let unique: HashSet<Uuid> = seen.iter().copied().collect();
         assert_eq!(unique.len(), seen.len(), "a row was repeated ({sort:?})");
-        assert!(
-            original.is_subset(&unique),
-            "a row that existed throughout was skipped ({sort:?})"
-        );
+        assert!(original.is_subset(&unique), "a row that existed throughout was skipped ({sort:?})");
     }
 }
 
 async fn tag_counts_are_per_user_and_most_used_first(db: TestDb) {
-    for (user, tags) in [
-        ("alice", vec!["work", "home"]),
-        ("alice", vec!["work"]),
-        ("bob", vec!["secret"]),
-    ] {
+    for (user, tags) in [("alice", vec!["work", "home"]), ("alice", vec!["work"]), ("bob", vec!["secret"])] {
         let tags = tags.into_iter().map(String::from).collect();
         let t = Task::create(
             user,
-            NewTask {
-                title: Some("t".into()),
-                tags: Some(tags),
-                ..NewTask::default()
-            },
+            NewTask { title: Some("t".into()), tags: Some(tags), ..NewTask::default() },
             t0(),
         )
         .expect("valid");
@@ -560,15 +404,6 @@ async fn tag_counts_are_per_user_and_most_used_first(db: TestDb) {
     let counts = db.store.tag_counts("alice").await.expect("tags");
     assert_eq!(
         counts,
-        [
-            TagCount {
-                tag: "work".into(),
-                count: 2
-            },
-            TagCount {
-                tag: "home".into(),
-                count: 1
-            }
-        ]
+        [TagCount { tag: "work".into(), count: 2 }, TagCount { tag: "home".into(), count: 1 }]
     );
 }

@@ -74,30 +74,22 @@ impl Authenticator {
         if hs256.is_none() && jwks.is_none() {
             return Err(AuthConfigError::NoKeys);
         }
-        Ok(Self {
-            hs256,
-            jwks,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-        })
+        Ok(Self { hs256, jwks, issuer: config.jwt_issuer.clone(), audience: config.jwt_audience.clone() })
     }
 
     /// Only the HS256 secret, no issuer or audience checks: for tests and `make dev`.
     pub fn with_secret(secret: &SecretString) -> Result<Self, AuthConfigError> {
-        Self::new(&ApiConfig {
-            jwt_secret: Some(secret.clone()),
-            ..ApiConfig::default()
-        })
+        Self::new(&ApiConfig { jwt_secret: Some(secret.clone()), ..ApiConfig::default() })
     }
 
     /// The user id in `token`, if the token is valid.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, ApiError> {
-        let header =
-            decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
+        let header = decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
         let key = match header.alg {
-            Algorithm::HS256 => self.hs256.clone().ok_or_else(|| {
-                ApiError::InvalidToken("HS256 tokens are not accepted here".into())
-            })?,
+            Algorithm::HS256 => self
+                .hs256
+                .clone()
+                .ok_or_else(|| ApiError::InvalidToken("HS256 tokens are not accepted here".into()))?,
             Algorithm::RS256
             | Algorithm::RS384
             | Algorithm::RS512
@@ -113,9 +105,7 @@ impl Authenticator {
                 jwks.key(header.kid.as_deref(), header.alg).await?
             }
             other => {
-                return Err(ApiError::InvalidToken(format!(
-                    "algorithm {other:?} is not accepted"
-                )));
+                return Err(ApiError::InvalidToken(format!("algorithm {other:?} is not accepted")));
             }
         };
 
@@ -138,8 +128,8 @@ impl Authenticator {
         }
         validation.set_required_spec_claims(&required);
 
-        let data = decode::<Claims>(token, &key, &validation)
-            .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
+        let data =
+            decode::<Claims>(token, &key, &validation).map_err(|e| ApiError::InvalidToken(e.to_string()))?;
         let sub = data.claims.sub;
         if sub.is_empty() || sub.len() > SUB_MAX_LEN || sub.chars().any(char::is_control) {
             return Err(ApiError::InvalidToken("unusable sub".into()));
@@ -155,15 +145,12 @@ impl FromRequestParts<AppState> for AuthUser {
         let Some(value) = parts.headers.get(AUTHORIZATION) else {
             return Err(ApiError::MissingToken);
         };
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::InvalidToken("Authorization header is not ASCII".into()))?;
+        let value =
+            value.to_str().map_err(|_| ApiError::InvalidToken("Authorization header is not ASCII".into()))?;
         let token = match value.split_once(' ') {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
             _ => {
-                return Err(ApiError::InvalidToken(
-                    "expected 'Authorization: Bearer <token>'".into(),
-                ));
+                return Err(ApiError::InvalidToken("expected 'Authorization: Bearer <token>'".into()));
             }
         };
         state.auth.verify(token).await
@@ -192,38 +179,25 @@ impl Jwks {
             .timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()?;
-        Ok(Self {
-            url: url.to_owned(),
-            client,
-            cache: RwLock::new(None),
-            fetching: Mutex::new(()),
-        })
+        Ok(Self { url: url.to_owned(), client, cache: RwLock::new(None), fetching: Mutex::new(()) })
     }
 
     /// The key for `kid` (or the only key, when the token names none).
     async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, ApiError> {
-        let cached = self
-            .cache
-            .read()
-            .await
-            .as_ref()
-            .map(|f| (f.at, Arc::clone(&f.keys)));
+        let cached = self.cache.read().await.as_ref().map(|f| (f.at, Arc::clone(&f.keys)));
         let keys = match cached {
             Some((at, keys)) if at.elapsed() < JWKS_TTL && find(&keys, kid).is_some() => keys,
             Some((at, keys)) if at.elapsed() < JWKS_MIN_REFETCH => keys,
             _ => self.refresh().await?,
         };
-        let jwk = find(&keys, kid)
-            .ok_or_else(|| ApiError::InvalidToken("no matching key in the JWKS".into()))?;
+        let jwk =
+            find(&keys, kid).ok_or_else(|| ApiError::InvalidToken("no matching key in the JWKS".into()))?;
         if let Some(key_alg) = jwk.common.key_algorithm
             && key_alg.to_string() != format!("{alg:?}")
         {
-            return Err(ApiError::InvalidToken(
-                "token algorithm does not match its key".into(),
-            ));
+            return Err(ApiError::InvalidToken("token algorithm does not match its key".into()));
         }
-        DecodingKey::from_jwk(jwk)
-            .map_err(|e| ApiError::InvalidToken(format!("unusable JWKS key: {e}")))
+        DecodingKey::from_jwk(jwk).map_err(|e| ApiError::InvalidToken(format!("unusable JWKS key: {e}")))
     }
 
     async fn refresh(&self) -> Result<Arc<JwkSet>, ApiError> {
@@ -233,23 +207,13 @@ impl Jwks {
         {
             return Ok(Arc::clone(&f.keys));
         }
-        let fetched = async {
-            self.client
-                .get(&self.url)
-                .send()
-                .await?
-                .error_for_status()?
-                .json::<JwkSet>()
-                .await
-        }
-        .await;
+        let fetched =
+            async { self.client.get(&self.url).send().await?.error_for_status()?.json::<JwkSet>().await }
+                .await;
         match fetched {
             Ok(set) => {
                 let keys = Arc::new(set);
-                *self.cache.write().await = Some(Fetched {
-                    at: Instant::now(),
-                    keys: Arc::clone(&keys),
-                });
+                *self.cache.write().await = Some(Fetched { at: Instant::now(), keys: Arc::clone(&keys) });
                 Ok(keys)
             }
             Err(err) => match self.cache.read().await.as_ref() {
@@ -258,9 +222,7 @@ impl Jwks {
                     tracing::warn!(error = %err, "JWKS refresh failed; using cached keys");
                     Ok(Arc::clone(&f.keys))
                 }
-                None => Err(ApiError::Unavailable(format!(
-                    "fetching JWKS failed: {err}"
-                ))),
+                None => Err(ApiError::Unavailable(format!("fetching JWKS failed: {err}"))),
             },
         }
     }

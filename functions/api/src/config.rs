@@ -31,10 +31,7 @@ mod tests {
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let config: ApiConfig = from_iter(vars).expect("valid");
-        assert_eq!(
-            config.jwt_jwks_url.as_deref(),
-            Some("https://idp.example/jwks.json")
-        );
+        assert_eq!(config.jwt_jwks_url.as_deref(), Some("https://idp.example/jwks.json"));
         assert_eq!(config.jwt_issuer.as_deref(), Some("https://idp.example/"));
         assert_eq!(config.jwt_audience.as_deref(), Some("todo"));
         assert!(!format!("{config:?}").contains("s3cret"));

@@ -35,11 +35,7 @@ pub enum ApiError {
     Validation(ValidationErrors),
     /// Input that could not be read: bad JSON, bad query string, bad header.
     #[error("{message}")]
-    BadRequest {
-        code: &'static str,
-        message: String,
-        details: Vec<FieldError>,
-    },
+    BadRequest { code: &'static str, message: String, details: Vec<FieldError> },
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
@@ -76,11 +72,7 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest {
-            code,
-            message: message.into(),
-            details: Vec::new(),
-        }
+        Self::BadRequest { code, message: message.into(), details: Vec::new() }
     }
 
     fn status(&self) -> StatusCode {
@@ -121,20 +113,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (message, details) = match &self {
-            Self::Validation(errors) => (
-                "the request has invalid fields".to_owned(),
-                errors.0.clone(),
-            ),
-            Self::BadRequest {
-                message, details, ..
-            } => (message.clone(), details.clone()),
+            Self::Validation(errors) => ("the request has invalid fields".to_owned(), errors.0.clone()),
+            Self::BadRequest { message, details, .. } => (message.clone(), details.clone()),
             Self::InvalidToken(_) => ("the bearer token is not valid".to_owned(), Vec::new()),
             Self::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "answering 503");
-                (
-                    "service temporarily unavailable; retry later".to_owned(),
-                    Vec::new(),
-                )
+                ("service temporarily unavailable; retry later".to_owned(), Vec::new())
             }
             Self::Internal(cause) => {
                 tracing::error!(error = %cause, "answering 500");
@@ -146,13 +130,7 @@ impl IntoResponse for ApiError {
             // Why a token failed is useful to an operator, not to whoever sent it.
             tracing::debug!(%reason, "rejected token");
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message,
-                details,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code(), message, details } };
         let mut response = (status, Json(body)).into_response();
         let challenge = match &self {
             Self::MissingToken => Some(r#"Bearer realm="todo""#),
@@ -160,15 +138,10 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         if let Some(challenge) = challenge {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if matches!(self, Self::Unavailable(_)) {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response
     }

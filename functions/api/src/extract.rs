@@ -33,8 +33,7 @@ where
             .and_then(|v| v.split(';').next())
             .map(|mime| {
                 let mime = mime.trim().to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
@@ -55,16 +54,9 @@ where
             let details = if field == "." || field.is_empty() {
                 Vec::new()
             } else {
-                vec![FieldError {
-                    field,
-                    message: inner.to_string(),
-                }]
+                vec![FieldError { field, message: inner.to_string() }]
             };
-            ApiError::BadRequest {
-                code: "invalid_json",
-                message,
-                details,
-            }
+            ApiError::BadRequest { code: "invalid_json", message, details }
         })?;
         Ok(Self(value))
     }
@@ -78,13 +70,12 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let axum::extract::Path(raw) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
-        raw.parse().map(Self).map_err(|_| {
-            ApiError::bad_request("invalid_path", format!("task id '{raw}' is not a UUID"))
-        })
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))?;
+        raw.parse()
+            .map(Self)
+            .map_err(|_| ApiError::bad_request("invalid_path", format!("task id '{raw}' is not a UUID")))
     }
 }
 
@@ -138,10 +129,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             if tag.starts_with("W/") {
                 continue;
             }
-            let inner = tag
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .ok_or_else(bad)?;
+            let inner = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(bad)?;
             versions.push(inner.parse().map_err(|_| bad())?);
         }
         Ok(Self::Versions(versions))
@@ -162,12 +150,7 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
     let mut seen: Vec<String> = Vec::new();
     let mut order = None;
     let mut cursor = None;
-    let mut err = |field: &str, message: String| {
-        errors.push(FieldError {
-            field: field.to_owned(),
-            message,
-        })
-    };
+    let mut err = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
 
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         let repeatable = matches!(key.as_ref(), "priority" | "tag");
@@ -189,19 +172,12 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                     match Priority::parse(&name.to_ascii_lowercase()) {
                         Some(p) if !query.priorities.contains(&p) => query.priorities.push(p),
                         Some(_) => {}
-                        None => err(
-                            "priority",
-                            format!("'{name}' is not one of low, medium, high, urgent"),
-                        ),
+                        None => err("priority", format!("'{name}' is not one of low, medium, high, urgent")),
                     }
                 }
             }
             "tag" => {
-                for tag in value
-                    .split(',')
-                    .map(|t| t.trim().to_lowercase())
-                    .filter(|t| !t.is_empty())
-                {
+                for tag in value.split(',').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()) {
                     if !query.tags.contains(&tag) {
                         query.tags.push(tag);
                     }
@@ -218,16 +194,9 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
             "due_before" | "due_after" => match DateTime::parse_from_rfc3339(value) {
                 Ok(t) => {
                     let t = Some(t.with_timezone(&Utc));
-                    if key == "due_before" {
-                        query.due_before = t
-                    } else {
-                        query.due_after = t
-                    }
+                    if key == "due_before" { query.due_before = t } else { query.due_after = t }
                 }
-                Err(_) => err(
-                    &key,
-                    "must be an RFC 3339 time such as 2026-01-31T09:00:00Z".into(),
-                ),
+                Err(_) => err(&key, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z".into()),
             },
             "overdue" => match value {
                 "true" => query.overdue = Some(true),
@@ -240,10 +209,7 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 "created" => query.sort = SortKey::Created,
                 "updated" => query.sort = SortKey::Updated,
                 "title" => query.sort = SortKey::Title,
-                _ => err(
-                    "sort",
-                    "must be due, priority, created, updated or title".into(),
-                ),
+                _ => err("sort", "must be due, priority, created, updated or title".into()),
             },
             "order" => match value {
                 "asc" => order = Some(Order::Asc),
@@ -252,13 +218,7 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
             },
             "limit" => match value.parse::<u32>() {
                 Ok(n) if (1..=todo_lib::store::LIMIT_MAX).contains(&n) => query.limit = n,
-                _ => err(
-                    "limit",
-                    format!(
-                        "must be a whole number from 1 to {}",
-                        todo_lib::store::LIMIT_MAX
-                    ),
-                ),
+                _ => err("limit", format!("must be a whole number from 1 to {}", todo_lib::store::LIMIT_MAX)),
             },
             "cursor" => cursor = Some(value.to_owned()),
             other => err(other, "unknown parameter".into()),
@@ -268,9 +228,7 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
     if let Some(text) = cursor {
         match Cursor::decode(&text, query.sort, query.order) {
             Ok(c) => query.after = Some(c),
-            Err(e @ (CursorError::Malformed | CursorError::WrongSort)) => {
-                err("cursor", e.to_string())
-            }
+            Err(e @ (CursorError::Malformed | CursorError::WrongSort)) => err("cursor", e.to_string()),
         }
     }
     if errors.is_empty() {

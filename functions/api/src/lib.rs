@@ -61,8 +61,5 @@ pub fn app(state: AppState) -> Router {
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
     let auth = Authenticator::new(&config)?;
-    Ok(app(AppState {
-        store: ctx.store,
-        auth: Arc::new(auth),
-    }))
+    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth) }))
 }

@@ -24,10 +24,7 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
     }
@@ -35,7 +32,5 @@ impl Modify for BearerAuth {
 
 /// The router and its document.
 pub fn split(routes: OpenApiRouter<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(routes)
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts()
 }

@@ -118,10 +118,7 @@ pub async fn list_tasks(
 ) -> Result<Json<TaskPage>, ApiError> {
     let query = list_query(raw.as_deref(), Utc::now())?;
     let page = state.store.list_tasks(&user, &query).await?;
-    Ok(Json(TaskPage {
-        items: page.items,
-        next_cursor: page.next.map(|c| c.encode()),
-    }))
+    Ok(Json(TaskPage { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
 }
 
 /// Get one task.
@@ -141,11 +138,7 @@ pub async fn get_task(
     AuthUser(user): AuthUser,
     TaskId(id): TaskId,
 ) -> Result<Response, ApiError> {
-    let task = state
-        .store
-        .get_task(&user, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound)?;
     Ok(task_response(StatusCode::OK, &task))
 }
 
@@ -177,9 +170,7 @@ pub async fn update_task(
     JsonBody(patch): JsonBody<TaskPatch>,
 ) -> Result<Response, ApiError> {
     let task = change(&state, &user, id, &if_match, |task| {
-        Ok(task
-            .patched(patch.clone(), Utc::now())?
-            .map(|t| (t, EventType::Updated)))
+        Ok(task.patched(patch.clone(), Utc::now())?.map(|t| (t, EventType::Updated)))
     })
     .await?;
     Ok(task_response(StatusCode::OK, &task))
@@ -207,9 +198,7 @@ pub async fn complete_task(
     if_match: IfMatch,
 ) -> Result<Response, ApiError> {
     let task = change(&state, &user, id, &if_match, |task| {
-        Ok(task
-            .completed(Utc::now())
-            .map(|t| (t, EventType::Completed)))
+        Ok(task.completed(Utc::now()).map(|t| (t, EventType::Completed)))
     })
     .await?;
     Ok(task_response(StatusCode::OK, &task))
@@ -265,11 +254,7 @@ pub async fn delete_task(
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let task = state
-            .store
-            .get_task(&user, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound)?;
         if_match.check(task.version)?;
         let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
         match state.store.delete_task(&task, &event).await {
@@ -298,9 +283,7 @@ pub async fn list_tags(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<Json<TagList>, ApiError> {
-    Ok(Json(TagList {
-        tags: state.store.tag_counts(&user).await?,
-    }))
+    Ok(Json(TagList { tags: state.store.tag_counts(&user).await? }))
 }
 
 /// Reads the task, checks `If-Match`, applies `apply` and writes the result with
@@ -317,21 +300,13 @@ where
     F: Fn(&Task) -> Result<Option<(Task, EventType)>, ApiError>,
 {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = state
-            .store
-            .get_task(user, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let current = state.store.get_task(user, id).await?.ok_or(ApiError::NotFound)?;
         if_match.check(current.version)?;
         let Some((next, ty)) = apply(&current)? else {
             return Ok(current);
         };
         let event = task_event(ty, &next, SOURCE, next.updated_at, None)?;
-        match state
-            .store
-            .update_task(&next, current.version, &event)
-            .await
-        {
+        match state.store.update_task(&next, current.version, &event).await {
             Ok(()) => {
                 tracing::info!(task_id = %id, event = ty.as_str(), "task changed");
                 return Ok(next);

@@ -55,15 +55,42 @@ async fn every_kind_of_bad_token_is_401() {
         ("wrong scheme", format!("Basic {}", sign_hs256(&json!({ "sub": "alice", "exp": t + 60 }), SECRET))),
         ("not a JWT", "Bearer not-a-jwt".into()),
         ("empty token", "Bearer ".into()),
-        ("wrong secret", format!("Bearer {}", sign_hs256(&json!({ "sub": "alice", "exp": t + 60 }), "another-secret-another-secret-123"))),
+        (
+            "wrong secret",
+            format!(
+                "Bearer {}",
+                sign_hs256(&json!({ "sub": "alice", "exp": t + 60 }), "another-secret-another-secret-123")
+            ),
+        ),
         ("expired", format!("Bearer {}", sign_hs256(&json!({ "sub": "alice", "exp": t - 3600 }), SECRET))),
         ("no exp", format!("Bearer {}", sign_hs256(&json!({ "sub": "alice" }), SECRET))),
         ("no sub", format!("Bearer {}", sign_hs256(&json!({ "exp": t + 60 }), SECRET))),
         ("empty sub", format!("Bearer {}", sign_hs256(&json!({ "sub": "", "exp": t + 60 }), SECRET))),
         ("sub not a string", format!("Bearer {}", sign_hs256(&json!({ "sub": 42, "exp": t + 60 }), SECRET))),
         ("alg none", format!("Bearer {unsigned}")),
-        ("HS384", format!("Bearer {}", encode(&Header::new(Algorithm::HS384), &json!({ "sub": "alice", "exp": t + 60 }), &EncodingKey::from_secret(SECRET.as_bytes())).expect("encodes"))),
-        ("EdDSA without a JWKS", format!("Bearer {}", eddsa_token(&SigningKey::from_bytes(&[7; 32]), "k1", &json!({ "sub": "alice", "exp": t + 60 })))),
+        (
+            "HS384",
+            format!(
+                "Bearer {}",
+                encode(
+                    &Header::new(Algorithm::HS384),
+                    &json!({ "sub": "alice", "exp": t + 60 }),
+                    &EncodingKey::from_secret(SECRET.as_bytes())
+                )
+                .expect("encodes")
+            ),
+        ),
+        (
+            "EdDSA without a JWKS",
+            format!(
+                "Bearer {}",
+                eddsa_token(
+                    &SigningKey::from_bytes(&[7; 32]),
+                    "k1",
+                    &json!({ "sub": "alice", "exp": t + 60 })
+                )
+            ),
+        ),
     ];
     for (what, header) in cases {
         assert_unauthorized(&with_authorization(&app, &header).await, what);
@@ -98,18 +125,28 @@ async fn issuer_and_audience_are_enforced_when_configured() {
         jwt_audience: Some("todo".into()),
         ..ApiConfig::default()
     };
-    let app = TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app =
+        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let t = now();
     let good = json!({ "sub": "alice", "exp": t + 60, "iss": "https://idp.test/", "aud": "todo" });
     let res = with_authorization(&app, &format!("Bearer {}", sign_hs256(&good, SECRET))).await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
     for (what, claims) in [
-        ("wrong issuer", json!({ "sub": "alice", "exp": t + 60, "iss": "https://evil.test/", "aud": "todo" })),
+        (
+            "wrong issuer",
+            json!({ "sub": "alice", "exp": t + 60, "iss": "https://evil.test/", "aud": "todo" }),
+        ),
         ("no issuer", json!({ "sub": "alice", "exp": t + 60, "aud": "todo" })),
-        ("wrong audience", json!({ "sub": "alice", "exp": t + 60, "iss": "https://idp.test/", "aud": "other" })),
+        (
+            "wrong audience",
+            json!({ "sub": "alice", "exp": t + 60, "iss": "https://idp.test/", "aud": "other" }),
+        ),
         ("no audience", json!({ "sub": "alice", "exp": t + 60, "iss": "https://idp.test/" })),
     ] {
-        assert_unauthorized(&with_authorization(&app, &format!("Bearer {}", sign_hs256(&claims, SECRET))).await, what);
+        assert_unauthorized(
+            &with_authorization(&app, &format!("Bearer {}", sign_hs256(&claims, SECRET))).await,
+            what,
+        );
     }
 }
 
@@ -156,7 +193,8 @@ async fn tokens_signed_by_a_jwks_key_are_accepted_and_keys_are_cached() {
     let stranger = SigningKey::from_bytes(&[2; 32]);
     let (url, fetches) = spawn_jwks(json!({ "keys": [okp_jwk(&idp_key, "k1")] })).await;
     let config = ApiConfig { jwt_jwks_url: Some(url), ..ApiConfig::default() };
-    let app = TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app =
+        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let claims = json!({ "sub": "carol", "exp": now() + 60 });
 
     for _ in 0..3 {
@@ -167,7 +205,8 @@ async fn tokens_signed_by_a_jwks_key_are_accepted_and_keys_are_cached() {
 
     let forged = with_authorization(&app, &format!("Bearer {}", eddsa_token(&stranger, "k1", &claims))).await;
     assert_unauthorized(&forged, "signed by a key the IdP does not publish");
-    let unknown_kid = with_authorization(&app, &format!("Bearer {}", eddsa_token(&idp_key, "k9", &claims))).await;
+    let unknown_kid =
+        with_authorization(&app, &format!("Bearer {}", eddsa_token(&idp_key, "k9", &claims))).await;
     assert_unauthorized(&unknown_kid, "unknown kid");
     let hs = with_authorization(&app, &format!("Bearer {}", sign_hs256(&claims, SECRET))).await;
     assert_unauthorized(&hs, "HS256 when only a JWKS is configured");
@@ -177,9 +216,14 @@ async fn tokens_signed_by_a_jwks_key_are_accepted_and_keys_are_cached() {
 async fn an_unreachable_jwks_is_503_not_401() {
     // A port nobody listens on: bind, take the port, close.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let config = ApiConfig { jwt_jwks_url: Some(format!("http://127.0.0.1:{port}/jwks.json")), ..ApiConfig::default() };
-    let app = TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
-    let token = eddsa_token(&SigningKey::from_bytes(&[1; 32]), "k1", &json!({ "sub": "carol", "exp": now() + 60 }));
+    let config = ApiConfig {
+        jwt_jwks_url: Some(format!("http://127.0.0.1:{port}/jwks.json")),
+        ..ApiConfig::default()
+    };
+    let app =
+        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let token =
+        eddsa_token(&SigningKey::from_bytes(&[1; 32]), "k1", &json!({ "sub": "carol", "exp": now() + 60 }));
     let res = with_authorization(&app, &format!("Bearer {token}")).await;
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", res.body);
     assert_eq!(res.header("retry-after"), Some("5"));

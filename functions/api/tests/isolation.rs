@@ -7,7 +7,10 @@ use axum::http::{Method, StatusCode};
 use common::{TestApp, id_of};
 use serde_json::json;
 
-both_backends!(another_users_task_is_404_on_every_route_and_unchanged, lists_and_tags_show_only_the_callers_data);
+both_backends!(
+    another_users_task_is_404_on_every_route_and_unchanged,
+    lists_and_tags_show_only_the_callers_data
+);
 
 async fn another_users_task_is_404_on_every_route_and_unchanged(app: TestApp) {
     let task = app.create("alice", json!({ "title": "private", "tags": ["secret"] })).await;

@@ -77,7 +77,8 @@ async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
         todo_lib::store::ConnectOptions::default(),
     )
     .expect("lazy connect succeeds");
-    let auth = api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
+    let auth =
+        api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
     let state = api::AppState { store, auth: std::sync::Arc::new(auth) };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     let app = TestApp { router, db: todo_lib::testing::sqlite().await };

@@ -39,10 +39,20 @@ async fn a_stale_if_match_is_412_on_every_change_and_changes_nothing(app: TestAp
 async fn a_current_if_match_lets_the_change_through(app: TestApp) {
     let task = app.create_titled("alice", "t").await;
     let path = format!("/v1/tasks/{}", id_of(&task));
-    let res = app.send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "new" })), &[("if-match", "\"1\"")]).await;
+    let res = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "title": "new" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     let etag = res.header("etag").expect("etag").to_owned();
-    let res = app.send_with(Method::POST, &format!("{path}/complete"), Some("alice"), None, &[("if-match", &etag)]).await;
+    let res = app
+        .send_with(Method::POST, &format!("{path}/complete"), Some("alice"), None, &[("if-match", &etag)])
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     let etag = res.header("etag").expect("etag").to_owned();
     let res = app.send_with(Method::DELETE, &path, Some("alice"), None, &[("if-match", &etag)]).await;
@@ -52,14 +62,40 @@ async fn a_current_if_match_lets_the_change_through(app: TestApp) {
 async fn if_match_star_and_lists_of_tags_are_understood(app: TestApp) {
     let task = app.create_titled("alice", "t").await;
     let path = format!("/v1/tasks/{}", id_of(&task));
-    let res = app.send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "a" })), &[("if-match", "*")]).await;
+    let res = app
+        .send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "a" })), &[("if-match", "*")])
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    let res = app.send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "b" })), &[("if-match", "\"7\", \"2\"")]).await;
+    let res = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "title": "b" })),
+            &[("if-match", "\"7\", \"2\"")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    let res = app.send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "c" })), &[("if-match", "W/\"3\"")]).await;
+    let res = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "title": "c" })),
+            &[("if-match", "W/\"3\"")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::PRECONDITION_FAILED, "weak tags never match If-Match");
     let missing = format!("/v1/tasks/{}", uuid::Uuid::now_v7());
-    let res = app.send_with(Method::PATCH, &missing, Some("alice"), Some(json!({ "title": "x" })), &[("if-match", "*")]).await;
+    let res = app
+        .send_with(
+            Method::PATCH,
+            &missing,
+            Some("alice"),
+            Some(json!({ "title": "x" })),
+            &[("if-match", "*")],
+        )
+        .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
 }
 
@@ -67,7 +103,15 @@ async fn a_malformed_if_match_is_400(app: TestApp) {
     let task = app.create_titled("alice", "t").await;
     let path = format!("/v1/tasks/{}", id_of(&task));
     for value in ["1", "\"one\"", "\"1"] {
-        let res = app.send_with(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "x" })), &[("if-match", value)]).await;
+        let res = app
+            .send_with(
+                Method::PATCH,
+                &path,
+                Some("alice"),
+                Some(json!({ "title": "x" })),
+                &[("if-match", value)],
+            )
+            .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{value}");
         assert_eq!(res.code(), "invalid_header");
     }

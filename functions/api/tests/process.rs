@@ -132,7 +132,12 @@ async fn the_binary_refuses_to_start_without_jwt_keys_and_says_why() {
 
 #[tokio::test]
 async fn the_binary_rejects_an_unknown_subcommand() {
-    let out = Command::new(BIN).env_clear().env("DATABASE_URL", "sqlite::memory:").arg("frobnicate").output().expect("runs");
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("DATABASE_URL", "sqlite::memory:")
+        .arg("frobnicate")
+        .output()
+        .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("frobnicate"));
 }

@@ -25,7 +25,8 @@ both_backends!(
 );
 
 async fn create_returns_201_with_location_etag_and_defaults(app: TestApp) {
-    let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": " Buy milk " }))).await;
+    let res =
+        app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": " Buy milk " }))).await;
     assert_eq!(res.status, StatusCode::CREATED);
     let id = id_of(&res.body);
     assert_eq!(res.header("location"), Some(format!("/v1/tasks/{id}").as_str()));
@@ -41,7 +42,10 @@ async fn create_returns_201_with_location_etag_and_defaults(app: TestApp) {
 async fn create_writes_a_task_created_event(app: TestApp) {
     let due = (Utc::now() + Duration::days(1)).to_rfc3339();
     let task = app
-        .create("alice", json!({ "title": "t", "due_at": due, "remind_before_minutes": 15, "tags": ["Work"] }))
+        .create(
+            "alice",
+            json!({ "title": "t", "due_at": due, "remind_before_minutes": 15, "tags": ["Work"] }),
+        )
         .await;
     let events = app.db.store.unpublished_events(10).await.expect("outbox");
     assert_eq!(events.len(), 1);
@@ -63,7 +67,8 @@ async fn get_returns_the_task_with_its_etag(app: TestApp) {
 }
 
 async fn get_of_a_missing_task_is_404(app: TestApp) {
-    let res = app.send(Method::GET, &format!("/v1/tasks/{}", uuid::Uuid::now_v7()), Some("alice"), None).await;
+    let res =
+        app.send(Method::GET, &format!("/v1/tasks/{}", uuid::Uuid::now_v7()), Some("alice"), None).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(res.code(), "not_found");
 }
@@ -72,7 +77,12 @@ async fn patch_changes_the_given_fields_and_bumps_the_version(app: TestApp) {
     let task = app.create("alice", json!({ "title": "old", "description": "keep", "priority": "low" })).await;
     let path = format!("/v1/tasks/{}", id_of(&task));
     let res = app
-        .send(Method::PATCH, &path, Some("alice"), Some(json!({ "title": "new", "priority": "urgent", "tags": ["a", "A", "b"] })))
+        .send(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "title": "new", "priority": "urgent", "tags": ["a", "A", "b"] })),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
     assert_eq!(res.body["title"], "new");
@@ -91,7 +101,9 @@ async fn patch_null_clears_a_field(app: TestApp) {
     let due = (Utc::now() + Duration::days(1)).to_rfc3339();
     let task = app.create("alice", json!({ "title": "t", "due_at": due, "description": "d" })).await;
     let path = format!("/v1/tasks/{}", id_of(&task));
-    let res = app.send(Method::PATCH, &path, Some("alice"), Some(json!({ "due_at": null, "description": null }))).await;
+    let res = app
+        .send(Method::PATCH, &path, Some("alice"), Some(json!({ "due_at": null, "description": null })))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
     assert_eq!(res.body["due_at"], Value::Null);
     assert_eq!(res.body["description"], "");
@@ -116,8 +128,15 @@ async fn complete_marks_done_once_and_emits_task_completed(app: TestApp) {
     let again = app.send(Method::POST, &path, Some("alice"), None).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.body, first.body, "completing twice changes nothing");
-    let types: Vec<Value> =
-        app.db.store.unpublished_events(10).await.expect("outbox").iter().map(|e| e.payload["type"].clone()).collect();
+    let types: Vec<Value> = app
+        .db
+        .store
+        .unpublished_events(10)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|e| e.payload["type"].clone())
+        .collect();
     assert_eq!(types, [json!("task.created"), json!("task.completed")]);
 }
 
@@ -153,26 +172,43 @@ async fn list_returns_the_callers_tasks_newest_first(app: TestApp) {
     app.create_titled("bob", "bob's").await;
     let res = app.send(Method::GET, "/v1/tasks", Some("alice"), None).await;
     assert_eq!(res.status, StatusCode::OK);
-    let titles: Vec<&str> = res.body["items"].as_array().expect("items").iter().filter_map(|t| t["title"].as_str()).collect();
+    let titles: Vec<&str> =
+        res.body["items"].as_array().expect("items").iter().filter_map(|t| t["title"].as_str()).collect();
     assert_eq!(titles, ["second", "first"]);
     assert_eq!(res.body["next_cursor"], Value::Null);
 }
 
 async fn list_applies_filters_from_the_query_string(app: TestApp) {
     let past = (Utc::now() - Duration::hours(1)).to_rfc3339();
-    app.create("alice", json!({ "title": "Late report", "priority": "high", "tags": ["work"], "due_at": past })).await;
-    app.create("alice", json!({ "title": "Report draft", "priority": "low", "tags": ["work", "home"] })).await;
+    app.create(
+        "alice",
+        json!({ "title": "Late report", "priority": "high", "tags": ["work"], "due_at": past }),
+    )
+    .await;
+    app.create("alice", json!({ "title": "Report draft", "priority": "low", "tags": ["work", "home"] }))
+        .await;
     app.create("alice", json!({ "title": "Groceries", "priority": "urgent", "tags": ["home"] })).await;
 
     let titles = |res: &common::TestResponse| -> Vec<String> {
-        res.body["items"].as_array().expect("items").iter().filter_map(|t| t["title"].as_str().map(String::from)).collect()
+        res.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|t| t["title"].as_str().map(String::from))
+            .collect()
     };
     let get = |q: &'static str| app.send(Method::GET, q, Some("alice"), None);
 
     assert_eq!(titles(&get("/v1/tasks?priority=high,urgent&sort=title").await), ["Groceries", "Late report"]);
-    assert_eq!(titles(&get("/v1/tasks?priority=high&priority=urgent&sort=title").await), ["Groceries", "Late report"]);
+    assert_eq!(
+        titles(&get("/v1/tasks?priority=high&priority=urgent&sort=title").await),
+        ["Groceries", "Late report"]
+    );
     assert_eq!(titles(&get("/v1/tasks?tag=work&tag=home").await), ["Report draft"]);
-    assert_eq!(titles(&get("/v1/tasks?q=REPORT&sort=title&order=desc").await), ["Report draft", "Late report"]);
+    assert_eq!(
+        titles(&get("/v1/tasks?q=REPORT&sort=title&order=desc").await),
+        ["Report draft", "Late report"]
+    );
     assert_eq!(titles(&get("/v1/tasks?overdue=true").await), ["Late report"]);
     assert_eq!(titles(&get("/v1/tasks?status=done").await), Vec::<String>::new());
 }
@@ -186,7 +222,13 @@ async fn list_pages_with_next_cursor(app: TestApp) {
     for _ in 0..10 {
         let res = app.send(Method::GET, &path, Some("alice"), None).await;
         assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
-        titles.extend(res.body["items"].as_array().expect("items").iter().filter_map(|t| t["title"].as_str().map(String::from)));
+        titles.extend(
+            res.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|t| t["title"].as_str().map(String::from)),
+        );
         match res.body["next_cursor"].as_str() {
             Some(cursor) => path = format!("/v1/tasks?limit=2&sort=title&cursor={cursor}"),
             None => break,

@@ -53,7 +53,10 @@ async fn each_invalid_field_on_create_is_a_422_naming_the_field(app: TestApp) {
         (json!({ "title": "t", "due_at": due, "recurrence": "FREQ=FORTNIGHTLY" }), "recurrence"),
         (json!({ "title": "t", "due_at": due, "recurrence": "FREQ=MINUTELY" }), "recurrence"),
         (json!({ "title": "t", "due_at": due, "recurrence": "" }), "recurrence"),
-        (json!({ "title": "t", "due_at": due, "recurrence": "DTSTART:20300101T000000Z\nRRULE:FREQ=DAILY" }), "recurrence"),
+        (
+            json!({ "title": "t", "due_at": due, "recurrence": "DTSTART:20300101T000000Z\nRRULE:FREQ=DAILY" }),
+            "recurrence",
+        ),
         (json!({ "title": "t", "time_zone": "Mars/Olympus" }), "time_zone"),
     ];
     for (body, field) in cases {
@@ -100,9 +103,15 @@ async fn malformed_or_mistyped_json_is_a_400_naming_the_field(app: TestApp) {
 
 async fn unknown_fields_are_refused(app: TestApp) {
     assert_refused(&app, json!({ "title": "t", "colour": "red" }), StatusCode::BAD_REQUEST, "colour").await;
-    let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": "t", "completed": true }))).await;
+    let res = app
+        .send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": "t", "completed": true })))
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "completion goes through /complete");
-    assert!(res.body["error"]["message"].as_str().is_some_and(|m| m.contains("unknown field")), "{:?}", res.body);
+    assert!(
+        res.body["error"]["message"].as_str().is_some_and(|m| m.contains("unknown field")),
+        "{:?}",
+        res.body
+    );
 }
 
 async fn a_body_that_is_not_json_is_415(app: TestApp) {
@@ -190,7 +199,11 @@ async fn a_forged_or_mismatched_cursor_is_400(app: TestApp) {
     }
     let res = app.send(Method::GET, "/v1/tasks?limit=1&sort=title", Some("alice"), None).await;
     let cursor = res.body["next_cursor"].as_str().expect("more pages").to_owned();
-    for query in [format!("sort=due&cursor={cursor}"), format!("sort=title&order=desc&cursor={cursor}"), "cursor=garbage".into()] {
+    for query in [
+        format!("sort=due&cursor={cursor}"),
+        format!("sort=title&order=desc&cursor={cursor}"),
+        "cursor=garbage".into(),
+    ] {
         let res = app.send(Method::GET, &format!("/v1/tasks?{query}"), Some("alice"), None).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(res.detail_fields(), ["cursor"]);

@@ -172,12 +172,7 @@ impl Cursor {
             SortKey::Priority => CursorKey::Int(i64::from(task.priority.rank())),
             SortKey::Title => CursorKey::Text(title_key(&task.title)),
         };
-        Self {
-            sort,
-            order,
-            key,
-            id: task.id,
-        }
+        Self { sort, order, key, id: task.id }
     }
 
     pub fn encode(&self) -> String {
@@ -188,17 +183,12 @@ impl Cursor {
 
     /// Parses a client's cursor and checks it belongs to this sort and order.
     pub fn decode(text: &str, sort: SortKey, order: Order) -> Result<Self, CursorError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text)
-            .map_err(|_| CursorError::Malformed)?;
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| CursorError::Malformed)?;
         let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| CursorError::Malformed)?;
         let key_fits = matches!(
             (cursor.sort, &cursor.key),
             (SortKey::Due, CursorKey::Time(_))
-                | (
-                    SortKey::Created | SortKey::Updated,
-                    CursorKey::Time(Some(_))
-                )
+                | (SortKey::Created | SortKey::Updated, CursorKey::Time(Some(_)))
                 | (SortKey::Priority, CursorKey::Int(_))
                 | (SortKey::Title, CursorKey::Text(_))
         );
@@ -263,24 +253,16 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
         }
     }
     if !query.priorities.is_empty() {
-        let list: Vec<String> = query
-            .priorities
-            .iter()
-            .map(|pr| p.bind(Param::Int(i64::from(pr.rank()))))
-            .collect();
+        let list: Vec<String> =
+            query.priorities.iter().map(|pr| p.bind(Param::Int(i64::from(pr.rank())))).collect();
         sql += &format!(" and t.priority in ({})", list.join(", "));
     }
     for tag in &query.tags {
         let tag = p.bind(Param::Text(tag.clone()));
-        sql += &format!(
-            " and exists (select 1 from task_tags g where g.task_id = t.id and g.tag = {tag})"
-        );
+        sql += &format!(" and exists (select 1 from task_tags g where g.task_id = t.id and g.tag = {tag})");
     }
     if let Some(text) = &query.text {
-        let pattern = p.bind(Param::Text(format!(
-            "%{}%",
-            escape_like(&text.to_lowercase())
-        )));
+        let pattern = p.bind(Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))));
         sql += &format!(" and t.search_text like {pattern} escape '\\'");
     }
     if let Some(before) = query.due_before {
@@ -313,18 +295,12 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
             CursorKey::Time(None) => format!("({col} is null and t.id {after} {id})"),
             CursorKey::Time(Some(t)) => seek_after(&mut p, query.sort, after, Param::Time(*t), &id),
             CursorKey::Int(i) => seek_after(&mut p, query.sort, after, Param::Int(*i), &id),
-            CursorKey::Text(s) => {
-                seek_after(&mut p, query.sort, after, Param::Text(s.clone()), &id)
-            }
+            CursorKey::Text(s) => seek_after(&mut p, query.sort, after, Param::Text(s.clone()), &id),
         };
         sql += &format!(" and {seek}");
     }
 
-    let nulls_last = if query.sort == SortKey::Due {
-        format!("{col} is null, ")
-    } else {
-        String::new()
-    };
+    let nulls_last = if query.sort == SortKey::Due { format!("{col} is null, ") } else { String::new() };
     let limit = p.bind(Param::Int(i64::from(query.limit.clamp(1, LIMIT_MAX)) + 1));
     sql += &format!(" order by {nulls_last}{col} {dir}, t.id {dir} limit {limit}");
     p.sql = sql;
@@ -336,11 +312,7 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
 fn seek_after(p: &mut Plan, sort: SortKey, after: &str, value: Param, id: &str) -> String {
     let col = sort.column();
     let v = p.bind(value);
-    let nulls_follow = if sort == SortKey::Due {
-        format!("{col} is null or ")
-    } else {
-        String::new()
-    };
+    let nulls_follow = if sort == SortKey::Due { format!("{col} is null or ") } else { String::new() };
     format!("({nulls_follow}{col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
 }
 
@@ -361,12 +333,7 @@ pub(crate) fn into_page(mut rows: Vec<Task>, query: &ListQuery) -> Page {
     let limit = query.limit.clamp(1, LIMIT_MAX) as usize;
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next = if more {
-        rows.last()
-            .map(|t| Cursor::after_task(t, query.sort, query.order))
-    } else {
-        None
-    };
+    let next = if more { rows.last().map(|t| Cursor::after_task(t, query.sort, query.order)) } else { None };
     Page { items: rows, next }
 }
 
@@ -382,10 +349,7 @@ mod tests {
             key: CursorKey::Text("a".into()),
             id: Uuid::nil(),
         };
-        assert_eq!(
-            Cursor::decode(&c.encode(), SortKey::Title, Order::Asc),
-            Ok(c)
-        );
+        assert_eq!(Cursor::decode(&c.encode(), SortKey::Title, Order::Asc), Ok(c));
     }
 
     #[test]
@@ -396,27 +360,17 @@ mod tests {
             key: CursorKey::Text("a".into()),
             id: Uuid::nil(),
         };
-        assert_eq!(
-            Cursor::decode(&c.encode(), SortKey::Title, Order::Desc),
-            Err(CursorError::WrongSort)
-        );
-        assert_eq!(
-            Cursor::decode(&c.encode(), SortKey::Due, Order::Asc),
-            Err(CursorError::WrongSort)
-        );
+        assert_eq!(Cursor::decode(&c.encode(), SortKey::Title, Order::Desc), Err(CursorError::WrongSort));
+        assert_eq!(Cursor::decode(&c.encode(), SortKey::Due, Order::Asc), Err(CursorError::WrongSort));
     }
 
     #[test]
     fn garbage_cursors_are_malformed() {
-        assert_eq!(
-            Cursor::decode("!!!", SortKey::Due, Order::Asc),
-            Err(CursorError::Malformed)
+        assert_eq!(Cursor::decode("!!!", SortKey::Due, Order::Asc), Err(CursorError::Malformed));
+        let forged = URL_SAFE_NO_PAD.encode(
+            br#"{"s":"priority","o":"asc","k":{"text":"x"},"i":"00000000-0000-0000-0000-000000000000"}"#,
         );
-        let forged = URL_SAFE_NO_PAD.encode(br#"{"s":"priority","o":"asc","k":{"text":"x"},"i":"00000000-0000-0000-0000-000000000000"}"#);
-        assert_eq!(
-            Cursor::decode(&forged, SortKey::Priority, Order::Asc),
-            Err(CursorError::Malformed)
-        );
+        assert_eq!(Cursor::decode(&forged, SortKey::Priority, Order::Asc), Err(CursorError::Malformed));
     }
 
     #[test]

@@ -72,11 +72,7 @@ impl StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
-        if is_transient(&err) {
-            Self::Unavailable(err)
-        } else {
-            Self::Database(err)
-        }
+        if is_transient(&err) { Self::Unavailable(err) } else { Self::Database(err) }
     }
 }
 
@@ -156,9 +152,7 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 10,
-        }
+        Self { max_connections: 10 }
     }
 }
 

@@ -32,15 +32,14 @@ pub(crate) const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $
      completed_at = $16, created_at = $17, updated_at = $18, version = $19 \
      where id = $1 and user_id = $2 and version = $20";
 
-pub(crate) const DELETE_TASK: &str =
-    "delete from tasks where id = $1 and user_id = $2 and version = $3";
+pub(crate) const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
 
 pub(crate) const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
 
-pub(crate) const INSERT_TAG: &str =
-    "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
+pub(crate) const INSERT_TAG: &str = "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
 
-pub(crate) const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at) values ($1, $2, $3, $4, $5)";
+pub(crate) const INSERT_OUTBOX: &str =
+    "insert into outbox (id, topic, partition_key, payload, created_at) values ($1, $2, $3, $4, $5)";
 
 pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
@@ -74,9 +73,8 @@ impl TryFrom<TaskRow> for Task {
     type Error = StoreError;
 
     fn try_from(row: TaskRow) -> Result<Self, StoreError> {
-        let priority = Priority::from_rank(i32::from(row.priority)).ok_or_else(|| {
-            StoreError::Corrupt(format!("task {} has priority {}", row.id, row.priority))
-        })?;
+        let priority = Priority::from_rank(i32::from(row.priority))
+            .ok_or_else(|| StoreError::Corrupt(format!("task {} has priority {}", row.id, row.priority)))?;
         Ok(Self {
             id: row.id,
             user_id: row.user_id,
@@ -157,10 +155,7 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 task: &$crate::task::Task,
             ) -> Result<(), sqlx::Error> {
-                sqlx::query(sql::DELETE_TAGS)
-                    .bind(task.id)
-                    .execute(&mut **tx)
-                    .await?;
+                sqlx::query(sql::DELETE_TAGS).bind(task.id).execute(&mut **tx).await?;
                 for tag in &task.tags {
                     sqlx::query(sql::INSERT_TAG)
                         .bind(task.id)
@@ -210,9 +205,7 @@ macro_rules! impl_store {
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                bind_task!(sqlx::query(sql::INSERT_TASK), task)
-                    .execute(&mut *tx)
-                    .await?;
+                bind_task!(sqlx::query(sql::INSERT_TASK), task).execute(&mut *tx).await?;
                 Self::write_tags(&mut tx, task).await?;
                 Self::write_event(&mut tx, event).await?;
                 tx.commit().await?;
@@ -224,15 +217,10 @@ macro_rules! impl_store {
                 user_id: &str,
                 id: uuid::Uuid,
             ) -> Result<Option<$crate::task::Task>, StoreError> {
-                let sql = format!(
-                    "select {} from tasks t where t.id = $1 and t.user_id = $2",
-                    sql::TASK_COLUMNS
-                );
-                let row: Option<sql::TaskRow> = sqlx::query_as(&sql)
-                    .bind(id)
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let sql =
+                    format!("select {} from tasks t where t.id = $1 and t.user_id = $2", sql::TASK_COLUMNS);
+                let row: Option<sql::TaskRow> =
+                    sqlx::query_as(&sql).bind(id).bind(user_id).fetch_optional(&self.pool).await?;
                 row.map($crate::task::Task::try_from).transpose()
             }
 
@@ -264,10 +252,7 @@ macro_rules! impl_store {
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query(sql::DELETE_TAGS)
-                    .bind(task.id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(sql::DELETE_TAGS).bind(task.id).execute(&mut *tx).await?;
                 let deleted = sqlx::query(sql::DELETE_TASK)
                     .bind(task.id)
                     .bind(task.user_id.as_str())
@@ -299,35 +284,23 @@ macro_rules! impl_store {
                     };
                 }
                 let rows = q.fetch_all(&self.pool).await?;
-                let tasks = rows
-                    .into_iter()
-                    .map($crate::task::Task::try_from)
-                    .collect::<Result<Vec<_>, _>>()?;
+                let tasks =
+                    rows.into_iter().map($crate::task::Task::try_from).collect::<Result<Vec<_>, _>>()?;
                 Ok($crate::store::list::into_page(tasks, query))
             }
 
-            async fn tag_counts(
-                &self,
-                user_id: &str,
-            ) -> Result<Vec<$crate::store::TagCount>, StoreError> {
-                let rows: Vec<(String, i64)> = sqlx::query_as(sql::TAG_COUNTS)
-                    .bind(user_id)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(tag, count)| $crate::store::TagCount { tag, count })
-                    .collect())
+            async fn tag_counts(&self, user_id: &str) -> Result<Vec<$crate::store::TagCount>, StoreError> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as(sql::TAG_COUNTS).bind(user_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(tag, count)| $crate::store::TagCount { tag, count }).collect())
             }
 
             async fn unpublished_events(
                 &self,
                 limit: i64,
             ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
-                let rows: Vec<sql::OutboxRow> = sqlx::query_as(sql::SELECT_UNPUBLISHED)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
+                let rows: Vec<sql::OutboxRow> =
+                    sqlx::query_as(sql::SELECT_UNPUBLISHED).bind(limit).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
         }

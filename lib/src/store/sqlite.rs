@@ -30,27 +30,15 @@ impl SqliteStore {
         if in_memory {
             // Each connection to ":memory:" is its own database: keep exactly one,
             // forever, or the data vanishes.
-            pool = pool
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
+            pool = pool.max_connections(1).idle_timeout(None).max_lifetime(None);
         } else {
-            connect = connect
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal);
-            if let Some(dir) = connect
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            connect = connect.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal);
+            if let Some(dir) = connect.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
             pool = pool.max_connections(options.max_connections);
         }
-        Ok(Self {
-            pool: pool.connect_lazy_with(connect),
-        })
+        Ok(Self { pool: pool.connect_lazy_with(connect) })
     }
 
     pub fn from_pool(pool: SqlitePool) -> Self {
@@ -62,9 +50,7 @@ impl SqliteStore {
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
         Ok(())
     }
 }

@@ -3,16 +3,11 @@ use chrono::TimeZone;
 use super::*;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
-        .single()
-        .expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("valid time")
 }
 
 fn new_task(title: &str) -> NewTask {
-    NewTask {
-        title: Some(title.into()),
-        ..NewTask::default()
-    }
+    NewTask { title: Some(title.into()), ..NewTask::default() }
 }
 
 fn fields_of(err: ValidationErrors) -> Vec<String> {
@@ -45,10 +40,7 @@ fn create_reports_every_invalid_field_at_once() {
         ..NewTask::default()
     };
     let err = Task::create("alice", input, now()).expect_err("invalid");
-    assert_eq!(
-        fields_of(err),
-        ["title", "remind_before_minutes", "recurrence"]
-    );
+    assert_eq!(fields_of(err), ["title", "remind_before_minutes", "recurrence"]);
 }
 
 #[test]
@@ -61,27 +53,15 @@ fn titles_of_only_spaces_or_too_long_are_refused() {
 
 #[test]
 fn descriptions_are_limited_to_ten_thousand_characters() {
-    let ok = NewTask {
-        description: Some("d".repeat(10_000)),
-        ..new_task("t")
-    };
-    let long = NewTask {
-        description: Some("d".repeat(10_001)),
-        ..new_task("t")
-    };
+    let ok = NewTask { description: Some("d".repeat(10_000)), ..new_task("t") };
+    let long = NewTask { description: Some("d".repeat(10_001)), ..new_task("t") };
     assert!(Task::create("a", ok, now()).is_ok());
-    assert_eq!(
-        fields_of(Task::create("a", long, now()).expect_err("long")),
-        ["description"]
-    );
+    assert_eq!(fields_of(Task::create("a", long, now()).expect_err("long")), ["description"]);
 }
 
 #[test]
 fn tags_are_lower_cased_trimmed_and_deduplicated() {
-    let input = NewTask {
-        tags: Some(vec![" Work".into(), "work".into(), "HOME".into()]),
-        ..new_task("t")
-    };
+    let input = NewTask { tags: Some(vec![" Work".into(), "work".into(), "HOME".into()]), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
     assert_eq!(task.tags, ["work", "home"]);
 }
@@ -89,37 +69,16 @@ fn tags_are_lower_cased_trimmed_and_deduplicated() {
 #[test]
 fn more_than_twenty_distinct_tags_are_refused() {
     let tags = (0..21).map(|i| format!("t{i}")).collect();
-    let err = Task::create(
-        "a",
-        NewTask {
-            tags: Some(tags),
-            ..new_task("t")
-        },
-        now(),
-    )
-    .expect_err("too many");
+    let err = Task::create("a", NewTask { tags: Some(tags), ..new_task("t") }, now()).expect_err("too many");
     assert_eq!(fields_of(err), ["tags"]);
     let repeated = vec!["same".to_owned(); 50];
-    assert!(
-        Task::create(
-            "a",
-            NewTask {
-                tags: Some(repeated),
-                ..new_task("t")
-            },
-            now()
-        )
-        .is_ok()
-    );
+    assert!(Task::create("a", NewTask { tags: Some(repeated), ..new_task("t") }, now()).is_ok());
 }
 
 #[test]
 fn empty_long_or_comma_tags_are_refused() {
     for bad in ["", "  ", &"x".repeat(41), "a,b"] {
-        let input = NewTask {
-            tags: Some(vec![bad.to_owned()]),
-            ..new_task("t")
-        };
+        let input = NewTask { tags: Some(vec![bad.to_owned()]), ..new_task("t") };
         assert!(Task::create("a", input, now()).is_err(), "{bad:?} accepted");
     }
 }
@@ -127,11 +86,7 @@ fn empty_long_or_comma_tags_are_refused() {
 #[test]
 fn reminder_time_is_due_minus_the_offset() {
     let due = now() + Duration::hours(2);
-    let input = NewTask {
-        due_at: Some(due),
-        remind_before_minutes: Some(30),
-        ..new_task("t")
-    };
+    let input = NewTask { due_at: Some(due), remind_before_minutes: Some(30), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
     assert_eq!(task.remind_at, Some(due - Duration::minutes(30)));
 }
@@ -139,43 +94,22 @@ fn reminder_time_is_due_minus_the_offset() {
 #[test]
 fn reminder_offset_must_be_in_range() {
     for minutes in [-1, REMINDER_MAX_MINUTES + 1] {
-        let input = NewTask {
-            due_at: Some(now()),
-            remind_before_minutes: Some(minutes),
-            ..new_task("t")
-        };
-        assert!(
-            Task::create("a", input, now()).is_err(),
-            "{minutes} accepted"
-        );
+        let input = NewTask { due_at: Some(now()), remind_before_minutes: Some(minutes), ..new_task("t") };
+        assert!(Task::create("a", input, now()).is_err(), "{minutes} accepted");
     }
 }
 
 #[test]
 fn due_times_outside_sane_years_are_refused() {
-    let far = Utc
-        .with_ymd_and_hms(12000, 1, 1, 0, 0, 0)
-        .single()
-        .expect("valid");
-    let err = Task::create(
-        "a",
-        NewTask {
-            due_at: Some(far),
-            ..new_task("t")
-        },
-        now(),
-    )
-    .expect_err("far");
+    let far = Utc.with_ymd_and_hms(12000, 1, 1, 0, 0, 0).single().expect("valid");
+    let err = Task::create("a", NewTask { due_at: Some(far), ..new_task("t") }, now()).expect_err("far");
     assert_eq!(fields_of(err), ["due_at"]);
 }
 
 #[test]
 fn recurring_tasks_start_their_own_series() {
-    let input = NewTask {
-        due_at: Some(now()),
-        recurrence: Some("RRULE:FREQ=WEEKLY".into()),
-        ..new_task("t")
-    };
+    let input =
+        NewTask { due_at: Some(now()), recurrence: Some("RRULE:FREQ=WEEKLY".into()), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
     assert_eq!(task.series_id, Some(task.id));
     assert_eq!(task.recurrence.as_deref(), Some("FREQ=WEEKLY"));
@@ -183,32 +117,16 @@ fn recurring_tasks_start_their_own_series() {
 
 #[test]
 fn unknown_time_zones_are_refused() {
-    let input = NewTask {
-        time_zone: Some("Nowhere/Land".into()),
-        ..new_task("t")
-    };
-    assert_eq!(
-        fields_of(Task::create("a", input, now()).expect_err("zone")),
-        ["time_zone"]
-    );
+    let input = NewTask { time_zone: Some("Nowhere/Land".into()), ..new_task("t") };
+    assert_eq!(fields_of(Task::create("a", input, now()).expect_err("zone")), ["time_zone"]);
 }
 
 #[test]
 fn patch_changes_only_the_given_fields_and_bumps_the_version() {
-    let task = Task::create(
-        "a",
-        NewTask {
-            description: Some("keep".into()),
-            ..new_task("old")
-        },
-        now(),
-    )
-    .expect("valid");
+    let task = Task::create("a", NewTask { description: Some("keep".into()), ..new_task("old") }, now())
+        .expect("valid");
     let later = now() + Duration::minutes(1);
-    let patch = TaskPatch {
-        title: Some(Some("new".into())),
-        ..TaskPatch::default()
-    };
+    let patch = TaskPatch { title: Some(Some("new".into())), ..TaskPatch::default() };
     let next = task.patched(patch, later).expect("valid").expect("changed");
     assert_eq!(next.title, "new");
     assert_eq!(next.description, "keep");
@@ -220,50 +138,26 @@ fn patch_changes_only_the_given_fields_and_bumps_the_version() {
 #[test]
 fn patch_that_changes_nothing_is_a_no_op() {
     let task = Task::create("a", new_task("same"), now()).expect("valid");
-    let patch = TaskPatch {
-        title: Some(Some(" same ".into())),
-        ..TaskPatch::default()
-    };
+    let patch = TaskPatch { title: Some(Some(" same ".into())), ..TaskPatch::default() };
     assert_eq!(task.patched(patch, now()).expect("valid"), None);
 }
 
 #[test]
 fn patch_null_clears_optional_fields_but_not_the_title() {
-    let input = NewTask {
-        due_at: Some(now()),
-        remind_before_minutes: Some(5),
-        ..new_task("t")
-    };
+    let input = NewTask { due_at: Some(now()), remind_before_minutes: Some(5), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
-    let clear = TaskPatch {
-        due_at: Some(None),
-        remind_before_minutes: Some(None),
-        ..TaskPatch::default()
-    };
+    let clear = TaskPatch { due_at: Some(None), remind_before_minutes: Some(None), ..TaskPatch::default() };
     let next = task.patched(clear, now()).expect("valid").expect("changed");
     assert_eq!((next.due_at, next.remind_at), (None, None));
-    let null_title = TaskPatch {
-        title: Some(None),
-        ..TaskPatch::default()
-    };
-    assert_eq!(
-        fields_of(task.patched(null_title, now()).expect_err("null title")),
-        ["title"]
-    );
+    let null_title = TaskPatch { title: Some(None), ..TaskPatch::default() };
+    assert_eq!(fields_of(task.patched(null_title, now()).expect_err("null title")), ["title"]);
 }
 
 #[test]
 fn clearing_the_due_time_of_a_reminder_is_refused() {
-    let input = NewTask {
-        due_at: Some(now()),
-        remind_before_minutes: Some(5),
-        ..new_task("t")
-    };
+    let input = NewTask { due_at: Some(now()), remind_before_minutes: Some(5), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
-    let patch = TaskPatch {
-        due_at: Some(None),
-        ..TaskPatch::default()
-    };
+    let patch = TaskPatch { due_at: Some(None), ..TaskPatch::default() };
     assert_eq!(
         fields_of(task.patched(patch, now()).expect_err("orphan reminder")),
         ["remind_before_minutes"]
@@ -286,10 +180,7 @@ fn complete_and_reopen_are_idempotent() {
 
 #[test]
 fn overdue_means_open_and_past_due() {
-    let input = NewTask {
-        due_at: Some(now() - Duration::minutes(1)),
-        ..new_task("t")
-    };
+    let input = NewTask { due_at: Some(now() - Duration::minutes(1)), ..new_task("t") };
     let task = Task::create("a", input, now()).expect("valid");
     assert!(task.is_overdue(now()));
     assert!(!task.completed(now()).expect("open").is_overdue(now()));

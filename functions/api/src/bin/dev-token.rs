@@ -30,16 +30,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub: &user,
-        iat: now,
-        exp: now + hours * 3600,
-    };
-    match encode(
-        &Header::default(),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    ) {
+    let claims = Claims { sub: &user, iat: now, exp: now + hours * 3600 };
+    match encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())) {
         Ok(token) => {
             println!("{token}");
             ExitCode::SUCCESS

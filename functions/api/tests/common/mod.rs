@@ -28,10 +28,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
         mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(crate::common::TestApp::postgres().await).await })*
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::TestApp::postgres().await).await })*
         }
         mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(crate::common::TestApp::sqlite().await).await })*
+            $(#[tokio::test] async fn $name() { super::$name($crate::common::TestApp::sqlite().await).await })*
         }
     };
 }
@@ -103,13 +103,20 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         TestResponse { status, headers, body }
     }
 
     /// A request as `user` (no Authorization header when `None`), with a JSON body.
-    pub async fn send(&self, method: Method, path: &str, user: Option<&str>, body: Option<Value>) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
         self.send_with(method, path, user, body, &[]).await
     }
 
