@@ -43,6 +43,14 @@ pub struct Config {
     /// Upper bound on pooled database connections per process.
     #[serde(default = "default_db_max_connections")]
     pub db_max_connections: u32,
+    /// The Dapr sidecar's HTTP port; Dapr sets it in the app's environment. When
+    /// unset, events stay in the outbox until a publisher (`cron-tick`) sends them.
+    pub dapr_http_port: Option<u16>,
+    /// Sent as `dapr-api-token` on calls to the sidecar, when the sidecar demands it.
+    pub dapr_api_token: Option<SecretString>,
+    /// The Dapr pub/sub component events are published through.
+    #[serde(default = "default_pubsub_name")]
+    pub pubsub_name: String,
 }
 
 /// How log lines are written.
@@ -114,6 +122,10 @@ fn default_shutdown_grace_secs() -> u64 {
     20
 }
 
+fn default_pubsub_name() -> String {
+    "pubsub".to_owned()
+}
+
 fn default_db_max_connections() -> u32 {
     10
 }
@@ -135,6 +147,8 @@ mod tests {
         assert_eq!(config.request_timeout(), Duration::from_secs(30));
         assert_eq!(config.body_limit_bytes, 256 * 1024);
         assert_eq!(config.shutdown_grace(), Duration::from_secs(20));
+        assert_eq!(config.dapr_http_port, None);
+        assert_eq!(config.pubsub_name, "pubsub");
     }
 
     #[test]
@@ -147,6 +161,9 @@ mod tests {
             ("SHUTDOWN_GRACE_SECS", "3"),
             ("BODY_LIMIT_BYTES", "1024"),
             ("HOST", "127.0.0.1"),
+            ("DAPR_HTTP_PORT", "3501"),
+            ("DAPR_API_TOKEN", "sidecar-token"),
+            ("PUBSUB_NAME", "kafka"),
         ]))
         .expect("valid config");
         assert_eq!(config.database_url(), "postgres://u:p@db/todo");
@@ -156,6 +173,13 @@ mod tests {
         assert_eq!(config.shutdown_grace(), Duration::from_secs(3));
         assert_eq!(config.body_limit_bytes, 1024);
         assert_eq!(config.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(config.dapr_http_port, Some(3501));
+        assert_eq!(
+            config.dapr_api_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            Some("sidecar-token".into())
+        );
+        assert_eq!(config.pubsub_name, "kafka");
+        assert!(!format!("{config:?}").contains("sidecar-token"));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`task`]: the task model, its validation and the pure state changes.
 //! - [`recurrence`]: RFC 5545 recurrence rules, parsed by the `rrule` crate.
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
+//! - [`publish`]: sends outbox events through the Dapr sidecar after commit.
 //! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 //! - `testing`: fresh, migrated databases for tests on both backends.
@@ -19,6 +20,7 @@
 pub mod config;
 pub mod event;
 pub mod health;
+pub mod publish;
 pub mod recurrence;
 pub mod serve;
 pub mod store;

@@ -11,6 +11,7 @@ use todo_lib::testing::TestDb;
 use uuid::Uuid;
 
 /// Generates `postgres::name` and `sqlite::name` for each conformance test.
+#[macro_export]
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod postgres {
@@ -406,4 +407,77 @@ async fn tag_counts_are_per_user_and_most_used_first(db: TestDb) {
         counts,
         [TagCount { tag: "work".into(), count: 2 }, TagCount { tag: "home".into(), count: 1 }]
     );
+}
+
+mod outbox {
+    //! The outbox's claim/publish cycle, on both backends.
+
+    use std::time::Duration as StdDuration;
+
+    use super::*;
+
+    conformance!(
+        marking_published_removes_an_event_from_the_unpublished,
+        claims_take_only_old_enough_rows_and_lease_them,
+        concurrent_claims_get_disjoint_rows,
+    );
+
+    async fn events(db: &TestDb, n: usize) -> Vec<Uuid> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let t = task("alice", &format!("t{i}"), t0() + Duration::milliseconds(i as i64));
+            let e = event(EventType::Created, &t);
+            db.store.insert_task(&t, &e).await.expect("insert");
+            ids.push(e.id);
+        }
+        ids
+    }
+
+    async fn marking_published_removes_an_event_from_the_unpublished(db: TestDb) {
+        let ids = events(&db, 2).await;
+        db.store.mark_published(ids[0], t0()).await.expect("mark");
+        db.store.mark_published(ids[0], t0()).await.expect("marking twice is harmless");
+        let left: Vec<Uuid> =
+            db.store.unpublished_events(10).await.expect("outbox").iter().map(|e| e.id).collect();
+        assert_eq!(left, [ids[1]]);
+    }
+
+    async fn claims_take_only_old_enough_rows_and_lease_them(db: TestDb) {
+        let ids = events(&db, 3).await;
+        let lease = StdDuration::from_secs(60);
+        // Only rows created before the cutoff: the first two.
+        let cutoff = t0() + Duration::milliseconds(2);
+        let claimed: Vec<Uuid> = db
+            .store
+            .claim_unpublished(cutoff, t0(), lease, 10)
+            .await
+            .expect("claim")
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(claimed, ids[..2]);
+        // Leased: a second claim before the lease ends gets nothing.
+        let again =
+            db.store.claim_unpublished(cutoff, t0() + Duration::seconds(30), lease, 10).await.expect("claim");
+        assert!(again.is_empty());
+        // After the lease, unpublished rows are offered again.
+        let later =
+            db.store.claim_unpublished(cutoff, t0() + Duration::seconds(61), lease, 10).await.expect("claim");
+        assert_eq!(later.len(), 2);
+    }
+
+    async fn concurrent_claims_get_disjoint_rows(db: TestDb) {
+        events(&db, 40).await;
+        let cutoff = t0() + Duration::days(1);
+        let lease = StdDuration::from_secs(60);
+        let (a, b) = tokio::join!(
+            db.store.claim_unpublished(cutoff, t0(), lease, 25),
+            db.store.claim_unpublished(cutoff, t0(), lease, 25),
+        );
+        let (a, b) = (a.expect("claim a"), b.expect("claim b"));
+        let a: HashSet<Uuid> = a.iter().map(|e| e.id).collect();
+        let b: HashSet<Uuid> = b.iter().map(|e| e.id).collect();
+        assert!(a.is_disjoint(&b), "a row was claimed twice");
+        assert_eq!(a.len() + b.len(), 40, "every row was claimed by one of them");
+    }
 }

@@ -22,6 +22,8 @@ pub mod tasks;
 use std::sync::Arc;
 
 use axum::Router;
+use todo_lib::event::OutboxEvent;
+use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
 
@@ -37,6 +39,18 @@ pub const SOURCE: &str = "api";
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
+    /// Sends committed events on; `None` leaves them in the outbox for `cron-tick`.
+    pub publisher: Option<Arc<dyn Publisher>>,
+}
+
+impl AppState {
+    /// Hands a committed event to the publisher, in the background: the response
+    /// does not wait for the broker, and a failure only delays the event.
+    pub fn publish(&self, event: OutboxEvent) {
+        if let Some(publisher) = &self.publisher {
+            publish::spawn_publish(Arc::clone(&self.store), Arc::clone(publisher), vec![event]);
+        }
+    }
 }
 
 /// The whole API: task routes, health probes and `/openapi.json`.
@@ -61,5 +75,9 @@ pub fn app(state: AppState) -> Router {
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
     let auth = Authenticator::new(&config)?;
-    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth) }))
+    let publisher = publish::from_config(&ctx.config)?;
+    if publisher.is_none() {
+        tracing::info!("DAPR_HTTP_PORT is not set: events stay in the outbox until cron-tick publishes them");
+    }
+    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth), publisher }))
 }

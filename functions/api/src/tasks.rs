@@ -80,6 +80,7 @@ pub async fn create_task(
     let task = Task::create(&user, input, now)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     state.store.insert_task(&task, &event).await?;
+    state.publish(event);
     tracing::info!(task_id = %task.id, "task created");
     let mut response = task_response(StatusCode::CREATED, &task);
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/tasks/{}", task.id)) {
@@ -259,6 +260,7 @@ pub async fn delete_task(
         let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
         match state.store.delete_task(&task, &event).await {
             Ok(()) => {
+                state.publish(event);
                 tracing::info!(task_id = %id, "task deleted");
                 return Ok(StatusCode::NO_CONTENT);
             }
@@ -308,6 +310,7 @@ where
         let event = task_event(ty, &next, SOURCE, next.updated_at, None)?;
         match state.store.update_task(&next, current.version, &event).await {
             Ok(()) => {
+                state.publish(event);
                 tracing::info!(task_id = %id, event = ty.as_str(), "task changed");
                 return Ok(next);
             }

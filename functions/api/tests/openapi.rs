@@ -79,7 +79,7 @@ async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
     .expect("lazy connect succeeds");
     let auth =
         api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
-    let state = api::AppState { store, auth: std::sync::Arc::new(auth) };
+    let state = api::AppState { store, auth: std::sync::Arc::new(auth), publisher: None };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     let app = TestApp { router, db: todo_lib::testing::sqlite().await };
 

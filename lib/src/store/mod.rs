@@ -140,6 +140,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The user's tags with the number of tasks carrying each, most used first.
     async fn tag_counts(&self, user_id: &str) -> Result<Vec<TagCount>, StoreError>;
 
+    /// Marks an outbox row published. Marking twice is harmless.
+    async fn mark_published(&self, id: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>;
+
+    /// Leases up to `limit` unpublished rows created before `created_before` whose
+    /// lease (if any) ended before `now`, for `lease`; oldest first. Concurrent
+    /// callers get disjoint rows.
+    async fn claim_unpublished(
+        &self,
+        created_before: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<OutboxEvent>, StoreError>;
+
     /// Outbox rows not yet marked published, oldest first.
     async fn unpublished_events(&self, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
 }

@@ -42,4 +42,5 @@ impl PgStore {
     }
 }
 
-impl_store!(PgStore, sqlx::Postgres, super::Backend::Postgres);
+// Overlapping ticks skip rows another tick holds instead of waiting for them.
+impl_store!(PgStore, sqlx::Postgres, super::Backend::Postgres, lock_rows = " for update skip locked");

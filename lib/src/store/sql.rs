@@ -44,6 +44,18 @@ pub(crate) const INSERT_OUTBOX: &str =
 pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
 
+pub(crate) const MARK_PUBLISHED: &str =
+    "update outbox set published_at = $2, lease_until = null where id = $1 and published_at is null";
+
+/// Leases unpublished rows: $1 lease end, $2 created before, $3 now, $4 limit. The
+/// backend appends its row-locking clause (`for update skip locked` on
+/// PostgreSQL; SQLite has a single writer) and the closing parenthesis.
+pub(crate) const CLAIM_UNPUBLISHED_HEAD: &str = "update outbox set lease_until = $1, attempts = attempts + 1 \
+     where id in (select id from outbox where published_at is null and created_at < $2 \
+     and (lease_until is null or lease_until < $3) order by created_at, id limit $4";
+
+pub(crate) const CLAIM_UNPUBLISHED_TAIL: &str = ") returning id, topic, partition_key, payload, created_at";
+
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
 
@@ -149,7 +161,7 @@ macro_rules! bind_task {
 /// Implements [`Store`](super::Store) for a struct with a `pool` field of the
 /// backend's pool type and a `run_migrations` method.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $backend:expr) => {
+    ($store:ty, $db:ty, $backend:expr, lock_rows = $lock_rows:expr) => {
         impl $store {
             async fn write_tags(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -293,6 +305,38 @@ macro_rules! impl_store {
                 let rows: Vec<(String, i64)> =
                     sqlx::query_as(sql::TAG_COUNTS).bind(user_id).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(tag, count)| $crate::store::TagCount { tag, count }).collect())
+            }
+
+            async fn mark_published(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::MARK_PUBLISHED).bind(id).bind(Timestamp(at)).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn claim_unpublished(
+                &self,
+                created_before: chrono::DateTime<chrono::Utc>,
+                now: chrono::DateTime<chrono::Utc>,
+                lease: std::time::Duration,
+                limit: i64,
+            ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
+                let lease_until =
+                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let sql =
+                    format!("{}{}{}", sql::CLAIM_UNPUBLISHED_HEAD, $lock_rows, sql::CLAIM_UNPUBLISHED_TAIL);
+                let mut rows: Vec<sql::OutboxRow> = sqlx::query_as(&sql)
+                    .bind(Timestamp(lease_until))
+                    .bind(Timestamp(created_before))
+                    .bind(Timestamp(now))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                // `returning` keeps no order; publish oldest first.
+                rows.sort_by_key(|r| (r.created_at, r.id));
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn unpublished_events(

@@ -55,4 +55,5 @@ impl SqliteStore {
     }
 }
 
-impl_store!(SqliteStore, sqlx::Sqlite, super::Backend::Sqlite);
+// One writer at a time: the update itself is the lock.
+impl_store!(SqliteStore, sqlx::Sqlite, super::Backend::Sqlite, lock_rows = "");

@@ -91,7 +91,7 @@ impl TestApp {
     }
 
     pub fn with_auth(db: TestDb, auth: Authenticator) -> Self {
-        let state = AppState { store: Arc::clone(&db.store), auth: Arc::new(auth) };
+        let state = AppState { store: Arc::clone(&db.store), auth: Arc::new(auth), publisher: None };
         Self { router: with_common_layers(api::app(state), settings()), db }
     }
 

@@ -12,6 +12,9 @@ use sqlx::{ConnectOptions as _, Connection as _};
 
 use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
 
+mod dapr;
+pub use dapr::DaprStandIn;
+
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A migrated store, and for PostgreSQL the database to drop when done.

@@ -1,0 +1,167 @@
+//! A stand-in for the Dapr sidecar's publish API, on loopback. It checks every
+//! request against the documented contract and records what it accepted and what
+//! it refused, and it can fail on demand, like a sidecar whose broker is down.
+//!
+//! The contract (DESIGN.md, "Events"; Dapr's publish API reference):
+//! `POST /v1.0/publish/{pubsubname}/{topic}`, `Content-Type:
+//! application/cloudevents+json`, the body a valid CloudEvents 1.0 structured
+//! event whose type belongs on that topic, `metadata.partitionKey` equal to the
+//! event's subject (the task id), `dapr-api-token` when the sidecar has one.
+//! Success is 204.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use cloudevents::AttributesReader;
+use serde_json::Value;
+
+use crate::event::EventType;
+
+#[derive(Debug, Default)]
+struct Inner {
+    pubsub: String,
+    token: Option<String>,
+    failing: AtomicBool,
+    accepted: Mutex<Vec<Value>>,
+    violations: Mutex<Vec<String>>,
+    failed: Mutex<usize>,
+}
+
+/// A running stand-in; dropped with the test's runtime.
+#[derive(Debug, Clone)]
+pub struct DaprStandIn {
+    /// `http://127.0.0.1:<port>`, the sidecar's base URL.
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl DaprStandIn {
+    /// Starts a stand-in for pub/sub component `pubsub`, demanding `token` if given.
+    pub async fn start(pubsub: &str, token: Option<&str>) -> Self {
+        let inner = Arc::new(Inner {
+            pubsub: pubsub.to_owned(),
+            token: token.map(str::to_owned),
+            ..Inner::default()
+        });
+        let router = Router::new()
+            .route("/v1.0/publish/{pubsub}/{topic}", post(publish))
+            .with_state(Arc::clone(&inner));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the Dapr stand-in");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { url, inner }
+    }
+
+    /// While failing, every publish is answered 500, as when the broker is down.
+    pub fn set_failing(&self, failing: bool) {
+        self.inner.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// The events accepted so far, in arrival order.
+    pub fn accepted(&self) -> Vec<Value> {
+        self.inner.accepted.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Every request that broke the contract, described.
+    pub fn violations(&self) -> Vec<String> {
+        self.inner.violations.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// How many publishes were answered 500 on purpose.
+    pub fn failed(&self) -> usize {
+        self.inner.failed.lock().map(|f| *f).unwrap_or_default()
+    }
+
+    /// Waits until at least `n` events were accepted, or `within` passed.
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let accepted = self.accepted();
+            if accepted.len() >= n || Instant::now() >= deadline {
+                return accepted;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn publish(
+    State(inner): State<Arc<Inner>>,
+    Path((pubsub, topic)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    match check(&inner, &pubsub, &topic, &query, &headers, &body) {
+        Err(violation) => {
+            if let Ok(mut v) = inner.violations.lock() {
+                v.push(violation.clone());
+            }
+            (StatusCode::BAD_REQUEST, violation)
+        }
+        Ok(_) if inner.failing.load(Ordering::SeqCst) => {
+            if let Ok(mut f) = inner.failed.lock() {
+                *f += 1;
+            }
+            (StatusCode::INTERNAL_SERVER_ERROR, r#"{"errorCode":"ERR_PUBSUB_PUBLISH_MESSAGE"}"#.to_owned())
+        }
+        Ok(event) => {
+            if let Ok(mut a) = inner.accepted.lock() {
+                a.push(event);
+            }
+            (StatusCode::NO_CONTENT, String::new())
+        }
+    }
+}
+
+fn check(
+    inner: &Inner,
+    pubsub: &str,
+    topic: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, String> {
+    if pubsub != inner.pubsub {
+        return Err(format!("unknown pub/sub component '{pubsub}'"));
+    }
+    if let Some(token) = &inner.token {
+        if headers.get("dapr-api-token").and_then(|v| v.to_str().ok()) != Some(token.as_str()) {
+            return Err("missing or wrong dapr-api-token".into());
+        }
+    }
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type != "application/cloudevents+json" {
+        return Err(format!("content type '{content_type}', expected application/cloudevents+json"));
+    }
+    let event: cloudevents::Event =
+        serde_json::from_slice(body).map_err(|e| format!("body is not a structured CloudEvent: {e}"))?;
+    if event.specversion().as_str() != "1.0" {
+        return Err("specversion is not 1.0".into());
+    }
+    let ty = EventType::parse(event.ty()).ok_or_else(|| format!("unknown event type '{}'", event.ty()))?;
+    if ty.topic() != topic {
+        return Err(format!("event type {} published on topic '{topic}'", event.ty()));
+    }
+    if uuid::Uuid::parse_str(event.id()).is_err() {
+        return Err(format!("event id '{}' is not a UUID", event.id()));
+    }
+    let subject = event.subject().ok_or("event has no subject")?;
+    if query.get("metadata.partitionKey").map(String::as_str) != Some(subject) {
+        return Err(format!(
+            "metadata.partitionKey {:?} is not the subject {subject}",
+            query.get("metadata.partitionKey")
+        ));
+    }
+    if event.datacontenttype() != Some("application/json") {
+        return Err("datacontenttype is not application/json".into());
+    }
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
