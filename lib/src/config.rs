@@ -48,6 +48,9 @@ pub struct Config {
     pub dapr_http_port: Option<u16>,
     /// Sent as `dapr-api-token` on calls to the sidecar, when the sidecar demands it.
     pub dapr_api_token: Option<SecretString>,
+    /// When set, event functions refuse calls without this `dapr-api-token` (Dapr
+    /// sends it to the app when configured with the same token).
+    pub app_api_token: Option<SecretString>,
     /// The Dapr pub/sub component events are published through.
     #[serde(default = "default_pubsub_name")]
     pub pubsub_name: String,

@@ -14,11 +14,16 @@
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
 //! - [`publish`]: sends outbox events through the Dapr sidecar after commit.
 //! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
+//! - [`function`]: what every event function shares: receiving CloudEvents,
+//!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
+//! - [`activity`]: the activity history entries the functions write.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
+pub mod activity;
 pub mod config;
 pub mod event;
+pub mod function;
 pub mod health;
 pub mod publish;
 pub mod recurrence;

@@ -140,6 +140,22 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The user's tags with the number of tasks carrying each, most used first.
     async fn tag_counts(&self, user_id: &str) -> Result<Vec<TagCount>, StoreError>;
 
+    /// Records `activity` for `consumer`, once per event id: `false` (and no
+    /// change) when this consumer already handled that event.
+    async fn record_activity(
+        &self,
+        consumer: &str,
+        activity: &crate::activity::Activity,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's activity, newest first, for one task or all of them.
+    async fn list_activity(
+        &self,
+        user_id: &str,
+        task_id: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<crate::activity::Activity>, StoreError>;
+
     /// Marks an outbox row published. Marking twice is harmless.
     async fn mark_published(&self, id: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>;
 

@@ -56,6 +56,17 @@ pub(crate) const CLAIM_UNPUBLISHED_HEAD: &str = "update outbox set lease_until =
 
 pub(crate) const CLAIM_UNPUBLISHED_TAIL: &str = ") returning id, topic, partition_key, payload, created_at";
 
+/// Claims (consumer $1, event $2) at $3; affects no row when already claimed.
+pub(crate) const MARK_PROCESSED: &str = "insert into processed_events (consumer, event_id, processed_at) \
+     values ($1, $2, $3) on conflict do nothing";
+
+pub(crate) const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, task_id, kind, event_id, summary, \
+     occurred_at) values ($1, $2, $3, $4, $5, $6, $7)";
+
+/// $1 user, $2 task (or null for all tasks), $3 limit; newest first.
+pub(crate) const SELECT_ACTIVITY: &str = "select id, user_id, task_id, kind, event_id, summary, occurred_at \
+     from activity where user_id = $1 and ($2 is null or task_id = $2) order by occurred_at desc, id desc limit $3";
+
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
 
@@ -131,6 +142,32 @@ impl From<OutboxRow> for crate::event::OutboxEvent {
     }
 }
 
+/// An `activity` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ActivityRow {
+    id: Uuid,
+    user_id: String,
+    task_id: Uuid,
+    kind: String,
+    event_id: String,
+    summary: String,
+    occurred_at: Timestamp,
+}
+
+impl From<ActivityRow> for crate::activity::Activity {
+    fn from(row: ActivityRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            task_id: row.task_id,
+            kind: row.kind,
+            event_id: row.event_id,
+            summary: row.summary,
+            occurred_at: row.occurred_at.into(),
+        }
+    }
+}
+
 /// Binds a task's 19 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
@@ -177,6 +214,22 @@ macro_rules! impl_store {
                         .await?;
                 }
                 Ok(())
+            }
+
+            /// Claims the event for the consumer inside `tx`; `false` if it was
+            /// already handled (the caller then rolls back and reports a duplicate).
+            async fn claim_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                consumer: &str,
+                event_id: &str,
+            ) -> Result<bool, sqlx::Error> {
+                let claimed = sqlx::query(sql::MARK_PROCESSED)
+                    .bind(consumer)
+                    .bind(event_id)
+                    .bind(Timestamp(chrono::Utc::now()))
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(claimed.rows_affected() == 1)
             }
 
             async fn write_event(
@@ -305,6 +358,44 @@ macro_rules! impl_store {
                 let rows: Vec<(String, i64)> =
                     sqlx::query_as(sql::TAG_COUNTS).bind(user_id).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(tag, count)| $crate::store::TagCount { tag, count }).collect())
+            }
+
+            async fn record_activity(
+                &self,
+                consumer: &str,
+                activity: &$crate::activity::Activity,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
+                    return Ok(false);
+                }
+                sqlx::query(sql::INSERT_ACTIVITY)
+                    .bind(activity.id)
+                    .bind(activity.user_id.as_str())
+                    .bind(activity.task_id)
+                    .bind(activity.kind.as_str())
+                    .bind(activity.event_id.as_str())
+                    .bind(activity.summary.as_str())
+                    .bind(Timestamp(activity.occurred_at))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_activity(
+                &self,
+                user_id: &str,
+                task_id: Option<uuid::Uuid>,
+                limit: i64,
+            ) -> Result<Vec<$crate::activity::Activity>, StoreError> {
+                let rows: Vec<sql::ActivityRow> = sqlx::query_as(sql::SELECT_ACTIVITY)
+                    .bind(user_id)
+                    .bind(task_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn mark_published(

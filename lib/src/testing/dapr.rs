@@ -132,10 +132,10 @@ fn check(
     if pubsub != inner.pubsub {
         return Err(format!("unknown pub/sub component '{pubsub}'"));
     }
-    if let Some(token) = &inner.token {
-        if headers.get("dapr-api-token").and_then(|v| v.to_str().ok()) != Some(token.as_str()) {
-            return Err("missing or wrong dapr-api-token".into());
-        }
+    if let Some(token) = &inner.token
+        && headers.get("dapr-api-token").and_then(|v| v.to_str().ok()) != Some(token.as_str())
+    {
+        return Err("missing or wrong dapr-api-token".into());
     }
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if content_type != "application/cloudevents+json" {

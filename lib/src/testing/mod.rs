@@ -23,6 +23,8 @@ pub struct TestDb {
     pub store: Arc<dyn Store>,
     /// The PostgreSQL database this test owns, and the server's admin options.
     owned: Option<(String, PgConnectOptions)>,
+    /// The SQLite pool, kept to break it on purpose.
+    sqlite_pool: Option<sqlx::SqlitePool>,
 }
 
 impl TestDb {
@@ -37,7 +39,8 @@ pub async fn sqlite() -> TestDb {
     let store = SqliteStore::connect_lazy("sqlite::memory:", ConnectOptions::default())
         .expect("in-memory SQLite opens");
     store.migrate().await.expect("SQLite migrations apply");
-    TestDb { store: Arc::new(store), owned: None }
+    let sqlite_pool = Some(store.pool().clone());
+    TestDb { store: Arc::new(store), owned: None, sqlite_pool }
 }
 
 /// A new, migrated PostgreSQL database on the test server.
@@ -55,7 +58,7 @@ pub async fn postgres() -> TestDb {
     let pool = PgPoolOptions::new().max_connections(8).connect_lazy_with(admin.clone().database(&name));
     let store = PgStore::from_pool(pool);
     store.migrate().await.expect("PostgreSQL migrations apply");
-    TestDb { store: Arc::new(store), owned: Some((name, admin)) }
+    TestDb { store: Arc::new(store), owned: Some((name, admin)), sqlite_pool: None }
 }
 
 impl Drop for TestDb {
@@ -79,5 +82,67 @@ impl Drop for TestDb {
             });
         });
         let _ = dropper.join();
+    }
+}
+
+/// The envelope in which Dapr delivers `event` to a subscriber: our structured
+/// CloudEvent plus the attributes Dapr adds (`pubsubname`, `topic`, trace context).
+pub fn dapr_envelope(event: &crate::event::OutboxEvent) -> serde_json::Value {
+    let mut envelope = event.payload.clone();
+    if let Some(fields) = envelope.as_object_mut() {
+        fields.insert("pubsubname".into(), "pubsub".into());
+        fields.insert("topic".into(), event.topic.clone().into());
+        fields.insert("traceid".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+        fields.insert("traceparent".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
+        fields.insert("tracestate".into(), "".into());
+    }
+    envelope
+}
+
+impl TestDb {
+    /// Breaks the store's database connections for real: PostgreSQL refuses new
+    /// connections to this database and its open ones are terminated; SQLite's
+    /// pool is closed. Returns a guard that, for PostgreSQL, lets connections in
+    /// again when [`Outage::heal`] is called.
+    pub async fn break_connections(&self) -> Outage {
+        match (&self.owned, &self.sqlite_pool) {
+            (Some((name, admin)), _) => {
+                let mut conn = admin.connect().await.expect("admin connection");
+                sqlx::query(&format!("alter database {name} with allow_connections false"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("refuse connections");
+                sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()")
+                    .bind(name)
+                    .execute(&mut conn)
+                    .await
+                    .expect("terminate connections");
+                Outage { pg: Some((name.clone(), admin.clone())) }
+            }
+            (None, Some(pool)) => {
+                pool.close().await;
+                Outage { pg: None }
+            }
+            (None, None) => Outage { pg: None },
+        }
+    }
+}
+
+/// A database outage made by [`TestDb::break_connections`].
+#[derive(Debug)]
+pub struct Outage {
+    pg: Option<(String, PgConnectOptions)>,
+}
+
+impl Outage {
+    /// Lets connections in again (PostgreSQL; a closed SQLite pool stays closed).
+    pub async fn heal(self) {
+        if let Some((name, admin)) = self.pg {
+            let mut conn = admin.connect().await.expect("admin connection");
+            sqlx::query(&format!("alter database {name} with allow_connections true"))
+                .execute(&mut conn)
+                .await
+                .expect("allow connections");
+        }
     }
 }

@@ -1,0 +1,193 @@
+//! The delivery contract of an event function (DESIGN.md, "Delivery"), on
+//! PostgreSQL and SQLite: success, duplicate, poison and transient failure, each
+//! answered in Dapr's terms (SUCCESS/RETRY/DROP) or plain HTTP (200/400/503).
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::task::{NewTask, Task};
+use todo_lib::testing::{TestDb, dapr_envelope};
+use tower::ServiceExt;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
+    };
+}
+
+on_both!(
+    a_dapr_delivery_succeeds_and_records_the_activity,
+    a_plain_structured_event_gets_a_summary,
+    a_binary_mode_event_is_accepted,
+    dapr_data_base64_is_decoded,
+    a_duplicate_delivery_changes_nothing,
+    poison_events_are_dropped_for_dapr_and_400_for_others,
+    a_broken_database_is_retry_for_dapr_and_503_for_others,
+    the_app_token_is_enforced_on_events_but_not_on_health,
+);
+
+fn created_event(user: &str) -> OutboxEvent {
+    let now = Utc::now();
+    let task = Task::create(user, NewTask { title: Some("Buy milk".into()), ..NewTask::default() }, now)
+        .expect("valid");
+    task_event(EventType::Created, &task, "api", now, None).expect("event builds")
+}
+
+fn app(db: &TestDb) -> Router {
+    task_created::app(db.store.clone(), None)
+}
+
+async fn post(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn structured(body: &Value) -> Request<Body> {
+    Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+async fn activity_count(db: &TestDb, user: &str) -> usize {
+    db.store.list_activity(user, None, 100).await.expect("activity").len()
+}
+
+async fn a_dapr_delivery_succeeds_and_records_the_activity(db: TestDb) {
+    let event = created_event("alice");
+    let (status, body) = post(&app(&db), structured(&dapr_envelope(&event))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    let activity = db.store.list_activity("alice", None, 10).await.expect("activity");
+    assert_eq!(activity.len(), 1);
+    assert_eq!(activity[0].kind, "task.created");
+    assert_eq!(activity[0].event_id, event.id.to_string());
+    assert_eq!(activity[0].summary, "Buy milk");
+}
+
+async fn a_plain_structured_event_gets_a_summary(db: TestDb) {
+    let event = created_event("alice");
+    let (status, body) = post(&app(&db), structured(&event.payload)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "processed");
+    assert_eq!(body["event_id"], event.id.to_string());
+    assert!(body["result"]["activity_id"].is_string());
+}
+
+async fn a_binary_mode_event_is_accepted(db: TestDb) {
+    let event = created_event("alice");
+    let ce = &event.payload;
+    let req = Request::post("/")
+        .header("ce-specversion", "1.0")
+        .header("ce-id", ce["id"].as_str().expect("id"))
+        .header("ce-type", "task.created")
+        .header("ce-source", "api")
+        .header("ce-subject", ce["subject"].as_str().expect("subject"))
+        .header("content-type", "application/json")
+        .body(Body::from(ce["data"].to_string()))
+        .expect("request");
+    let (status, body) = post(&app(&db), req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "processed");
+    assert_eq!(activity_count(&db, "alice").await, 1);
+}
+
+async fn dapr_data_base64_is_decoded(db: TestDb) {
+    use base64::Engine;
+    let event = created_event("alice");
+    let mut envelope = dapr_envelope(&event);
+    let data = envelope.as_object_mut().and_then(|o| o.remove("data")).expect("data");
+    envelope["data_base64"] = base64::engine::general_purpose::STANDARD.encode(data.to_string()).into();
+    let (status, body) = post(&app(&db), structured(&envelope)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    assert_eq!(activity_count(&db, "alice").await, 1);
+}
+
+async fn a_duplicate_delivery_changes_nothing(db: TestDb) {
+    let event = created_event("alice");
+    let app = app(&db);
+    for _ in 0..3 {
+        let (status, body) = post(&app, structured(&dapr_envelope(&event))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    }
+    let (status, body) = post(&app, structured(&event.payload)).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("duplicate")));
+    assert_eq!(activity_count(&db, "alice").await, 1, "one activity entry for four deliveries");
+}
+
+async fn poison_events_are_dropped_for_dapr_and_400_for_others(db: TestDb) {
+    let app = app(&db);
+    let event = created_event("alice");
+    let mut wrong_type = dapr_envelope(&event);
+    wrong_type["type"] = "task.completed".into();
+    let mut unknown_type = dapr_envelope(&event);
+    unknown_type["type"] = "task.exploded".into();
+    let mut bad_data = dapr_envelope(&event);
+    bad_data["data"] = json!({ "version": 1, "task": "not a task" });
+    let mut no_id = dapr_envelope(&event);
+    no_id.as_object_mut().map(|o| o.remove("id"));
+
+    for (what, envelope) in
+        [("wrong type", wrong_type), ("unknown type", unknown_type), ("bad data", bad_data), ("no id", no_id)]
+    {
+        let (status, body) = post(&app, structured(&envelope)).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "status": "DROP" })), "{what}");
+        // Without Dapr's envelope the same event is a 400 with a clear message.
+        let mut plain = envelope.clone();
+        plain.as_object_mut().map(|o| o.remove("pubsubname"));
+        let (status, body) = post(&app, structured(&plain)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_event");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| m.len() > 10), "{what}: {body}");
+    }
+    for raw in ["not json at all", "", "{}"] {
+        let req = Request::post("/")
+            .header("content-type", "application/json")
+            .body(Body::from(raw))
+            .expect("request");
+        let (status, body) = post(&app, req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{raw:?}: {body}");
+    }
+    assert_eq!(activity_count(&db, "alice").await, 0, "nothing recorded for poison");
+}
+
+async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
+    let app = app(&db);
+    let event = created_event("alice");
+    let outage = db.break_connections().await;
+    let (status, body) = post(&app, structured(&dapr_envelope(&event))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "RETRY" })));
+    let (status, body) = post(&app, structured(&event.payload)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+
+    if db.pg_options().is_some() {
+        // After recovery the redelivery succeeds: nothing was lost, nothing doubled.
+        outage.heal().await;
+        let (status, body) = post(&app, structured(&dapr_envelope(&event))).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+        assert_eq!(activity_count(&db, "alice").await, 1);
+    }
+}
+
+async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
+    let app = task_created::app(db.store.clone(), Some(secrecy::SecretString::from("app-token-123")));
+    let event = created_event("alice");
+    let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut req = structured(&dapr_envelope(&event));
+    req.headers_mut().insert("dapr-api-token", "wrong-token-12".parse().expect("header"));
+    assert_eq!(post(&app, req).await.0, StatusCode::UNAUTHORIZED);
+    let mut req = structured(&dapr_envelope(&event));
+    req.headers_mut().insert("dapr-api-token", "app-token-123".parse().expect("header"));
+    assert_eq!(post(&app, req).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    let health = Request::get("/healthz").body(Body::empty()).expect("request");
+    assert_eq!(post(&app, health).await.0, StatusCode::OK);
+    assert_eq!(activity_count(&db, "alice").await, 1);
+}

@@ -1,0 +1,127 @@
+//! What every event function shares: receiving a CloudEvent in any of the forms it
+//! arrives in, checking the caller, tracing, and answering in the caller's protocol.
+//!
+//! A function implements [`EventHandler`] and gets its whole router from
+//! [`router`]: `POST /` for events, `GET /healthz`, `GET /readyz`, and
+//! `GET /dapr/subscribe` (empty: subscriptions are declarative).
+//!
+//! Answering (DESIGN.md, "Delivery"): Dapr, recognised by the `pubsubname`
+//! attribute of its envelope, always gets 200 with `SUCCESS`, `RETRY` (transient
+//! failure) or `DROP` (an event that can never succeed; Dapr dead-letters it).
+//! Anyone else gets 200 with a summary, 400 for an invalid event, 503 for a
+//! transient failure.
+
+mod delivery;
+mod reply;
+mod token;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use serde_json::Value;
+use tracing::Instrument;
+
+pub use delivery::{Delivery, child_traceparent};
+
+use crate::event::EventType;
+use crate::store::{Store, StoreError};
+
+/// What handling an event came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// Effects applied; the summary is shown to non-Dapr callers.
+    Done(Value),
+    /// This function had already handled this event id; nothing changed.
+    Duplicate,
+}
+
+/// Why handling failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandleError {
+    /// The event can never succeed (malformed, wrong type, invalid data): drop it.
+    #[error("invalid event: {0}")]
+    Permanent(String),
+    /// Something it depends on is down; delivering again later may succeed.
+    #[error("temporary failure: {0}")]
+    Transient(String),
+}
+
+impl From<StoreError> for HandleError {
+    fn from(err: StoreError) -> Self {
+        // Even a non-transient database error is retried: dropping would lose the
+        // event, and Dapr's resiliency policy bounds the retries, then dead-letters.
+        Self::Transient(err.to_string())
+    }
+}
+
+/// One event function.
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// The function's name: its consumer id for idempotency and its log label.
+    fn name(&self) -> &'static str;
+
+    /// The event types it handles; any other is dropped as misrouted.
+    fn accepts(&self) -> &'static [EventType];
+
+    /// Applies the event's effects, once per event id.
+    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError>;
+}
+
+#[derive(Clone)]
+struct FunctionState {
+    handler: Arc<dyn EventHandler>,
+}
+
+/// The router of an event function. `app_token` is `APP_API_TOKEN`: when set,
+/// every route but the health probes demands it in `dapr-api-token`.
+pub fn router(
+    handler: Arc<dyn EventHandler>,
+    store: Arc<dyn Store>,
+    app_token: Option<SecretString>,
+) -> Router {
+    let events = Router::new()
+        .route("/", post(receive))
+        .route("/dapr/subscribe", get(|| async { axum::Json(Vec::<Value>::new()) }))
+        .with_state(FunctionState { handler });
+    token::protect(events, app_token)
+        .merge(crate::health::routes(store))
+        .fallback(|| async { reply::not_found() })
+}
+
+async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: Bytes) -> Response {
+    let handler = &state.handler;
+    let delivery = match Delivery::parse(&headers, body, handler.accepts()) {
+        Ok(delivery) => delivery,
+        Err(rejected) => {
+            tracing::warn!(function = handler.name(), reason = %rejected.reason, "rejected an invalid event");
+            return reply::reply(rejected.via_dapr, &Err(HandleError::Permanent(rejected.reason)), None);
+        }
+    };
+    let span = tracing::info_span!(
+        "event",
+        function = handler.name(),
+        event_id = %delivery.id,
+        event_type = delivery.ty.as_str(),
+        subject = delivery.subject.as_deref().unwrap_or_default(),
+        trace_id = delivery.trace_id().unwrap_or_default(),
+    );
+    async {
+        let result = handler.handle(&delivery).await;
+        match &result {
+            Ok(Handled::Done(_)) => tracing::info!("event handled"),
+            Ok(Handled::Duplicate) => tracing::info!("duplicate delivery; nothing to do"),
+            Err(HandleError::Permanent(reason)) => tracing::warn!(%reason, "event dropped"),
+            Err(HandleError::Transient(reason)) => tracing::warn!(%reason, "event failed; will be retried"),
+        }
+        reply::reply(delivery.via_dapr, &result, Some(&delivery.id))
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,32 @@
+//! The `APP_API_TOKEN` check: when configured, Dapr sends it as `dapr-api-token`
+//! on every call to the app, and anything without it is refused. Compared in
+//! constant time so the token cannot be guessed byte by byte from timings.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+pub(super) fn protect(router: Router, token: Option<SecretString>) -> Router {
+    match token {
+        None => router,
+        Some(token) => router.layer(middleware::from_fn(move |req: Request, next: Next| {
+            let allowed = presented_matches(&req, &token);
+            async move { if allowed { next.run(req).await } else { unauthorized() } }
+        })),
+    }
+}
+
+fn presented_matches(req: &Request, token: &SecretString) -> bool {
+    let presented = req.headers().get("dapr-api-token").map(|v| v.as_bytes()).unwrap_or_default();
+    bool::from(presented.ct_eq(token.expose_secret().as_bytes()))
+}
+
+fn unauthorized() -> Response {
+    let body = json!({ "error": { "code": "unauthorized", "message": "missing or wrong dapr-api-token", "details": [] } });
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
