@@ -481,3 +481,118 @@ mod outbox {
         assert_eq!(a.len() + b.len(), 40, "every row was claimed by one of them");
     }
 }
+
+mod reminders {
+    //! Claiming due reminders, on both backends.
+
+    use super::*;
+
+    const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+
+    conformance!(
+        a_due_reminder_is_claimed_once_with_a_task_due_event,
+        claimed_reminder_events_are_leased_to_the_claimer,
+        reminders_not_yet_due_done_or_absent_are_not_claimed,
+        moving_the_due_time_re_arms_the_reminder,
+        parallel_claims_never_take_the_same_reminder,
+    );
+
+    fn with_reminder(user: &str, title: &str, due: DateTime<Utc>, minutes: i64) -> Task {
+        let input = NewTask {
+            title: Some(title.into()),
+            due_at: Some(due),
+            remind_before_minutes: Some(minutes),
+            ..NewTask::default()
+        };
+        Task::create(user, input, t0()).expect("valid")
+    }
+
+    async fn a_due_reminder_is_claimed_once_with_a_task_due_event(db: TestDb) {
+        let t = with_reminder("alice", "call", t0() + Duration::minutes(30), 30);
+        insert(&db, &t).await;
+        let events = db.store.claim_due_reminders(t0(), 10, "cron-tick", LEASE).await.expect("claim");
+        assert_eq!(events.len(), 1);
+        let ce = &events[0].payload;
+        assert_eq!(ce["type"], "task.due");
+        assert_eq!(ce["source"], "cron-tick");
+        assert_eq!(ce["subject"], t.id.to_string());
+        assert_eq!(ce["data"]["reminder_at"], json_time(t0()));
+        assert_eq!(events[0].topic, "task-due");
+        let outbox = db.store.unpublished_events(10).await.expect("outbox");
+        assert!(outbox.iter().any(|e| e.id == events[0].id), "the event is in the outbox");
+
+        let again = db
+            .store
+            .claim_due_reminders(t0() + Duration::hours(1), 10, "cron-tick", LEASE)
+            .await
+            .expect("claim");
+        assert!(again.is_empty(), "claimed once");
+    }
+
+    async fn claimed_reminder_events_are_leased_to_the_claimer(db: TestDb) {
+        insert(&db, &with_reminder("alice", "call", t0(), 0)).await;
+        let created = db.store.unpublished_events(10).await.expect("outbox");
+        for e in &created {
+            db.store.mark_published(e.id, t0()).await.expect("mark");
+        }
+        let claimed = db.store.claim_due_reminders(t0(), 10, "cron-tick", LEASE).await.expect("claim");
+        let during =
+            db.store.claim_unpublished(t0(), t0() + Duration::seconds(30), LEASE, 10).await.expect("claim");
+        assert!(during.is_empty(), "a republisher leaves the claimer's events alone during the lease");
+        let after = db
+            .store
+            .claim_unpublished(t0() + Duration::seconds(1), t0() + Duration::seconds(61), LEASE, 10)
+            .await;
+        let after: Vec<Uuid> = after.expect("claim").iter().map(|e| e.id).collect();
+        assert_eq!(after, [claimed[0].id], "after the lease, an unpublished event is republished");
+    }
+
+    fn json_time(t: DateTime<Utc>) -> serde_json::Value {
+        serde_json::to_value(t).expect("serializes")
+    }
+
+    async fn reminders_not_yet_due_done_or_absent_are_not_claimed(db: TestDb) {
+        insert(&db, &with_reminder("alice", "later", t0() + Duration::hours(2), 30)).await;
+        let done = with_reminder("alice", "done", t0(), 0).completed(t0()).expect("open");
+        insert(&db, &done).await;
+        insert(&db, &task("alice", "no reminder", t0())).await;
+        let claimed = db.store.claim_due_reminders(t0(), 10, "cron-tick", LEASE).await.expect("claim");
+        assert!(claimed.is_empty(), "{claimed:?}");
+    }
+
+    async fn moving_the_due_time_re_arms_the_reminder(db: TestDb) {
+        let t = with_reminder("alice", "call", t0(), 0);
+        insert(&db, &t).await;
+        assert_eq!(db.store.claim_due_reminders(t0(), 10, "cron-tick", LEASE).await.expect("claim").len(), 1);
+        let later = t0() + Duration::hours(1);
+        let patch = TaskPatch { due_at: Some(Some(later)), ..TaskPatch::default() };
+        let moved = t.patched(patch, t0()).expect("valid").expect("changed");
+        db.store.update_task(&moved, t.version, &event(EventType::Updated, &moved)).await.expect("update");
+        assert!(db.store.claim_due_reminders(t0(), 10, "cron-tick", LEASE).await.expect("claim").is_empty());
+        assert_eq!(
+            db.store.claim_due_reminders(later, 10, "cron-tick", LEASE).await.expect("claim").len(),
+            1
+        );
+    }
+
+    async fn parallel_claims_never_take_the_same_reminder(db: TestDb) {
+        for i in 0..60 {
+            insert(&db, &with_reminder("alice", &format!("t{i}"), t0(), 0)).await;
+        }
+        let store = &db.store;
+        let (a, b, c) = tokio::join!(
+            store.claim_due_reminders(t0(), 25, "cron-tick", LEASE),
+            store.claim_due_reminders(t0(), 25, "cron-tick", LEASE),
+            store.claim_due_reminders(t0(), 25, "cron-tick", LEASE),
+        );
+        let mut subjects = Vec::new();
+        for claimed in [a, b, c] {
+            subjects.extend(claimed.expect("claim").into_iter().map(|e| e.partition_key));
+        }
+        let rest = store.claim_due_reminders(t0(), 100, "cron-tick", LEASE).await.expect("claim");
+        subjects.extend(rest.into_iter().map(|e| e.partition_key));
+        let unique: HashSet<&String> = subjects.iter().collect();
+        assert_eq!(unique.len(), subjects.len(), "a reminder was claimed twice");
+        assert_eq!(subjects.len(), 60, "every reminder was claimed");
+    }
+}

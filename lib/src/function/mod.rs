@@ -29,6 +29,8 @@ use serde_json::Value;
 use tracing::Instrument;
 
 pub use delivery::{Delivery, child_traceparent};
+pub use reply::not_found;
+pub use token::protect;
 
 use crate::event::EventType;
 use crate::store::{Store, StoreError};

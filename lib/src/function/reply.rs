@@ -45,7 +45,8 @@ pub(super) fn reply(
     }
 }
 
-pub(super) fn not_found() -> Response {
+/// The answer for any path a function does not serve.
+pub fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         Json(json!({ "error": { "code": "route_not_found", "message": "events are accepted at POST /", "details": [] } })),

@@ -11,7 +11,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-pub(super) fn protect(router: Router, token: Option<SecretString>) -> Router {
+/// Wraps `router` so that, when `token` is set, every request must carry it.
+pub fn protect(router: Router, token: Option<SecretString>) -> Router {
     match token {
         None => router,
         Some(token) => router.layer(middleware::from_fn(move |req: Request, next: Next| {

@@ -156,6 +156,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<crate::activity::Activity>, StoreError>;
 
+    /// Claims up to `limit` reminders that are due at `now` (open task, reminder
+    /// time passed, not yet claimed for that time) and writes a `task.due` event
+    /// for each, in one transaction. Concurrent callers claim disjoint reminders.
+    /// The events are leased to the caller for `lease`, who publishes them; only
+    /// if that fails do republishers take them, after the lease.
+    async fn claim_due_reminders(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+        source: &str,
+        lease: std::time::Duration,
+    ) -> Result<Vec<OutboxEvent>, StoreError>;
+
     /// Marks an outbox row published. Marking twice is harmless.
     async fn mark_published(&self, id: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError>;
 

@@ -38,8 +38,10 @@ pub(crate) const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
 
 pub(crate) const INSERT_TAG: &str = "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
 
-pub(crate) const INSERT_OUTBOX: &str =
-    "insert into outbox (id, topic, partition_key, payload, created_at) values ($1, $2, $3, $4, $5)";
+/// $6 is the writer's lease: while it lasts, republishers leave the row to the
+/// writer, which publishes it right after commit.
+pub(crate) const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at, lease_until) \
+     values ($1, $2, $3, $4, $5, $6)";
 
 pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
@@ -66,6 +68,13 @@ pub(crate) const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, tas
 /// $1 user, $2 task (or null for all tasks), $3 limit; newest first.
 pub(crate) const SELECT_ACTIVITY: &str = "select id, user_id, task_id, kind, event_id, summary, occurred_at \
      from activity where user_id = $1 and ($2 is null or task_id = $2) order by occurred_at desc, id desc limit $3";
+
+/// Claims due reminders: $1 now, $2 limit. The backend inserts its row-locking
+/// clause between head and tail, as for the outbox. Claiming writes first, so
+/// that on SQLite the transaction takes the write lock at once.
+pub(crate) const CLAIM_REMINDERS_HEAD: &str = "update tasks set reminded_at = remind_at \
+     where id in (select id from tasks where completed = $3 and remind_at is not null and remind_at <= $1 \
+     and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2";
 
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
@@ -236,12 +245,21 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), sqlx::Error> {
+                Self::write_leased_event(tx, event, None).await
+            }
+
+            async fn write_leased_event(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                event: &$crate::event::OutboxEvent,
+                lease_until: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<(), sqlx::Error> {
                 sqlx::query(sql::INSERT_OUTBOX)
                     .bind(event.id)
                     .bind(event.topic.as_str())
                     .bind(event.partition_key.as_str())
                     .bind(sqlx::types::Json(&event.payload))
                     .bind(Timestamp(event.created_at))
+                    .bind(lease_until.map(Timestamp))
                     .execute(&mut **tx)
                     .await?;
                 Ok(())
@@ -396,6 +414,48 @@ macro_rules! impl_store {
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn claim_due_reminders(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+                source: &str,
+                lease: std::time::Duration,
+            ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
+                let lease_until =
+                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let mut tx = self.pool.begin().await?;
+                let sql = format!(
+                    "{}{}) returning {}",
+                    sql::CLAIM_REMINDERS_HEAD,
+                    $lock_rows,
+                    sql::TASK_COLUMNS.replace("t.", "")
+                );
+                let rows: Vec<sql::TaskRow> = sqlx::query_as(&sql)
+                    .bind(Timestamp(now))
+                    .bind(limit)
+                    .bind(false)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut tasks =
+                    rows.into_iter().map($crate::task::Task::try_from).collect::<Result<Vec<_>, _>>()?;
+                tasks.sort_by_key(|t| (t.remind_at, t.id));
+                let mut events = Vec::with_capacity(tasks.len());
+                for task in &tasks {
+                    let event = $crate::event::task_event(
+                        $crate::event::EventType::Due,
+                        task,
+                        source,
+                        now,
+                        task.remind_at,
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    Self::write_leased_event(&mut tx, &event, Some(lease_until)).await?;
+                    events.push(event);
+                }
+                tx.commit().await?;
+                Ok(events)
             }
 
             async fn mark_published(

@@ -1,0 +1,119 @@
+//! `cron-tick`: fired by a Dapr cron binding (or any POST). Each tick claims the
+//! reminders that are due and writes a `task.due` event for each (in the same
+//! transaction), publishes them, then republishes outbox rows that their writers
+//! failed to publish. Safe when ticks overlap or run on several replicas: claims
+//! are disjoint (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+use todo_lib::publish::{self, Publisher};
+use todo_lib::serve::{BoxError, Context};
+use todo_lib::store::{Store, StoreError};
+
+/// The function's name: its Dapr app id and the `source` of its events.
+pub const NAME: &str = "cron-tick";
+
+/// How a tick works through its backlog.
+#[derive(Debug, Clone, Copy)]
+pub struct TickSettings {
+    /// Rows per claim.
+    pub batch: i64,
+    /// Claims per tick, so one tick stays short however large the backlog.
+    pub max_batches: usize,
+    /// An unpublished event younger than this is left to its writer.
+    pub republish_after: Duration,
+}
+
+impl Default for TickSettings {
+    fn default() -> Self {
+        Self { batch: 100, max_batches: 10, republish_after: Duration::from_secs(10) }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Tick {
+    store: Arc<dyn Store>,
+    publisher: Option<Arc<dyn Publisher>>,
+    settings: TickSettings,
+}
+
+/// The function's router.
+pub fn app(
+    store: Arc<dyn Store>,
+    publisher: Option<Arc<dyn Publisher>>,
+    settings: TickSettings,
+    app_token: Option<secrecy::SecretString>,
+) -> Router {
+    let tick = Tick { store: Arc::clone(&store), publisher, settings };
+    // Dapr probes a binding's route with OPTIONS at start-up.
+    let routes =
+        Router::new().route("/", post(run_tick).options(|| async { StatusCode::OK })).with_state(tick);
+    todo_lib::function::protect(routes, app_token)
+        .merge(todo_lib::health::routes(store))
+        .fallback(|| async { todo_lib::function::not_found() })
+}
+
+/// Builds the function from the process's configuration; what `main` passes to `serve`.
+pub async fn build(ctx: Context) -> Result<Router, BoxError> {
+    let publisher = publish::from_config(&ctx.config)?;
+    if publisher.is_none() {
+        tracing::warn!(
+            "DAPR_HTTP_PORT is not set: due reminders are written to the outbox but not published"
+        );
+    }
+    Ok(app(ctx.store, publisher, TickSettings::default(), ctx.config.app_api_token))
+}
+
+async fn run_tick(State(tick): State<Tick>) -> Response {
+    match tick.run().await {
+        Ok(counts) => (StatusCode::OK, Json(counts)).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "tick failed; the next one retries");
+            let body = json!({ "error": { "code": "unavailable", "message": "temporary failure; retry later", "details": [] } });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+impl Tick {
+    async fn run(&self) -> Result<serde_json::Value, StoreError> {
+        let now = chrono::Utc::now();
+        let (mut reminders, mut published) = (0, 0);
+        for _ in 0..self.settings.max_batches {
+            let events =
+                self.store.claim_due_reminders(now, self.settings.batch, NAME, publish::CLAIM_LEASE).await?;
+            reminders += events.len();
+            if let Some(publisher) = &self.publisher {
+                published +=
+                    publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), &events).await;
+            }
+            if (events.len() as i64) < self.settings.batch {
+                break;
+            }
+        }
+        let republished = match &self.publisher {
+            Some(publisher) => {
+                publish::republish_unpublished(
+                    self.store.as_ref(),
+                    publisher.as_ref(),
+                    self.settings.republish_after,
+                    self.settings.batch,
+                    self.settings.max_batches,
+                )
+                .await?
+            }
+            None => 0,
+        };
+        if reminders + republished > 0 {
+            tracing::info!(reminders, published, republished, "tick");
+        }
+        Ok(json!({ "reminders": reminders, "published": published, "republished": republished }))
+    }
+}

@@ -1,0 +1,172 @@
+//! A tick, on PostgreSQL and SQLite: due reminders become `task.due` events,
+//! published through the Dapr sidecar (a contract-checking stand-in) exactly once
+//! even when ticks overlap; stale outbox rows are republished; nothing is lost
+//! when the sidecar or the database fails.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use chrono::Utc;
+use cron_tick::TickSettings;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use todo_lib::event::{EventType, task_event};
+use todo_lib::publish::{DaprPublisher, Publisher};
+use todo_lib::task::{NewTask, Task};
+use todo_lib::testing::{DaprStandIn, TestDb};
+use tower::ServiceExt;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
+    };
+}
+
+on_both!(
+    options_and_an_empty_post_answer_200,
+    due_reminders_are_published_as_task_due_once,
+    overlapping_ticks_publish_each_reminder_once,
+    stale_outbox_rows_are_republished,
+    a_failing_sidecar_loses_nothing,
+    a_broken_database_is_503,
+    the_app_token_is_enforced,
+);
+
+fn settings() -> TickSettings {
+    TickSettings { batch: 10, max_batches: 10, republish_after: Duration::ZERO }
+}
+
+async fn sidecar_app(db: &TestDb) -> (Router, DaprStandIn) {
+    let sidecar = DaprStandIn::start("pubsub", None).await;
+    let publisher: Arc<dyn Publisher> =
+        Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
+    (cron_tick::app(db.store.clone(), Some(publisher), settings(), None), sidecar)
+}
+
+async fn call(app: &Router, method: Method, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri("/");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Inserts `n` open tasks whose reminders are due now.
+async fn due_tasks(db: &TestDb, n: usize) -> Vec<Task> {
+    let now = Utc::now();
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let input = NewTask {
+            title: Some(format!("t{i}")),
+            due_at: Some(now - chrono::Duration::seconds(1)),
+            remind_before_minutes: Some(0),
+            ..NewTask::default()
+        };
+        let task = Task::create("alice", input, now).expect("valid");
+        let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
+        db.store.insert_task(&task, &event).await.expect("insert");
+        db.store.mark_published(event.id, now).await.expect("mark");
+        tasks.push(task);
+    }
+    tasks
+}
+
+async fn options_and_an_empty_post_answer_200(db: TestDb) {
+    let (app, _sidecar) = sidecar_app(&db).await;
+    assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::OK);
+    let (status, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "reminders": 0, "published": 0, "republished": 0 })));
+}
+
+async fn due_reminders_are_published_as_task_due_once(db: TestDb) {
+    let tasks = due_tasks(&db, 3).await;
+    let (app, sidecar) = sidecar_app(&db).await;
+    let (status, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "reminders": 3, "published": 3, "republished": 0 })));
+    let (_, again) = call(&app, Method::POST, &[]).await;
+    assert_eq!(again["reminders"], 0);
+
+    let accepted = sidecar.accepted();
+    assert_eq!(accepted.len(), 3);
+    assert!(accepted.iter().all(|e| e["type"] == "task.due" && e["source"] == "cron-tick"));
+    let mut subjects: Vec<String> =
+        accepted.iter().filter_map(|e| e["subject"].as_str().map(String::from)).collect();
+    subjects.sort();
+    let mut ids: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
+    ids.sort();
+    assert_eq!(subjects, ids);
+    assert_eq!(sidecar.violations(), Vec::<String>::new());
+    assert!(db.store.unpublished_events(10).await.expect("outbox").is_empty());
+}
+
+async fn overlapping_ticks_publish_each_reminder_once(db: TestDb) {
+    due_tasks(&db, 40).await;
+    let (app, sidecar) = sidecar_app(&db).await;
+    let (a, b, c) = tokio::join!(
+        call(&app, Method::POST, &[]),
+        call(&app, Method::POST, &[]),
+        call(&app, Method::POST, &[])
+    );
+    let claimed: i64 = [a, b, c]
+        .iter()
+        .map(|(s, body)| {
+            assert_eq!(*s, StatusCode::OK, "{body}");
+            body["reminders"].as_i64().unwrap_or_default()
+        })
+        .sum();
+    assert_eq!(claimed, 40);
+    let accepted = sidecar.accepted();
+    let subjects: std::collections::HashSet<&str> =
+        accepted.iter().filter_map(|e| e["subject"].as_str()).collect();
+    assert_eq!(subjects.len(), 40, "each reminder once");
+    assert_eq!(accepted.len(), 40, "no reminder twice");
+}
+
+async fn stale_outbox_rows_are_republished(db: TestDb) {
+    let now = Utc::now();
+    let task =
+        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
+    let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
+    db.store.insert_task(&task, &event).await.expect("insert");
+    let (app, sidecar) = sidecar_app(&db).await;
+    let (_, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!(body["republished"], 1);
+    assert_eq!(sidecar.accepted()[0]["id"], event.id.to_string(), "the same event id as written");
+    assert!(db.store.unpublished_events(10).await.expect("outbox").is_empty());
+}
+
+async fn a_failing_sidecar_loses_nothing(db: TestDb) {
+    due_tasks(&db, 2).await;
+    let (app, sidecar) = sidecar_app(&db).await;
+    sidecar.set_failing(true);
+    let (status, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((body["reminders"].clone(), body["published"].clone()), (json!(2), json!(0)));
+    assert_eq!(
+        db.store.unpublished_events(10).await.expect("outbox").len(),
+        2,
+        "the events wait in the outbox"
+    );
+}
+
+async fn a_broken_database_is_503(db: TestDb) {
+    let (app, _sidecar) = sidecar_app(&db).await;
+    let _outage = db.break_connections().await;
+    let (status, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+}
+
+async fn the_app_token_is_enforced(db: TestDb) {
+    let app =
+        cron_tick::app(db.store.clone(), None, settings(), Some(secrecy::SecretString::from("tick-token")));
+    assert_eq!(call(&app, Method::POST, &[]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&app, Method::POST, &[("dapr-api-token", "tick-token")]).await.0, StatusCode::OK);
+}
