@@ -89,6 +89,9 @@ pub struct Task {
     pub time_zone: Option<String>,
     /// Links the occurrences of a recurring task; the first occurrence's id.
     pub series_id: Option<Uuid>,
+    /// The recurrence's `DTSTART`: the due time of the series' first occurrence,
+    /// so that COUNT and UNTIL count from the start, not from each occurrence.
+    pub series_start: Option<DateTime<Utc>>,
     pub completed: bool,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -335,6 +338,7 @@ impl Task {
             recurrence: None,
             time_zone: None,
             series_id: None,
+            series_start: None,
             completed: false,
             completed_at: None,
             created_at: now,
@@ -435,12 +439,49 @@ impl Task {
         }
     }
 
-    /// The one place where the derived fields (`remind_at`, `series_id`) are computed.
+    /// The next occurrence of a recurring task, created at `now`: the first time
+    /// the rule yields after both this occurrence's due time and `now`, so a late
+    /// completion skips the occurrences already past instead of creating a backlog
+    /// of overdue copies. `None` when the task does not recur or the series ended
+    /// (COUNT, UNTIL).
+    pub fn next_occurrence(&self, now: DateTime<Utc>) -> Option<Self> {
+        let rule = self.recurrence.as_deref()?;
+        let due = self.due_at?;
+        let start = self.series_start.unwrap_or(due);
+        let recurrence = Recurrence::new(rule, start, self.time_zone.as_deref()).ok()?;
+        let next_due = recurrence.next_after(due.max(now))?;
+        let now = now.trunc_subsecs(6);
+        let mut next = self.clone();
+        next.id = Uuid::now_v7();
+        next.due_at = Some(next_due);
+        next.remind_at = self.fields_with_due(next_due).remind_at();
+        next.completed = false;
+        next.completed_at = None;
+        next.created_at = now;
+        next.updated_at = now;
+        next.version = 1;
+        Some(next)
+    }
+
+    fn fields_with_due(&self, due: DateTime<Utc>) -> Fields {
+        Fields { due_at: Some(due), ..self.fields() }
+    }
+
+    /// The one place where the derived fields (`remind_at`, `series_id`,
+    /// `series_start`) are computed.
     fn set_fields(&mut self, fields: Fields) {
         self.remind_at = fields.remind_at();
         self.series_id = match (&fields.recurrence, self.series_id) {
             (Some(_), None) => Some(self.id),
             (_, existing) => existing,
+        };
+        // A new or changed rule starts its series at this occurrence's due time;
+        // moving one occurrence under the same rule keeps the series' start.
+        let rule_changed = fields.recurrence != self.recurrence || fields.time_zone != self.time_zone;
+        self.series_start = match &fields.recurrence {
+            None => None,
+            Some(_) if rule_changed || self.series_start.is_none() => fields.due_at,
+            Some(_) => self.series_start,
         };
         self.title = fields.title;
         self.description = fields.description;

@@ -35,6 +35,16 @@ pub struct TagCount {
     pub count: i64,
 }
 
+/// What recording a completion came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// This consumer had already handled the event: nothing changed.
+    Duplicate,
+    /// Recorded; `next_created` says whether the next occurrence was created now
+    /// (false when there is none, or another delivery already created it).
+    Recorded { next_created: bool },
+}
+
 /// Which engine is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -147,6 +157,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         consumer: &str,
         activity: &crate::activity::Activity,
     ) -> Result<bool, StoreError>;
+
+    /// Records a completed task for `consumer`, once per event id: the activity
+    /// entry and, for a recurring task, its next occurrence with its
+    /// `task.created` event (leased to the caller for `lease`). The occurrence is
+    /// created at most once per series and time, whichever event asks.
+    async fn record_completion(
+        &self,
+        consumer: &str,
+        activity: &crate::activity::Activity,
+        next: Option<(&Task, &OutboxEvent)>,
+        lease: std::time::Duration,
+    ) -> Result<Completion, StoreError>;
 
     /// The user's activity, newest first, for one task or all of them.
     async fn list_activity(

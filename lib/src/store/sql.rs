@@ -16,21 +16,27 @@ use super::timestamp::Timestamp;
 use crate::task::{Priority, Task};
 
 pub(crate) const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
-     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, \
+     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
      t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
 
-/// Binds $1..$19 in this order: see [`bind_task!`].
+/// Binds $1..$20 in this order: see [`bind_task!`].
 pub(crate) const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
      search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
-     series_id, completed, completed_at, created_at, updated_at, version) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+     series_id, completed, completed_at, created_at, updated_at, version, series_start) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
 
-/// Same binds as [`INSERT_TASK`], then the expected version as $20.
+/// Same binds as [`INSERT_TASK`], then the expected version as $21.
 pub(crate) const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
      search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
      remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
-     completed_at = $16, created_at = $17, updated_at = $18, version = $19 \
-     where id = $1 and user_id = $2 and version = $20";
+     completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20 \
+     where id = $1 and user_id = $2 and version = $21";
+
+/// Reserves occurrence $2 of series $1 for task $3; affects no row when another
+/// task already holds it. This unique key, not a check-then-insert, is what makes
+/// rolling a series forward happen exactly once under concurrent deliveries.
+pub(crate) const RESERVE_OCCURRENCE: &str = "insert into series_occurrences (series_id, occurs_at, task_id) \
+     values ($1, $2, $3) on conflict do nothing";
 
 pub(crate) const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
 
@@ -94,6 +100,7 @@ pub(crate) struct TaskRow {
     recurrence: Option<String>,
     time_zone: Option<String>,
     series_id: Option<Uuid>,
+    series_start: Option<Timestamp>,
     completed: bool,
     completed_at: Option<Timestamp>,
     created_at: Timestamp,
@@ -120,6 +127,7 @@ impl TryFrom<TaskRow> for Task {
             recurrence: row.recurrence,
             time_zone: row.time_zone,
             series_id: row.series_id,
+            series_start: row.series_start.map(Into::into),
             completed: row.completed,
             completed_at: row.completed_at.map(Into::into),
             created_at: row.created_at.into(),
@@ -177,7 +185,7 @@ impl From<ActivityRow> for crate::activity::Activity {
     }
 }
 
-/// Binds a task's 19 columns in [`INSERT_TASK`] order.
+/// Binds a task's 20 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
         let task: &$crate::task::Task = $task;
@@ -201,6 +209,7 @@ macro_rules! bind_task {
             .bind(Timestamp(task.created_at))
             .bind(Timestamp(task.updated_at))
             .bind(task.version)
+            .bind(task.series_start.map(Timestamp))
     }};
 }
 
@@ -399,6 +408,50 @@ macro_rules! impl_store {
                     .await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn record_completion(
+                &self,
+                consumer: &str,
+                activity: &$crate::activity::Activity,
+                next: Option<(&$crate::task::Task, &$crate::event::OutboxEvent)>,
+                lease: std::time::Duration,
+            ) -> Result<$crate::store::Completion, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
+                    return Ok($crate::store::Completion::Duplicate);
+                }
+                let mut created = false;
+                if let Some((task, event)) = next
+                    && let (Some(series), Some(due)) = (task.series_id, task.due_at)
+                {
+                    let reserved = sqlx::query(sql::RESERVE_OCCURRENCE)
+                        .bind(series)
+                        .bind(Timestamp(due))
+                        .bind(task.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    if reserved.rows_affected() == 1 {
+                        bind_task!(sqlx::query(sql::INSERT_TASK), task).execute(&mut *tx).await?;
+                        Self::write_tags(&mut tx, task).await?;
+                        let lease_until = event.created_at
+                            + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                        Self::write_leased_event(&mut tx, event, Some(lease_until)).await?;
+                        created = true;
+                    }
+                }
+                sqlx::query(sql::INSERT_ACTIVITY)
+                    .bind(activity.id)
+                    .bind(activity.user_id.as_str())
+                    .bind(activity.task_id)
+                    .bind(activity.kind.as_str())
+                    .bind(activity.event_id.as_str())
+                    .bind(activity.summary.as_str())
+                    .bind(Timestamp(activity.occurred_at))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok($crate::store::Completion::Recorded { next_created: created })
             }
 
             async fn list_activity(

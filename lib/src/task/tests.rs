@@ -185,3 +185,37 @@ fn overdue_means_open_and_past_due() {
     assert!(task.is_overdue(now()));
     assert!(!task.completed(now()).expect("open").is_overdue(now()));
 }
+
+#[test]
+fn the_series_starts_at_the_first_due_time_and_survives_moving_an_occurrence() {
+    let input = NewTask { due_at: Some(now()), recurrence: Some("FREQ=DAILY".into()), ..new_task("t") };
+    let task = Task::create("a", input, now()).expect("valid");
+    assert_eq!(task.series_start, Some(now()));
+    let moved = TaskPatch { due_at: Some(Some(now() + Duration::hours(1))), ..TaskPatch::default() };
+    let moved = task.patched(moved, now()).expect("valid").expect("changed");
+    assert_eq!(moved.series_start, Some(now()), "same rule, same series start");
+    let new_rule = TaskPatch { recurrence: Some(Some("FREQ=WEEKLY".into())), ..TaskPatch::default() };
+    let restarted = moved.patched(new_rule, now()).expect("valid").expect("changed");
+    assert_eq!(restarted.series_start, moved.due_at, "a new rule starts a new series here");
+    let cleared = TaskPatch { recurrence: Some(None), ..TaskPatch::default() };
+    assert_eq!(restarted.patched(cleared, now()).expect("valid").expect("changed").series_start, None);
+}
+
+#[test]
+fn next_occurrence_keeps_the_fields_and_moves_the_due_and_reminder() {
+    let input = NewTask {
+        due_at: Some(now()),
+        remind_before_minutes: Some(10),
+        recurrence: Some("FREQ=DAILY".into()),
+        tags: Some(vec!["x".into()]),
+        ..new_task("t")
+    };
+    let task = Task::create("a", input, now()).expect("valid").completed(now()).expect("open");
+    let next = task.next_occurrence(now()).expect("recurs");
+    assert_eq!(next.due_at, Some(now() + Duration::days(1)));
+    assert_eq!(next.remind_at, Some(now() + Duration::days(1) - Duration::minutes(10)));
+    assert_eq!((next.completed, next.completed_at, next.version), (false, None, 1));
+    assert_eq!((next.series_id, next.tags.clone()), (task.series_id, task.tags.clone()));
+    assert_ne!(next.id, task.id);
+    assert_eq!(Task::create("a", new_task("once"), now()).expect("valid").next_occurrence(now()), None);
+}

@@ -1,0 +1,91 @@
+//! `task-completed`: reacts to `task.completed`. For a recurring task it creates
+//! the next occurrence exactly once, under duplicate and concurrent deliveries
+//! alike (a unique key on series and occurrence time), skipping occurrences already
+//! in the past; the new task's `task.created` goes through the outbox. Every
+//! completion also gets its activity entry.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use serde_json::json;
+use todo_lib::activity::Activity;
+use todo_lib::event::{EventType, task_event};
+use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
+use todo_lib::publish::{self, Publisher};
+use todo_lib::serve::{BoxError, Context};
+use todo_lib::store::{Completion, Store};
+
+/// The function's name: its Dapr app id, consumer id and event `source`.
+pub const NAME: &str = "task-completed";
+
+#[derive(Debug)]
+pub struct TaskCompleted {
+    store: Arc<dyn Store>,
+    publisher: Option<Arc<dyn Publisher>>,
+}
+
+#[async_trait]
+impl EventHandler for TaskCompleted {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn accepts(&self) -> &'static [EventType] {
+        &[EventType::Completed]
+    }
+
+    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
+        let now = chrono::Utc::now();
+        let mut completed = delivery.data.task.clone();
+        // The owner travels beside the task in the event data.
+        completed.user_id = delivery.data.user_id.clone();
+        let activity =
+            Activity::of_event(delivery.ty, &delivery.id, &delivery.data, delivery.time.unwrap_or(now));
+
+        let next = completed.next_occurrence(now);
+        let next_event = match &next {
+            Some(task) => Some(
+                task_event(EventType::Created, task, NAME, now, None)
+                    .map_err(|e| HandleError::Permanent(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let pair = next.as_ref().zip(next_event.as_ref());
+        match self.store.record_completion(NAME, &activity, pair, publish::CLAIM_LEASE).await? {
+            Completion::Duplicate => Ok(Handled::Duplicate),
+            Completion::Recorded { next_created } => {
+                if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
+                    publish::publish_and_mark(
+                        self.store.as_ref(),
+                        publisher.as_ref(),
+                        std::slice::from_ref(event),
+                    )
+                    .await;
+                }
+                let next_task = next.filter(|_| next_created);
+                Ok(Handled::Done(json!({
+                    "activity_id": activity.id,
+                    "next_task_id": next_task.as_ref().map(|t| t.id),
+                    "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
+                })))
+            }
+        }
+    }
+}
+
+/// The function's router over `store`.
+pub fn app(
+    store: Arc<dyn Store>,
+    publisher: Option<Arc<dyn Publisher>>,
+    app_token: Option<secrecy::SecretString>,
+) -> Router {
+    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher });
+    todo_lib::function::router(handler, store, app_token)
+}
+
+/// Builds the function from the process's configuration; what `main` passes to `serve`.
+pub async fn build(ctx: Context) -> Result<Router, BoxError> {
+    let publisher = publish::from_config(&ctx.config)?;
+    Ok(app(ctx.store, publisher, ctx.config.app_api_token))
+}

@@ -1,0 +1,229 @@
+//! Rolling recurring tasks forward, on PostgreSQL and SQLite: the next occurrence
+//! follows RFC 5545 (weekdays, the 31st, COUNT, UNTIL, DST in a time zone), is
+//! created exactly once under duplicate and concurrent deliveries, skips
+//! occurrences already past, and announces itself with `task.created`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::publish::{DaprPublisher, Publisher};
+use todo_lib::store::{ListQuery, StatusFilter};
+use todo_lib::task::{NewTask, Task};
+use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope};
+use tower::ServiceExt;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
+    };
+}
+
+on_both!(
+    a_daily_task_rolls_forward_one_day_exactly_once,
+    weekdays_skip_the_weekend,
+    monthly_on_the_31st_skips_short_months,
+    count_ends_the_series,
+    until_ends_the_series,
+    local_time_is_kept_across_dst,
+    past_occurrences_are_skipped,
+    concurrent_completions_of_one_occurrence_create_one_next,
+    a_task_that_does_not_recur_only_gets_its_activity,
+    the_new_occurrence_is_published_as_task_created,
+);
+
+fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid time")
+}
+
+fn recurring(due: DateTime<Utc>, rule: &str, zone: Option<&str>) -> Task {
+    let input = NewTask {
+        title: Some("Water plants".into()),
+        description: Some("the big ones".into()),
+        priority: Some(todo_lib::task::Priority::High),
+        tags: Some(vec!["home".into()]),
+        due_at: Some(due),
+        remind_before_minutes: Some(15),
+        recurrence: Some(rule.into()),
+        time_zone: zone.map(String::from),
+    };
+    Task::create("alice", input, Utc::now()).expect("valid")
+}
+
+/// Stores `task` (unless it is stored already), completes it, and returns the
+/// `task.completed` event.
+async fn complete(db: &TestDb, task: &Task) -> OutboxEvent {
+    if db.store.get_task("alice", task.id).await.expect("get").is_none() {
+        let created = task_event(EventType::Created, task, "api", Utc::now(), None).expect("event");
+        db.store.insert_task(task, &created).await.expect("insert");
+    }
+    let done = task.completed(Utc::now()).expect("open");
+    let event = task_event(EventType::Completed, &done, "api", Utc::now(), None).expect("event");
+    db.store.update_task(&done, task.version, &event).await.expect("update");
+    event
+}
+
+async fn deliver(app: &Router, event: &OutboxEvent) -> (StatusCode, Value) {
+    let req = Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(dapr_envelope(event).to_string()))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn open_tasks(db: &TestDb) -> Vec<Task> {
+    let mut q = ListQuery::new(Utc::now());
+    q.status = StatusFilter::Open;
+    db.store.list_tasks("alice", &q).await.expect("list").items
+}
+
+/// Completes `task` and returns the due time of the occurrence that follows, if any.
+async fn next_due(db: &TestDb, task: &Task) -> Option<DateTime<Utc>> {
+    let app = task_completed::app(db.store.clone(), None, None);
+    let event = complete(db, task).await;
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    let open = open_tasks(db).await;
+    assert!(open.len() <= 1, "{open:?}");
+    open.first().and_then(|t| t.due_at)
+}
+
+async fn a_daily_task_rolls_forward_one_day_exactly_once(db: TestDb) {
+    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let app = task_completed::app(db.store.clone(), None, None);
+    let event = complete(&db, &task).await;
+    for _ in 0..3 {
+        assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    }
+    let open = open_tasks(&db).await;
+    assert_eq!(open.len(), 1, "one next occurrence for three deliveries");
+    let next = &open[0];
+    assert_eq!(next.due_at, Some(utc(2031, 5, 2, 9)));
+    assert_eq!(next.remind_at, Some(utc(2031, 5, 2, 9) - chrono::Duration::minutes(15)));
+    assert_eq!((next.title.as_str(), next.description.as_str()), ("Water plants", "the big ones"));
+    assert_eq!((next.priority, next.tags.clone()), (todo_lib::task::Priority::High, vec!["home".to_owned()]));
+    assert_eq!((next.series_id, next.series_start), (Some(task.id), Some(utc(2031, 5, 1, 9))));
+    assert_eq!(next.version, 1);
+    assert_ne!(next.id, task.id);
+
+    let created: Vec<Value> = db
+        .store
+        .unpublished_events(100)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|e| e.payload["subject"] == next.id.to_string())
+        .map(|e| e.payload)
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["type"], "task.created");
+    assert_eq!(created[0]["source"], "task-completed");
+    assert_eq!(db.store.list_activity("alice", Some(task.id), 10).await.expect("activity").len(), 1);
+}
+
+async fn weekdays_skip_the_weekend(db: TestDb) {
+    // 2031-05-02 is a Friday.
+    let task = recurring(utc(2031, 5, 2, 9), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", None);
+    assert_eq!(next_due(&db, &task).await, Some(utc(2031, 5, 5, 9)));
+}
+
+async fn monthly_on_the_31st_skips_short_months(db: TestDb) {
+    let task = recurring(utc(2031, 1, 31, 9), "FREQ=MONTHLY;BYMONTHDAY=31", None);
+    assert_eq!(next_due(&db, &task).await, Some(utc(2031, 3, 31, 9)));
+}
+
+async fn count_ends_the_series(db: TestDb) {
+    let first = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY;COUNT=2", None);
+    assert_eq!(next_due(&db, &first).await, Some(utc(2031, 5, 2, 9)));
+    let second = open_tasks(&db).await.remove(0);
+    assert_eq!(next_due(&db, &second).await, None, "COUNT=2 counts from the series' start");
+}
+
+async fn until_ends_the_series(db: TestDb) {
+    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY;UNTIL=20310501T235959Z", None);
+    assert_eq!(next_due(&db, &task).await, None);
+}
+
+async fn local_time_is_kept_across_dst(db: TestDb) {
+    // 09:00 in Berlin: 08:00 UTC before the switch on 2031-03-30, 07:00 UTC after.
+    let task = recurring(utc(2031, 3, 29, 8), "FREQ=DAILY", Some("Europe/Berlin"));
+    assert_eq!(next_due(&db, &task).await, Some(utc(2031, 3, 30, 7)));
+}
+
+async fn past_occurrences_are_skipped(db: TestDb) {
+    let ten_days_ago = Utc::now() - chrono::Duration::days(10);
+    let task = recurring(ten_days_ago, "FREQ=DAILY", None);
+    let next = next_due(&db, &task).await.expect("a next occurrence");
+    assert!(next > Utc::now(), "the next occurrence is in the future: {next}");
+    assert!(next <= Utc::now() + chrono::Duration::days(1), "and it is the first one: {next}");
+}
+
+async fn concurrent_completions_of_one_occurrence_create_one_next(db: TestDb) {
+    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let first = complete(&db, &task).await;
+    // Reopened and completed again: a second, distinct completion event.
+    let done = db.store.get_task("alice", task.id).await.expect("get").expect("exists");
+    let reopened = done.reopened(Utc::now()).expect("done");
+    let e = task_event(EventType::Updated, &reopened, "api", Utc::now(), None).expect("event");
+    db.store.update_task(&reopened, done.version, &e).await.expect("reopen");
+    let again = reopened.completed(Utc::now()).expect("open");
+    let second = task_event(EventType::Completed, &again, "api", Utc::now(), None).expect("event");
+    db.store.update_task(&again, reopened.version, &second).await.expect("complete");
+
+    let app = task_completed::app(db.store.clone(), None, None);
+    let (a, b, c, d) = tokio::join!(
+        deliver(&app, &first),
+        deliver(&app, &second),
+        deliver(&app, &first),
+        deliver(&app, &second)
+    );
+    for (status, body) in [a, b, c, d] {
+        assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    }
+    let open = open_tasks(&db).await;
+    assert_eq!(open.len(), 1, "exactly one next occurrence: {open:?}");
+    assert_eq!(open[0].due_at, Some(utc(2031, 5, 2, 9)));
+}
+
+async fn a_task_that_does_not_recur_only_gets_its_activity(db: TestDb) {
+    let task =
+        Task::create("alice", NewTask { title: Some("once".into()), ..NewTask::default() }, Utc::now())
+            .expect("valid");
+    let app = task_completed::app(db.store.clone(), None, None);
+    let event = complete(&db, &task).await;
+    let req = Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(event.payload.to_string()))
+        .expect("request");
+    let res = app.oneshot(req).await.expect("infallible");
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!(body["status"], "processed");
+    assert_eq!(body["result"]["next_task_id"], Value::Null);
+    assert!(open_tasks(&db).await.is_empty());
+    assert_eq!(db.store.list_activity("alice", None, 10).await.expect("activity").len(), 1);
+}
+
+async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
+    let sidecar = DaprStandIn::start("pubsub", None).await;
+    let publisher: Arc<dyn Publisher> =
+        Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
+    let app = task_completed::app(db.store.clone(), Some(publisher), None);
+    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let event = complete(&db, &task).await;
+    deliver(&app, &event).await;
+    let accepted = sidecar.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0]["type"], "task.created");
+    assert_eq!(accepted[0]["data"]["task"]["due_at"], "2031-05-02T09:00:00Z");
+    assert_eq!(sidecar.violations(), Vec::<String>::new());
+}
