@@ -17,6 +17,7 @@
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
 //! - [`activity`]: the activity history entries the functions write.
+//! - [`notification`]: in-app notifications (reminders).
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
@@ -25,6 +26,7 @@ pub mod config;
 pub mod event;
 pub mod function;
 pub mod health;
+pub mod notification;
 pub mod publish;
 pub mod recurrence;
 pub mod serve;

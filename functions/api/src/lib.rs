@@ -7,6 +7,7 @@
 //!
 //! - [`auth`]: JWT bearer authentication (HS256 secret, or a JWKS URL).
 //! - [`tasks`]: the task and tag endpoints.
+//! - [`inbox`]: notifications and the activity history.
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod openapi;
 pub mod tasks;
 
@@ -55,7 +57,7 @@ impl AppState {
 
 /// The whole API: task routes, health probes and `/openapi.json`.
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::split(tasks::routes());
+    let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()));
     let doc = Arc::new(doc);
     router
         .route(

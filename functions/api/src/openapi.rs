@@ -12,7 +12,11 @@ use crate::AppState;
 #[openapi(
     info(title = "Todo API", description = "Tasks with priorities, tags, due times, reminders and RFC 5545 recurrence."),
     modifiers(&BearerAuth),
-    tags((name = "tasks", description = "The authenticated user's tasks"))
+    tags(
+        (name = "tasks", description = "The authenticated user's tasks"),
+        (name = "notifications", description = "Reminders delivered in the app"),
+        (name = "activity", description = "What happened to the user's tasks"),
+    )
 )]
 struct ApiDoc;
 

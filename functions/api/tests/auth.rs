@@ -110,6 +110,10 @@ async fn every_api_route_requires_a_token() {
         (Method::POST, format!("/v1/tasks/{id}/complete")),
         (Method::POST, format!("/v1/tasks/{id}/reopen")),
         (Method::GET, "/v1/tags".to_owned()),
+        (Method::GET, "/v1/notifications".to_owned()),
+        (Method::POST, format!("/v1/notifications/{id}/read")),
+        (Method::GET, "/v1/activity".to_owned()),
+        (Method::GET, format!("/v1/tasks/{id}/activity")),
     ] {
         let res = app.send(method.clone(), &path, None, Some(json!({ "title": "t" }))).await;
         assert_unauthorized(&res, &format!("{method} {path}"));

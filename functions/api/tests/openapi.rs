@@ -42,6 +42,10 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/tasks/{id}/complete",
         "POST /v1/tasks/{id}/reopen",
         "GET /v1/tags",
+        "GET /v1/notifications",
+        "POST /v1/notifications/{id}/read",
+        "GET /v1/activity",
+        "GET /v1/tasks/{id}/activity",
     ]
     .into_iter()
     .map(String::from)

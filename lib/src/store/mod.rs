@@ -170,6 +170,31 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         lease: std::time::Duration,
     ) -> Result<Completion, StoreError>;
 
+    /// Records an in-app notification for `consumer`, once per event id; `false`
+    /// (and no change) for a duplicate.
+    async fn record_notification(
+        &self,
+        consumer: &str,
+        notification: &crate::notification::Notification,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's notifications, newest first.
+    async fn list_notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<crate::notification::Notification>, StoreError>;
+
+    /// Marks the user's notification read (keeping the first read time); `None`
+    /// when it is not theirs or does not exist.
+    async fn mark_notification_read(
+        &self,
+        user_id: &str,
+        id: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<crate::notification::Notification>, StoreError>;
+
     /// The user's activity, newest first, for one task or all of them.
     async fn list_activity(
         &self,

@@ -82,6 +82,28 @@ pub(crate) const CLAIM_REMINDERS_HEAD: &str = "update tasks set reminded_at = re
      where id in (select id from tasks where completed = $3 and remind_at is not null and remind_at <= $1 \
      and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2";
 
+pub(crate) const INSERT_NOTIFICATION: &str = "insert into notifications (id, user_id, task_id, event_id, title, \
+     due_at, reminder_at, created_at, read_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const NOTIFICATION_COLUMNS: &str =
+    "id, user_id, task_id, event_id, title, due_at, reminder_at, created_at, read_at";
+
+/// $1 user, $2 unread only, $3 limit; newest first.
+pub(crate) fn select_notifications() -> String {
+    format!(
+        "select {NOTIFICATION_COLUMNS} from notifications where user_id = $1 \
+         and ($2 = false or read_at is null) order by created_at desc, id desc limit $3"
+    )
+}
+
+/// $1 id, $2 user, $3 time; keeps the first read time.
+pub(crate) fn mark_notification_read() -> String {
+    format!(
+        "update notifications set read_at = coalesce(read_at, $3) where id = $1 and user_id = $2 \
+         returning {NOTIFICATION_COLUMNS}"
+    )
+}
+
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
 
@@ -181,6 +203,36 @@ impl From<ActivityRow> for crate::activity::Activity {
             event_id: row.event_id,
             summary: row.summary,
             occurred_at: row.occurred_at.into(),
+        }
+    }
+}
+
+/// A `notifications` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct NotificationRow {
+    id: Uuid,
+    user_id: String,
+    task_id: Uuid,
+    event_id: String,
+    title: String,
+    due_at: Option<Timestamp>,
+    reminder_at: Option<Timestamp>,
+    created_at: Timestamp,
+    read_at: Option<Timestamp>,
+}
+
+impl From<NotificationRow> for crate::notification::Notification {
+    fn from(row: NotificationRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            task_id: row.task_id,
+            event_id: row.event_id,
+            title: row.title,
+            due_at: row.due_at.map(Into::into),
+            reminder_at: row.reminder_at.map(Into::into),
+            created_at: row.created_at.into(),
+            read_at: row.read_at.map(Into::into),
         }
     }
 }
@@ -452,6 +504,61 @@ macro_rules! impl_store {
                     .await?;
                 tx.commit().await?;
                 Ok($crate::store::Completion::Recorded { next_created: created })
+            }
+
+            async fn record_notification(
+                &self,
+                consumer: &str,
+                notification: &$crate::notification::Notification,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if !Self::claim_event(&mut tx, consumer, &notification.event_id).await? {
+                    return Ok(false);
+                }
+                sqlx::query(sql::INSERT_NOTIFICATION)
+                    .bind(notification.id)
+                    .bind(notification.user_id.as_str())
+                    .bind(notification.task_id)
+                    .bind(notification.event_id.as_str())
+                    .bind(notification.title.as_str())
+                    .bind(notification.due_at.map(Timestamp))
+                    .bind(notification.reminder_at.map(Timestamp))
+                    .bind(Timestamp(notification.created_at))
+                    .bind(notification.read_at.map(Timestamp))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_notifications(
+                &self,
+                user_id: &str,
+                unread_only: bool,
+                limit: i64,
+            ) -> Result<Vec<$crate::notification::Notification>, StoreError> {
+                let rows: Vec<sql::NotificationRow> = sqlx::query_as(&sql::select_notifications())
+                    .bind(user_id)
+                    .bind(unread_only)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn mark_notification_read(
+                &self,
+                user_id: &str,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::notification::Notification>, StoreError> {
+                let row: Option<sql::NotificationRow> = sqlx::query_as(&sql::mark_notification_read())
+                    .bind(id)
+                    .bind(user_id)
+                    .bind(Timestamp(at))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(Into::into))
             }
 
             async fn list_activity(

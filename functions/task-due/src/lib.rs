@@ -1,0 +1,66 @@
+//! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
+//! notification, once per event. A reminder whose task was completed, deleted or
+//! moved since it was claimed is skipped: it would only be noise (a moved one is
+//! claimed again for its new time).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use serde_json::json;
+use todo_lib::event::EventType;
+use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
+use todo_lib::notification::Notification;
+use todo_lib::serve::{BoxError, Context};
+use todo_lib::store::Store;
+
+/// The function's name: its Dapr app id and consumer id.
+pub const NAME: &str = "task-due";
+
+#[derive(Debug)]
+pub struct TaskDue {
+    store: Arc<dyn Store>,
+}
+
+#[async_trait]
+impl EventHandler for TaskDue {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn accepts(&self) -> &'static [EventType] {
+        &[EventType::Due]
+    }
+
+    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
+        let data = &delivery.data;
+        let current = self.store.get_task(&data.user_id, data.task.id).await?;
+        let skip = match &current {
+            None => Some("the task was deleted"),
+            Some(task) if task.completed => Some("the task was completed"),
+            Some(task) if data.reminder_at.is_some() && task.remind_at != data.reminder_at => {
+                Some("the reminder was moved")
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = skip {
+            return Ok(Handled::Done(json!({ "skipped": reason })));
+        }
+        let notification = Notification::reminder(&delivery.id, data, chrono::Utc::now());
+        if !self.store.record_notification(NAME, &notification).await? {
+            return Ok(Handled::Duplicate);
+        }
+        Ok(Handled::Done(json!({ "notification_id": notification.id })))
+    }
+}
+
+/// The function's router over `store`.
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
+    let handler = Arc::new(TaskDue { store: Arc::clone(&store) });
+    todo_lib::function::router(handler, store, app_token)
+}
+
+/// Builds the function from the process's configuration; what `main` passes to `serve`.
+pub async fn build(ctx: Context) -> Result<Router, BoxError> {
+    Ok(app(ctx.store, ctx.config.app_api_token))
+}
