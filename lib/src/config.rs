@@ -51,6 +51,10 @@ pub struct Config {
     /// When set, event functions refuse calls without this `dapr-api-token` (Dapr
     /// sends it to the app when configured with the same token).
     pub app_api_token: Option<SecretString>,
+    /// Development only: lets webhooks point at loopback over plain http (a
+    /// receiver on the developer's machine). Never set it in production.
+    #[serde(default)]
+    pub webhook_allow_loopback: bool,
     /// The Dapr pub/sub component events are published through.
     #[serde(default = "default_pubsub_name")]
     pub pubsub_name: String,

@@ -18,6 +18,7 @@
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
+//! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
@@ -33,6 +34,7 @@ pub mod serve;
 pub mod store;
 pub mod task;
 pub mod telemetry;
+pub mod webhook;
 
 /// Fresh databases for tests (PostgreSQL and SQLite). Used by every crate's tests.
 #[doc(hidden)]

@@ -8,6 +8,7 @@
 //! - [`auth`]: JWT bearer authentication (HS256 secret, or a JWKS URL).
 //! - [`tasks`]: the task and tag endpoints.
 //! - [`inbox`]: notifications and the activity history.
+//! - [`webhooks`]: webhook registration.
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
@@ -20,6 +21,7 @@ pub mod extract;
 pub mod inbox;
 pub mod openapi;
 pub mod tasks;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -43,6 +45,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Sends committed events on; `None` leaves them in the outbox for `cron-tick`.
     pub publisher: Option<Arc<dyn Publisher>>,
+    /// `WEBHOOK_ALLOW_LOOPBACK`: development only.
+    pub allow_loopback_webhooks: bool,
 }
 
 impl AppState {
@@ -57,7 +61,7 @@ impl AppState {
 
 /// The whole API: task routes, health probes and `/openapi.json`.
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()));
+    let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()).merge(webhooks::routes()));
     let doc = Arc::new(doc);
     router
         .route(
@@ -81,5 +85,11 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     if publisher.is_none() {
         tracing::info!("DAPR_HTTP_PORT is not set: events stay in the outbox until cron-tick publishes them");
     }
-    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth), publisher }))
+    let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
+    if allow_loopback_webhooks {
+        tracing::warn!(
+            "WEBHOOK_ALLOW_LOOPBACK is set: webhooks may point at this machine (development only)"
+        );
+    }
+    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks }))
 }

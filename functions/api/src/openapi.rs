@@ -16,6 +16,7 @@ use crate::AppState;
         (name = "tasks", description = "The authenticated user's tasks"),
         (name = "notifications", description = "Reminders delivered in the app"),
         (name = "activity", description = "What happened to the user's tasks"),
+        (name = "webhooks", description = "Endpoints that receive the user's events, signed"),
     )
 )]
 struct ApiDoc;

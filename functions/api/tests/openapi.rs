@@ -46,6 +46,9 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/notifications/{id}/read",
         "GET /v1/activity",
         "GET /v1/tasks/{id}/activity",
+        "POST /v1/webhooks",
+        "GET /v1/webhooks",
+        "DELETE /v1/webhooks/{id}",
     ]
     .into_iter()
     .map(String::from)
@@ -83,7 +86,12 @@ async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
     .expect("lazy connect succeeds");
     let auth =
         api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
-    let state = api::AppState { store, auth: std::sync::Arc::new(auth), publisher: None };
+    let state = api::AppState {
+        store,
+        auth: std::sync::Arc::new(auth),
+        publisher: None,
+        allow_loopback_webhooks: true,
+    };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     let app = TestApp { router, db: todo_lib::testing::sqlite().await };
 

@@ -27,6 +27,7 @@ fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (Test
         store: Arc::clone(&db.store),
         auth: Arc::new(auth),
         publisher: Some(Arc::clone(&publisher)),
+        allow_loopback_webhooks: true,
     };
     (TestApp { router: with_common_layers(api::app(state), common::settings()), db }, publisher)
 }

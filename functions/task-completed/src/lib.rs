@@ -2,7 +2,7 @@
 //! the next occurrence exactly once, under duplicate and concurrent deliveries
 //! alike (a unique key on series and occurrence time), skipping occurrences already
 //! in the past; the new task's `task.created` goes through the outbox. Every
-//! completion also gets its activity entry.
+//! completion also gets its activity entry and goes to the user's webhooks.
 
 use std::sync::Arc;
 
@@ -15,6 +15,7 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Completion, Store};
+use todo_lib::webhook::{self, Deliverer};
 
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
@@ -23,6 +24,7 @@ pub const NAME: &str = "task-completed";
 pub struct TaskCompleted {
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
+    webhooks: Deliverer,
 }
 
 #[async_trait]
@@ -52,25 +54,24 @@ impl EventHandler for TaskCompleted {
             None => None,
         };
         let pair = next.as_ref().zip(next_event.as_ref());
-        match self.store.record_completion(NAME, &activity, pair, publish::CLAIM_LEASE).await? {
-            Completion::Duplicate => Ok(Handled::Duplicate),
-            Completion::Recorded { next_created } => {
-                if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
-                    publish::publish_and_mark(
-                        self.store.as_ref(),
-                        publisher.as_ref(),
-                        std::slice::from_ref(event),
-                    )
-                    .await;
-                }
-                let next_task = next.filter(|_| next_created);
-                Ok(Handled::Done(json!({
-                    "activity_id": activity.id,
-                    "next_task_id": next_task.as_ref().map(|t| t.id),
-                    "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
-                })))
-            }
+        let (recorded, next_created) =
+            match self.store.record_completion(NAME, &activity, pair, publish::CLAIM_LEASE).await? {
+                Completion::Duplicate => (false, false),
+                Completion::Recorded { next_created } => (true, next_created),
+            };
+        if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
+            publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
+                .await;
         }
+        let report =
+            self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
+        let next_task = next.filter(|_| next_created);
+        let summary = json!({
+            "activity_id": activity.id,
+            "next_task_id": next_task.as_ref().map(|t| t.id),
+            "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
+        });
+        webhook::handled(recorded, report, summary)
     }
 }
 
@@ -79,13 +80,14 @@ pub fn app(
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
     app_token: Option<secrecy::SecretString>,
-) -> Router {
-    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher });
-    todo_lib::function::router(handler, store, app_token)
+) -> Result<Router, BoxError> {
+    let handler =
+        Arc::new(TaskCompleted { store: Arc::clone(&store), publisher, webhooks: Deliverer::new()? });
+    Ok(todo_lib::function::router(handler, store, app_token))
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher = publish::from_config(&ctx.config)?;
-    Ok(app(ctx.store, publisher, ctx.config.app_api_token))
+    app(ctx.store, publisher, ctx.config.app_api_token)
 }

@@ -29,6 +29,7 @@ on_both!(
     poison_events_are_dropped_for_dapr_and_400_for_others,
     a_broken_database_is_retry_for_dapr_and_503_for_others,
     the_app_token_is_enforced_on_events_but_not_on_health,
+    the_fact_reaches_the_owners_webhooks_only,
 );
 
 fn created_event(user: &str) -> OutboxEvent {
@@ -39,7 +40,7 @@ fn created_event(user: &str) -> OutboxEvent {
 }
 
 fn app(db: &TestDb) -> Router {
-    task_created::app(db.store.clone(), None)
+    task_created::app(db.store.clone(), None).expect("app builds")
 }
 
 async fn post(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
@@ -177,7 +178,8 @@ async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
 }
 
 async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
-    let app = task_created::app(db.store.clone(), Some(secrecy::SecretString::from("app-token-123")));
+    let app = task_created::app(db.store.clone(), Some(secrecy::SecretString::from("app-token-123")))
+        .expect("app builds");
     let event = created_event("alice");
     let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -190,4 +192,28 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
     let health = Request::get("/healthz").body(Body::empty()).expect("request");
     assert_eq!(post(&app, health).await.0, StatusCode::OK);
     assert_eq!(activity_count(&db, "alice").await, 1);
+}
+
+async fn the_fact_reaches_the_owners_webhooks_only(db: TestDb) {
+    use todo_lib::testing::WebhookReceiver;
+    use todo_lib::webhook::Webhook;
+    let mine = WebhookReceiver::start().await;
+    let theirs = WebhookReceiver::start().await;
+    for (user, receiver) in [("alice", &mine), ("bob", &theirs)] {
+        let url = url::Url::parse(&receiver.url).expect("url");
+        assert!(
+            db.store
+                .insert_webhook(&Webhook::new(user, &url, Utc::now()).expect("random"), 10)
+                .await
+                .expect("insert")
+        );
+    }
+    let event = created_event("alice");
+    let (status, body) = post(&app(&db), structured(&event.payload)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"]["webhooks"]["delivered"], 1);
+    let got = mine.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].headers.get("webhook-id"), Some(&event.id.to_string()));
+    assert!(theirs.received().is_empty(), "another user's webhook gets nothing");
 }

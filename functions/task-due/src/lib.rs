@@ -1,5 +1,6 @@
 //! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
-//! notification, once per event. A reminder whose task was completed, deleted or
+//! notification, once per event, and to the user's webhooks, signed per the
+//! Standard Webhooks specification, each one once. A reminder whose task was completed, deleted or
 //! moved since it was claimed is skipped: it would only be noise (a moved one is
 //! claimed again for its new time).
 
@@ -13,6 +14,7 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
+use todo_lib::webhook::{self, Deliverer};
 
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
@@ -20,6 +22,7 @@ pub const NAME: &str = "task-due";
 #[derive(Debug)]
 pub struct TaskDue {
     store: Arc<dyn Store>,
+    webhooks: Deliverer,
 }
 
 #[async_trait]
@@ -47,20 +50,19 @@ impl EventHandler for TaskDue {
             return Ok(Handled::Done(json!({ "skipped": reason })));
         }
         let notification = Notification::reminder(&delivery.id, data, chrono::Utc::now());
-        if !self.store.record_notification(NAME, &notification).await? {
-            return Ok(Handled::Duplicate);
-        }
-        Ok(Handled::Done(json!({ "notification_id": notification.id })))
+        let recorded = self.store.record_notification(NAME, &notification).await?;
+        let report = self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, data).await?;
+        webhook::handled(recorded, report, json!({ "notification_id": notification.id }))
     }
 }
 
 /// The function's router over `store`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
-    let handler = Arc::new(TaskDue { store: Arc::clone(&store) });
-    todo_lib::function::router(handler, store, app_token)
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Result<Router, BoxError> {
+    let handler = Arc::new(TaskDue { store: Arc::clone(&store), webhooks: Deliverer::new()? });
+    Ok(todo_lib::function::router(handler, store, app_token))
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    Ok(app(ctx.store, ctx.config.app_api_token))
+    app(ctx.store, ctx.config.app_api_token)
 }

@@ -55,7 +55,7 @@ async fn deliver(app: &Router, event: &OutboxEvent) -> (StatusCode, Value) {
 
 async fn a_reminder_becomes_one_notification_however_often_delivered(db: TestDb) {
     let (task, event) = due(&db).await;
-    let app = task_due::app(db.store.clone(), None);
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
     for _ in 0..3 {
         assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
     }
@@ -69,7 +69,7 @@ async fn a_reminder_becomes_one_notification_however_often_delivered(db: TestDb)
 }
 
 async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
-    let app = task_due::app(db.store.clone(), None);
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
     let now = Utc::now();
 
     let (task, event) = due(&db).await;
@@ -109,7 +109,7 @@ async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
 
 async fn a_broken_database_is_retry(db: TestDb) {
     let (_, event) = due(&db).await;
-    let app = task_due::app(db.store.clone(), None);
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
     let outage = db.break_connections().await;
     assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "RETRY" })));
     if db.pg_options().is_some() {

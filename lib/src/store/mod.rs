@@ -195,6 +195,35 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<crate::notification::Notification>, StoreError>;
 
+    /// Registers a webhook unless the user already has `max_per_user`; `false` then.
+    async fn insert_webhook(
+        &self,
+        webhook: &crate::webhook::Webhook,
+        max_per_user: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// The user's webhooks, oldest first.
+    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<crate::webhook::Webhook>, StoreError>;
+
+    /// Removes the user's webhook; `false` when it is not theirs or does not exist.
+    async fn delete_webhook(&self, user_id: &str, id: Uuid) -> Result<bool, StoreError>;
+
+    /// How earlier attempts to send this event to each webhook ended.
+    async fn webhook_delivery_statuses(
+        &self,
+        event_id: &str,
+    ) -> Result<Vec<(Uuid, crate::webhook::DeliveryStatus)>, StoreError>;
+
+    /// Records an attempt to send `event_id` to a webhook.
+    async fn record_webhook_delivery(
+        &self,
+        event_id: &str,
+        webhook_id: Uuid,
+        status: crate::webhook::DeliveryStatus,
+        status_code: Option<u16>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+
     /// The user's activity, newest first, for one task or all of them.
     async fn list_activity(
         &self,

@@ -104,6 +104,24 @@ pub(crate) fn mark_notification_read() -> String {
     )
 }
 
+/// Inserts webhook ($1..$5) unless the user already has $6 of them.
+pub(crate) const INSERT_WEBHOOK: &str = "insert into webhooks (id, user_id, url, secret, created_at) \
+     select $1, $2, $3, $4, $5 where (select count(*) from webhooks where user_id = $2) < $6";
+
+pub(crate) const SELECT_WEBHOOKS: &str =
+    "select id, user_id, url, secret, created_at from webhooks where user_id = $1 order by created_at, id";
+
+pub(crate) const DELETE_WEBHOOK: &str = "delete from webhooks where id = $1 and user_id = $2";
+
+pub(crate) const SELECT_DELIVERY_STATUSES: &str =
+    "select webhook_id, status from webhook_deliveries where event_id = $1";
+
+pub(crate) const UPSERT_DELIVERY: &str = "insert into webhook_deliveries (event_id, webhook_id, status, attempts, \
+     last_status_code, last_error, updated_at) values ($1, $2, $3, 1, $4, $5, $6) \
+     on conflict (event_id, webhook_id) do update set status = excluded.status, \
+     attempts = webhook_deliveries.attempts + 1, last_status_code = excluded.last_status_code, \
+     last_error = excluded.last_error, updated_at = excluded.updated_at";
+
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
 
@@ -233,6 +251,28 @@ impl From<NotificationRow> for crate::notification::Notification {
             reminder_at: row.reminder_at.map(Into::into),
             created_at: row.created_at.into(),
             read_at: row.read_at.map(Into::into),
+        }
+    }
+}
+
+/// A `webhooks` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct WebhookRow {
+    id: Uuid,
+    user_id: String,
+    url: String,
+    secret: String,
+    created_at: Timestamp,
+}
+
+impl From<WebhookRow> for crate::webhook::Webhook {
+    fn from(row: WebhookRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            url: row.url,
+            secret: secrecy::SecretString::from(row.secret),
+            created_at: row.created_at.into(),
         }
     }
 }
@@ -559,6 +599,76 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn insert_webhook(
+                &self,
+                webhook: &$crate::webhook::Webhook,
+                max_per_user: i64,
+            ) -> Result<bool, StoreError> {
+                use secrecy::ExposeSecret;
+                let inserted = sqlx::query(sql::INSERT_WEBHOOK)
+                    .bind(webhook.id)
+                    .bind(webhook.user_id.as_str())
+                    .bind(webhook.url.as_str())
+                    .bind(webhook.secret.expose_secret())
+                    .bind(Timestamp(webhook.created_at))
+                    .bind(max_per_user)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(inserted.rows_affected() == 1)
+            }
+
+            async fn list_webhooks(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<$crate::webhook::Webhook>, StoreError> {
+                let rows: Vec<sql::WebhookRow> =
+                    sqlx::query_as(sql::SELECT_WEBHOOKS).bind(user_id).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn delete_webhook(&self, user_id: &str, id: uuid::Uuid) -> Result<bool, StoreError> {
+                let deleted =
+                    sqlx::query(sql::DELETE_WEBHOOK).bind(id).bind(user_id).execute(&self.pool).await?;
+                Ok(deleted.rows_affected() == 1)
+            }
+
+            async fn webhook_delivery_statuses(
+                &self,
+                event_id: &str,
+            ) -> Result<Vec<(uuid::Uuid, $crate::webhook::DeliveryStatus)>, StoreError> {
+                let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(sql::SELECT_DELIVERY_STATUSES)
+                    .bind(event_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(id, status)| {
+                        $crate::webhook::DeliveryStatus::parse(&status)
+                            .map(|s| (id, s))
+                            .ok_or_else(|| StoreError::Corrupt(format!("delivery status '{status}'")))
+                    })
+                    .collect()
+            }
+
+            async fn record_webhook_delivery(
+                &self,
+                event_id: &str,
+                webhook_id: uuid::Uuid,
+                status: $crate::webhook::DeliveryStatus,
+                status_code: Option<u16>,
+                error: Option<&str>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(sql::UPSERT_DELIVERY)
+                    .bind(event_id)
+                    .bind(webhook_id)
+                    .bind(status.as_str())
+                    .bind(status_code.map(i32::from))
+                    .bind(error)
+                    .bind(Timestamp(chrono::Utc::now()))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn list_activity(

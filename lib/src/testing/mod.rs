@@ -13,7 +13,9 @@ use sqlx::{ConnectOptions as _, Connection as _};
 use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
 
 mod dapr;
+mod webhooks;
 pub use dapr::DaprStandIn;
+pub use webhooks::{Received, WebhookReceiver};
 
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 

@@ -91,7 +91,12 @@ impl TestApp {
     }
 
     pub fn with_auth(db: TestDb, auth: Authenticator) -> Self {
-        let state = AppState { store: Arc::clone(&db.store), auth: Arc::new(auth), publisher: None };
+        let state = AppState {
+            store: Arc::clone(&db.store),
+            auth: Arc::new(auth),
+            publisher: None,
+            allow_loopback_webhooks: true,
+        };
         Self { router: with_common_layers(api::app(state), settings()), db }
     }
 

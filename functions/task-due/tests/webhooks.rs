@@ -1,0 +1,138 @@
+//! Reminders to webhooks, on PostgreSQL and SQLite: signed per the Standard
+//! Webhooks specification (checked by the reference Python implementation), one
+//! delivery record per (event, webhook), so that a retry resends only what did not
+//! go out; 5xx is retried, 4xx is recorded as failed and not retried.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::task::{NewTask, Task};
+use todo_lib::testing::{Received, TestDb, WebhookReceiver, dapr_envelope};
+use todo_lib::webhook::Webhook;
+use tower::ServiceExt;
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
+        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
+    };
+}
+
+on_both!(
+    the_reminder_reaches_the_webhook_signed_and_verifiable,
+    a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again,
+    a_4xx_is_recorded_as_failed_and_not_retried,
+);
+
+async fn due_event(db: &TestDb) -> OutboxEvent {
+    let now = Utc::now();
+    let input = NewTask {
+        title: Some("Standup".into()),
+        due_at: Some(now + chrono::Duration::minutes(5)),
+        remind_before_minutes: Some(5),
+        ..NewTask::default()
+    };
+    let task = Task::create("alice", input, now).expect("valid");
+    let created = task_event(EventType::Created, &task, "api", now, None).expect("event");
+    db.store.insert_task(&task, &created).await.expect("insert");
+    task_event(EventType::Due, &task, "cron-tick", now, task.remind_at).expect("event")
+}
+
+async fn register(db: &TestDb, receiver: &WebhookReceiver) -> Webhook {
+    let url = url::Url::parse(&receiver.url).expect("url");
+    let hook = Webhook::new("alice", &url, Utc::now()).expect("random");
+    assert!(db.store.insert_webhook(&hook, 10).await.expect("insert"));
+    hook
+}
+
+async fn deliver(app: &Router, event: &OutboxEvent) -> Value {
+    let req = Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(dapr_envelope(event).to_string()))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json")
+}
+
+/// Verifies `request` with the reference implementation (scripts/verify-webhook.py).
+fn verify_with_python(secret: &str, request: &Received) -> Result<(), String> {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/verify-webhook.py");
+    let mut child = std::process::Command::new("python3")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("python3 runs: {e}"))?;
+    let input = json!({ "secret": secret, "headers": request.headers, "body": request.body }).to_string();
+    child.stdin.take().ok_or("stdin")?.write_all(input.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+async fn the_reminder_reaches_the_webhook_signed_and_verifiable(db: TestDb) {
+    let receiver = WebhookReceiver::start().await;
+    let hook = register(&db, &receiver).await;
+    let event = due_event(&db).await;
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+
+    let received = receiver.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    assert_eq!(
+        request.headers.get("webhook-id"),
+        Some(&event.id.to_string()),
+        "the event id is the idempotency key"
+    );
+    assert!(request.headers.get("webhook-signature").is_some_and(|s| s.starts_with("v1,")));
+    let body: Value = serde_json::from_str(&request.body).expect("JSON body");
+    assert_eq!(body["type"], "task.due");
+    assert_eq!(body["data"]["task"]["title"], "Standup");
+    verify_with_python(hook.secret.expose_secret(), request)
+        .expect("the reference implementation verifies it");
+
+    let mut tampered = request.clone();
+    tampered.body = request.body.replace("Standup", "Payday");
+    assert!(verify_with_python(hook.secret.expose_secret(), &tampered).is_err(), "a changed body fails");
+}
+
+async fn a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again(db: TestDb) {
+    let healthy = WebhookReceiver::start().await;
+    let flaky = WebhookReceiver::start().await;
+    flaky.answer_with(&[503]);
+    register(&db, &healthy).await;
+    register(&db, &flaky).await;
+    let event = due_event(&db).await;
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
+
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "RETRY" }));
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }), "a later duplicate is harmless");
+
+    assert_eq!(healthy.received().len(), 1, "the healthy receiver got it once");
+    assert_eq!(flaky.received().len(), 2, "the flaky one got it again after its 503");
+    assert_eq!(db.store.list_notifications("alice", false, 10).await.expect("notes").len(), 1);
+}
+
+async fn a_4xx_is_recorded_as_failed_and_not_retried(db: TestDb) {
+    let refusing = WebhookReceiver::start().await;
+    refusing.answer_with(&[410]);
+    let hook = register(&db, &refusing).await;
+    let event = due_event(&db).await;
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(refusing.received().len(), 1, "not retried");
+    let statuses = db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses");
+    assert_eq!(statuses, [(hook.id, todo_lib::webhook::DeliveryStatus::Failed)]);
+}

@@ -1,0 +1,78 @@
+//! A webhook receiver on loopback for tests: records every request and answers
+//! with the statuses it is told to, in order (then 200).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    received: Mutex<Vec<Received>>,
+    script: Mutex<VecDeque<u16>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookReceiver {
+    /// `http://127.0.0.1:<port>/hook`
+    pub url: String,
+    inner: Arc<Inner>,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Inner::default());
+        let router = Router::new().route("/hook", post(receive)).with_state(Arc::clone(&inner));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the webhook receiver");
+        let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { url, inner }
+    }
+
+    /// The next requests are answered with these statuses, in order.
+    pub fn answer_with(&self, statuses: &[u16]) {
+        if let Ok(mut script) = self.inner.script.lock() {
+            script.extend(statuses);
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Waits until at least `n` requests arrived, or `within` passed.
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + within;
+        loop {
+            let received = self.received();
+            if received.len() >= n || Instant::now() >= deadline {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let headers = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+        .collect();
+    if let Ok(mut received) = inner.received.lock() {
+        received.push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
+    }
+    let status = inner.script.lock().ok().and_then(|mut s| s.pop_front()).unwrap_or(200);
+    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+}

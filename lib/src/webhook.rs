@@ -1,0 +1,333 @@
+//! Users' webhooks: registration rules, Standard Webhooks signatures, and
+//! delivery with one record per (event, webhook).
+//!
+//! Each request carries `webhook-id` (the event id: the receiver's idempotency
+//! key), `webhook-timestamp` and `webhook-signature` (`v1,` + base64 HMAC-SHA256
+//! of `id.timestamp.body`), as the Standard Webhooks specification defines; the
+//! `standardwebhooks` crate computes it. A 2xx is delivered; a 4xx other than 408
+//! and 429 is failed for good (the receiver refuses it; retrying will not help);
+//! anything else (5xx, timeout, no connection) is retried with the event.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::{DateTime, SubsecRound, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::event::{EventType, TaskEventData};
+use crate::store::{Store, StoreError};
+
+/// Webhooks a user may register.
+pub const MAX_PER_USER: i64 = 10;
+/// Longest wait for a receiver; a slower one is retried later.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A registered endpoint. The secret never appears in `Debug` output.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub user_id: String,
+    pub url: String,
+    pub secret: SecretString,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a delivery to one webhook went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Delivered,
+    /// Refused by the receiver (4xx): not retried.
+    Failed,
+    /// A transient failure: retried with the event.
+    Retrying,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Retrying => "retrying",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "delivered" => Self::Delivered,
+            "failed" => Self::Failed,
+            "retrying" => Self::Retrying,
+            _ => return None,
+        })
+    }
+
+    /// Whether the event still has to be sent to this webhook.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Delivered | Self::Failed)
+    }
+}
+
+impl Webhook {
+    /// A new webhook for `user_id` at a URL already checked by [`check_url`], with a
+    /// fresh secret.
+    pub fn new(user_id: &str, url: &url::Url, now: DateTime<Utc>) -> Result<Self, getrandom::Error> {
+        Ok(Self {
+            id: Uuid::now_v7(),
+            user_id: user_id.to_owned(),
+            url: url.to_string(),
+            secret: new_secret()?,
+            created_at: now.trunc_subsecs(6),
+        })
+    }
+}
+
+/// A Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
+pub fn new_secret() -> Result<SecretString, getrandom::Error> {
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key)?;
+    Ok(SecretString::from(format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))))
+}
+
+/// Checks a webhook URL: https only, with a host name or a public address. With
+/// `allow_loopback` (development), plain http to loopback is accepted too.
+/// (Names that resolve to private addresses are checked at delivery, in a later
+/// change; see the README's security section.)
+pub fn check_url(raw: &str, allow_loopback: bool) -> Result<url::Url, String> {
+    if raw.len() > 2000 {
+        return Err("must be at most 2000 characters".into());
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("is not a valid URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    let host = url.host().ok_or("must have a host")?;
+    let ip: Option<IpAddr> = match host {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(name) if name.eq_ignore_ascii_case("localhost") => {
+            Some(IpAddr::from([127, 0, 0, 1]))
+        }
+        url::Host::Domain(_) => None,
+    };
+    let loopback = ip.is_some_and(|ip| ip.is_loopback());
+    if loopback && allow_loopback {
+        return match url.scheme() {
+            "http" | "https" => Ok(url),
+            _ => Err("must be an http(s) URL".into()),
+        };
+    }
+    if url.scheme() != "https" {
+        return Err("must be an https URL".into());
+    }
+    if ip.is_some_and(|ip| !is_public(ip)) {
+        return Err("must not point at a loopback, private, link-local or metadata address".into());
+    }
+    Ok(url)
+}
+
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let seg = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (seg & 0xfe00) == 0xfc00
+                || (seg & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+        }
+    }
+}
+
+/// Sends events to users' webhooks.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    client: reqwest::Client,
+}
+
+/// What one delivery round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub delivered: usize,
+    pub failed: usize,
+    pub retrying: usize,
+    /// Already delivered or failed in an earlier round.
+    pub skipped: usize,
+}
+
+impl Deliverer {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            // A redirect could lead anywhere, private addresses included.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Self { client })
+    }
+
+    /// Sends the event to each of the user's webhooks that has not had it yet.
+    pub async fn deliver(
+        &self,
+        store: &dyn Store,
+        event_id: &str,
+        ty: EventType,
+        data: &TaskEventData,
+    ) -> Result<Report, StoreError> {
+        let webhooks = store.list_webhooks(&data.user_id).await?;
+        if webhooks.is_empty() {
+            return Ok(Report::default());
+        }
+        let done = store.webhook_delivery_statuses(event_id).await?;
+        let body = json!({ "type": ty.as_str(), "timestamp": Utc::now(), "data": data }).to_string();
+        let mut report = Report::default();
+        for webhook in &webhooks {
+            if done.iter().any(|(id, status)| *id == webhook.id && status.is_final()) {
+                report.skipped += 1;
+                continue;
+            }
+            let (status, code, error) = self.send(webhook, event_id, &body).await;
+            store.record_webhook_delivery(event_id, webhook.id, status, code, error.as_deref()).await?;
+            match status {
+                DeliveryStatus::Delivered => report.delivered += 1,
+                DeliveryStatus::Failed => report.failed += 1,
+                DeliveryStatus::Retrying => report.retrying += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send(
+        &self,
+        webhook: &Webhook,
+        event_id: &str,
+        body: &str,
+    ) -> (DeliveryStatus, Option<u16>, Option<String>) {
+        let timestamp = Utc::now().timestamp();
+        let signature = match standardwebhooks::Webhook::new(webhook.secret.expose_secret())
+            .and_then(|signer| signer.sign(event_id, timestamp, body.as_bytes()))
+        {
+            Ok(signature) => signature,
+            Err(e) => return (DeliveryStatus::Failed, None, Some(format!("cannot sign: {e}"))),
+        };
+        let sent = self
+            .client
+            .post(&webhook.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await;
+        match sent {
+            Ok(res) => {
+                let code = res.status().as_u16();
+                let status = match code {
+                    200..=299 => DeliveryStatus::Delivered,
+                    408 | 429 => DeliveryStatus::Retrying,
+                    400..=499 => DeliveryStatus::Failed,
+                    _ => DeliveryStatus::Retrying,
+                };
+                (status, Some(code), None)
+            }
+            Err(e) => {
+                tracing::warn!(webhook_id = %webhook.id, error = %e, "webhook delivery failed");
+                (DeliveryStatus::Retrying, None, Some(e.to_string()))
+            }
+        }
+    }
+}
+
+/// The outcome of an event handler that recorded its own effect (`recorded` is
+/// false for a duplicate) and then ran a webhook round: transient failures make
+/// the whole event retried (only the webhooks still owed are sent again).
+pub fn handled(
+    recorded: bool,
+    report: Report,
+    mut summary: serde_json::Value,
+) -> Result<crate::function::Handled, crate::function::HandleError> {
+    use crate::function::{HandleError, Handled};
+    if report.retrying > 0 {
+        return Err(HandleError::Transient(format!("{} webhook(s) to retry", report.retrying)));
+    }
+    if !recorded && report.delivered + report.failed == 0 {
+        return Ok(Handled::Duplicate);
+    }
+    if let Some(fields) = summary.as_object_mut() {
+        fields.insert("webhooks".into(), json!(report));
+    }
+    Ok(Handled::Done(summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_match_the_specification_test_vector() {
+        // From the Standard Webhooks specification's examples.
+        let signer =
+            standardwebhooks::Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("secret");
+        let signature =
+            signer.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, br#"{"test": 2432232314}"#);
+        assert_eq!(signature.expect("signs"), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn new_secrets_are_random_and_well_formed() {
+        let (a, b) = (new_secret().expect("random"), new_secret().expect("random"));
+        assert!(a.expose_secret().starts_with("whsec_"));
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert!(standardwebhooks::Webhook::new(a.expose_secret()).is_ok());
+    }
+
+    #[test]
+    fn only_https_to_public_hosts_is_accepted() {
+        assert!(check_url("https://hooks.example.com/todo", false).is_ok());
+        assert!(check_url("https://93.184.216.34/x", false).is_ok());
+        for bad in [
+            "http://hooks.example.com/todo",
+            "ftp://hooks.example.com",
+            "https://127.0.0.1/x",
+            "https://localhost/x",
+            "https://10.0.0.5/x",
+            "https://192.168.1.1/x",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/x",
+            "https://[fd00::1]/x",
+            "https://user:pw@hooks.example.com/",
+            "not a url",
+        ] {
+            assert!(check_url(bad, false).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn loopback_over_http_needs_the_development_flag() {
+        assert!(check_url("http://127.0.0.1:9000/hook", false).is_err());
+        assert!(check_url("http://127.0.0.1:9000/hook", true).is_ok());
+        assert!(check_url("http://localhost:9000/hook", true).is_ok());
+        assert!(check_url("http://10.0.0.1/hook", true).is_err(), "only loopback");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let url = url::Url::parse("https://hooks.example.com").expect("url");
+        let hook = Webhook::new("alice", &url, Utc::now()).expect("random");
+        let shown = format!("{hook:?}");
+        assert!(!shown.contains(hook.secret.expose_secret()), "{shown}");
+    }
+}
