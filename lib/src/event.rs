@@ -125,6 +125,16 @@ pub fn task_event(
     })
 }
 
+impl OutboxEvent {
+    /// Sets the W3C `traceparent` extension, so the trace of the event that caused
+    /// this one continues through it.
+    pub fn set_traceparent(&mut self, traceparent: &str) {
+        if let Some(fields) = self.payload.as_object_mut() {
+            fields.insert("traceparent".into(), traceparent.into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

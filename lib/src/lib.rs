@@ -19,6 +19,7 @@
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
+//! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
@@ -27,6 +28,7 @@ pub mod config;
 pub mod event;
 pub mod function;
 pub mod health;
+pub mod metrics;
 pub mod notification;
 pub mod publish;
 pub mod recurrence;

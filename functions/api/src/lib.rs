@@ -73,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         )
         .with_state(state.clone())
         .merge(todo_lib::health::routes(state.store))
+        .merge(todo_lib::metrics::routes())
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }

@@ -57,6 +57,7 @@ pub fn app(
         Router::new().route("/", post(run_tick).options(|| async { StatusCode::OK })).with_state(tick);
     todo_lib::function::protect(routes, app_token)
         .merge(todo_lib::health::routes(store))
+        .merge(todo_lib::metrics::routes())
         .fallback(|| async { todo_lib::function::not_found() })
 }
 
@@ -111,6 +112,7 @@ impl Tick {
             }
             None => 0,
         };
+        todo_lib::metrics::set_outbox_backlog(self.store.count_unpublished().await?);
         if reminders + republished > 0 {
             tracing::info!(reminders, published, republished, "tick");
         }

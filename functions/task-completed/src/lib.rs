@@ -11,7 +11,7 @@ use axum::Router;
 use serde_json::json;
 use todo_lib::activity::Activity;
 use todo_lib::event::{EventType, task_event};
-use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
+use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_traceparent};
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Completion, Store};
@@ -47,10 +47,13 @@ impl EventHandler for TaskCompleted {
 
         let next = completed.next_occurrence(now);
         let next_event = match &next {
-            Some(task) => Some(
-                task_event(EventType::Created, task, NAME, now, None)
-                    .map_err(|e| HandleError::Permanent(e.to_string()))?,
-            ),
+            Some(task) => {
+                let mut event = task_event(EventType::Created, task, NAME, now, None)
+                    .map_err(|e| HandleError::Permanent(e.to_string()))?;
+                // The trace of the completion continues through the new occurrence.
+                event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
+                Some(event)
+            }
             None => None,
         };
         let pair = next.as_ref().zip(next_event.as_ref());

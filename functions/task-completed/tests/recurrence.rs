@@ -127,6 +127,12 @@ async fn a_daily_task_rolls_forward_one_day_exactly_once(db: TestDb) {
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["type"], "task.created");
     assert_eq!(created[0]["source"], "task-completed");
+    let trace = created[0]["traceparent"].as_str().expect("the trace is passed on");
+    assert_eq!(
+        trace.split('-').nth(1),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "same trace as the completion"
+    );
     assert_eq!(db.store.list_activity("alice", Some(task.id), 10).await.expect("activity").len(), 1);
 }
 

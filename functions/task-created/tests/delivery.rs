@@ -30,6 +30,7 @@ on_both!(
     a_broken_database_is_retry_for_dapr_and_503_for_others,
     the_app_token_is_enforced_on_events_but_not_on_health,
     the_fact_reaches_the_owners_webhooks_only,
+    metrics_count_events_by_outcome,
 );
 
 fn created_event(user: &str) -> OutboxEvent {
@@ -216,4 +217,22 @@ async fn the_fact_reaches_the_owners_webhooks_only(db: TestDb) {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].headers.get("webhook-id"), Some(&event.id.to_string()));
     assert!(theirs.received().is_empty(), "another user's webhook gets nothing");
+}
+
+async fn metrics_count_events_by_outcome(db: TestDb) {
+    let app = app(&db);
+    let event = created_event("alice");
+    post(&app, structured(&dapr_envelope(&event))).await;
+    post(&app, structured(&dapr_envelope(&event))).await;
+    let res = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).expect("request"))
+        .await
+        .expect("ok");
+    assert_eq!(res.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(res.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf-8");
+    assert!(text.contains(r#"todo_events_total{function="task-created",outcome="success"}"#), "{text}");
+    assert!(text.contains(r#"todo_events_total{function="task-created",outcome="duplicate"}"#), "{text}");
+    assert!(text.contains("todo_event_handler_seconds_bucket"), "{text}");
 }

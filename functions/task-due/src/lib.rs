@@ -49,7 +49,11 @@ impl EventHandler for TaskDue {
         if let Some(reason) = skip {
             return Ok(Handled::Done(json!({ "skipped": reason })));
         }
-        let notification = Notification::reminder(&delivery.id, data, chrono::Utc::now());
+        let now = chrono::Utc::now();
+        if let Some(reminder_at) = data.reminder_at {
+            todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
+        }
+        let notification = Notification::reminder(&delivery.id, data, now);
         let recorded = self.store.record_notification(NAME, &notification).await?;
         let report = self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, data).await?;
         webhook::handled(recorded, report, json!({ "notification_id": notification.id }))

@@ -94,6 +94,7 @@ pub fn router(
         .with_state(FunctionState { handler });
     token::protect(events, app_token)
         .merge(crate::health::routes(store))
+        .merge(crate::metrics::routes())
         .fallback(|| async { reply::not_found() })
 }
 
@@ -103,6 +104,7 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
         Ok(delivery) => delivery,
         Err(rejected) => {
             tracing::warn!(function = handler.name(), reason = %rejected.reason, "rejected an invalid event");
+            crate::metrics::record_event(handler.name(), "dropped", std::time::Duration::ZERO);
             return reply::reply(rejected.via_dapr, &Err(HandleError::Permanent(rejected.reason)), None);
         }
     };
@@ -115,13 +117,27 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
         trace_id = delivery.trace_id().unwrap_or_default(),
     );
     async {
+        let started = std::time::Instant::now();
         let result = handler.handle(&delivery).await;
-        match &result {
-            Ok(Handled::Done(_)) => tracing::info!("event handled"),
-            Ok(Handled::Duplicate) => tracing::info!("duplicate delivery; nothing to do"),
-            Err(HandleError::Permanent(reason)) => tracing::warn!(%reason, "event dropped"),
-            Err(HandleError::Transient(reason)) => tracing::warn!(%reason, "event failed; will be retried"),
-        }
+        let outcome = match &result {
+            Ok(Handled::Done(_)) => {
+                tracing::info!("event handled");
+                "success"
+            }
+            Ok(Handled::Duplicate) => {
+                tracing::info!("duplicate delivery; nothing to do");
+                "duplicate"
+            }
+            Err(HandleError::Permanent(reason)) => {
+                tracing::warn!(%reason, "event dropped");
+                "dropped"
+            }
+            Err(HandleError::Transient(reason)) => {
+                tracing::warn!(%reason, "event failed; will be retried");
+                "retry"
+            }
+        };
+        crate::metrics::record_event(handler.name(), outcome, started.elapsed());
         reply::reply(delivery.via_dapr, &result, Some(&delivery.id))
     }
     .instrument(span)

@@ -259,6 +259,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, StoreError>;
 
+    /// How many outbox rows are not yet published (the backlog).
+    async fn count_unpublished(&self) -> Result<i64, StoreError>;
+
     /// Outbox rows not yet marked published, oldest first.
     async fn unpublished_events(&self, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
 }

@@ -760,6 +760,14 @@ macro_rules! impl_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn count_unpublished(&self) -> Result<i64, StoreError> {
+                let (count,): (i64,) =
+                    sqlx::query_as("select count(*) from outbox where published_at is null")
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(count)
+            }
+
             async fn unpublished_events(
                 &self,
                 limit: i64,

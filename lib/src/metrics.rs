@@ -1,0 +1,78 @@
+//! Prometheus metrics at `GET /metrics`, the same names in every function:
+//!
+//! - `todo_events_total{function, outcome}`: events handled, by outcome
+//!   (`success`, `duplicate`, `dropped`, `retry`);
+//! - `todo_event_handler_seconds{function}`: handler latency (histogram);
+//! - `todo_outbox_backlog`: unpublished outbox rows, as last seen by `cron-tick`;
+//! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery.
+//!
+//! The recorder is process-wide, installed on first use; the exposition format is
+//! the exporter crate's, not ours.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+const LATENCY_BUCKETS: &[f64] =
+    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENESS_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full("todo_event_handler_seconds".into()), LATENCY_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("todo_reminder_lateness_seconds".into()),
+                        LATENESS_BUCKETS,
+                    )
+                });
+            match builder.and_then(PrometheusBuilder::install_recorder) {
+                Ok(handle) => Some(handle),
+                Err(err) => {
+                    tracing::warn!(error = %err, "metrics recorder not installed");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Installs the recorder (idempotent). Call at start-up, before recording.
+pub fn init() {
+    let _ = handle();
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub fn routes() -> Router {
+    init();
+    Router::new().route(
+        "/metrics",
+        get(|| async {
+            let text = handle().map(PrometheusHandle::render).unwrap_or_default();
+            ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+        }),
+    )
+}
+
+/// Counts one handled event and its handler's latency.
+pub fn record_event(function: &'static str, outcome: &'static str, elapsed: Duration) {
+    metrics::counter!("todo_events_total", "function" => function, "outcome" => outcome).increment(1);
+    metrics::histogram!("todo_event_handler_seconds", "function" => function).record(elapsed.as_secs_f64());
+}
+
+pub fn set_outbox_backlog(rows: i64) {
+    metrics::gauge!("todo_outbox_backlog").set(rows as f64);
+}
+
+pub fn record_reminder_lateness(seconds: f64) {
+    metrics::histogram!("todo_reminder_lateness_seconds").record(seconds.max(0.0));
+}
