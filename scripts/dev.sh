@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/todo.db}"
 export PORT="${PORT:-8080}"
 export HOST="${HOST:-127.0.0.1}"
+# Lets webhooks point at a receiver on this machine; never in production.
+export WEBHOOK_ALLOW_LOOPBACK="${WEBHOOK_ALLOW_LOOPBACK:-true}"
 mkdir -p data
 
 # A random secret per checkout, kept out of git (data/ is ignored).

@@ -37,6 +37,7 @@ on_both!(
     concurrent_completions_of_one_occurrence_create_one_next,
     a_task_that_does_not_recur_only_gets_its_activity,
     the_new_occurrence_is_published_as_task_created,
+    poison_is_dropped_and_a_broken_database_retried_without_loss,
 );
 
 fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -232,4 +233,33 @@ async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
     assert_eq!(accepted[0]["type"], "task.created");
     assert_eq!(accepted[0]["data"]["task"]["due_at"], "2031-05-02T09:00:00Z");
     assert_eq!(sidecar.violations(), Vec::<String>::new());
+}
+
+async fn poison_is_dropped_and_a_broken_database_retried_without_loss(db: TestDb) {
+    let app = task_completed::app(db.store.clone(), None, None).expect("app builds");
+    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let event = complete(&db, &task).await;
+
+    let mut wrong = dapr_envelope(&event);
+    wrong["type"] = "task.created".into();
+    let mut bad_data = dapr_envelope(&event);
+    bad_data["data"] = json!("nonsense");
+    for envelope in [wrong, bad_data] {
+        let req = Request::post("/")
+            .header("content-type", "application/cloudevents+json")
+            .body(Body::from(envelope.to_string()))
+            .expect("request");
+        let res = app.clone().oneshot(req).await.expect("infallible");
+        let body: Value =
+            serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json");
+        assert_eq!(body, json!({ "status": "DROP" }));
+    }
+
+    let outage = db.break_connections().await;
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "RETRY" })));
+    if db.pg_options().is_some() {
+        outage.heal().await;
+        assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+        assert_eq!(open_tasks(&db).await.len(), 1, "the next occurrence, once, after recovery");
+    }
 }

@@ -24,6 +24,7 @@ on_both!(
     a_reminder_becomes_one_notification_however_often_delivered,
     completed_deleted_or_moved_tasks_get_no_notification,
     a_broken_database_is_retry,
+    poison_is_dropped_for_dapr_and_400_for_others,
 );
 
 /// A stored task with a reminder due now, and the `task.due` event claiming it.
@@ -117,4 +118,23 @@ async fn a_broken_database_is_retry(db: TestDb) {
         assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
         assert_eq!(db.store.list_notifications("alice", false, 10).await.expect("notifications").len(), 1);
     }
+}
+
+async fn poison_is_dropped_for_dapr_and_400_for_others(db: TestDb) {
+    let (_, event) = due(&db).await;
+    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    let mut wrong = dapr_envelope(&event);
+    wrong["type"] = "task.completed".into();
+    let req = Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(wrong.to_string()))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!(body, json!({ "status": "DROP" }));
+    let req =
+        Request::post("/").header("content-type", "application/json").body(Body::from("{")).expect("request");
+    assert_eq!(app.oneshot(req).await.expect("infallible").status(), StatusCode::BAD_REQUEST);
+    assert!(db.store.list_notifications("alice", false, 10).await.expect("notes").is_empty());
 }
