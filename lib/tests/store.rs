@@ -10,20 +10,7 @@ use todo_lib::task::{NewTask, Priority, Task, TaskPatch};
 use todo_lib::testing::TestDb;
 use uuid::Uuid;
 
-/// Generates `postgres::name` and `sqlite::name` for each conformance test.
-#[macro_export]
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })*
-        }
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })*
-        }
-    };
-}
-
-conformance!(
+todo_lib::on_both_backends!(
     insert_then_get_round_trips_every_field,
     get_is_scoped_to_the_owner,
     update_with_the_expected_version_replaces_the_task_and_its_tags,
@@ -416,7 +403,7 @@ mod outbox {
 
     use super::*;
 
-    conformance!(
+    todo_lib::on_both_backends!(
         marking_published_removes_an_event_from_the_unpublished,
         claims_take_only_old_enough_rows_and_lease_them,
         concurrent_claims_get_disjoint_rows,
@@ -489,7 +476,7 @@ mod reminders {
 
     const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
-    conformance!(
+    todo_lib::on_both_backends!(
         a_due_reminder_is_claimed_once_with_a_task_due_event,
         claimed_reminder_events_are_leased_to_the_claimer,
         reminders_not_yet_due_done_or_absent_are_not_claimed,

@@ -44,14 +44,7 @@ async fn wait_for_unpublished(app: &TestApp, n: usize) -> usize {
     }
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     every_change_is_published_in_order_and_marked,
     a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches_up,
     a_sidecar_that_is_down_does_not_fail_the_request,

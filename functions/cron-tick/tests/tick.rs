@@ -19,14 +19,7 @@ use todo_lib::task::{NewTask, Task};
 use todo_lib::testing::{DaprStandIn, TestDb};
 use tower::ServiceExt;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     options_and_an_empty_post_answer_200,
     due_reminders_are_published_as_task_due_once,
     overlapping_ticks_publish_each_reminder_once,

@@ -19,14 +19,7 @@ use todo_lib::task::{NewTask, Task};
 use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope};
 use tower::ServiceExt;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     a_daily_task_rolls_forward_one_day_exactly_once,
     weekdays_skip_the_weekend,
     monthly_on_the_31st_skips_short_months,

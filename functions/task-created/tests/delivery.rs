@@ -13,14 +13,7 @@ use todo_lib::task::{NewTask, Task};
 use todo_lib::testing::{TestDb, dapr_envelope};
 use tower::ServiceExt;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     a_dapr_delivery_succeeds_and_records_the_activity,
     a_plain_structured_event_gets_a_summary,
     a_binary_mode_event_is_accepted,

@@ -13,14 +13,7 @@ use todo_lib::task::{NewTask, Task, TaskPatch};
 use todo_lib::testing::{TestDb, dapr_envelope};
 use tower::ServiceExt;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     a_reminder_becomes_one_notification_however_often_delivered,
     completed_deleted_or_moved_tasks_get_no_notification,
     a_broken_database_is_retry,

@@ -18,14 +18,7 @@ use todo_lib::testing::{Received, TestDb, WebhookReceiver, dapr_envelope};
 use todo_lib::webhook::Webhook;
 use tower::ServiceExt;
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod postgres { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::postgres().await).await })* }
-        mod sqlite { $(#[tokio::test] async fn $name() { super::$name(todo_lib::testing::sqlite().await).await })* }
-    };
-}
-
-on_both!(
+todo_lib::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
     a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again,
     a_4xx_is_recorded_as_failed_and_not_retried,

@@ -342,6 +342,23 @@ macro_rules! impl_store {
                 Ok(claimed.rows_affected() == 1)
             }
 
+            async fn write_activity(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                activity: &$crate::activity::Activity,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(sql::INSERT_ACTIVITY)
+                    .bind(activity.id)
+                    .bind(activity.user_id.as_str())
+                    .bind(activity.task_id)
+                    .bind(activity.kind.as_str())
+                    .bind(activity.event_id.as_str())
+                    .bind(activity.summary.as_str())
+                    .bind(Timestamp(activity.occurred_at))
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             async fn write_event(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 event: &$crate::event::OutboxEvent,
@@ -488,16 +505,7 @@ macro_rules! impl_store {
                 if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
                     return Ok(false);
                 }
-                sqlx::query(sql::INSERT_ACTIVITY)
-                    .bind(activity.id)
-                    .bind(activity.user_id.as_str())
-                    .bind(activity.task_id)
-                    .bind(activity.kind.as_str())
-                    .bind(activity.event_id.as_str())
-                    .bind(activity.summary.as_str())
-                    .bind(Timestamp(activity.occurred_at))
-                    .execute(&mut *tx)
-                    .await?;
+                Self::write_activity(&mut tx, activity).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -532,16 +540,7 @@ macro_rules! impl_store {
                         created = true;
                     }
                 }
-                sqlx::query(sql::INSERT_ACTIVITY)
-                    .bind(activity.id)
-                    .bind(activity.user_id.as_str())
-                    .bind(activity.task_id)
-                    .bind(activity.kind.as_str())
-                    .bind(activity.event_id.as_str())
-                    .bind(activity.summary.as_str())
-                    .bind(Timestamp(activity.occurred_at))
-                    .execute(&mut *tx)
-                    .await?;
+                Self::write_activity(&mut tx, activity).await?;
                 tx.commit().await?;
                 Ok($crate::store::Completion::Recorded { next_created: created })
             }

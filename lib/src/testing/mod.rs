@@ -17,6 +17,24 @@ mod webhooks;
 pub use dapr::DaprStandIn;
 pub use webhooks::{Received, WebhookReceiver};
 
+/// Generates `postgres::name` and `sqlite::name` tests for each named async test
+/// function, which takes a fresh [`TestDb`] (or, with `wrap = path;`, whatever
+/// `path(TestDb)` returns).
+#[macro_export]
+macro_rules! on_both_backends {
+    (wrap = $wrap:path; $($name:ident),* $(,)?) => {
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::testing::postgres().await)).await })*
+        }
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::testing::sqlite().await)).await })*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(wrap = std::convert::identity; $($name),*);
+    };
+}
+
 pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A migrated store, and for PostgreSQL the database to drop when done.

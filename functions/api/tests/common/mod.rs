@@ -23,16 +23,11 @@ use tower::ServiceExt;
 pub const SECRET: &str = "api-tests-only-secret-0123456789abcdef";
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Runs each named test on PostgreSQL and on SQLite.
+/// Runs each named test on PostgreSQL and on SQLite, with a [`TestApp`] over it.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name($crate::common::TestApp::postgres().await).await })*
-        }
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name($crate::common::TestApp::sqlite().await).await })*
-        }
+        todo_lib::on_both_backends!(wrap = $crate::common::TestApp::with_db; $($name),*);
     };
 }
 
