@@ -169,8 +169,13 @@ pub struct Report {
 
 impl Deliverer {
     pub fn new() -> Result<Self, reqwest::Error> {
+        Self::with_timeout(DELIVERY_TIMEOUT)
+    }
+
+    /// A deliverer that gives up on a receiver after `timeout` (tests use a short one).
+    pub fn with_timeout(timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             // A redirect could lead anywhere, private addresses included.
             .redirect(reqwest::redirect::Policy::none())

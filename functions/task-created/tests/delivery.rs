@@ -24,6 +24,7 @@ todo_lib::on_both_backends!(
     the_app_token_is_enforced_on_events_but_not_on_health,
     the_fact_reaches_the_owners_webhooks_only,
     metrics_count_events_by_outcome,
+    an_oversize_event_is_refused_before_it_is_read_whole,
 );
 
 fn created_event(user: &str) -> OutboxEvent {
@@ -228,4 +229,19 @@ async fn metrics_count_events_by_outcome(db: TestDb) {
     assert!(text.contains(r#"todo_events_total{function="task-created",outcome="success"}"#), "{text}");
     assert!(text.contains(r#"todo_events_total{function="task-created",outcome="duplicate"}"#), "{text}");
     assert!(text.contains("todo_event_handler_seconds_bucket"), "{text}");
+}
+
+async fn an_oversize_event_is_refused_before_it_is_read_whole(db: TestDb) {
+    let settings = todo_lib::serve::Settings {
+        addr: "127.0.0.1:0".parse().expect("address"),
+        body_limit_bytes: 4096,
+        request_timeout: std::time::Duration::from_secs(10),
+        shutdown_grace: std::time::Duration::from_secs(1),
+    };
+    let app = todo_lib::serve::with_common_layers(app(&db), settings);
+    let mut envelope = dapr_envelope(&created_event("alice"));
+    envelope["data"]["task"]["description"] = "x".repeat(10_000).into();
+    let (status, _) = post(&app, structured(&envelope)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(activity_count(&db, "alice").await, 0);
 }

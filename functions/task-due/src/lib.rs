@@ -62,7 +62,16 @@ impl EventHandler for TaskDue {
 
 /// The function's router over `store`.
 pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Result<Router, BoxError> {
-    let handler = Arc::new(TaskDue { store: Arc::clone(&store), webhooks: Deliverer::new()? });
+    with_deliverer(store, app_token, Deliverer::new()?)
+}
+
+/// The router with a given webhook deliverer (tests shorten its timeout).
+pub fn with_deliverer(
+    store: Arc<dyn Store>,
+    app_token: Option<secrecy::SecretString>,
+    webhooks: Deliverer,
+) -> Result<Router, BoxError> {
+    let handler = Arc::new(TaskDue { store: Arc::clone(&store), webhooks });
     Ok(todo_lib::function::router(handler, store, app_token))
 }
 

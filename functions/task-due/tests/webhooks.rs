@@ -22,6 +22,7 @@ todo_lib::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
     a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again,
     a_4xx_is_recorded_as_failed_and_not_retried,
+    a_receiver_that_hangs_times_out_and_is_retried,
 );
 
 async fn due_event(db: &TestDb) -> OutboxEvent {
@@ -128,4 +129,19 @@ async fn a_4xx_is_recorded_as_failed_and_not_retried(db: TestDb) {
     assert_eq!(refusing.received().len(), 1, "not retried");
     let statuses = db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses");
     assert_eq!(statuses, [(hook.id, todo_lib::webhook::DeliveryStatus::Failed)]);
+}
+
+async fn a_receiver_that_hangs_times_out_and_is_retried(db: TestDb) {
+    let hanging = WebhookReceiver::start().await;
+    hanging.answer_with(&[0]);
+    let hook = register(&db, &hanging).await;
+    let event = due_event(&db).await;
+    let deliverer = todo_lib::webhook::Deliverer::with_timeout(Duration::from_millis(300)).expect("client");
+    let app = task_due::with_deliverer(db.store.clone(), None, deliverer).expect("app builds");
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "RETRY" }));
+    let statuses = db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses");
+    assert_eq!(statuses, [(hook.id, todo_lib::webhook::DeliveryStatus::Retrying)]);
+    // The receiver answers again: the redelivery gets through.
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(hanging.received().len(), 2);
 }

@@ -74,5 +74,8 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
         received.push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
     }
     let status = inner.script.lock().ok().and_then(|mut s| s.pop_front()).unwrap_or(200);
+    if status == 0 {
+        std::future::pending::<()>().await;
+    }
     StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
 }
