@@ -13,6 +13,7 @@
 //! - [`recurrence`]: RFC 5545 recurrence rules, parsed by the `rrule` crate.
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
 //! - [`publish`]: sends outbox events through the Dapr sidecar after commit.
+//! - [`bus`]: the in-process bus of the embedded default (Dapr's semantics, no Dapr).
 //! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
@@ -24,6 +25,7 @@
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
 pub mod activity;
+pub mod bus;
 pub mod config;
 pub mod event;
 pub mod function;

@@ -30,6 +30,9 @@ pub enum PublishError {
     /// The sidecar answered, but not with success.
     #[error("the sidecar answered {status}: {body}")]
     Refused { status: u16, body: String },
+    /// The in-process bus could not record a dead letter.
+    #[error("recording a dead letter failed: {0}")]
+    Store(String),
 }
 
 /// Publishes through the Dapr sidecar's HTTP API:

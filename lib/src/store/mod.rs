@@ -259,6 +259,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, StoreError>;
 
+    /// Records an event the in-process bus gave up on.
+    async fn insert_dead_letter(&self, letter: &crate::bus::DeadLetter) -> Result<(), StoreError>;
+
+    /// Dead letters, newest first.
+    async fn list_dead_letters(&self, limit: i64) -> Result<Vec<crate::bus::DeadLetter>, StoreError>;
+
     /// How many outbox rows are not yet published (the backlog).
     async fn count_unpublished(&self) -> Result<i64, StoreError>;
 

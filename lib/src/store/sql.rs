@@ -122,6 +122,12 @@ pub(crate) const UPSERT_DELIVERY: &str = "insert into webhook_deliveries (event_
      attempts = webhook_deliveries.attempts + 1, last_status_code = excluded.last_status_code, \
      last_error = excluded.last_error, updated_at = excluded.updated_at";
 
+pub(crate) const INSERT_DEAD_LETTER: &str = "insert into dead_letters (id, event_id, topic, subscriber, reason, \
+     payload, created_at) values ($1, $2, $3, $4, $5, $6, $7)";
+
+pub(crate) const SELECT_DEAD_LETTERS: &str = "select id, event_id, topic, subscriber, reason, payload, created_at \
+     from dead_letters order by created_at desc, id desc limit $1";
+
 pub(crate) const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
      where user_id = $1 group by tag order by count desc, tag asc";
 
@@ -272,6 +278,32 @@ impl From<WebhookRow> for crate::webhook::Webhook {
             user_id: row.user_id,
             url: row.url,
             secret: secrecy::SecretString::from(row.secret),
+            created_at: row.created_at.into(),
+        }
+    }
+}
+
+/// A `dead_letters` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct DeadLetterRow {
+    id: Uuid,
+    event_id: Uuid,
+    topic: String,
+    subscriber: String,
+    reason: String,
+    payload: Json<serde_json::Value>,
+    created_at: Timestamp,
+}
+
+impl From<DeadLetterRow> for crate::bus::DeadLetter {
+    fn from(row: DeadLetterRow) -> Self {
+        Self {
+            id: row.id,
+            event_id: row.event_id,
+            topic: row.topic,
+            subscriber: row.subscriber,
+            reason: row.reason,
+            payload: row.payload.0,
             created_at: row.created_at.into(),
         }
     }
@@ -756,6 +788,29 @@ macro_rules! impl_store {
                     .await?;
                 // `returning` keeps no order; publish oldest first.
                 rows.sort_by_key(|r| (r.created_at, r.id));
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn insert_dead_letter(&self, letter: &$crate::bus::DeadLetter) -> Result<(), StoreError> {
+                sqlx::query(sql::INSERT_DEAD_LETTER)
+                    .bind(letter.id)
+                    .bind(letter.event_id)
+                    .bind(letter.topic.as_str())
+                    .bind(letter.subscriber.as_str())
+                    .bind(letter.reason.as_str())
+                    .bind(sqlx::types::Json(&letter.payload))
+                    .bind(Timestamp(letter.created_at))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn list_dead_letters(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<$crate::bus::DeadLetter>, StoreError> {
+                let rows: Vec<sql::DeadLetterRow> =
+                    sqlx::query_as(sql::SELECT_DEAD_LETTERS).bind(limit).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 

@@ -108,10 +108,8 @@ impl Drop for TestDb {
 /// The envelope in which Dapr delivers `event` to a subscriber: our structured
 /// CloudEvent plus the attributes Dapr adds (`pubsubname`, `topic`, trace context).
 pub fn dapr_envelope(event: &crate::event::OutboxEvent) -> serde_json::Value {
-    let mut envelope = event.payload.clone();
+    let mut envelope = crate::bus::envelope(event);
     if let Some(fields) = envelope.as_object_mut() {
-        fields.insert("pubsubname".into(), "pubsub".into());
-        fields.insert("topic".into(), event.topic.clone().into());
         fields.insert("traceid".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
         fields.insert("traceparent".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
         fields.insert("tracestate".into(), "".into());

@@ -1,0 +1,142 @@
+//! The in-process bus, on both backends: Dapr's delivery semantics without Dapr.
+//! SUCCESS is delivered once; RETRY is retried with backoff; DROP, or retries run
+//! out, lands in the dead-letter table; the envelope is Dapr's.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use chrono::Utc;
+use serde_json::{Value, json};
+use todo_lib::bus::{InProcessBus, RetryPolicy};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::publish::{Publisher, publish_and_mark};
+use todo_lib::task::{NewTask, Task};
+use todo_lib::testing::TestDb;
+
+todo_lib::on_both_backends!(
+    success_is_delivered_once_in_dapr_s_envelope,
+    retry_is_retried_until_success,
+    drop_is_dead_lettered_at_once,
+    endless_retry_is_dead_lettered_after_the_last_attempt,
+    a_topic_without_subscriber_is_published_and_nothing_happens,
+    publish_and_mark_empties_the_outbox,
+);
+
+/// A stand-in subscriber that answers the scripted statuses (then SUCCESS) and
+/// records what it received.
+#[derive(Clone, Default)]
+struct Script {
+    answers: Arc<Mutex<VecDeque<&'static str>>>,
+    received: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Script {
+    fn new(answers: &[&'static str]) -> Self {
+        let script = Self::default();
+        script.answers.lock().expect("lock").extend(answers);
+        script
+    }
+
+    fn router(&self) -> Router {
+        Router::new()
+            .route(
+                "/",
+                post(|State(s): State<Script>, body: String| async move {
+                    s.received.lock().expect("lock").push(serde_json::from_str(&body).unwrap_or(Value::Null));
+                    let status = s.answers.lock().expect("lock").pop_front().unwrap_or("SUCCESS");
+                    axum::Json(json!({ "status": status }))
+                }),
+            )
+            .with_state(self.clone())
+    }
+
+    fn received(&self) -> Vec<Value> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    }
+}
+
+async fn created(db: &TestDb) -> OutboxEvent {
+    let now = Utc::now();
+    let task =
+        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
+    let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
+    db.store.insert_task(&task, &event).await.expect("insert");
+    event
+}
+
+fn bus(db: &TestDb, script: &Script) -> InProcessBus {
+    InProcessBus::new(db.store.clone(), fast()).subscribe("task-created", "task-created", script.router())
+}
+
+async fn success_is_delivered_once_in_dapr_s_envelope(db: TestDb) {
+    let script = Script::new(&[]);
+    let event = created(&db).await;
+    bus(&db, &script).publish(&event).await.expect("published");
+    let received = script.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["id"], event.id.to_string());
+    assert_eq!(received[0]["pubsubname"], "pubsub");
+    assert_eq!(received[0]["topic"], "task-created");
+    assert!(db.store.list_dead_letters(10).await.expect("dead letters").is_empty());
+}
+
+async fn retry_is_retried_until_success(db: TestDb) {
+    let script = Script::new(&["RETRY", "RETRY"]);
+    let event = created(&db).await;
+    bus(&db, &script).publish(&event).await.expect("published");
+    assert_eq!(script.received().len(), 3);
+    assert!(db.store.list_dead_letters(10).await.expect("dead letters").is_empty());
+}
+
+async fn drop_is_dead_lettered_at_once(db: TestDb) {
+    let script = Script::new(&["DROP"]);
+    let event = created(&db).await;
+    bus(&db, &script).publish(&event).await.expect("handled");
+    assert_eq!(script.received().len(), 1, "a dropped event is not retried");
+    let letters = db.store.list_dead_letters(10).await.expect("dead letters");
+    assert_eq!(letters.len(), 1);
+    assert_eq!((letters[0].event_id, letters[0].subscriber.as_str()), (event.id, "task-created"));
+    assert!(letters[0].reason.contains("DROP"), "{}", letters[0].reason);
+    assert_eq!(letters[0].payload, event.payload);
+}
+
+async fn endless_retry_is_dead_lettered_after_the_last_attempt(db: TestDb) {
+    let script = Script::new(&["RETRY"; 10]);
+    let event = created(&db).await;
+    bus(&db, &script).publish(&event).await.expect("handled");
+    assert_eq!(script.received().len(), 3, "exactly the policy's attempts");
+    let letters = db.store.list_dead_letters(10).await.expect("dead letters");
+    assert_eq!(letters.len(), 1);
+    assert!(letters[0].reason.contains("3 attempts"), "{}", letters[0].reason);
+}
+
+async fn a_topic_without_subscriber_is_published_and_nothing_happens(db: TestDb) {
+    let script = Script::new(&[]);
+    let now = Utc::now();
+    let task =
+        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
+    let updated = task_event(EventType::Updated, &task, "api", now, None).expect("event");
+    bus(&db, &script).publish(&updated).await.expect("published");
+    assert!(script.received().is_empty());
+}
+
+async fn publish_and_mark_empties_the_outbox(db: TestDb) {
+    let script = Script::new(&["RETRY"]);
+    let event = created(&db).await;
+    let bus = bus(&db, &script);
+    assert_eq!(publish_and_mark(db.store.as_ref(), &bus, std::slice::from_ref(&event)).await, 1);
+    assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
+    assert_eq!(script.received().len(), 2);
+}
