@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
@@ -16,7 +15,7 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::store::{ListQuery, StatusFilter};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope};
+use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -62,17 +61,6 @@ async fn complete(db: &TestDb, task: &Task) -> OutboxEvent {
     let event = task_event(EventType::Completed, &done, "api", Utc::now(), None).expect("event");
     db.store.update_task(&done, task.version, &event).await.expect("update");
     event
-}
-
-async fn deliver(app: &Router, event: &OutboxEvent) -> (StatusCode, Value) {
-    let req = Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(Body::from(dapr_envelope(event).to_string()))
-        .expect("request");
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn open_tasks(db: &TestDb) -> Vec<Task> {

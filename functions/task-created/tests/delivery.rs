@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, dapr_envelope};
+use todo_lib::testing::{TestDb, call as post, dapr_envelope};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -36,13 +36,6 @@ fn created_event(user: &str) -> OutboxEvent {
 
 fn app(db: &TestDb) -> Router {
     task_created::app(db.store.clone(), None).expect("app builds")
-}
-
-async fn post(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 fn structured(body: &Value) -> Request<Body> {

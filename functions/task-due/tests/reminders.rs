@@ -2,7 +2,6 @@
 //! `task.due` event however often it arrives; none for a task that was completed,
 //! deleted or moved meanwhile; RETRY when the database is down.
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{Duration, Utc};
@@ -10,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task, TaskPatch};
-use todo_lib::testing::{TestDb, dapr_envelope};
+use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -34,17 +33,6 @@ async fn due(db: &TestDb) -> (Task, OutboxEvent) {
     db.store.insert_task(&task, &created).await.expect("insert");
     let event = task_event(EventType::Due, &task, "cron-tick", now, task.remind_at).expect("event");
     (task, event)
-}
-
-async fn deliver(app: &Router, event: &OutboxEvent) -> (StatusCode, Value) {
-    let req = Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(Body::from(dapr_envelope(event).to_string()))
-        .expect("request");
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 async fn a_reminder_becomes_one_notification_however_often_delivered(db: TestDb) {

@@ -6,17 +6,14 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::Utc;
-use http_body_util::BodyExt;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{Received, TestDb, WebhookReceiver, dapr_envelope};
+use todo_lib::testing::{Received, TestDb, WebhookReceiver};
 use todo_lib::webhook::Webhook;
-use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
@@ -47,13 +44,9 @@ async fn register(db: &TestDb, receiver: &WebhookReceiver) -> Webhook {
 }
 
 async fn deliver(app: &Router, event: &OutboxEvent) -> Value {
-    let req = Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(Body::from(dapr_envelope(event).to_string()))
-        .expect("request");
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    assert_eq!(res.status(), StatusCode::OK);
-    serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json")
+    let (status, body) = todo_lib::testing::deliver_via_dapr(app, event).await;
+    assert_eq!(status, StatusCode::OK);
+    body
 }
 
 /// Verifies `request` with the reference implementation (scripts/verify-webhook.py).

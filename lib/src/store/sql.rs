@@ -15,6 +15,11 @@ use super::StoreError;
 use super::timestamp::Timestamp;
 use crate::task::{Priority, Task};
 
+/// The same columns without the table alias, for `returning`.
+pub(crate) const TASK_RETURNING: &str = "id, user_id, title, description, priority, tags, \
+     due_at, remind_before_minutes, remind_at, recurrence, time_zone, series_id, series_start, \
+     completed, completed_at, created_at, updated_at, version";
+
 pub(crate) const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
      t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
      t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
@@ -727,12 +732,8 @@ macro_rules! impl_store {
                 let lease_until =
                     now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
                 let mut tx = self.pool.begin().await?;
-                let sql = format!(
-                    "{}{}) returning {}",
-                    sql::CLAIM_REMINDERS_HEAD,
-                    $lock_rows,
-                    sql::TASK_COLUMNS.replace("t.", "")
-                );
+                let sql =
+                    format!("{}{}) returning {}", sql::CLAIM_REMINDERS_HEAD, $lock_rows, sql::TASK_RETURNING);
                 let rows: Vec<sql::TaskRow> = sqlx::query_as(&sql)
                     .bind(Timestamp(now))
                     .bind(limit)

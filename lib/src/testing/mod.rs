@@ -117,6 +117,32 @@ pub fn dapr_envelope(event: &crate::event::OutboxEvent) -> serde_json::Value {
     envelope
 }
 
+/// Sends `req` to `router` in-process; the status and the JSON body (`Null` when
+/// the body is not JSON).
+pub async fn call(
+    router: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let Ok(res) = router.clone().oneshot(req).await;
+    let status = res.status();
+    let bytes = res.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// Delivers `event` to a function's `POST /` the way Dapr does.
+pub async fn deliver_via_dapr(
+    router: &axum::Router,
+    event: &crate::event::OutboxEvent,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    let req = axum::http::Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(axum::body::Body::from(dapr_envelope(event).to_string()))
+        .expect("a valid request");
+    call(router, req).await
+}
+
 impl TestDb {
     /// Breaks the store's database connections for real: PostgreSQL refuses new
     /// connections to this database and its open ones are terminated; SQLite's
