@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the API locally on SQLite with a generated development secret, and prints
-# a ready-to-use token and a curl example. Nothing else needs to be installed or
-# started. PORT (default 8080) and DATABASE_URL may be overridden.
+# Runs the whole system locally in one process (the `local` host): the API and
+# every event function on one port, an in-process bus and cron, SQLite under
+# data/. Prints a ready-to-use token and curl examples. Nothing else needs to be
+# installed or started. PORT (default 8080), HOST, DATABASE_URL and
+# CRON_INTERVAL_MS may be overridden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,23 +21,27 @@ if [[ ! -s $secret_file ]]; then
 fi
 export JWT_SECRET="$(cat "$secret_file")"
 
-cargo build --quiet -p api --bins
-target/debug/api migrate
+cargo build --quiet -p local -p api --bins
 token="$(target/debug/dev-token dev-user 24)"
+base="http://$HOST:$PORT"
 
 cat <<MSG
 
-  Todo API on http://$HOST:$PORT  (database: $DATABASE_URL)
+  Todo backend, every function in one process, on $base
+  (database: $DATABASE_URL; cron every ${CRON_INTERVAL_MS:-1000} ms)
 
   A development token for user "dev-user", valid 24 hours:
     export TOKEN=$token
 
   Try:
-    curl -s -X POST http://$HOST:$PORT/v1/tasks -H "Authorization: Bearer \$TOKEN" \\
+    curl -s -X POST $base/v1/tasks -H "Authorization: Bearer \$TOKEN" \\
       -H 'Content-Type: application/json' -d '{"title":"Try the API","priority":"high","tags":["demo"]}'
-    curl -s http://$HOST:$PORT/v1/tasks -H "Authorization: Bearer \$TOKEN"
+    curl -s $base/v1/tasks -H "Authorization: Bearer \$TOKEN"
 
-  OpenAPI document: http://$HOST:$PORT/openapi.json     Stop with Ctrl-C.
+  Functions: $base/functions (each under /functions/<name>/; send one an event with
+  scripts/invoke task-created examples/task.created.json)
+  Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
+  Stop with Ctrl-C.
 
 MSG
-exec target/debug/api
+exec target/debug/local

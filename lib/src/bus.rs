@@ -17,6 +17,7 @@ use axum::body::Body;
 use axum::http::Request;
 use chrono::{DateTime, Utc};
 use http_body_util::BodyExt;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -81,6 +82,8 @@ pub struct InProcessBus {
     store: Arc<dyn Store>,
     subscribers: HashMap<String, Subscriber>,
     retry: RetryPolicy,
+    /// Sent as `dapr-api-token`, as Dapr sends `APP_API_TOKEN` to the app.
+    app_token: Option<SecretString>,
 }
 
 /// What a subscriber answered.
@@ -92,7 +95,18 @@ enum Answer {
 
 impl InProcessBus {
     pub fn new(store: Arc<dyn Store>, retry: RetryPolicy) -> Self {
-        Self { store, subscribers: HashMap::new(), retry }
+        Self { store, subscribers: HashMap::new(), retry, app_token: None }
+    }
+
+    /// Presents `token` to the subscribers, which refuse calls without it.
+    pub fn with_app_token(mut self, token: Option<SecretString>) -> Self {
+        self.app_token = token;
+        self
+    }
+
+    /// The topics that have a subscriber, and who it is.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.subscribers.iter().map(|(topic, s)| (topic.as_str(), s.name.as_str()))
     }
 
     /// Subscribes function `name` (its router answers `POST /`) to `topic`.
@@ -101,10 +115,12 @@ impl InProcessBus {
         self
     }
 
-    async fn deliver(subscriber: &Subscriber, body: &str) -> Answer {
-        let request = Request::post("/")
-            .header("content-type", "application/cloudevents+json")
-            .body(Body::from(body.to_owned()));
+    async fn deliver(&self, subscriber: &Subscriber, body: &str) -> Answer {
+        let mut request = Request::post("/").header("content-type", "application/cloudevents+json");
+        if let Some(token) = &self.app_token {
+            request = request.header("dapr-api-token", token.expose_secret());
+        }
+        let request = request.body(Body::from(body.to_owned()));
         let Ok(request) = request else { return Answer::Drop("the event cannot be sent as HTTP".into()) };
         let Ok(response) = subscriber.router.clone().oneshot(request).await;
         let status = response.status();
@@ -147,7 +163,7 @@ impl Publisher for InProcessBus {
         let mut backoff = self.retry.first_backoff;
         let mut last = String::new();
         for attempt in 1..=self.retry.attempts.max(1) {
-            match Self::deliver(subscriber, &body).await {
+            match self.deliver(subscriber, &body).await {
                 Answer::Success => return Ok(()),
                 Answer::Drop(reason) => return self.dead_letter(event, &subscriber.name, reason).await,
                 Answer::Retry(reason) => {

@@ -33,6 +33,9 @@ pub enum PublishError {
     /// The in-process bus could not record a dead letter.
     #[error("recording a dead letter failed: {0}")]
     Store(String),
+    /// The in-process bus is not wired to its subscribers yet.
+    #[error("the in-process bus is not ready")]
+    NotReady,
 }
 
 /// Publishes through the Dapr sidecar's HTTP API:
@@ -122,22 +125,33 @@ pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, even
 /// How long a republisher holds the rows it claimed before another may take them.
 pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
+/// How [`republish_unpublished`] sweeps the outbox.
+#[derive(Debug, Clone, Copy)]
+pub struct Sweep {
+    /// An unpublished event younger than this is left to its writer.
+    pub min_age: Duration,
+    /// How long the sweeper holds the rows it claimed before another may take them.
+    pub lease: Duration,
+    /// Rows per claim.
+    pub batch: i64,
+    /// Claims per sweep, so one sweep stays short however large the backlog.
+    pub max_batches: usize,
+}
+
 /// Republishes events that are still unpublished `min_age` after they were written
-/// (their writer's own publish failed, or it crashed), in batches of `batch`, for
-/// at most `max_batches` batches. Stops early when the publisher fails, leaving the
-/// rest for the next run. Returns how many were published.
+/// (their writer's own publish failed, or it crashed), in batches. Stops early when
+/// the publisher fails, leaving the rest for the next run. Returns how many were
+/// published.
 pub async fn republish_unpublished(
     store: &dyn Store,
     publisher: &dyn Publisher,
-    min_age: Duration,
-    batch: i64,
-    max_batches: usize,
+    sweep: Sweep,
 ) -> Result<usize, crate::store::StoreError> {
     let mut published = 0;
-    for _ in 0..max_batches {
+    for _ in 0..sweep.max_batches {
         let now = Utc::now();
-        let cutoff = now - chrono::Duration::from_std(min_age).unwrap_or_default();
-        let claimed = store.claim_unpublished(cutoff, now, CLAIM_LEASE, batch).await?;
+        let cutoff = now - chrono::Duration::from_std(sweep.min_age).unwrap_or_default();
+        let claimed = store.claim_unpublished(cutoff, now, sweep.lease, sweep.batch).await?;
         if claimed.is_empty() {
             break;
         }

@@ -24,6 +24,7 @@ todo_lib::on_both_backends!(
     endless_retry_is_dead_lettered_after_the_last_attempt,
     a_topic_without_subscriber_is_published_and_nothing_happens,
     publish_and_mark_empties_the_outbox,
+    the_app_token_is_presented_to_subscribers_that_demand_it,
 );
 
 /// A stand-in subscriber that answers the scripted statuses (then SUCCESS) and
@@ -139,4 +140,22 @@ async fn publish_and_mark_empties_the_outbox(db: TestDb) {
     assert_eq!(publish_and_mark(db.store.as_ref(), &bus, std::slice::from_ref(&event)).await, 1);
     assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
     assert_eq!(script.received().len(), 2);
+}
+
+async fn the_app_token_is_presented_to_subscribers_that_demand_it(db: TestDb) {
+    let script = Script::new(&[]);
+    let token = || Some(secrecy::SecretString::from("app-token"));
+    let guarded = todo_lib::function::protect(script.router(), token());
+    let event = created(&db).await;
+
+    let without =
+        InProcessBus::new(db.store.clone(), fast()).subscribe("task-created", "task-created", guarded);
+    without.publish(&event).await.expect("handled");
+    assert!(script.received().is_empty(), "refused without the token");
+    let letters = db.store.list_dead_letters(10).await.expect("dead letters");
+    assert!(letters[0].reason.contains("HTTP 401"), "{}", letters[0].reason);
+
+    let with = without.with_app_token(token());
+    with.publish(&event).await.expect("published");
+    assert_eq!(script.received().len(), 1, "accepted with the token");
 }

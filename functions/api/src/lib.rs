@@ -80,17 +80,23 @@ pub fn app(state: AppState) -> Router {
 
 /// Builds the API from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
-    let auth = Authenticator::new(&config)?;
     let publisher = publish::from_config(&ctx.config)?;
     if publisher.is_none() {
         tracing::info!("DAPR_HTTP_PORT is not set: events stay in the outbox until cron-tick publishes them");
     }
+    Ok(app(state(ctx, publisher)?))
+}
+
+/// The API's state from the process's configuration, publishing through `publisher`
+/// (the Dapr sidecar, or the local host's in-process bus).
+pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppState, BoxError> {
+    let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
+    let auth = Authenticator::new(&config)?;
     let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
     if allow_loopback_webhooks {
         tracing::warn!(
             "WEBHOOK_ALLOW_LOOPBACK is set: webhooks may point at this machine (development only)"
         );
     }
-    Ok(app(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks }))
+    Ok(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks })
 }

@@ -14,7 +14,7 @@ use axum::http::{Method, StatusCode};
 use common::{TestApp, id_of};
 use secrecy::SecretString;
 use serde_json::json;
-use todo_lib::publish::{DaprPublisher, Publisher, republish_unpublished};
+use todo_lib::publish::{CLAIM_LEASE, DaprPublisher, Publisher, Sweep, republish_unpublished};
 use todo_lib::serve::with_common_layers;
 use todo_lib::testing::{DaprStandIn, TestDb};
 
@@ -87,8 +87,7 @@ async fn a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches
     assert_eq!(app.outbox_len().await, 3, "nothing is marked published");
 
     // While the sidecar still fails, the republisher publishes nothing and loses nothing.
-    let sent =
-        republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), Duration::ZERO, 100, 10).await;
+    let sent = republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), sweep_now()).await;
     assert_eq!(sent.expect("store works"), 0);
     assert_eq!(app.outbox_len().await, 3);
 
@@ -106,13 +105,17 @@ async fn a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches
     assert_eq!(sidecar.violations(), Vec::<String>::new());
 }
 
+/// Sweeps every unpublished row, however young.
+fn sweep_now() -> Sweep {
+    Sweep { min_age: Duration::ZERO, lease: CLAIM_LEASE, batch: 100, max_batches: 10 }
+}
+
 async fn a_sidecar_that_is_down_does_not_fail_the_request(db: TestDb) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let (app, publisher) = app_with_sidecar(db, &format!("http://127.0.0.1:{port}"), None);
     let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": "t" }))).await;
     assert_eq!(res.status, StatusCode::CREATED);
-    let sent =
-        republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), Duration::ZERO, 100, 10).await;
+    let sent = republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), sweep_now()).await;
     assert_eq!(sent.expect("store works"), 0);
     assert_eq!(app.outbox_len().await, 1, "the event waits in the outbox");
 }

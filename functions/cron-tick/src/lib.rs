@@ -29,11 +29,19 @@ pub struct TickSettings {
     pub max_batches: usize,
     /// An unpublished event younger than this is left to its writer.
     pub republish_after: Duration,
+    /// How long a tick holds the reminders and events it claimed: after a crash,
+    /// another tick takes them over once this has passed.
+    pub lease: Duration,
 }
 
 impl Default for TickSettings {
     fn default() -> Self {
-        Self { batch: 100, max_batches: 10, republish_after: Duration::from_secs(10) }
+        Self {
+            batch: 100,
+            max_batches: 10,
+            republish_after: Duration::from_secs(10),
+            lease: publish::CLAIM_LEASE,
+        }
     }
 }
 
@@ -59,6 +67,7 @@ pub fn app(
         .merge(todo_lib::health::routes(store))
         .merge(todo_lib::metrics::routes())
         .fallback(|| async { todo_lib::function::not_found() })
+        .method_not_allowed_fallback(|| async { todo_lib::function::method_not_allowed() })
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
@@ -89,7 +98,7 @@ impl Tick {
         let (mut reminders, mut published) = (0, 0);
         for _ in 0..self.settings.max_batches {
             let events =
-                self.store.claim_due_reminders(now, self.settings.batch, NAME, publish::CLAIM_LEASE).await?;
+                self.store.claim_due_reminders(now, self.settings.batch, NAME, self.settings.lease).await?;
             reminders += events.len();
             if let Some(publisher) = &self.publisher {
                 published +=
@@ -101,14 +110,13 @@ impl Tick {
         }
         let republished = match &self.publisher {
             Some(publisher) => {
-                publish::republish_unpublished(
-                    self.store.as_ref(),
-                    publisher.as_ref(),
-                    self.settings.republish_after,
-                    self.settings.batch,
-                    self.settings.max_batches,
-                )
-                .await?
+                let sweep = publish::Sweep {
+                    min_age: self.settings.republish_after,
+                    lease: self.settings.lease,
+                    batch: self.settings.batch,
+                    max_batches: self.settings.max_batches,
+                };
+                publish::republish_unpublished(self.store.as_ref(), publisher.as_ref(), sweep).await?
             }
             None => 0,
         };

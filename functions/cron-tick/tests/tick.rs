@@ -30,7 +30,7 @@ todo_lib::on_both_backends!(
 );
 
 fn settings() -> TickSettings {
-    TickSettings { batch: 10, max_batches: 10, republish_after: Duration::ZERO }
+    TickSettings { batch: 10, max_batches: 10, republish_after: Duration::ZERO, ..TickSettings::default() }
 }
 
 async fn sidecar_app(db: &TestDb) -> (Router, DaprStandIn) {

@@ -46,7 +46,7 @@ impl Delivery {
             return Err(reject("empty body: send a CloudEvent (structured JSON or ce-* headers)".into()));
         }
         let event: Event = cloudevents::binding::http::to_event(headers, body.to_vec())
-            .map_err(|e| reject(format!("not a CloudEvent: {e}")))?;
+            .map_err(|e| reject(format!("not a CloudEvent: {}", describe(&e))))?;
         let ty = EventType::parse(event.ty())
             .ok_or_else(|| reject(format!("unknown event type '{}'", event.ty())))?;
         if !accepts.contains(&ty) {
@@ -75,6 +75,17 @@ impl Delivery {
     /// The trace id of the W3C `traceparent`, for the log span.
     pub fn trace_id(&self) -> Option<&str> {
         self.traceparent.as_deref().and_then(|t| t.split('-').nth(1))
+    }
+}
+
+/// The SDK's error, with what to do about it where its words are too terse.
+fn describe(err: &cloudevents::message::Error) -> String {
+    match err {
+        cloudevents::message::Error::WrongEncoding {} => "send it structured (Content-Type: \
+            application/cloudevents+json) or in binary mode (ce-specversion, ce-id, ce-source and \
+            ce-type headers)"
+            .into(),
+        other => other.to_string(),
     }
 }
 

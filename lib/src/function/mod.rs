@@ -29,7 +29,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 pub use delivery::{Delivery, child_traceparent};
-pub use reply::not_found;
+pub use reply::{method_not_allowed, not_found};
 pub use token::protect;
 
 use crate::event::EventType;
@@ -96,6 +96,7 @@ pub fn router(
         .merge(crate::health::routes(store))
         .merge(crate::metrics::routes())
         .fallback(|| async { reply::not_found() })
+        .method_not_allowed_fallback(|| async { reply::method_not_allowed() })
 }
 
 async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: Bytes) -> Response {

@@ -53,3 +53,12 @@ pub fn not_found() -> Response {
     )
         .into_response()
 }
+
+/// The answer for a method a route does not take (a `GET /`, say).
+pub fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({ "error": { "code": "method_not_allowed", "message": "method not allowed here; events are accepted at POST /", "details": [] } })),
+    )
+        .into_response()
+}

@@ -1,0 +1,86 @@
+//! `local`: the embedded default. The API and the four event functions in one
+//! process on one port, wired together by an in-process bus that speaks Dapr's
+//! envelope and answers, with an in-process cron ticking `cron-tick`.
+//!
+//! Routes: the API at the root (`/v1/…`, `/healthz`, `/openapi.json`); each
+//! function under `/functions/<name>/` exactly as it answers alone (`POST /`,
+//! `/healthz`, …); `GET /functions` lists them; `GET /functions/dead-letters`
+//! shows what the bus gave up on. Function and operator routes demand
+//! `APP_API_TOKEN` (as `dapr-api-token`) when it is set.
+//!
+//! The outbox is the durable queue: an event is marked published only once its
+//! subscriber answered, so after a crash the cron's sweep delivers what was left,
+//! and the functions' idempotency keeps each effect single.
+
+pub mod config;
+mod cron;
+mod late_bus;
+mod operator;
+
+use std::sync::Arc;
+
+use axum::Router;
+use todo_lib::bus::{InProcessBus, RetryPolicy};
+use todo_lib::event::EventType;
+use todo_lib::publish::Publisher;
+use todo_lib::serve::{BoxError, Context};
+use tower_http::normalize_path::NormalizePath;
+
+use crate::config::LocalConfig;
+use crate::late_bus::LateBus;
+
+/// The binary's name, in its logs.
+pub const NAME: &str = "local";
+
+/// Where function `name` is mounted.
+pub fn function_path(name: &str) -> String {
+    format!("/functions/{name}")
+}
+
+/// Builds the whole system from the process's configuration; what `main` passes
+/// to `serve`. Applies the migrations and starts the cron before answering.
+pub async fn build(ctx: Context) -> Result<Router, BoxError> {
+    let local: LocalConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let every = local.cron_interval()?;
+    ctx.store.migrate().await?;
+    tracing::info!("migrations applied");
+
+    let store = Arc::clone(&ctx.store);
+    let token = ctx.config.app_api_token.clone();
+    let bus = Arc::new(LateBus::default());
+    let publisher: Arc<dyn Publisher> = bus.clone();
+
+    let api = api::app(api::state(ctx, Some(Arc::clone(&publisher)))?);
+    let created = task_created::app(Arc::clone(&store), token.clone())?;
+    let completed = task_completed::app(Arc::clone(&store), Some(Arc::clone(&publisher)), token.clone())?;
+    let due = task_due::app(Arc::clone(&store), token.clone())?;
+    let cron = cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone());
+
+    let subscribed = [
+        (EventType::Created, task_created::NAME, &created),
+        (EventType::Completed, task_completed::NAME, &completed),
+        (EventType::Due, task_due::NAME, &due),
+    ];
+    let mut wired =
+        InProcessBus::new(Arc::clone(&store), RetryPolicy::default()).with_app_token(token.clone());
+    for (ty, name, router) in subscribed {
+        wired = wired.subscribe(ty.topic(), name, router.clone());
+    }
+    bus.wire(wired);
+    cron::spawn(cron.clone(), every, token.clone());
+    tracing::info!(every_ms = every.as_millis() as u64, "in-process cron started");
+
+    let functions = [
+        (task_created::NAME, created),
+        (task_completed::NAME, completed),
+        (task_due::NAME, due),
+        (cron_tick::NAME, cron),
+    ];
+    let mut router = api;
+    for (name, function) in functions {
+        router = router.nest(&function_path(name), function);
+    }
+    let router = router.merge(operator::routes(store, token));
+    // `/functions/task-due/` is `/functions/task-due`, as a developer expects.
+    Ok(Router::new().fallback_service(NormalizePath::trim_trailing_slash(router)))
+}

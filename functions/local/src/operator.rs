@@ -1,0 +1,100 @@
+//! Operator routes of the local host: which functions run where, and the events
+//! the bus gave up on. Guarded like the function routes (`APP_API_TOKEN`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use secrecy::SecretString;
+use serde_json::json;
+use todo_lib::event::EventType;
+use todo_lib::store::Store;
+
+use crate::function_path;
+
+/// Dead letters per page by default, and at most.
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+
+pub(crate) fn routes(store: Arc<dyn Store>, token: Option<SecretString>) -> Router {
+    let routes = Router::new()
+        .route("/functions", get(index))
+        .route("/functions/dead-letters", get(dead_letters))
+        .with_state(store);
+    todo_lib::function::protect(routes, token)
+}
+
+async fn index() -> Json<serde_json::Value> {
+    let subscribed = |ty: EventType| json!([{ "topic": ty.topic(), "event_type": ty.as_str() }]);
+    let functions = [
+        (task_created::NAME, subscribed(EventType::Created)),
+        (task_completed::NAME, subscribed(EventType::Completed)),
+        (task_due::NAME, subscribed(EventType::Due)),
+        (cron_tick::NAME, json!([])),
+    ]
+    .map(|(name, topics)| json!({ "name": name, "path": format!("{}/", function_path(name)), "subscribes": topics }));
+    Json(json!({ "functions": functions, "dead_letters": "/functions/dead-letters" }))
+}
+
+async fn dead_letters(
+    State(store): State<Arc<dyn Store>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let limit = match parse_limit(&params) {
+        Ok(limit) => limit,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),
+    };
+    match store.list_dead_letters(limit).await {
+        Ok(letters) => Json(json!({ "dead_letters": letters })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "listing dead letters failed");
+            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later")
+        }
+    }
+}
+
+fn parse_limit(params: &HashMap<String, String>) -> Result<i64, String> {
+    if let Some(unknown) = params.keys().find(|k| k.as_str() != "limit") {
+        return Err(format!("unknown query parameter '{unknown}' (only 'limit' is accepted)"));
+    }
+    match params.get("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+            _ => Err(format!("limit must be a whole number from 1 to {MAX_LIMIT} (got '{raw}')")),
+        },
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message, "details": [] } }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_limit_defaults_and_is_bounded() {
+        assert_eq!(parse_limit(&params(&[])), Ok(DEFAULT_LIMIT));
+        assert_eq!(parse_limit(&params(&[("limit", "500")])), Ok(500));
+        for bad in ["0", "501", "-1", "ten", ""] {
+            let err = parse_limit(&params(&[("limit", bad)])).expect_err(bad);
+            assert!(err.contains("from 1 to 500"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_parameters_are_named() {
+        let err = parse_limit(&params(&[("lmit", "5")])).expect_err("refused");
+        assert!(err.contains("'lmit'"), "{err}");
+    }
+}

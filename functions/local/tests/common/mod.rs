@@ -1,0 +1,160 @@
+//! The `local` binary as a developer runs it: a real process on a loopback port,
+//! SQLite in its own data directory, configured only by its environment. Killed
+//! with SIGKILL when asked (or dropped); its log is printed if a test fails.
+
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{EncodingKey, Header, encode};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_local");
+pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
+
+pub struct Host {
+    pub base: String,
+    pub dir: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+    client: reqwest::Client,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Host {
+    /// Starts the host on a fresh data directory.
+    pub async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("todo-local-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("data dir");
+        let mut host =
+            Self { base: String::new(), dir, child: None, starts: 0, client: reqwest::Client::new() };
+        host.launch().await;
+        host
+    }
+
+    pub fn database_url(&self) -> String {
+        format!("sqlite://{}/todo.db", self.dir.display())
+    }
+
+    /// Starts the process (again) on the same data directory and a new port, and
+    /// waits until it answers `/healthz`.
+    pub async fn launch(&mut self) {
+        self.starts += 1;
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let log =
+            std::fs::File::create(self.dir.join(format!("host-{}.log", self.starts))).expect("log file");
+        let child = Command::new(BIN)
+            .env_clear()
+            .env("DATABASE_URL", self.database_url())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("JWT_SECRET", SECRET)
+            .env("WEBHOOK_ALLOW_LOOPBACK", "true")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the local host starts");
+        self.child = Some(child);
+        self.base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(res) = self.client.get(format!("{}/healthz", self.base)).send().await
+                && res.status().is_success()
+            {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("the local host exited with {status}:\n{}", self.logs());
+            }
+            assert!(Instant::now() < deadline, "the local host did not answer within 20 s:\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flushing, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        (1..=self.starts)
+            .map(|n| std::fs::read_to_string(self.dir.join(format!("host-{n}.log"))).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n--- restarted ---\n")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, user: &str, body: Option<Value>) -> Answer {
+        let mut request = self.client.request(method, self.url(path)).bearer_auth(token(user));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let res = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
+    }
+
+    pub async fn get(&self, path: &str, user: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, user, None).await
+    }
+
+    pub async fn post(&self, path: &str, user: &str, body: Value) -> Answer {
+        self.send(reqwest::Method::POST, path, user, Some(body)).await
+    }
+
+    /// `GET path` until `done` holds for the answer's body, or `within` passed.
+    pub async fn poll(
+        &self,
+        path: &str,
+        user: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self.get(path, user).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
+            if done(&answer.body) || Instant::now() >= deadline {
+                return answer.body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!("--- local host log ---\n{}", self.logs());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A development token for `user`, valid for an hour.
+pub fn token(user: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "sub": user, "iat": now, "exp": now + 3600 });
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).expect("token encodes")
+}
+
+pub fn items(body: &Value) -> Vec<Value> {
+    body["items"].as_array().cloned().unwrap_or_default()
+}

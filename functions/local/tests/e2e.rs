@@ -1,0 +1,232 @@
+//! The whole system in one process, over real sockets: reminders fire in the app
+//! and as signed webhooks, recurring tasks roll forward exactly once, malformed
+//! events sent with curl are refused clearly, and `scripts/invoke` drives every
+//! function with the examples.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::{SecondsFormat, Utc};
+use common::{Host, items};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use todo_lib::testing::WebhookReceiver;
+
+fn rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[tokio::test]
+async fn a_reminder_due_in_two_seconds_arrives_in_app_and_as_a_signed_webhook_within_five() {
+    let host = Host::start().await;
+    let receiver = WebhookReceiver::start().await;
+    let hook = host.post("/v1/webhooks", "alice", json!({ "url": receiver.url })).await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let secret = hook.body["secret"].as_str().expect("the secret is shown once").to_owned();
+
+    let due = Utc::now() + chrono::Duration::seconds(2);
+    let started = Instant::now();
+    let body = json!({ "title": "Call the dentist", "due_at": rfc3339(due), "remind_before_minutes": 0 });
+    let task = host.post("/v1/tasks", "alice", body).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+
+    let within = Duration::from_secs(5);
+    let notes = host.poll("/v1/notifications", "alice", within, |b| !items(b).is_empty()).await;
+    let notes = items(&notes);
+    assert_eq!(notes.len(), 1, "one in-app notification within 5 s: {notes:?}");
+    assert_eq!(notes[0]["task_id"], task.body["id"]);
+    assert_eq!(notes[0]["title"], "Call the dentist");
+    let fired: chrono::DateTime<Utc> =
+        notes[0]["created_at"].as_str().and_then(|t| t.parse().ok()).expect("created_at");
+    assert!(fired >= due - chrono::Duration::milliseconds(1), "not before it is due: {fired} < {due}");
+
+    // The task's webhooks: task.created at once, then task.due.
+    let remaining = within.saturating_sub(started.elapsed());
+    let received = receiver.wait_for(2, remaining).await;
+    assert!(started.elapsed() <= within, "both arrived within 5 s (took {:?})", started.elapsed());
+    let due_hook = received
+        .iter()
+        .find(|r| serde_json::from_str::<Value>(&r.body).is_ok_and(|b| b["type"] == "task.due"))
+        .unwrap_or_else(|| panic!("a task.due webhook: {received:?}"));
+    let mut headers = axum::http::HeaderMap::new();
+    for (name, value) in &due_hook.headers {
+        if let (Ok(name), Ok(value)) = (name.parse::<axum::http::HeaderName>(), value.parse()) {
+            headers.insert(name, value);
+        }
+    }
+    let verifier = standardwebhooks::Webhook::new(&secret).expect("a Standard Webhooks secret");
+    verifier.verify(due_hook.body.as_bytes(), &headers).expect("the signature verifies");
+    let mut tampered = due_hook.body.clone();
+    tampered.push(' ');
+    assert!(verifier.verify(tampered.as_bytes(), &headers).is_err(), "a changed body does not verify");
+    let payload: Value = serde_json::from_str(&due_hook.body).expect("json");
+    assert_eq!(payload["data"]["task"]["id"], task.body["id"]);
+
+    // Later ticks do not fire it again.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(items(&host.get("/v1/notifications", "alice").await.body).len(), 1);
+    let due_hooks = receiver.received().iter().filter(|r| r.body.contains("\"task.due\"")).count();
+    assert_eq!(due_hooks, 1);
+}
+
+#[tokio::test]
+async fn completing_a_daily_recurring_task_creates_the_next_occurrence_exactly_once() {
+    let host = Host::start().await;
+    let due = Utc::now() + chrono::Duration::days(1);
+    let body = json!({ "title": "Stand-up", "due_at": rfc3339(due), "recurrence": "FREQ=DAILY" });
+    let task = host.post("/v1/tasks", "alice", body).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    let id = task.body["id"].as_str().expect("id").to_owned();
+
+    let done = host.post(&format!("/v1/tasks/{id}/complete"), "alice", json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let within = Duration::from_secs(10);
+    let page = host.poll("/v1/tasks?status=all", "alice", within, |b| items(b).len() >= 2).await;
+    let tasks = items(&page);
+    assert_eq!(tasks.len(), 2, "the next occurrence was created: {tasks:?}");
+    let next = tasks.iter().find(|t| t["id"] != id.as_str()).expect("the next occurrence");
+    assert_eq!(next["series_id"], task.body["series_id"]);
+    assert_eq!(next["completed"], false);
+    let next_due: chrono::DateTime<Utc> = next["due_at"].as_str().and_then(|t| t.parse().ok()).expect("due");
+    assert_eq!(next_due.timestamp(), due.timestamp() + 86_400, "one day later");
+
+    // Completing the same occurrence again (reopened, then completed: a new event)
+    // does not roll the series forward a second time.
+    let reopened = host.post(&format!("/v1/tasks/{id}/reopen"), "alice", json!({})).await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    let again = host.post(&format!("/v1/tasks/{id}/complete"), "alice", json!({})).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let completions = |b: &Value| items(b).iter().filter(|a| a["kind"] == "task.completed").count();
+    let activity =
+        host.poll(&format!("/v1/tasks/{id}/activity"), "alice", within, |b| completions(b) >= 2).await;
+    assert_eq!(completions(&activity), 2, "both completions were handled: {activity}");
+    // Two more cron ticks: nothing left in the outbox creates another one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let tasks = items(&host.get("/v1/tasks?status=all", "alice").await.body);
+    assert_eq!(tasks.len(), 2, "exactly one next occurrence: {tasks:?}");
+    let created = items(&host.get("/v1/activity?limit=200", "alice").await.body)
+        .iter()
+        .filter(|a| a["kind"] == "task.created")
+        .count();
+    assert_eq!(created, 2, "the original and its one successor");
+}
+
+/// `curl -X POST url` with headers and body; the status and the JSON answer.
+fn curl(url: &str, headers: &[&str], body: &str) -> (u16, Value) {
+    let mut command = Command::new("curl");
+    command.args(["-sS", "--max-time", "10", "-w", "\n%{http_code}", "-X", "POST", url]);
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    let output = command.args(["--data-binary", body]).output().expect("curl runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (answer, code) = text.rsplit_once('\n').expect("a status line");
+    (code.trim().parse().expect("a status"), serde_json::from_str(answer).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn malformed_events_sent_with_curl_get_400_with_a_clear_message_and_change_nothing() {
+    let host = Host::start().await;
+    let structured = "Content-Type: application/cloudevents+json";
+    let event = |ty: &str, data: Value| {
+        json!({ "specversion": "1.0", "id": "e-1", "source": "curl", "type": ty, "data": data }).to_string()
+    };
+    // TYPE stands for the type the function handles, where a case is about the rest.
+    let cases: Vec<(Vec<&str>, String, &str)> = vec![
+        (vec![structured], "{not json".into(), "not a CloudEvent"),
+        (vec!["Content-Type: application/json"], "{}".into(), "application/cloudevents+json"),
+        (vec![structured], r#"{"specversion":"1.0","id":"1","type":"TYPE"}"#.into(), "source"),
+        (vec![structured], event("task.exploded", json!({})), "unknown event type 'task.exploded'"),
+        (vec![structured], event("task.deleted", json!({})), "this function handles"),
+        (vec![structured], event("TYPE", json!({ "version": 1 })), "invalid data for"),
+        (vec![structured], event("TYPE", Value::Null), "invalid data for"),
+        (
+            vec!["ce-specversion: 1.0", "ce-id: 1", "ce-source: curl", "ce-type: TYPE"],
+            "not json".into(),
+            "invalid data for",
+        ),
+        (vec![structured], String::new(), "empty body"),
+    ];
+    for function in ["task-created", "task-completed", "task-due"] {
+        let url = host.url(&format!("/functions/{function}/"));
+        let ty = function.replacen('-', ".", 1);
+        for (headers, body, expected) in &cases {
+            let body = body.replace("TYPE", &ty);
+            let headers: Vec<String> = headers.iter().map(|h| h.replace("TYPE", &ty)).collect();
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let (status, answer) = curl(&url, &headers, &body);
+            assert_eq!(status, 400, "{function} {body:?}: {answer}");
+            assert_eq!(answer["error"]["code"], "invalid_event", "{function} {body:?}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(expected), "{function} {body:?}: {message:?} lacks {expected:?}");
+        }
+    }
+    // Nothing was stored or dead-lettered.
+    assert!(items(&host.get("/v1/activity", "alice").await.body).is_empty());
+    assert!(items(&host.get("/v1/tasks?status=all", "alice").await.body).is_empty());
+    let letters = reqwest::get(host.url("/functions/dead-letters")).await.expect("answered");
+    let letters: Value = letters.json().await.expect("json");
+    assert_eq!(letters["dead_letters"], json!([]));
+    // A GET on a function path says what it expects.
+    let get = reqwest::get(host.url("/functions/cron-tick/")).await.expect("answered");
+    assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let answer: Value = get.json().await.expect("json");
+    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("POST /")), "{answer}");
+}
+
+fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let output = Command::new("python3")
+        .current_dir(root)
+        .arg("scripts/invoke")
+        .args(args)
+        .env("TODO_URL", &host.base)
+        .env_remove("APP_API_TOKEN")
+        .output()
+        .expect("python3 runs scripts/invoke");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
+    let host = Host::start().await;
+    let examples = [
+        ("task-created", "examples/task.created.json"),
+        ("task-completed", "examples/task.completed.json"),
+        ("task-due", "examples/task.due.json"),
+    ];
+    for (function, file) in &examples[..2] {
+        let (ok, out) = invoke(&host, &[function, file]);
+        assert!(ok && out.contains("\"status\": \"processed\""), "{function} structured: {out}");
+        let (ok, out) = invoke(&host, &[function, file]);
+        assert!(ok && out.contains("\"status\": \"duplicate\""), "{function} again: {out}");
+        let (ok, out) = invoke(&host, &["--binary", "--new-id", function, file]);
+        assert!(ok && out.contains("\"status\": \"processed\""), "{function} binary: {out}");
+    }
+    // The due example's task does not exist here: the reminder is skipped, in both modes.
+    let (function, file) = examples[2];
+    for args in [&[function, file][..], &["--binary", "--new-id", function, file]] {
+        let (ok, out) = invoke(&host, args);
+        assert!(ok && out.contains("the task was deleted"), "{function} {args:?}: {out}");
+    }
+    let (ok, out) = invoke(&host, &["cron-tick"]);
+    assert!(ok && out.contains("\"reminders\""), "cron-tick: {out}");
+
+    // The examples' effects, for their user: each event's activity entry, and the
+    // completed example's next occurrence (created once, though completed twice).
+    let activity = items(&host.get("/v1/activity?limit=200", "dev-user").await.body);
+    let kinds = |kind: &str| activity.iter().filter(|a| a["kind"] == kind).count();
+    assert_eq!((kinds("task.created"), kinds("task.completed")), (3, 2), "{activity:?}");
+    let tasks = items(&host.get("/v1/tasks?status=all", "dev-user").await.body);
+    assert_eq!(tasks.len(), 1, "one next occurrence: {tasks:?}");
+
+    // Wrong use is explained, and nothing is sent.
+    let (ok, out) = invoke(&host, &["task-due", "examples/missing.json"]);
+    assert!(!ok && out.contains("cannot read examples/missing.json"), "{out}");
+    let (ok, out) = invoke(&host, &["task-due", "examples/task.created.json"]);
+    assert!(!ok && out.contains("HTTP 400") && out.contains("handles task.due, not task.created"), "{out}");
+}
