@@ -5,11 +5,15 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev test lint fmt migrate build clean-test-dbs
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs
 
-## dev: run the API on SQLite (data/todo.db), printing a token and a curl example
+## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 dev:
 	@scripts/dev.sh
+
+## dapr-dev: every function under a real Dapr sidecar with a local Kafka (needs the Dapr CLI)
+dapr-dev:
+	@scripts/dapr-dev.sh
 
 ## test: every test, on PostgreSQL and SQLite
 test:

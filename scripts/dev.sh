@@ -12,14 +12,7 @@ export PORT="${PORT:-8080}"
 export HOST="${HOST:-127.0.0.1}"
 # Lets webhooks point at a receiver on this machine; never in production.
 export WEBHOOK_ALLOW_LOOPBACK="${WEBHOOK_ALLOW_LOOPBACK:-true}"
-mkdir -p data
-
-# A random secret per checkout, kept out of git (data/ is ignored).
-secret_file=data/dev-jwt-secret
-if [[ ! -s $secret_file ]]; then
-  (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n/+=' > "$secret_file")
-fi
-export JWT_SECRET="$(cat "$secret_file")"
+source scripts/lib/dev-secret.sh
 
 cargo build --quiet -p local -p api --bins
 token="$(target/debug/dev-token dev-user 24)"
