@@ -113,6 +113,33 @@ async fn completing_a_daily_recurring_task_creates_the_next_occurrence_exactly_o
     assert_eq!(created, 2, "the original and its one successor");
 }
 
+#[tokio::test]
+async fn on_postgresql_a_recurring_reminder_fires_and_its_series_rolls_forward_once() {
+    let host = Host::start_on_postgres().await;
+    let due = Utc::now() + chrono::Duration::seconds(2);
+    let body = json!({
+        "title": "Take the pill", "due_at": rfc3339(due), "remind_before_minutes": 0, "recurrence": "FREQ=DAILY"
+    });
+    let task = host.post("/v1/tasks", "alice", body).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    let id = task.body["id"].as_str().expect("id").to_owned();
+
+    let notes =
+        host.poll("/v1/notifications", "alice", Duration::from_secs(5), |b| !items(b).is_empty()).await;
+    assert_eq!(items(&notes).len(), 1, "the reminder fired: {notes}");
+    let done = host.post(&format!("/v1/tasks/{id}/complete"), "alice", json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let page =
+        host.poll("/v1/tasks?status=all", "alice", Duration::from_secs(10), |b| items(b).len() >= 2).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let tasks = items(&host.get("/v1/tasks?status=all", "alice").await.body);
+    assert_eq!(tasks.len(), 2, "exactly one next occurrence: {page}");
+    let next = tasks.iter().find(|t| t["id"] != id.as_str()).expect("the next occurrence");
+    let next_due: chrono::DateTime<Utc> = next["due_at"].as_str().and_then(|t| t.parse().ok()).expect("due");
+    assert_eq!(next_due.timestamp(), due.timestamp() + 86_400, "one day later");
+    assert_eq!(items(&host.get("/v1/notifications", "alice").await.body).len(), 1, "fired once");
+}
+
 /// `curl -X POST url` with headers and body; the status and the JSON answer.
 fn curl(url: &str, headers: &[&str], body: &str) -> (u16, Value) {
     let mut command = Command::new("curl");

@@ -48,6 +48,16 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The URL of this PostgreSQL database, for a process under test (`None` for SQLite).
+    pub fn postgres_url(&self) -> Option<String> {
+        let (name, _) = self.owned.as_ref()?;
+        let server =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
+        let mut url = url::Url::parse(&server).ok()?;
+        url.set_path(name);
+        Some(url.into())
+    }
+
     /// The PostgreSQL connection options of this database (`None` for SQLite).
     pub fn pg_options(&self) -> Option<PgConnectOptions> {
         self.owned.as_ref().map(|(name, admin)| admin.clone().database(name))

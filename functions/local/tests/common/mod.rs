@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::{EncodingKey, Header, encode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use todo_lib::testing::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_local");
 pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
@@ -18,6 +19,8 @@ pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
 pub struct Host {
     pub base: String,
     pub dir: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file, dropped after the host.
+    postgres: Option<TestDb>,
     child: Option<Child>,
     starts: u32,
     client: reqwest::Client,
@@ -29,18 +32,30 @@ pub struct Answer {
 }
 
 impl Host {
-    /// Starts the host on a fresh data directory.
+    /// Starts the host on a fresh data directory, with its default SQLite file.
     pub async fn start() -> Self {
+        Self::start_on(None).await
+    }
+
+    /// Starts the host on a fresh PostgreSQL database (`DATABASE_URL` names it).
+    pub async fn start_on_postgres() -> Self {
+        Self::start_on(Some(todo_lib::testing::postgres().await)).await
+    }
+
+    async fn start_on(postgres: Option<TestDb>) -> Self {
         let dir = std::env::temp_dir().join(format!("todo-local-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("data dir");
-        let mut host =
-            Self { base: String::new(), dir, child: None, starts: 0, client: reqwest::Client::new() };
+        let client = reqwest::Client::new();
+        let mut host = Self { base: String::new(), dir, postgres, child: None, starts: 0, client };
         host.launch().await;
         host
     }
 
     pub fn database_url(&self) -> String {
-        format!("sqlite://{}/todo.db", self.dir.display())
+        match &self.postgres {
+            Some(db) => db.postgres_url().expect("a PostgreSQL database"),
+            None => format!("sqlite://{}/todo.db", self.dir.display()),
+        }
     }
 
     /// Starts the process (again) on the same data directory and a new port, and
