@@ -113,8 +113,11 @@ fn default_host() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
 
+/// The port every function listens on unless `PORT` says otherwise.
+pub const DEFAULT_PORT: u16 = 8080;
+
 fn default_port() -> u16 {
-    8080
+    DEFAULT_PORT
 }
 
 fn default_request_timeout_secs() -> u64 {
@@ -129,8 +132,11 @@ fn default_shutdown_grace_secs() -> u64 {
     20
 }
 
+/// The Dapr pub/sub component events go through unless `PUBSUB_NAME` says otherwise.
+pub const DEFAULT_PUBSUB_NAME: &str = "pubsub";
+
 fn default_pubsub_name() -> String {
-    "pubsub".to_owned()
+    DEFAULT_PUBSUB_NAME.to_owned()
 }
 
 fn default_db_max_connections() -> u32 {

@@ -1,4 +1,4 @@
-//! `local`: the embedded default. The API and the four event functions in one
+//! `local`: the embedded default. The API and the five event functions in one
 //! process on one port, wired together by an in-process bus that speaks Dapr's
 //! envelope and answers, with an in-process cron ticking `cron-tick`.
 //!
@@ -14,6 +14,7 @@
 
 pub mod config;
 mod cron;
+pub mod facts;
 mod late_bus;
 mod operator;
 
@@ -21,7 +22,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use todo_lib::bus::{InProcessBus, RetryPolicy};
-use todo_lib::event::EventType;
 use todo_lib::publish::Publisher;
 use todo_lib::serve::{BoxError, Context};
 use tower_http::normalize_path::NormalizePath;
@@ -52,19 +52,23 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 
     let api = api::app(api::state(ctx, Some(Arc::clone(&publisher)))?);
     let created = task_created::app(Arc::clone(&store), token.clone())?;
+    let changed = task_changed::app(Arc::clone(&store), token.clone())?;
     let completed = task_completed::app(Arc::clone(&store), Some(Arc::clone(&publisher)), token.clone())?;
     let due = task_due::app(Arc::clone(&store), token.clone())?;
     let cron = cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone());
 
-    let subscribed = [
-        (EventType::Created, task_created::NAME, &created),
-        (EventType::Completed, task_completed::NAME, &completed),
-        (EventType::Due, task_due::NAME, &due),
+    let subscribers = [
+        (task_created::NAME, task_created::ACCEPTS, &created),
+        (task_changed::NAME, task_changed::ACCEPTS, &changed),
+        (task_completed::NAME, task_completed::ACCEPTS, &completed),
+        (task_due::NAME, task_due::ACCEPTS, &due),
     ];
     let mut wired =
         InProcessBus::new(Arc::clone(&store), RetryPolicy::default()).with_app_token(token.clone());
-    for (ty, name, router) in subscribed {
-        wired = wired.subscribe(ty.topic(), name, router.clone());
+    for (name, accepts, router) in subscribers {
+        for ty in accepts {
+            wired = wired.subscribe(ty.topic(), name, router.clone());
+        }
     }
     bus.wire(wired);
     cron::spawn(cron.clone(), every, token.clone());
@@ -72,6 +76,7 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 
     let functions = [
         (task_created::NAME, created),
+        (task_changed::NAME, changed),
         (task_completed::NAME, completed),
         (task_due::NAME, due),
         (cron_tick::NAME, cron),

@@ -11,9 +11,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde_json::json;
-use todo_lib::event::EventType;
 use todo_lib::store::Store;
 
+use crate::facts::Trigger;
 use crate::function_path;
 
 /// Dead letters per page by default, and at most.
@@ -29,14 +29,11 @@ pub(crate) fn routes(store: Arc<dyn Store>, token: Option<SecretString>) -> Rout
 }
 
 async fn index() -> Json<serde_json::Value> {
-    let subscribed = |ty: EventType| json!([{ "topic": ty.topic(), "event_type": ty.as_str() }]);
-    let functions = [
-        (task_created::NAME, subscribed(EventType::Created)),
-        (task_completed::NAME, subscribed(EventType::Completed)),
-        (task_due::NAME, subscribed(EventType::Due)),
-        (cron_tick::NAME, json!([])),
-    ]
-    .map(|(name, topics)| json!({ "name": name, "path": format!("{}/", function_path(name)), "subscribes": topics }));
+    let functions: Vec<_> = crate::facts::functions()
+        .into_iter()
+        .filter(|f| f.trigger != Trigger::Http)
+        .map(|f| json!({ "name": f.name, "path": format!("{}/", function_path(f.name)), "topics": f.topics }))
+        .collect();
     Json(json!({ "functions": functions, "dead_letters": "/functions/dead-letters" }))
 }
 

@@ -20,6 +20,9 @@ use todo_lib::webhook::{self, Deliverer};
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
 
+/// The event types it handles.
+pub const ACCEPTS: &[EventType] = &[EventType::Completed];
+
 #[derive(Debug)]
 pub struct TaskCompleted {
     store: Arc<dyn Store>,
@@ -34,7 +37,7 @@ impl EventHandler for TaskCompleted {
     }
 
     fn accepts(&self) -> &'static [EventType] {
-        &[EventType::Completed]
+        ACCEPTS
     }
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {

@@ -19,6 +19,9 @@ use todo_lib::webhook::{self, Deliverer};
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
 
+/// The event types it handles.
+pub const ACCEPTS: &[EventType] = &[EventType::Due];
+
 #[derive(Debug)]
 pub struct TaskDue {
     store: Arc<dyn Store>,
@@ -32,7 +35,7 @@ impl EventHandler for TaskDue {
     }
 
     fn accepts(&self) -> &'static [EventType] {
-        &[EventType::Due]
+        ACCEPTS
     }
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {

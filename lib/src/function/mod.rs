@@ -12,6 +12,7 @@
 //! transient failure.
 
 mod delivery;
+mod fact;
 mod reply;
 mod token;
 
@@ -29,6 +30,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 pub use delivery::{Delivery, child_traceparent};
+pub use fact::RecordFact;
 pub use reply::{method_not_allowed, not_found};
 pub use token::protect;
 

@@ -1,0 +1,86 @@
+//! What the code says about each function, in one place: its name (the Dapr app
+//! id and consumer group), how it is triggered and the topics it consumes. The
+//! local host lists it at `GET /functions`; `deploy-facts` prints it for the
+//! offline validation of the Dapr and Kubernetes manifests (scripts/validate-deploy.py).
+
+use serde::Serialize;
+use todo_lib::event::EventType;
+
+/// How a function is triggered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// Users' HTTP requests.
+    Http,
+    /// CloudEvents from its topics (a Dapr subscription).
+    Events,
+    /// A cron binding.
+    Cron,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    pub name: &'static str,
+    pub trigger: Trigger,
+    /// The event types it consumes.
+    #[serde(skip)]
+    pub accepts: &'static [EventType],
+    /// Their topics.
+    pub topics: Vec<&'static str>,
+}
+
+fn function(name: &'static str, trigger: Trigger, accepts: &'static [EventType]) -> Function {
+    Function { name, trigger, accepts, topics: accepts.iter().map(|ty| ty.topic()).collect() }
+}
+
+/// Every function of the system.
+pub fn functions() -> Vec<Function> {
+    vec![
+        function(api::SOURCE, Trigger::Http, &[]),
+        function(task_created::NAME, Trigger::Events, task_created::ACCEPTS),
+        function(task_changed::NAME, Trigger::Events, task_changed::ACCEPTS),
+        function(task_completed::NAME, Trigger::Events, task_completed::ACCEPTS),
+        function(task_due::NAME, Trigger::Events, task_due::ACCEPTS),
+        function(cron_tick::NAME, Trigger::Cron, &[]),
+    ]
+}
+
+/// The facts the deployment must agree with.
+pub fn deploy_facts() -> serde_json::Value {
+    serde_json::json!({
+        "functions": functions(),
+        // Every event type is published: the API writes all but task.due, which
+        // cron-tick writes (and task-completed writes task.created).
+        "published_topics": EventType::ALL.iter().map(|ty| ty.topic()).collect::<Vec<_>>(),
+        "pubsub": todo_lib::config::DEFAULT_PUBSUB_NAME,
+        "port": todo_lib::config::DEFAULT_PORT,
+        "event_route": "/",
+        "cron_route": "/",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_is_consumed_by_exactly_one_function() {
+        for ty in EventType::ALL {
+            let consumers: Vec<&str> =
+                functions().iter().filter(|f| f.accepts.contains(&ty)).map(|f| f.name).collect();
+            assert_eq!(consumers.len(), 1, "{ty:?} is consumed by {consumers:?}");
+        }
+    }
+
+    #[test]
+    fn the_facts_name_topics_as_the_code_publishes_them() {
+        let facts = deploy_facts();
+        assert_eq!(facts["published_topics"].as_array().map(Vec::len), Some(EventType::ALL.len()));
+        let changed =
+            facts["functions"].as_array().and_then(|f| f.iter().find(|f| f["name"] == "task-changed"));
+        assert_eq!(
+            changed.map(|f| f["topics"].clone()),
+            Some(serde_json::json!(["task-updated", "task-deleted"]))
+        );
+    }
+}
