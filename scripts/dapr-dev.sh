@@ -23,14 +23,17 @@ source scripts/lib/dev-secret.sh
 export APP_API_TOKEN="${APP_API_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')}"
 export DAPR_API_TOKEN="${DAPR_API_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')}"
 
-cargo build --quiet -p api -p task-created -p task-completed -p task-due -p cron-tick --bins
+cargo build --quiet -p api -p task-created -p task-changed -p task-completed -p task-due -p cron-tick --bins
 target/debug/api migrate
+# The sidecars read one folder: the shared resources and the local pub/sub.
+rm -rf data/dapr-resources && mkdir -p data/dapr-resources
+cp components/common/{cron,subscriptions,resiliency}.yaml components/local/pubsub.yaml data/dapr-resources/
 token="$(target/debug/dev-token dev-user 24)"
 
 cat <<MSG
 
-  Todo backend under Dapr: api on http://127.0.0.1:8080, functions on 8081-8084
-  (sidecars on 3500-3504; database: $DATABASE_URL)
+  Todo backend under Dapr: api on http://127.0.0.1:8080, functions on 8081-8085
+  (sidecars on 3500-3505; database: $DATABASE_URL)
 
     export TOKEN=$token
     curl -s -X POST http://127.0.0.1:8080/v1/tasks -H "Authorization: Bearer \$TOKEN" \\

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the dev scripts: exports JWT_SECRET, a random development secret
 # kept per checkout in data/dev-jwt-secret (data/ is ignored by git).
 mkdir -p data

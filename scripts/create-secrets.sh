@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Creates or updates the Secrets the functions, Dapr and KEDA read, from
+# environment variables. Values travel through file descriptors, never on a
+# command line, and are neither printed nor written to disk.
+#
+#   REDPANDA_BROKERS   seed brokers, host:port[,host:port]   (Secret redpanda: brokers)
+#   REDPANDA_USERNAME  SASL/SCRAM user                        (redpanda: username)
+#   REDPANDA_PASSWORD  its password                           (redpanda: password)
+#   DATABASE_URL       postgres://… of the managed database   (todo-database: url)
+#   JWT_SECRET         HS256 secret, at least 32 bytes        (todo-jwt: secret)
+#   APP_API_TOKEN      Dapr -> app token; generated if unset   (todo-app-api-token: token)
+#   DAPR_API_TOKEN     app -> Dapr token; generated if unset   (todo-dapr-api-token: token)
+#
+# usage: scripts/create-secrets.sh [NAMESPACE]     (default: todo)
+# For the local overlay, REDPANDA_USERNAME and REDPANDA_PASSWORD may be empty.
+set -euo pipefail
+
+namespace="${1:-todo}"
+missing=()
+for var in REDPANDA_BROKERS DATABASE_URL JWT_SECRET; do
+  [[ -n "${!var:-}" ]] || missing+=("$var")
+done
+for var in REDPANDA_USERNAME REDPANDA_PASSWORD; do
+  [[ -v $var ]] || missing+=("$var")
+done
+if ((${#missing[@]})); then
+  echo "create-secrets: set ${missing[*]} (see the top of this script)" >&2
+  exit 1
+fi
+if ((${#JWT_SECRET} < 32)); then
+  echo "create-secrets: JWT_SECRET must be at least 32 bytes" >&2
+  exit 1
+fi
+
+random_token() { head -c 32 /dev/urandom | base64 | tr -d '\n/+='; }
+APP_API_TOKEN="${APP_API_TOKEN:-$(random_token)}"
+DAPR_API_TOKEN="${DAPR_API_TOKEN:-$(random_token)}"
+
+# Each value is handed to kubectl as a file (/dev/fd/N, from printf, a builtin),
+# so no value appears in any process's arguments.
+update() { kubectl apply -f -; }
+
+kubectl create namespace "$namespace" --dry-run=client -o yaml | update
+kubectl create secret generic redpanda --namespace "$namespace" --dry-run=client -o yaml \
+  --from-file=brokers=<(printf %s "$REDPANDA_BROKERS") \
+  --from-file=username=<(printf %s "$REDPANDA_USERNAME") \
+  --from-file=password=<(printf %s "$REDPANDA_PASSWORD") | update
+kubectl create secret generic todo-database --namespace "$namespace" --dry-run=client -o yaml \
+  --from-file=url=<(printf %s "$DATABASE_URL") | update
+kubectl create secret generic todo-jwt --namespace "$namespace" --dry-run=client -o yaml \
+  --from-file=secret=<(printf %s "$JWT_SECRET") | update
+kubectl create secret generic todo-app-api-token --namespace "$namespace" --dry-run=client -o yaml \
+  --from-file=token=<(printf %s "$APP_API_TOKEN") | update
+kubectl create secret generic todo-dapr-api-token --namespace "$namespace" --dry-run=client -o yaml \
+  --from-file=token=<(printf %s "$DAPR_API_TOKEN") | update
+echo "create-secrets: Secrets redpanda, todo-database, todo-jwt, todo-app-api-token and todo-dapr-api-token are in namespace $namespace"
