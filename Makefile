@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy bench
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 dev:
@@ -53,6 +53,13 @@ migrate:
 
 build:
 	cargo build --workspace --release
+
+## bench: release binaries, then every benchmark (scripts/bench.py SECTION… runs some); installs wrk
+bench:
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y --no-install-recommends wrk
+	@command -v pgbench >/dev/null 2>&1 || apt-get install -y --no-install-recommends postgresql
+	cargo build --release --workspace --bins
+	python3 scripts/bench.py $(SECTIONS)
 
 ## clean-test-dbs: drop test databases left behind by killed test runs
 clean-test-dbs:

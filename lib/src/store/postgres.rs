@@ -36,6 +36,11 @@ impl PgStore {
         &self.pool
     }
 
+    /// PostgreSQL's row locks let writers run side by side: nothing to hold.
+    async fn writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        None
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())

@@ -442,6 +442,7 @@ macro_rules! impl_store {
                 task: &$crate::task::Task,
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 bind_task!(sqlx::query(sql::INSERT_TASK), task).execute(&mut *tx).await?;
                 Self::write_tags(&mut tx, task).await?;
@@ -469,6 +470,7 @@ macro_rules! impl_store {
                 expected_version: i64,
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 let updated = bind_task!(sqlx::query(sql::UPDATE_TASK), task)
                     .bind(expected_version)
@@ -489,6 +491,7 @@ macro_rules! impl_store {
                 task: &$crate::task::Task,
                 event: &$crate::event::OutboxEvent,
             ) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 sqlx::query(sql::DELETE_TAGS).bind(task.id).execute(&mut *tx).await?;
                 let deleted = sqlx::query(sql::DELETE_TASK)
@@ -538,6 +541,7 @@ macro_rules! impl_store {
                 consumer: &str,
                 activity: &$crate::activity::Activity,
             ) -> Result<bool, StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
                     return Ok(false);
@@ -554,6 +558,7 @@ macro_rules! impl_store {
                 next: Option<(&$crate::task::Task, &$crate::event::OutboxEvent)>,
                 lease: std::time::Duration,
             ) -> Result<$crate::store::Completion, StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
                     return Ok($crate::store::Completion::Duplicate);
@@ -587,6 +592,7 @@ macro_rules! impl_store {
                 consumer: &str,
                 notification: &$crate::notification::Notification,
             ) -> Result<bool, StoreError> {
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim_event(&mut tx, consumer, &notification.event_id).await? {
                     return Ok(false);
@@ -628,6 +634,7 @@ macro_rules! impl_store {
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<Option<$crate::notification::Notification>, StoreError> {
+                let _write = self.writer().await;
                 let row: Option<sql::NotificationRow> = sqlx::query_as(&sql::mark_notification_read())
                     .bind(id)
                     .bind(user_id)
@@ -643,6 +650,7 @@ macro_rules! impl_store {
                 max_per_user: i64,
             ) -> Result<bool, StoreError> {
                 use secrecy::ExposeSecret;
+                let _write = self.writer().await;
                 let inserted = sqlx::query(sql::INSERT_WEBHOOK)
                     .bind(webhook.id)
                     .bind(webhook.user_id.as_str())
@@ -665,6 +673,7 @@ macro_rules! impl_store {
             }
 
             async fn delete_webhook(&self, user_id: &str, id: uuid::Uuid) -> Result<bool, StoreError> {
+                let _write = self.writer().await;
                 let deleted =
                     sqlx::query(sql::DELETE_WEBHOOK).bind(id).bind(user_id).execute(&self.pool).await?;
                 Ok(deleted.rows_affected() == 1)
@@ -695,6 +704,7 @@ macro_rules! impl_store {
                 status_code: Option<u16>,
                 error: Option<&str>,
             ) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 sqlx::query(sql::UPSERT_DELIVERY)
                     .bind(event_id)
                     .bind(webhook_id)
@@ -731,6 +741,7 @@ macro_rules! impl_store {
             ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
                 let lease_until =
                     now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 let sql =
                     format!("{}{}) returning {}", sql::CLAIM_REMINDERS_HEAD, $lock_rows, sql::TASK_RETURNING);
@@ -765,6 +776,7 @@ macro_rules! impl_store {
                 id: uuid::Uuid,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 sqlx::query(sql::MARK_PUBLISHED).bind(id).bind(Timestamp(at)).execute(&self.pool).await?;
                 Ok(())
             }
@@ -780,6 +792,7 @@ macro_rules! impl_store {
                     now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
                 let sql =
                     format!("{}{}{}", sql::CLAIM_UNPUBLISHED_HEAD, $lock_rows, sql::CLAIM_UNPUBLISHED_TAIL);
+                let _write = self.writer().await;
                 let mut rows: Vec<sql::OutboxRow> = sqlx::query_as(&sql)
                     .bind(Timestamp(lease_until))
                     .bind(Timestamp(created_before))
@@ -793,6 +806,7 @@ macro_rules! impl_store {
             }
 
             async fn insert_dead_letter(&self, letter: &$crate::bus::DeadLetter) -> Result<(), StoreError> {
+                let _write = self.writer().await;
                 sqlx::query(sql::INSERT_DEAD_LETTER)
                     .bind(letter.id)
                     .bind(letter.event_id)

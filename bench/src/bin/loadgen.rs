@@ -1,0 +1,140 @@
+//! Sends CloudEvents to an event function the way Dapr delivers them, each with
+//! a unique id, and reports events per second and latency percentiles.
+//!
+//! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K]
+//!
+//! The tasks the events are about are first written to `DATABASE_URL` (so that
+//! the function's effect is really done: a `task.due` for a task that does not
+//! exist would only be skipped). Every answer must be `200 {"status":"SUCCESS"}`;
+//! anything else is counted as an error and makes the run fail. Prints one JSON
+//! line: `{"type","events","concurrency","seconds","events_per_sec","p50_ms","p99_ms","errors"}`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bench::{Args, percentile};
+use chrono::Utc;
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::store::ConnectOptions;
+use todo_lib::task::{NewTask, Task};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(ok) => {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(err) => {
+            eprintln!("loadgen: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> Result<bool, Box<dyn std::error::Error>> {
+    let args = Args::parse(std::env::args().skip(1))?;
+    let url = args.required("url")?;
+    let ty = EventType::parse(&args.required("type")?).ok_or("--type must be a task event type")?;
+    let events: usize = args.number("events", 10_000)?;
+    let concurrency: usize = args.number("concurrency", 16)?;
+    let tasks: usize = args.number("tasks", 1_000)?;
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
+
+    // The tasks, written as the API would (their own events marked published).
+    let store = todo_lib::store::connect(&database_url, ConnectOptions::default())?;
+    let now = Utc::now();
+    let mut prepared = Vec::with_capacity(tasks);
+    for i in 0..tasks {
+        let input = NewTask {
+            title: Some(format!("bench {i}")),
+            due_at: Some(now + chrono::Duration::days(1)),
+            remind_before_minutes: Some(0),
+            recurrence: Some("FREQ=DAILY".into()),
+            ..NewTask::default()
+        };
+        let task = Task::create(&format!("bench-user-{}", i % 50), input, now)?;
+        let created = task_event(EventType::Created, &task, "bench", now, None)?;
+        store.insert_task(&task, &created).await?;
+        store.mark_published(created.id, now).await?;
+        prepared.push(task);
+    }
+    let prepared = Arc::new(prepared);
+
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, url, next, prepared) =
+            (client.clone(), url.clone(), Arc::clone(&next), Arc::clone(&prepared));
+        workers.push(tokio::spawn(async move {
+            let (mut latencies, mut errors) = (Vec::new(), 0usize);
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= events {
+                    break;
+                }
+                let body = envelope(ty, &prepared[n % prepared.len()]);
+                let sent = Instant::now();
+                let answer = client
+                    .post(&url)
+                    .header("content-type", "application/cloudevents+json")
+                    .body(body)
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await;
+                let ok = match answer {
+                    Ok(res) if res.status() == 200 => res.text().await.is_ok_and(|t| t.contains("SUCCESS")),
+                    _ => false,
+                };
+                latencies.push(sent.elapsed());
+                errors += usize::from(!ok);
+            }
+            (latencies, errors)
+        }));
+    }
+    let (mut latencies, mut errors) = (Vec::with_capacity(events), 0);
+    for worker in workers {
+        let (l, e) = worker.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
+    println!(
+        "{}",
+        serde_json::json!({
+            "type": ty.as_str(),
+            "events": events,
+            "concurrency": concurrency,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+            "events_per_sec": (events as f64 / seconds).round(),
+            "p50_ms": ms(percentile(&latencies, 50.0)),
+            "p99_ms": ms(percentile(&latencies, 99.0)),
+            "errors": errors,
+        })
+    );
+    Ok(errors == 0)
+}
+
+/// Dapr's envelope of a fresh event (unique id) of type `ty` about `task`.
+fn envelope(ty: EventType, task: &Task) -> String {
+    let now = Utc::now();
+    let reminder = (ty == EventType::Due).then_some(task.remind_at).flatten();
+    let mut task = task.clone();
+    if ty == EventType::Completed {
+        task = task.completed(now).unwrap_or(task);
+    }
+    let event: Result<OutboxEvent, _> = task_event(ty, &task, "bench", now, reminder);
+    match event {
+        Ok(event) => todo_lib::bus::envelope(&event).to_string(),
+        Err(_) => String::new(),
+    }
+}

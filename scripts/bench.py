@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""make bench: the figures of the system on this machine, beside its limits.
+
+usage: scripts/bench.py [SECTION...]     sections: api pgbench functions local coldstart sizes
+                                         (default: all, in that order)
+
+Needs release binaries (make bench builds them), wrk, pgbench and PostgreSQL on
+127.0.0.1:5432 (BENCH_PG, default postgres://postgres@127.0.0.1:5432/postgres).
+Every load runs on loopback from this machine's own cores, bounded in time
+(BENCH_SECONDS per run, default 10). Prints a Markdown table and saves it, with
+the date, commit and CPU model, under bench/results/.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REL = ROOT / "target" / "release"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SECRET = "bench-secret-bench-secret-bench-secret-0123"
+ROWS = []  # (section, figure, value, target, note)
+
+
+def row(section, figure, value, target="", note=""):
+    ROWS.append((section, figure, value, target, note))
+    print(f"  {section}: {figure} = {value} {('(target ' + target + ')') if target else ''} {note}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_url(db):
+    return PG.rsplit("/", 1)[0] + "/" + db
+
+
+def fresh_pg(db):
+    for sql in (f'drop database if exists "{db}" with (force)', f'create database "{db}"'):
+        subprocess.run(["psql", PG, "-qAtc", sql], check=True, capture_output=True)
+    return pg_url(db)
+
+
+def migrate(url):
+    subprocess.run([REL / "api", "migrate"], env={**os.environ, "DATABASE_URL": url}, check=True,
+                   capture_output=True)
+
+
+def token(user):
+    out = subprocess.run([REL / "dev-token", user, "2"], env={**os.environ, "JWT_SECRET": SECRET},
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+class Proc:
+    """A binary of ours on a loopback port, waited for until healthy."""
+
+    def __init__(self, name, env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        full = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port), "RUST_LOG": "warn",
+                "JWT_SECRET": SECRET, **env}
+        self.p = subprocess.Popen([REL / name], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit(f"bench: {name} did not start")
+
+    def status(self, field):
+        for line in Path(f"/proc/{self.p.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=30)
+
+
+def wrk(url, script, connections, env):
+    threads = min(2, connections)
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{SECONDS}s", "--latency",
+                          "-s", str(ROOT / "bench" / "wrk" / script), url],
+                         env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {}
+    for p, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        pct[p] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return rps, pct.get("50", 0.0), pct.get("99", 0.0), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
+
+
+def pgbench(url, script, clients):
+    out = subprocess.run(["pgbench", "-n", "-T", str(SECONDS), "-c", str(clients), "-j", "2", "-f",
+                          str(ROOT / "bench" / "pgbench" / script), url],
+                         check=True, capture_output=True, text=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+LIMITS = {}
+
+
+def section_pgbench():
+    url = fresh_pg("todo_bench_limit")
+    migrate(url)
+    for clients in (16, 64):
+        LIMITS[("create", clients)] = pgbench(url, "create.sql", clients)
+        row("PostgreSQL (pgbench)", f"task + outbox insert, {clients} clients", f"{LIMITS[('create', clients)]:,.0f} TPS")
+    for clients in (16, 64):
+        LIMITS[("list", clients)] = pgbench(url, "list.sql", clients)
+        row("PostgreSQL (pgbench)", f"20-task page select, {clients} clients", f"{LIMITS[('list', clients)]:,.0f} TPS")
+
+
+def section_api():
+    for backend in ("postgres", "sqlite"):
+        if backend == "postgres":
+            url = fresh_pg("todo_bench_api")
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
+            url = f"sqlite://{folder}/todo.db"
+        migrate(url)
+        api = Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+        env = {"TOKEN": token("bench-user")}
+        for op, script in (("create", "create.lua"), ("list", "list.lua")):
+            for c in (1, 16, 64):
+                rps, p50, p99, bad, sock = wrk(api.base + ("/v1/tasks"), script, c, env)
+                limit = LIMITS.get((op, c))
+                target, note = "", ""
+                if limit:
+                    share = rps / limit * 100
+                    note = f"{share:.0f} % of pgbench"
+                    if backend == "postgres":
+                        target = "≥ 70 % of pgbench" if op == "create" else "≥ 40 % of pgbench"
+                if op == "create" and c == 16 and backend == "postgres":
+                    target += ("; " if target else "") + "p99 ≤ 25 ms"
+                if bad or sock:
+                    note += f" ERRORS: {bad} non-2xx {sock}"
+                row(f"api on {backend}", f"{op}, {c} connections",
+                    f"{rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms", target, note)
+        row(f"api on {backend}", "peak RSS under load", f"{api.status('VmHWM') / 1024:.1f} MB", "≤ 40 MB")
+        api.stop()
+
+
+def section_functions():
+    url = fresh_pg("todo_bench_functions")
+    migrate(url)
+    for fn, ty in (("task-created", "task.created"), ("task-changed", "task.updated"),
+                   ("task-completed", "task.completed"), ("task-due", "task.due")):
+        proc = Proc(fn, {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+        events = max(2000, SECONDS * 1500)
+        out = subprocess.run([REL / "loadgen", "--url", proc.base + "/", "--type", ty, "--events", str(events),
+                              "--concurrency", "16", "--tasks", "1000"],
+                             env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+        if out.returncode != 0 and not out.stdout:
+            raise SystemExit(f"bench: loadgen failed for {fn}: {out.stderr}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        note = f"{r['errors']} errors" if r["errors"] else ""
+        row(f"{fn} on postgres", f"{ty}, 16 concurrent", f"{r['events_per_sec']:,.0f} events/s, p99 {r['p99_ms']:.2f} ms",
+            "≥ 5,000 events/s", note)
+        row(f"{fn} on postgres", "peak RSS under load", f"{proc.status('VmHWM') / 1024:.1f} MB", "≤ 40 MB")
+        proc.stop()
+
+
+def metric(base, name, labels):
+    text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def api_call(base, method, path, tok, body=None):
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def section_local():
+    folder = Path(tempfile.mkdtemp(prefix="todo-bench-local-"))
+    host = Proc("local", {"DATABASE_URL": f"sqlite://{folder}/todo.db"})
+    tok = token("bench-user")
+    # Reminder latency: 50 reminders due 3 to 8 s from now, 0.1 s apart, so that they
+    # fall at every phase of the cron's tick; from due time to notification.
+    base = time.time() + 3
+    dues = {}
+    for i in range(50):
+        due = round(base + i * 0.1, 3)
+        due_at = datetime.fromtimestamp(due, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        task = api_call(host.base, "POST", "/v1/tasks", tok, {"title": f"r{i}", "due_at": due_at,
+                                                              "remind_before_minutes": 0})
+        dues[task["id"]] = due
+    deadline = time.time() + 30
+    notes = []
+    while time.time() < deadline and len(notes) < 50:
+        time.sleep(0.2)
+        notes = api_call(host.base, "GET", "/v1/notifications?limit=200", tok)["items"]
+    lat = sorted(datetime.fromisoformat(n["created_at"].replace("Z", "+00:00")).timestamp() - dues[n["task_id"]]
+                 for n in notes)
+    if len(lat) == 50:
+        row("local host (SQLite)", "reminder latency, due → notification (50, every tick phase)",
+            f"median {lat[25]:.2f} s, max {lat[-1]:.2f} s", "≤ 1.5 s")
+    else:
+        row("local host (SQLite)", "reminder latency", f"only {len(lat)} of 50 fired in 30 s", "≤ 1.5 s", "FAILED")
+    # Events through the in-process bus: creates for SECONDS, then until all are handled.
+    before = metric(host.base, "todo_events_total", {"function": "task-created", "outcome": "success"})
+    started = time.time()
+    rps, _, _, _, _ = wrk(host.base + "/v1/tasks", "create.lua", 16, {"TOKEN": tok})
+    created = int(rps * SECONDS)
+    handled = 0.0
+    while time.time() < started + SECONDS + 60:
+        handled = metric(host.base, "todo_events_total", {"function": "task-created", "outcome": "success"}) - before
+        if handled >= created * 0.99:
+            break
+        time.sleep(0.1)
+    elapsed = time.time() - started
+    row("local host (SQLite)", "task.created through the in-process bus, 16 connections",
+        f"{handled / elapsed:,.0f} events/s ({handled:,.0f} events in {elapsed:.1f} s)")
+    host.stop()
+
+
+def section_coldstart():
+    folder = Path(tempfile.mkdtemp(prefix="todo-bench-cold-"))
+    url = f"sqlite://{folder}/todo.db"
+    migrate(url)
+    for fn in ("api", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
+        out = subprocess.run([REL / "coldstart", "--bin", str(REL / fn), "--port", str(free_port()), "--runs", "20"],
+                             env={**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "HOST": "127.0.0.1",
+                                  "RUST_LOG": "warn"},
+                             check=True, capture_output=True, text=True)
+        r = json.loads(out.stdout)
+        row("cold start", f"{fn}: start → first 200 on /healthz (median of 20)",
+            f"{r['median_ms']:.1f} ms (min {r['min_ms']:.1f}, max {r['max_ms']:.1f})", "≤ 15 ms")
+        row("idle memory", f"{fn}: RSS when idle", f"{r['idle_rss_kb'] / 1024:.1f} MB", "≤ 10 MB")
+
+
+def section_sizes():
+    for fn in ("api", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
+        row("binary size", fn, f"{(REL / fn).stat().st_size / 1e6:.1f} MB")
+
+
+SECTIONS = {"api": section_api, "pgbench": section_pgbench, "functions": section_functions,
+            "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), "unknown CPU")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    return cpu, os.cpu_count(), commit
+
+
+def main():
+    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "local", "coldstart", "sizes"]
+    for name in chosen:
+        if name not in SECTIONS:
+            raise SystemExit(f"bench: unknown section '{name}' (one of {', '.join(SECTIONS)})")
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        SECTIONS[name]()
+    cpu, cores, commit = machine()
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    lines = [f"Measured {today} at commit {commit} on {cpu} ({cores} cores), load generators on the same cores, "
+             f"{SECONDS} s per load run.", "",
+             "| what | figure | measured | target | note |", "|---|---|---|---|---|"]
+    lines += [f"| {s} | {f} | {v} | {t} | {n} |" for s, f, v, t, n in ROWS]
+    table = "\n".join(lines) + "\n"
+    print()
+    print(table)
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{today}.md").write_text(table)
+    (results / "latest.md").write_text(table)
+    print(f"saved bench/results/{today}.md")
+
+
+if __name__ == "__main__":
+    main()
