@@ -87,6 +87,20 @@ pub(crate) const CLAIM_REMINDERS_HEAD: &str = "update tasks set reminded_at = re
      where id in (select id from tasks where completed = $3 and remind_at is not null and remind_at <= $1 \
      and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2";
 
+/// PostgreSQL only: claims (consumer $8, event $5) at $9 and writes the activity
+/// entry in one statement, one round trip instead of four (begin, claim, insert,
+/// commit); no row is written when the event was already claimed.
+pub(crate) const RECORD_ACTIVITY_ONCE: &str = "with claimed as (insert into processed_events \
+     (consumer, event_id, processed_at) values ($8, $5, $9) on conflict do nothing returning 1) \
+     insert into activity (id, user_id, task_id, kind, event_id, summary, occurred_at) \
+     select $1, $2, $3, $4, $5, $6, $7 where exists (select 1 from claimed)";
+
+/// PostgreSQL only: the same for a notification; consumer $10, event $4, at $11.
+pub(crate) const RECORD_NOTIFICATION_ONCE: &str = "with claimed as (insert into processed_events \
+     (consumer, event_id, processed_at) values ($10, $4, $11) on conflict do nothing returning 1) \
+     insert into notifications (id, user_id, task_id, event_id, title, due_at, reminder_at, created_at, read_at) \
+     select $1, $2, $3, $4, $5, $6, $7, $8, $9 where exists (select 1 from claimed)";
+
 pub(crate) const INSERT_NOTIFICATION: &str = "insert into notifications (id, user_id, task_id, event_id, title, \
      due_at, reminder_at, created_at, read_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
@@ -541,6 +555,21 @@ macro_rules! impl_store {
                 consumer: &str,
                 activity: &$crate::activity::Activity,
             ) -> Result<bool, StoreError> {
+                if $backend == super::Backend::Postgres {
+                    let written = sqlx::query(sql::RECORD_ACTIVITY_ONCE)
+                        .bind(activity.id)
+                        .bind(activity.user_id.as_str())
+                        .bind(activity.task_id)
+                        .bind(activity.kind.as_str())
+                        .bind(activity.event_id.as_str())
+                        .bind(activity.summary.as_str())
+                        .bind(Timestamp(activity.occurred_at))
+                        .bind(consumer)
+                        .bind(Timestamp(chrono::Utc::now()))
+                        .execute(&self.pool)
+                        .await?;
+                    return Ok(written.rows_affected() == 1);
+                }
                 let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim_event(&mut tx, consumer, &activity.event_id).await? {
@@ -592,6 +621,23 @@ macro_rules! impl_store {
                 consumer: &str,
                 notification: &$crate::notification::Notification,
             ) -> Result<bool, StoreError> {
+                if $backend == super::Backend::Postgres {
+                    let written = sqlx::query(sql::RECORD_NOTIFICATION_ONCE)
+                        .bind(notification.id)
+                        .bind(notification.user_id.as_str())
+                        .bind(notification.task_id)
+                        .bind(notification.event_id.as_str())
+                        .bind(notification.title.as_str())
+                        .bind(notification.due_at.map(Timestamp))
+                        .bind(notification.reminder_at.map(Timestamp))
+                        .bind(Timestamp(notification.created_at))
+                        .bind(notification.read_at.map(Timestamp))
+                        .bind(consumer)
+                        .bind(Timestamp(chrono::Utc::now()))
+                        .execute(&self.pool)
+                        .await?;
+                    return Ok(written.rows_affected() == 1);
+                }
                 let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 if !Self::claim_event(&mut tx, consumer, &notification.event_id).await? {
