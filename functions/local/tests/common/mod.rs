@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses its own part of the harness
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{EncodingKey, Header, encode};
@@ -21,6 +21,8 @@ pub struct Host {
     pub dir: PathBuf,
     /// A PostgreSQL database instead of the SQLite file, dropped after the host.
     postgres: Option<TestDb>,
+    /// Set after the defaults, so they may override them.
+    env: Vec<(String, String)>,
     child: Option<Child>,
     starts: u32,
     client: reqwest::Client,
@@ -42,11 +44,21 @@ impl Host {
         Self::start_on(Some(todo_lib::testing::postgres().await)).await
     }
 
+    /// Starts the host on SQLite with these variables besides (or instead of) the defaults.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
+        Self::start_on_with(None, env).await
+    }
+
     async fn start_on(postgres: Option<TestDb>) -> Self {
+        Self::start_on_with(postgres, &[]).await
+    }
+
+    pub async fn start_on_with(postgres: Option<TestDb>, env: &[(&str, &str)]) -> Self {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let dir = std::env::temp_dir().join(format!("todo-local-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("data dir");
         let client = reqwest::Client::new();
-        let mut host = Self { base: String::new(), dir, postgres, child: None, starts: 0, client };
+        let mut host = Self { base: String::new(), dir, postgres, env, child: None, starts: 0, client };
         host.launch().await;
         host
     }
@@ -74,7 +86,8 @@ impl Host {
             .env("JWT_SECRET", SECRET)
             .env("WEBHOOK_ALLOW_LOOPBACK", "true")
             .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
+            .envs(self.env.iter().cloned())
+            .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .expect("the local host starts");

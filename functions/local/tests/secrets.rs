@@ -1,0 +1,92 @@
+//! No secret reaches the logs, even at the most verbose level: the JWT secret,
+//! the database password, the Dapr app token, users' bearer tokens, webhook
+//! signing secrets, and credentials presented wrongly. The real `local` binary
+//! runs every path that touches them (requests, events, webhook delivery,
+//! refusals) with RUST_LOG at debug and trace, and its log is read afterwards.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Host, SECRET, items, token};
+use reqwest::StatusCode;
+use serde_json::json;
+use todo_lib::testing::WebhookReceiver;
+
+const APP_TOKEN: &str = "app-token-3f9a1c7e5b2d4068";
+const DB_PASSWORD: &str = "db-password-8e4b1f2a9c";
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs_even_at_debug_level() {
+    let db = todo_lib::testing::postgres().await;
+    let url = db.postgres_url().expect("url").replacen("postgres@", &format!("postgres:{DB_PASSWORD}@"), 1);
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("APP_API_TOKEN", APP_TOKEN),
+        ("RUST_LOG", "debug,tower_http=trace,sqlx=debug,hyper=debug,reqwest=debug"),
+    ];
+    let mut host = Host::start_on_with(Some(db), &env).await;
+    let receiver = WebhookReceiver::start().await;
+    let hook = host.post("/v1/webhooks", "alice", json!({ "url": receiver.url })).await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let webhook_secret = hook.body["secret"].as_str().expect("secret").to_owned();
+
+    // A reminder due now: task.created and task.due events, both webhooks signed.
+    let due = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let task = host
+        .post("/v1/tasks", "alice", json!({ "title": "t", "due_at": due, "remind_before_minutes": 0 }))
+        .await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    let received = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 2, "both webhooks were delivered");
+    let notes =
+        host.poll("/v1/notifications", "alice", Duration::from_secs(5), |b| !items(b).is_empty()).await;
+    assert_eq!(items(&notes).len(), 1);
+
+    let client = reqwest::Client::new();
+    let alice_token = token("alice");
+    let listed = client.get(host.url("/v1/tasks")).bearer_auth(&alice_token).send().await.expect("answered");
+    assert_eq!(listed.status(), StatusCode::OK);
+
+    // Refusals, with the wrong credentials in hand.
+    let bogus_bearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.bogus-signature-7d1e";
+    let refused = client.get(host.url("/v1/tasks")).bearer_auth(bogus_bearer).send().await.expect("answered");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let wrong_app_token = "wrong-app-token-5c8d2e";
+    let refused = client
+        .post(host.url("/functions/task-created/"))
+        .header("dapr-api-token", wrong_app_token)
+        .body("{}")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let accepted = client
+        .post(host.url("/functions/cron-tick/"))
+        .header("dapr-api-token", APP_TOKEN)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(accepted.status(), StatusCode::OK);
+
+    host.kill();
+    let logs = host.logs();
+    assert!(logs.contains("listening") && logs.contains("event handled"), "the log is verbose: {logs}");
+    assert!(logs.lines().count() > 50, "debug output was written");
+    // What is not secret is there: the check below looks where the values would be.
+    let task_id = task.body["id"].as_str().expect("id");
+    assert!(logs.contains(task_id), "events are logged with their subject");
+    let alice_signature = alice_token.rsplit('.').next().expect("signature").to_owned();
+    for (what, secret) in [
+        ("JWT secret", SECRET),
+        ("database password", DB_PASSWORD),
+        ("app token", APP_TOKEN),
+        ("webhook secret", webhook_secret.as_str()),
+        ("webhook secret key", webhook_secret.trim_start_matches("whsec_")),
+        ("user's token signature", alice_signature.as_str()),
+        ("bogus bearer token", bogus_bearer),
+        ("wrong app token", wrong_app_token),
+    ] {
+        assert!(!logs.contains(secret), "the {what} appears in the log");
+    }
+}
