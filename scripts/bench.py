@@ -172,6 +172,9 @@ def section_functions():
             raise SystemExit(f"bench: loadgen failed for {fn}: {out.stderr}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         note = f"{r['errors']} errors" if r["errors"] else ""
+        limit = LIMITS.get(("create", 16))
+        if limit:
+            note = (note + "; " if note else "") + f"{r['events_per_sec'] / limit * 100:.0f} % of pgbench's two-insert transaction"
         row(f"{fn} on postgres", f"{ty}, 16 concurrent", f"{r['events_per_sec']:,.0f} events/s, p99 {r['p99_ms']:.2f} ms",
             "≥ 5,000 events/s", note)
         row(f"{fn} on postgres", "peak RSS under load", f"{proc.status('VmHWM') / 1024:.1f} MB", "≤ 40 MB")
