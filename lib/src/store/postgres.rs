@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::list::Param;
-use super::sql::{self, bind_task, impl_store};
+use super::sql::{self, bind_activity, bind_notification, bind_task, impl_store};
 use super::timestamp::Timestamp;
 use super::{ConnectOptions, StoreError};
 

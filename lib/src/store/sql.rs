@@ -328,6 +328,38 @@ impl From<DeadLetterRow> for crate::bus::DeadLetter {
     }
 }
 
+/// Binds an activity entry's 7 columns in [`INSERT_ACTIVITY`] order.
+macro_rules! bind_activity {
+    ($query:expr, $activity:expr) => {{
+        let activity: &$crate::activity::Activity = $activity;
+        $query
+            .bind(activity.id)
+            .bind(activity.user_id.as_str())
+            .bind(activity.task_id)
+            .bind(activity.kind.as_str())
+            .bind(activity.event_id.as_str())
+            .bind(activity.summary.as_str())
+            .bind(Timestamp(activity.occurred_at))
+    }};
+}
+
+/// Binds a notification's 9 columns in [`INSERT_NOTIFICATION`] order.
+macro_rules! bind_notification {
+    ($query:expr, $notification:expr) => {{
+        let notification: &$crate::notification::Notification = $notification;
+        $query
+            .bind(notification.id)
+            .bind(notification.user_id.as_str())
+            .bind(notification.task_id)
+            .bind(notification.event_id.as_str())
+            .bind(notification.title.as_str())
+            .bind(notification.due_at.map(Timestamp))
+            .bind(notification.reminder_at.map(Timestamp))
+            .bind(Timestamp(notification.created_at))
+            .bind(notification.read_at.map(Timestamp))
+    }};
+}
+
 /// Binds a task's 20 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
@@ -397,16 +429,7 @@ macro_rules! impl_store {
                 tx: &mut sqlx::Transaction<'_, $db>,
                 activity: &$crate::activity::Activity,
             ) -> Result<(), sqlx::Error> {
-                sqlx::query(sql::INSERT_ACTIVITY)
-                    .bind(activity.id)
-                    .bind(activity.user_id.as_str())
-                    .bind(activity.task_id)
-                    .bind(activity.kind.as_str())
-                    .bind(activity.event_id.as_str())
-                    .bind(activity.summary.as_str())
-                    .bind(Timestamp(activity.occurred_at))
-                    .execute(&mut **tx)
-                    .await?;
+                bind_activity!(sqlx::query(sql::INSERT_ACTIVITY), activity).execute(&mut **tx).await?;
                 Ok(())
             }
 
@@ -556,14 +579,7 @@ macro_rules! impl_store {
                 activity: &$crate::activity::Activity,
             ) -> Result<bool, StoreError> {
                 if $backend == super::Backend::Postgres {
-                    let written = sqlx::query(sql::RECORD_ACTIVITY_ONCE)
-                        .bind(activity.id)
-                        .bind(activity.user_id.as_str())
-                        .bind(activity.task_id)
-                        .bind(activity.kind.as_str())
-                        .bind(activity.event_id.as_str())
-                        .bind(activity.summary.as_str())
-                        .bind(Timestamp(activity.occurred_at))
+                    let written = bind_activity!(sqlx::query(sql::RECORD_ACTIVITY_ONCE), activity)
                         .bind(consumer)
                         .bind(Timestamp(chrono::Utc::now()))
                         .execute(&self.pool)
@@ -622,20 +638,12 @@ macro_rules! impl_store {
                 notification: &$crate::notification::Notification,
             ) -> Result<bool, StoreError> {
                 if $backend == super::Backend::Postgres {
-                    let written = sqlx::query(sql::RECORD_NOTIFICATION_ONCE)
-                        .bind(notification.id)
-                        .bind(notification.user_id.as_str())
-                        .bind(notification.task_id)
-                        .bind(notification.event_id.as_str())
-                        .bind(notification.title.as_str())
-                        .bind(notification.due_at.map(Timestamp))
-                        .bind(notification.reminder_at.map(Timestamp))
-                        .bind(Timestamp(notification.created_at))
-                        .bind(notification.read_at.map(Timestamp))
-                        .bind(consumer)
-                        .bind(Timestamp(chrono::Utc::now()))
-                        .execute(&self.pool)
-                        .await?;
+                    let written =
+                        bind_notification!(sqlx::query(sql::RECORD_NOTIFICATION_ONCE), notification)
+                            .bind(consumer)
+                            .bind(Timestamp(chrono::Utc::now()))
+                            .execute(&self.pool)
+                            .await?;
                     return Ok(written.rows_affected() == 1);
                 }
                 let _write = self.writer().await;
@@ -643,16 +651,7 @@ macro_rules! impl_store {
                 if !Self::claim_event(&mut tx, consumer, &notification.event_id).await? {
                     return Ok(false);
                 }
-                sqlx::query(sql::INSERT_NOTIFICATION)
-                    .bind(notification.id)
-                    .bind(notification.user_id.as_str())
-                    .bind(notification.task_id)
-                    .bind(notification.event_id.as_str())
-                    .bind(notification.title.as_str())
-                    .bind(notification.due_at.map(Timestamp))
-                    .bind(notification.reminder_at.map(Timestamp))
-                    .bind(Timestamp(notification.created_at))
-                    .bind(notification.read_at.map(Timestamp))
+                bind_notification!(sqlx::query(sql::INSERT_NOTIFICATION), notification)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -895,4 +894,4 @@ macro_rules! impl_store {
     };
 }
 
-pub(crate) use {bind_task, impl_store};
+pub(crate) use {bind_activity, bind_notification, bind_task, impl_store};

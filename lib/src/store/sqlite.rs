@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::list::Param;
-use super::sql::{self, bind_task, impl_store};
+use super::sql::{self, bind_activity, bind_notification, bind_task, impl_store};
 use super::timestamp::Timestamp;
 use super::{ConnectOptions, StoreError};
 
