@@ -86,8 +86,11 @@ async fn run_tick(State(tick): State<Tick>) -> Response {
         Ok(counts) => (StatusCode::OK, Json(counts)).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "tick failed; the next one retries");
-            let body = json!({ "error": { "code": "unavailable", "message": "temporary failure; retry later", "details": [] } });
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+            todo_lib::function::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "temporary failure; retry later",
+            )
         }
     }
 }

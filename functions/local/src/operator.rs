@@ -13,6 +13,8 @@ use secrecy::SecretString;
 use serde_json::json;
 use todo_lib::store::Store;
 
+use todo_lib::function::error;
+
 use crate::facts::Trigger;
 use crate::function_path;
 
@@ -65,10 +67,6 @@ fn parse_limit(params: &HashMap<String, String>) -> Result<i64, String> {
             _ => Err(format!("limit must be a whole number from 1 to {MAX_LIMIT} (got '{raw}')")),
         },
     }
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message, "details": [] } }))).into_response()
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use tracing::Instrument;
 
 pub use delivery::{Delivery, child_traceparent};
 pub use fact::RecordFact;
-pub use reply::{method_not_allowed, not_found};
+pub use reply::{error, method_not_allowed, not_found};
 pub use token::protect;
 
 use crate::event::EventType;

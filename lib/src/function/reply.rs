@@ -28,37 +28,32 @@ pub(super) fn reply(
         Ok(Handled::Duplicate) => {
             (StatusCode::OK, Json(json!({ "status": "duplicate", "event_id": event_id }))).into_response()
         }
-        Err(HandleError::Permanent(reason)) => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": { "code": "invalid_event", "message": reason, "details": [] } })),
-        )
-            .into_response(),
+        Err(HandleError::Permanent(reason)) => error(StatusCode::BAD_REQUEST, "invalid_event", reason),
         Err(HandleError::Transient(_)) => {
-            let mut response = (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "error": { "code": "unavailable", "message": "temporary failure; retry later", "details": [] } })),
-            )
-                .into_response();
+            let mut response =
+                error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later");
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             response
         }
     }
 }
 
+/// An error in the one shape every function answers with:
+/// `{"error":{"code","message","details":[]}}`.
+pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message, "details": [] } }))).into_response()
+}
+
 /// The answer for any path a function does not serve.
 pub fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": { "code": "route_not_found", "message": "events are accepted at POST /", "details": [] } })),
-    )
-        .into_response()
+    error(StatusCode::NOT_FOUND, "route_not_found", "events are accepted at POST /")
 }
 
 /// The answer for a method a route does not take (a `GET /`, say).
 pub fn method_not_allowed() -> Response {
-    (
+    error(
         StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({ "error": { "code": "method_not_allowed", "message": "method not allowed here; events are accepted at POST /", "details": [] } })),
+        "method_not_allowed",
+        "method not allowed here; events are accepted at POST /",
     )
-        .into_response()
 }

@@ -6,9 +6,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 use subtle::ConstantTimeEq;
 
 /// Wraps `router` so that, when `token` is set, every request must carry it.
@@ -28,6 +27,5 @@ fn presented_matches(req: &Request, token: &SecretString) -> bool {
 }
 
 fn unauthorized() -> Response {
-    let body = json!({ "error": { "code": "unauthorized", "message": "missing or wrong dapr-api-token", "details": [] } });
-    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    super::reply::error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or wrong dapr-api-token")
 }
