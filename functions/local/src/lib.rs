@@ -24,6 +24,7 @@ use axum::Router;
 use todo_lib::bus::{InProcessBus, RetryPolicy};
 use todo_lib::publish::Publisher;
 use todo_lib::serve::{BoxError, Context};
+use todo_lib::webhook::Deliverer;
 use tower_http::normalize_path::NormalizePath;
 
 use crate::config::LocalConfig;
@@ -50,11 +51,17 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let bus = Arc::new(LateBus::default());
     let publisher: Arc<dyn Publisher> = bus.clone();
 
+    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
     let api = api::app(api::state(ctx, Some(Arc::clone(&publisher)))?);
-    let created = task_created::app(Arc::clone(&store), token.clone())?;
-    let changed = task_changed::app(Arc::clone(&store), token.clone())?;
-    let completed = task_completed::app(Arc::clone(&store), Some(Arc::clone(&publisher)), token.clone())?;
-    let due = task_due::app(Arc::clone(&store), token.clone())?;
+    let created = task_created::app(Arc::clone(&store), token.clone(), webhooks.clone());
+    let changed = task_changed::app(Arc::clone(&store), token.clone(), webhooks.clone());
+    let completed = task_completed::app(
+        Arc::clone(&store),
+        Some(Arc::clone(&publisher)),
+        token.clone(),
+        webhooks.clone(),
+    );
+    let due = task_due::app(Arc::clone(&store), token.clone(), webhooks);
     let cron = cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone());
 
     let subscribers = [

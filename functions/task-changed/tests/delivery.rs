@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde_json::json;
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, deliver_via_dapr};
+use todo_lib::testing::{TestDb, deliver_via_dapr, loopback_deliverer};
 
 todo_lib::on_both_backends!(
     updates_and_deletions_are_recorded_once_each,
@@ -23,7 +23,7 @@ fn task(user: &str) -> Task {
 }
 
 async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
-    let app = task_changed::app(db.store.clone(), None).expect("app builds");
+    let app = task_changed::app(db.store.clone(), None, loopback_deliverer());
     let task = task("alice");
     let (updated, deleted) = (event(EventType::Updated, &task), event(EventType::Deleted, &task));
     for event in [&updated, &deleted, &updated, &deleted] {
@@ -37,7 +37,7 @@ async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
 }
 
 async fn other_event_types_are_dropped_as_misrouted(db: TestDb) {
-    let app = task_changed::app(db.store.clone(), None).expect("app builds");
+    let app = task_changed::app(db.store.clone(), None, loopback_deliverer());
     for ty in [EventType::Created, EventType::Completed, EventType::Due] {
         let (status, body) = deliver_via_dapr(&app, &event(ty, &task("alice"))).await;
         assert_eq!((status.as_u16(), body), (200, json!({ "status": "DROP" })), "{ty:?}");

@@ -81,19 +81,20 @@ impl EventHandler for TaskCompleted {
     }
 }
 
-/// The function's router over `store`.
+/// The function's router over `store`, sending to users' webhooks through `webhooks`.
 pub fn app(
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
     app_token: Option<secrecy::SecretString>,
-) -> Result<Router, BoxError> {
-    let handler =
-        Arc::new(TaskCompleted { store: Arc::clone(&store), publisher, webhooks: Deliverer::new()? });
-    Ok(todo_lib::function::router(handler, store, app_token))
+    webhooks: Deliverer,
+) -> Router {
+    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher, webhooks });
+    todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher = publish::from_config(&ctx.config)?;
-    app(ctx.store, publisher, ctx.config.app_api_token)
+    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
+    Ok(app(ctx.store, publisher, ctx.config.app_api_token, webhooks))
 }

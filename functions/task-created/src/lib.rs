@@ -18,13 +18,14 @@ pub const NAME: &str = "task-created";
 /// The event types it handles.
 pub const ACCEPTS: &[EventType] = &[EventType::Created];
 
-/// The function's router over `store`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Result<Router, BoxError> {
-    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, Arc::clone(&store), Deliverer::new()?));
-    Ok(todo_lib::function::router(handler, store, app_token))
+/// The function's router over `store`, sending to users' webhooks through `webhooks`.
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>, webhooks: Deliverer) -> Router {
+    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, Arc::clone(&store), webhooks));
+    todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    app(ctx.store, ctx.config.app_api_token)
+    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
+    Ok(app(ctx.store, ctx.config.app_api_token, webhooks))
 }

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, call as post, dapr_envelope};
+use todo_lib::testing::{TestDb, call as post, dapr_envelope, loopback_deliverer};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -35,7 +35,7 @@ fn created_event(user: &str) -> OutboxEvent {
 }
 
 fn app(db: &TestDb) -> Router {
-    task_created::app(db.store.clone(), None).expect("app builds")
+    task_created::app(db.store.clone(), None, loopback_deliverer())
 }
 
 fn structured(body: &Value) -> Request<Body> {
@@ -166,8 +166,8 @@ async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
 }
 
 async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
-    let app = task_created::app(db.store.clone(), Some(secrecy::SecretString::from("app-token-123")))
-        .expect("app builds");
+    let token = Some(secrecy::SecretString::from("app-token-123"));
+    let app = task_created::app(db.store.clone(), token, loopback_deliverer());
     let event = created_event("alice");
     let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -63,22 +63,14 @@ impl EventHandler for TaskDue {
     }
 }
 
-/// The function's router over `store`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Result<Router, BoxError> {
-    with_deliverer(store, app_token, Deliverer::new()?)
-}
-
-/// The router with a given webhook deliverer (tests shorten its timeout).
-pub fn with_deliverer(
-    store: Arc<dyn Store>,
-    app_token: Option<secrecy::SecretString>,
-    webhooks: Deliverer,
-) -> Result<Router, BoxError> {
+/// The function's router over `store`, sending to users' webhooks through `webhooks`.
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>, webhooks: Deliverer) -> Router {
     let handler = Arc::new(TaskDue { store: Arc::clone(&store), webhooks });
-    Ok(todo_lib::function::router(handler, store, app_token))
+    todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    app(ctx.store, ctx.config.app_api_token)
+    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
+    Ok(app(ctx.store, ctx.config.app_api_token, webhooks))
 }

@@ -12,14 +12,16 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{Received, TestDb, WebhookReceiver};
-use todo_lib::webhook::Webhook;
+use todo_lib::testing::{Received, TestDb, WebhookReceiver, loopback_deliverer};
+use todo_lib::webhook::{Deliverer, DeliveryStatus, Webhook};
 
 todo_lib::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
     a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again,
     a_4xx_is_recorded_as_failed_and_not_retried,
     a_receiver_that_hangs_times_out_and_is_retried,
+    a_name_that_resolves_to_loopback_is_refused_at_delivery,
+    redirects_are_followed_only_to_addresses_a_webhook_may_reach,
 );
 
 async fn due_event(db: &TestDb) -> OutboxEvent {
@@ -37,7 +39,13 @@ async fn due_event(db: &TestDb) -> OutboxEvent {
 }
 
 async fn register(db: &TestDb, receiver: &WebhookReceiver) -> Webhook {
-    let url = url::Url::parse(&receiver.url).expect("url");
+    register_url(db, &receiver.url).await
+}
+
+/// Registers `url` straight in the store, as if it had passed the API's check
+/// (a name can be rebound to another address after registration).
+async fn register_url(db: &TestDb, url: &str) -> Webhook {
+    let url = url::Url::parse(url).expect("url");
     let hook = Webhook::new("alice", &url, Utc::now()).expect("random");
     assert!(db.store.insert_webhook(&hook, 10).await.expect("insert"));
     hook
@@ -47,6 +55,10 @@ async fn deliver(app: &Router, event: &OutboxEvent) -> Value {
     let (status, body) = todo_lib::testing::deliver_via_dapr(app, event).await;
     assert_eq!(status, StatusCode::OK);
     body
+}
+
+async fn statuses(db: &TestDb, event: &OutboxEvent) -> Vec<(uuid::Uuid, DeliveryStatus)> {
+    db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses")
 }
 
 /// Verifies `request` with the reference implementation (scripts/verify-webhook.py).
@@ -70,7 +82,7 @@ async fn the_reminder_reaches_the_webhook_signed_and_verifiable(db: TestDb) {
     let receiver = WebhookReceiver::start().await;
     let hook = register(&db, &receiver).await;
     let event = due_event(&db).await;
-    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
 
     let received = receiver.wait_for(1, Duration::from_secs(5)).await;
@@ -100,7 +112,7 @@ async fn a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again(db: TestDb) 
     register(&db, &healthy).await;
     register(&db, &flaky).await;
     let event = due_event(&db).await;
-    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
 
     assert_eq!(deliver(&app, &event).await, json!({ "status": "RETRY" }));
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
@@ -116,12 +128,11 @@ async fn a_4xx_is_recorded_as_failed_and_not_retried(db: TestDb) {
     refusing.answer_with(&[410]);
     let hook = register(&db, &refusing).await;
     let event = due_event(&db).await;
-    let app = task_due::app(db.store.clone(), None).expect("app builds");
+    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
     assert_eq!(refusing.received().len(), 1, "not retried");
-    let statuses = db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses");
-    assert_eq!(statuses, [(hook.id, todo_lib::webhook::DeliveryStatus::Failed)]);
+    assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
 }
 
 async fn a_receiver_that_hangs_times_out_and_is_retried(db: TestDb) {
@@ -129,12 +140,62 @@ async fn a_receiver_that_hangs_times_out_and_is_retried(db: TestDb) {
     hanging.answer_with(&[0]);
     let hook = register(&db, &hanging).await;
     let event = due_event(&db).await;
-    let deliverer = todo_lib::webhook::Deliverer::with_timeout(Duration::from_millis(300)).expect("client");
-    let app = task_due::with_deliverer(db.store.clone(), None, deliverer).expect("app builds");
+    let deliverer = Deliverer::with_timeout(Duration::from_millis(300), true).expect("client");
+    let app = task_due::app(db.store.clone(), None, deliverer);
     assert_eq!(deliver(&app, &event).await, json!({ "status": "RETRY" }));
-    let statuses = db.store.webhook_delivery_statuses(&event.id.to_string()).await.expect("statuses");
-    assert_eq!(statuses, [(hook.id, todo_lib::webhook::DeliveryStatus::Retrying)]);
+    assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Retrying)]);
     // The receiver answers again: the redelivery gets through.
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
     assert_eq!(hanging.received().len(), 2);
+}
+
+/// This machine's host name, which its hosts file maps to a loopback address.
+fn loopback_host_name() -> String {
+    use std::net::ToSocketAddrs;
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("host name").trim().to_owned();
+    let resolved: Vec<_> = (name.as_str(), 0).to_socket_addrs().expect("the host name resolves").collect();
+    assert!(
+        !resolved.is_empty() && resolved.iter().all(|a| a.ip().is_loopback()),
+        "this test needs a host name that resolves to loopback; {name} resolves to {resolved:?}"
+    );
+    name
+}
+
+async fn a_name_that_resolves_to_loopback_is_refused_at_delivery(db: TestDb) {
+    let receiver = WebhookReceiver::start().await;
+    let port = url::Url::parse(&receiver.url).expect("url").port().expect("port");
+    // An https URL with a host name passes the registration check; only
+    // resolving the name shows where it points.
+    let url = format!("https://{}:{port}/hook", loopback_host_name());
+    assert!(todo_lib::webhook::check_url(&url, false).is_ok(), "{url} passes registration");
+    let hook = register_url(&db, &url).await;
+    let event = due_event(&db).await;
+    let app = task_due::app(db.store.clone(), None, Deliverer::new(false).expect("client"));
+
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }), "refused for good, not retried");
+    assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert!(receiver.received().is_empty(), "no connection was made");
+}
+
+async fn redirects_are_followed_only_to_addresses_a_webhook_may_reach(db: TestDb) {
+    let first = WebhookReceiver::start().await;
+    let second = WebhookReceiver::start().await;
+    // Loopback is allowed here (the development flag), so a redirect to
+    // another loopback receiver is followed, and one to the metadata address is not.
+    first.redirect_with(307, &second.url);
+    first.redirect_with(307, "http://169.254.169.254/latest/meta-data/");
+    let hook = register(&db, &first).await;
+    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
+
+    let followed = due_event(&db).await;
+    assert_eq!(deliver(&app, &followed).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(statuses(&db, &followed).await, [(hook.id, DeliveryStatus::Delivered)]);
+    assert_eq!(second.received().len(), 1, "the redirect was followed");
+
+    let refused = due_event(&db).await;
+    assert_eq!(deliver(&app, &refused).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(statuses(&db, &refused).await, [(hook.id, DeliveryStatus::Failed)]);
+    assert_eq!(first.received().len(), 2);
+    assert_eq!(second.received().len(), 1, "nothing else went anywhere");
 }

@@ -15,7 +15,7 @@ use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
 mod dapr;
 mod webhooks;
 pub use dapr::DaprStandIn;
-pub use webhooks::{Received, WebhookReceiver};
+pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
 
 /// Generates `postgres::name` and `sqlite::name` tests for each named async test
 /// function, which takes a fresh [`TestDb`] (or, with `wrap = path;`, whatever

@@ -1,5 +1,5 @@
 //! A webhook receiver on loopback for tests: records every request and answers
-//! with the statuses it is told to, in order (then 200).
+//! with the statuses (or redirects) it is told to, in order (then 200).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 /// One request the receiver got.
@@ -22,6 +24,7 @@ pub struct Received {
 struct Inner {
     received: Mutex<Vec<Received>>,
     script: Mutex<VecDeque<u16>>,
+    redirects: Mutex<VecDeque<(u16, String)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +51,14 @@ impl WebhookReceiver {
         }
     }
 
+    /// The next requests are answered with these redirects (status, location),
+    /// in order, before the statuses of [`Self::answer_with`].
+    pub fn redirect_with(&self, status: u16, location: &str) {
+        if let Ok(mut redirects) = self.inner.redirects.lock() {
+            redirects.push_back((status, location.to_owned()));
+        }
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.inner.received.lock().map(|r| r.clone()).unwrap_or_default()
     }
@@ -65,7 +76,7 @@ impl WebhookReceiver {
     }
 }
 
-async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes) -> Response {
     let headers = headers
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
@@ -73,9 +84,18 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
     if let Ok(mut received) = inner.received.lock() {
         received.push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
     }
+    if let Some((status, location)) = inner.redirects.lock().ok().and_then(|mut r| r.pop_front()) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+        return (status, [(LOCATION, location)]).into_response();
+    }
     let status = inner.script.lock().ok().and_then(|mut s| s.pop_front()).unwrap_or(200);
     if status == 0 {
         std::future::pending::<()>().await;
     }
-    StatusCode::from_u16(status).unwrap_or(StatusCode::OK)
+    StatusCode::from_u16(status).unwrap_or(StatusCode::OK).into_response()
+}
+
+/// The deliverer tests use: receivers live on loopback, so loopback is allowed.
+pub fn loopback_deliverer() -> crate::webhook::Deliverer {
+    crate::webhook::Deliverer::new(true).expect("webhook client")
 }
