@@ -1,0 +1,100 @@
+//! `APP_API_TOKEN` guards every function and operator route of the real local
+//! host: the list of routes comes from the host's own index, so a new function
+//! is covered without touching this test. Refused calls change nothing; health
+//! and metrics stay open for probes and scrapers.
+
+mod common;
+
+use common::{Host, items};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+const APP_TOKEN: &str = "app-token-guards-9d41c2";
+
+/// A valid event of type `ty` with a fresh id: the example of that type, or
+/// the `task.created` one retyped (the task payload is the same).
+fn example(ty: &str) -> Value {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let file = std::fs::read_to_string(format!("{examples}/{ty}.json"))
+        .or_else(|_| std::fs::read_to_string(format!("{examples}/task.created.json")))
+        .expect("example");
+    let mut event: Value = serde_json::from_str(&file).expect("JSON");
+    event["id"] = uuid::Uuid::new_v4().to_string().into();
+    event["type"] = ty.into();
+    event
+}
+
+async fn call(
+    host: &Host,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> StatusCode {
+    let mut req = reqwest::Client::new().request(method, host.url(path));
+    if let Some(token) = token {
+        req = req.header("dapr-api-token", token);
+    }
+    if let Some(body) = body {
+        req = req.header("content-type", "application/cloudevents+json").body(body.to_string());
+    }
+    req.send().await.expect("answered").status()
+}
+
+#[tokio::test]
+async fn every_function_and_operator_route_demands_the_app_token() {
+    let host = Host::start_with_env(&[("APP_API_TOKEN", APP_TOKEN)]).await;
+    let index: Value = reqwest::Client::new()
+        .get(host.url("/functions"))
+        .header("dapr-api-token", APP_TOKEN)
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let functions = index["functions"].as_array().expect("functions").clone();
+    assert_eq!(functions.len(), 5, "four consumers and cron-tick: {index}");
+
+    let wrong = [None, Some(""), Some("wrong-token"), Some(&APP_TOKEN[..APP_TOKEN.len() - 1])];
+    let with_suffix = format!("{APP_TOKEN}x");
+    let mut refused = 0;
+    for function in &functions {
+        let path = function["path"].as_str().expect("path");
+        let topics = function["topics"].as_array().expect("topics");
+        let event = topics.first().and_then(Value::as_str).map(|topic| example(&topic.replace('-', ".")));
+        for token in wrong.iter().copied().chain([Some(with_suffix.as_str())]) {
+            let status = call(&host, Method::POST, path, token, event.as_ref()).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "POST {path} with {token:?}");
+            refused += 1;
+            if event.is_some() {
+                let status = call(&host, Method::GET, &format!("{path}dapr/subscribe"), token, None).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {path}dapr/subscribe with {token:?}");
+                refused += 1;
+            }
+        }
+        if event.is_some() {
+            let status =
+                call(&host, Method::GET, &format!("{path}dapr/subscribe"), Some(APP_TOKEN), None).await;
+            assert_eq!(status, StatusCode::OK, "{path}dapr/subscribe with the token");
+        }
+        let status = call(&host, Method::GET, &format!("{path}healthz"), None, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}healthz is open to probes");
+    }
+    for path in ["/functions", "/functions/dead-letters"] {
+        for token in wrong {
+            assert_eq!(call(&host, Method::GET, path, token, None).await, StatusCode::UNAUTHORIZED, "{path}");
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 53, "every refusal was checked");
+
+    // The refused events had no effect; the same event with the token has one.
+    let activity = host.get("/v1/activity", "dev-user").await;
+    assert_eq!(items(&activity.body), Vec::<Value>::new(), "refused events changed nothing");
+    let event = example("task.created");
+    let status = call(&host, Method::POST, "/functions/task-created/", Some(APP_TOKEN), Some(&event)).await;
+    assert_eq!(status, StatusCode::OK);
+    let activity = host.get("/v1/activity", "dev-user").await;
+    assert_eq!(items(&activity.body).len(), 1, "{}", activity.body);
+}
