@@ -206,6 +206,8 @@ impl Fields {
 
         if self.description.chars().count() > DESCRIPTION_MAX_CHARS {
             errors.add("description", format!("must be at most {DESCRIPTION_MAX_CHARS} characters"));
+        } else if self.description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            errors.add("description", "must not contain control characters other than newlines and tabs");
         }
 
         match normalize_tags(&self.tags) {

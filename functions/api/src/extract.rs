@@ -141,6 +141,47 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// The query string's pairs, percent-decoded (`+` is a space). A key or value
+/// that is not UTF-8 once decoded, or that holds a control character (NUL
+/// included), is refused naming it: it could only be garbage or an attack, and
+/// replacing it with U+FFFD would search for something nobody asked for.
+pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut pairs = Vec::new();
+    let mut errors = Vec::new();
+    for part in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let Some(key) = decode_component(key) else {
+            errors.push(FieldError {
+                field: "query".into(),
+                message: "a parameter name is not UTF-8 text once percent-decoded".into(),
+            });
+            continue;
+        };
+        match decode_component(value) {
+            Some(value) => pairs.push((key, value)),
+            None => errors.push(FieldError {
+                field: key,
+                message: "must be UTF-8 text without control characters once percent-decoded".into(),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(pairs)
+    } else {
+        Err(ApiError::BadRequest {
+            code: "invalid_query",
+            message: "the query string has invalid parameters".into(),
+            details: errors,
+        })
+    }
+}
+
+fn decode_component(text: &str) -> Option<String> {
+    let spaced = text.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8().ok()?;
+    (!decoded.chars().any(char::is_control)).then(|| decoded.into_owned())
+}
+
 /// Parses the list endpoint's query string. Lists (`priority`, `tag`) may be given
 /// comma-separated, repeated, or both; unknown parameters are refused so that a
 /// typo is not silently ignored.
@@ -152,9 +193,9 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
     let mut cursor = None;
     let mut err = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
 
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in query_pairs(raw)? {
         let repeatable = matches!(key.as_ref(), "priority" | "tag");
-        if !repeatable && seen.iter().any(|k| *k == key) {
+        if !repeatable && seen.contains(&key) {
             err(&key, "given more than once".into());
             continue;
         }

@@ -43,7 +43,7 @@ pub struct ActivityList {
 fn parse_query(raw: Option<&str>, allow_unread: bool) -> Result<(i64, bool), ApiError> {
     let (mut limit, mut unread) = (LIMIT_DEFAULT, false);
     let mut errors = Vec::new();
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+    for (key, value) in crate::extract::query_pairs(raw)? {
         match (key.as_ref(), value.as_ref()) {
             ("limit", v) => match v.parse::<i64>() {
                 Ok(n) if (1..=LIMIT_MAX).contains(&n) => limit = n,
