@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::event::OutboxEvent;
 use crate::store::Store;
+use uuid::Uuid;
 
 /// Sends one event to its topic.
 #[async_trait]
@@ -103,12 +104,15 @@ pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Publ
 }
 
 /// Publishes `events` in order and marks each one published; stops at the first
-/// failure so that one task's events keep their order. Returns how many went out.
+/// failure so that one task's events keep their order, and releases the lease of
+/// those left, so that a sweep retries them as soon as the broker is back rather
+/// than when the lease runs out. Returns how many went out.
 pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, events: &[OutboxEvent]) -> usize {
     let mut sent = 0;
     for event in events {
         if let Err(err) = publisher.publish(event).await {
             tracing::warn!(event_id = %event.id, topic = %event.topic, error = %err, "publish failed; left in the outbox");
+            release(store, &events[sent..]).await;
             return sent;
         }
         if let Err(err) = store.mark_published(event.id, Utc::now()).await {
@@ -120,6 +124,14 @@ pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, even
         sent += 1;
     }
     sent
+}
+
+async fn release(store: &dyn Store, left: &[OutboxEvent]) {
+    let ids: Vec<Uuid> = left.iter().map(|e| e.id).collect();
+    if let Err(err) = store.release_unpublished(&ids).await {
+        // The leases run out on their own; the events wait that long.
+        tracing::warn!(events = ids.len(), error = %err, "releasing unpublished events failed");
+    }
 }
 
 /// How long a republisher holds the rows it claimed before another may take them.

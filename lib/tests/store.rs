@@ -406,6 +406,7 @@ mod outbox {
     todo_lib::on_both_backends!(
         marking_published_removes_an_event_from_the_unpublished,
         claims_take_only_old_enough_rows_and_lease_them,
+        a_released_claim_is_offered_again_at_once_unless_published,
         concurrent_claims_get_disjoint_rows,
     );
 
@@ -451,6 +452,26 @@ mod outbox {
         let later =
             db.store.claim_unpublished(cutoff, t0() + Duration::seconds(61), lease, 10).await.expect("claim");
         assert_eq!(later.len(), 2);
+    }
+
+    async fn a_released_claim_is_offered_again_at_once_unless_published(db: TestDb) {
+        let ids = events(&db, 3).await;
+        let lease = StdDuration::from_secs(60);
+        let cutoff = t0() + Duration::days(1);
+        let claimed = db.store.claim_unpublished(cutoff, t0(), lease, 10).await.expect("claim");
+        assert_eq!(claimed.len(), 3);
+        // The first went out; the other two could not be published.
+        db.store.mark_published(ids[0], t0()).await.expect("mark");
+        db.store.release_unpublished(&ids).await.expect("release");
+        let again: Vec<Uuid> = db
+            .store
+            .claim_unpublished(cutoff, t0() + Duration::seconds(1), lease, 10)
+            .await
+            .expect("claim")
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(again, ids[1..], "released rows come back before the lease ends; published ones never");
     }
 
     async fn concurrent_claims_get_disjoint_rows(db: TestDb) {

@@ -259,6 +259,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: i64,
     ) -> Result<Vec<OutboxEvent>, StoreError>;
 
+    /// Ends the lease on rows a claimer could not publish, so that the next sweep
+    /// takes them at once instead of when the lease runs out. Rows already
+    /// published are left alone.
+    async fn release_unpublished(&self, ids: &[Uuid]) -> Result<(), StoreError>;
+
     /// Records an event the in-process bus gave up on.
     async fn insert_dead_letter(&self, letter: &crate::bus::DeadLetter) -> Result<(), StoreError>;
 

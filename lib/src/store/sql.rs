@@ -60,6 +60,9 @@ pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, pa
 pub(crate) const MARK_PUBLISHED: &str =
     "update outbox set published_at = $2, lease_until = null where id = $1 and published_at is null";
 
+pub(crate) const RELEASE_UNPUBLISHED: &str =
+    "update outbox set lease_until = null where id = $1 and published_at is null";
+
 /// Leases unpublished rows: $1 lease end, $2 created before, $3 now, $4 limit. The
 /// backend appends its row-locking clause (`for update skip locked` on
 /// PostgreSQL; SQLite has a single writer) and the closing parenthesis.
@@ -823,6 +826,14 @@ macro_rules! impl_store {
             ) -> Result<(), StoreError> {
                 let _write = self.writer().await;
                 sqlx::query(sql::MARK_PUBLISHED).bind(id).bind(Timestamp(at)).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn release_unpublished(&self, ids: &[uuid::Uuid]) -> Result<(), StoreError> {
+                let _write = self.writer().await;
+                for id in ids {
+                    sqlx::query(sql::RELEASE_UNPUBLISHED).bind(id).execute(&self.pool).await?;
+                }
                 Ok(())
             }
 

@@ -1,6 +1,7 @@
 //! A stand-in for the Dapr sidecar's publish API, on loopback. It checks every
 //! request against the documented contract and records what it accepted and what
-//! it refused, and it can fail on demand, like a sidecar whose broker is down.
+//! it refused, and it can fail on demand, like a sidecar whose broker is down,
+//! or go down itself (connections refused) and come back on the same port.
 //!
 //! The contract (DESIGN.md, "Events"; Dapr's publish API reference):
 //! `POST /v1.0/publish/{pubsubname}/{topic}`, `Content-Type:
@@ -34,12 +35,20 @@ struct Inner {
     failed: Mutex<usize>,
 }
 
+/// The server task while the stand-in is up, and how to stop it.
+#[derive(Debug)]
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 /// A running stand-in; dropped with the test's runtime.
 #[derive(Debug, Clone)]
 pub struct DaprStandIn {
     /// `http://127.0.0.1:<port>`, the sidecar's base URL.
     pub url: String,
     inner: Arc<Inner>,
+    running: Arc<tokio::sync::Mutex<Option<Running>>>,
 }
 
 impl DaprStandIn {
@@ -50,13 +59,40 @@ impl DaprStandIn {
             token: token.map(str::to_owned),
             ..Inner::default()
         });
-        let router = Router::new()
-            .route("/v1.0/publish/{pubsub}/{topic}", post(publish))
-            .with_state(Arc::clone(&inner));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the Dapr stand-in");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        Self { url, inner }
+        let running = Some(serve(listener, Arc::clone(&inner)));
+        Self { url, inner, running: Arc::new(tokio::sync::Mutex::new(running)) }
+    }
+
+    /// Goes down as a stopped sidecar does: the port is closed, idle connections
+    /// are closed, publishes in flight are finished.
+    pub async fn go_down(&self) {
+        if let Some(running) = self.running.lock().await.take() {
+            let _ = running.stop.send(());
+            let _ = running.task.await;
+        }
+    }
+
+    /// Comes back up on the same port.
+    pub async fn come_up(&self) {
+        let mut running = self.running.lock().await;
+        if running.is_some() {
+            return;
+        }
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(&addr).await {
+                Ok(listener) => break listener,
+                Err(e) if Instant::now() < deadline => {
+                    tracing::debug!(error = %e, "the stand-in's port is not free yet");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("the Dapr stand-in cannot bind {addr} again: {e}"),
+            }
+        };
+        *running = Some(serve(listener, Arc::clone(&self.inner)));
     }
 
     /// While failing, every publish is answered 500, as when the broker is down.
@@ -90,6 +126,19 @@ impl DaprStandIn {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> Running {
+    let router = Router::new().route("/v1.0/publish/{pubsub}/{topic}", post(publish)).with_state(inner);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Running { stop, task }
 }
 
 async fn publish(
