@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy bench
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy bench deny deny-advisories
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 dev:
@@ -15,8 +15,8 @@ dev:
 dapr-dev:
 	@scripts/dapr-dev.sh
 
-## test: every test, on PostgreSQL and SQLite, and the offline deployment validation
-test: deploy-tools
+## test: every test, on PostgreSQL and SQLite, the offline deployment validation and cargo deny
+test: deploy-tools deny
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
 else
@@ -30,6 +30,18 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+CARGO_DENY_VERSION := 0.20.2
+
+## deny: licences, sources and bans of every dependency (deny.toml); offline
+deny:
+	@command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION)
+	cargo deny --log-level error check bans licenses sources
+
+## deny-advisories: RustSec advisories; needs github.com, which this project's CI cannot reach
+deny-advisories:
+	@command -v cargo-deny >/dev/null 2>&1 || cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION)
+	cargo deny check advisories
 
 TOOLS := target/deploy-tools
 
