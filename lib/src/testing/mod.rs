@@ -13,8 +13,10 @@ use sqlx::{ConnectOptions as _, Connection as _};
 use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
 
 mod dapr;
+mod private_pg;
 mod webhooks;
 pub use dapr::DaprStandIn;
+pub use private_pg::PrivatePostgres;
 pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
 
 /// Generates `postgres::name` and `sqlite::name` tests for each named async test
