@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy bench deny deny-advisories
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 dev:
@@ -65,6 +65,45 @@ migrate:
 
 build:
 	cargo build --workspace --release
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= cloudevent task_rules api_body
+CARGO_FUZZ_VERSION := 0.13.2
+
+## fuzz: each fuzz target (fuzz/) for FUZZ_SECONDS (default 60) under libFuzzer and AddressSanitizer, then schemathesis
+# The machine has only the stable toolchain; RUSTC_BOOTSTRAP lets it take the
+# -Z flags cargo-fuzz passes (the AddressSanitizer runtime ships with stable).
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --version $(CARGO_FUZZ_VERSION)
+	@mkdir -p target/fuzz-logs
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=4096 -dict=fuzz/dict/todo.dict -print_final_stats=1 > target/fuzz-logs/$$t.log 2>&1 \
+	    || { tail -n 60 target/fuzz-logs/$$t.log; exit 1; }; \
+	  grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" target/fuzz-logs/$$t.log; \
+	done
+	$(MAKE) schemathesis
+
+API_FUZZ_TOOLS := target/api-fuzz-tools
+
+$(API_FUZZ_TOOLS)/.installed: scripts/fuzz-tools.txt
+	python3 -m venv $(API_FUZZ_TOOLS)
+	$(API_FUZZ_TOOLS)/bin/pip install --quiet --disable-pip-version-check -r scripts/fuzz-tools.txt
+	touch $@
+
+## schemathesis: the API's OpenAPI document as property-based tests against the local host (ST_SECONDS, default 90)
+schemathesis: $(API_FUZZ_TOOLS)/.installed
+	cargo build --quiet -p local -p api --bins
+	scripts/schemathesis.sh
+
+SOAK_SECONDS ?= 60
+
+## soak: 1,000 concurrent clients against the release API on PostgreSQL for SOAK_SECONDS (default 60)
+soak:
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y --no-install-recommends wrk
+	cargo build --release -p api --bins
+	SOAK_SECONDS=$(SOAK_SECONDS) python3 scripts/soak.py
 
 ## bench: release binaries, then every benchmark (scripts/bench.py SECTION… runs some); installs wrk
 bench:

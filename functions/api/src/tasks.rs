@@ -186,6 +186,7 @@ pub async fn update_task(
     ),
     responses(
         (status = 200, description = "The task, done", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
@@ -214,6 +215,7 @@ pub async fn complete_task(
     ),
     responses(
         (status = 200, description = "The task, open", body = Task, headers(("ETag" = String))),
+        (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
@@ -242,6 +244,7 @@ pub async fn reopen_task(
     ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),

@@ -65,6 +65,8 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
         (status = 201, description = "Registered; the secret is shown only now", body = CreatedWebhook),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid URL, or too many webhooks", body = ErrorBody),
     ),
     security(("bearer" = []))

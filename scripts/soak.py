@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""make soak: 1,000 concurrent clients against the API on loopback.
+
+usage: scripts/soak.py      (SOAK_SECONDS, default 60; SOAK_CONNECTIONS, default 1000)
+
+The release `api` binary on a fresh PostgreSQL database, driven by wrk with
+one create in four and three first-page reads (bench/wrk/mixed.lua) from
+SOAK_CONNECTIONS connections for SOAK_SECONDS. The API's memory is sampled every
+second. Fails when any request errs (non-2xx, connect, read, write or timeout)
+or when memory keeps growing; prints a Markdown table and saves it under
+bench/results/soak-latest.md.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (the benchmark's helpers: fresh databases, processes, tokens)
+
+SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
+CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "1000"))
+MEMORY_LIMIT_MB = 64
+
+
+def sample_rss(api, samples, stop):
+    while not stop.is_set():
+        samples.append(api.status("VmRSS") / 1024)
+        stop.wait(1)
+
+
+def main():
+    url = bench.fresh_pg("todo_soak")
+    bench.migrate(url)
+    api = bench.Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+    env = {**os.environ, "TOKEN": bench.token("soak-user")}
+    samples, stop = [], threading.Event()
+    sampler = threading.Thread(target=sample_rss, args=(api, samples, stop), daemon=True)
+    sampler.start()
+    started = time.time()
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--timeout", "10s", "--latency",
+         "-s", str(bench.ROOT / "bench" / "wrk" / "mixed.lua"), api.base],
+        env=env, check=True, capture_output=True, text=True).stdout
+    stop.set()
+    sampler.join()
+    peak = api.status("VmHWM") / 1024
+    api.stop()
+    print(out)
+
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    pct = {p: f"{v}{u}" for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    bad = int(bad.group(1)) if bad else 0
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = sum(int(x) for x in sock.groups()) if sock else 0
+    # Growth: the last ten seconds against the ten after warm-up.
+    settled = samples[5:15] or samples
+    late = samples[-10:] or samples
+    growth = max(late) - max(settled)
+
+    lines = [
+        f"# Soak: {CONNECTIONS} clients for {SECONDS} s, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Machine: {}, {} cores; commit {}".format(*bench.machine()),
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| requests | {total:,} in {time.time() - started:.0f} s ({rps:,.0f} req/s) |",
+        f"| latency p50 / p90 / p99 | {pct.get('50', '?')} / {pct.get('90', '?')} / {pct.get('99', '?')} |",
+        f"| errors (non-2xx + socket) | {bad} + {socket_errors} |",
+        f"| API RSS: settled / end / peak | {max(settled):.1f} / {late[-1]:.1f} / {peak:.1f} MB |",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    results = bench.ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "soak-latest.md").write_text(report + "\n")
+
+    failures = []
+    if bad or socket_errors:
+        failures.append(f"{bad} non-2xx responses and {socket_errors} socket errors")
+    if peak > MEMORY_LIMIT_MB:
+        failures.append(f"peak RSS {peak:.1f} MB over {MEMORY_LIMIT_MB} MB")
+    if growth > 8:
+        failures.append(f"RSS grew {growth:.1f} MB between warm-up and the end")
+    if failures:
+        raise SystemExit("soak failed: " + "; ".join(failures))
+
+
+if __name__ == "__main__":
+    main()
