@@ -20,6 +20,7 @@ todo_lib::on_both_backends!(
     a_5xx_is_retried_and_only_the_failed_webhook_gets_it_again,
     a_4xx_is_recorded_as_failed_and_not_retried,
     a_receiver_that_hangs_times_out_and_is_retried,
+    a_hanging_receiver_does_not_hold_up_the_users_other_webhooks,
     a_name_that_resolves_to_loopback_is_refused_at_delivery,
     redirects_are_followed_only_to_addresses_a_webhook_may_reach,
 );
@@ -147,6 +148,37 @@ async fn a_receiver_that_hangs_times_out_and_is_retried(db: TestDb) {
     // The receiver answers again: the redelivery gets through.
     assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
     assert_eq!(hanging.received().len(), 2);
+}
+
+async fn a_hanging_receiver_does_not_hold_up_the_users_other_webhooks(db: TestDb) {
+    let hanging = WebhookReceiver::start().await;
+    hanging.answer_with(&[0]);
+    let healthy = WebhookReceiver::start().await;
+    // The hanging one first: sent one after the other, it would hold the other
+    // back for the whole timeout.
+    let stuck = register(&db, &hanging).await;
+    let fine = register(&db, &healthy).await;
+    let event = due_event(&db).await;
+    let app = task_due::app(
+        db.store.clone(),
+        None,
+        Deliverer::with_timeout(Duration::from_secs(3), true).expect("client"),
+    );
+
+    let delivering = tokio::spawn({
+        let (app, event) = (app.clone(), event.clone());
+        async move { deliver(&app, &event).await }
+    });
+    let received = healthy.wait_for(1, Duration::from_secs(2)).await;
+    assert_eq!(received.len(), 1, "the healthy receiver got it while the other hung");
+    assert!(!delivering.is_finished(), "the event is still waiting for the hanging receiver");
+    assert_eq!(delivering.await.expect("delivered"), json!({ "status": "RETRY" }));
+    let mut got = statuses(&db, &event).await;
+    got.sort_by_key(|(id, _)| *id != fine.id);
+    assert_eq!(got, [(fine.id, DeliveryStatus::Delivered), (stuck.id, DeliveryStatus::Retrying)]);
+    // The retry goes only to the one still owed.
+    assert_eq!(deliver(&app, &event).await, json!({ "status": "SUCCESS" }));
+    assert_eq!(healthy.received().len(), 1);
 }
 
 /// This machine's host name, which its hosts file maps to a loopback address.

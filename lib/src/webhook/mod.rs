@@ -10,6 +10,7 @@
 //! reach (see `reach`); anything else (5xx, timeout, no connection) is retried
 //! with the event.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -147,15 +148,30 @@ impl Deliverer {
             return Ok(Report::default());
         }
         let done = store.webhook_delivery_statuses(event_id).await?;
-        let body = json!({ "type": ty.as_str(), "timestamp": Utc::now(), "data": data }).to_string();
+        let body: Arc<str> =
+            json!({ "type": ty.as_str(), "timestamp": Utc::now(), "data": data }).to_string().into();
         let mut report = Report::default();
-        for webhook in &webhooks {
+        // All owed webhooks at once, so that one slow receiver does not hold up
+        // the others (each is bounded by the timeout; a user has at most 10).
+        let mut sends = tokio::task::JoinSet::new();
+        for webhook in webhooks {
             if done.iter().any(|(id, status)| *id == webhook.id && status.is_final()) {
                 report.skipped += 1;
                 continue;
             }
-            let (status, code, error) = self.send(webhook, event_id, &body).await;
-            store.record_webhook_delivery(event_id, webhook.id, status, code, error.as_deref()).await?;
+            let (this, event_id, body) = (self.clone(), event_id.to_owned(), Arc::clone(&body));
+            sends.spawn(async move {
+                let outcome = this.send(&webhook, &event_id, &body).await;
+                (webhook.id, outcome)
+            });
+        }
+        while let Some(sent) = sends.join_next().await {
+            let Ok((webhook_id, (status, code, error))) = sent else {
+                // The send panicked: nothing was recorded, so it is owed again.
+                report.retrying += 1;
+                continue;
+            };
+            store.record_webhook_delivery(event_id, webhook_id, status, code, error.as_deref()).await?;
             match status {
                 DeliveryStatus::Delivered => report.delivered += 1,
                 DeliveryStatus::Failed => report.failed += 1,
