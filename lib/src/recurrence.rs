@@ -39,6 +39,11 @@ pub fn normalize(rule: &str) -> Result<String, RecurrenceError> {
     if rule.len() > RULE_MAX_LEN {
         return Err(RecurrenceError(format!("must be at most {RULE_MAX_LEN} characters")));
     }
+    if !rule.is_ascii() {
+        // RFC 5545's grammar is ASCII, and the rrule crate panics on some
+        // multi-byte input (found by `make fuzz`).
+        return Err(RecurrenceError("must be ASCII text (RFC 5545)".into()));
+    }
     if rule.contains(['\n', '\r']) {
         return Err(RecurrenceError(
             "must be a single RRULE; DTSTART comes from due_at and time_zone".into(),
@@ -81,6 +86,7 @@ impl Recurrence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use chrono::TimeZone;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -140,5 +146,16 @@ mod tests {
         let err = Recurrence::new("FREQ=DAILY", utc(2026, 1, 1, 9, 0), Some("Mars/Olympus"))
             .expect_err("unknown zone");
         assert!(err.to_string().contains("Mars/Olympus"), "{err}");
+    }
+
+    #[test]
+    fn non_ascii_in_a_rule_is_refused_not_a_panic() {
+        // Found by `make fuzz` (task_rules): the rrule crate sliced this
+        // weekday inside a multi-byte character and panicked; under
+        // panic = "abort" that would have killed the API.
+        let found = ";FREQ=WEEKLY;BYDAY=MSU\u{5e8}E,FR\"z6INTERVAL+aFRE+=WE";
+        let refused = normalize(found).expect_err("refused");
+        assert!(refused.to_string().contains("ASCII"), "{refused}");
+        assert!(normalize("FREQ=WEEKLY;BYDAY=MO\u{e9}").is_err());
     }
 }
