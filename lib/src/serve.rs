@@ -14,8 +14,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -123,6 +125,9 @@ pub fn with_common_layers(app: Router, settings: Settings) -> Router {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(trace)
             .layer(PropagateRequestIdLayer::x_request_id())
+            // A bug in one handler answers 500 for that request; the process,
+            // and every other request in it, carries on.
+            .layer(CatchPanicLayer::custom(panicked))
             // Every body is JSON; no browser may guess otherwise.
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
@@ -130,6 +135,20 @@ pub fn with_common_layers(app: Router, settings: Settings) -> Router {
             ))
             .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)),
     )
+}
+
+/// The answer to a request whose handler panicked, in the one error shape.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = cause
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %message, "a handler panicked; answered 500");
+    let body = serde_json::json!({
+        "error": { "code": "internal", "message": "internal error; the request was not completed", "details": [] }
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// Serves `app` until `shutdown` resolves, then lets in-flight requests finish for

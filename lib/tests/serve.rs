@@ -1,6 +1,7 @@
 //! `serve` over a real socket: graceful shutdown lets in-flight requests finish
-//! within the grace period, slow handlers are cut off with 503, and every
-//! response carries a request id.
+//! within the grace period, slow handlers are cut off with 503, a panicking
+//! handler answers 500 and the server carries on, and every response carries a
+//! request id.
 
 use std::time::Duration;
 
@@ -117,4 +118,27 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let given =
         client.get(format!("{url}/slow")).header("x-request-id", "abc-123").send().await.expect("answered");
     assert_eq!(given.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_carries_on() {
+    let (started_tx, _started) = mpsc::channel(8);
+    let router = slow_router(started_tx, Duration::ZERO).route(
+        "/bug",
+        get(|| async {
+            let empty: Vec<u8> = Vec::new();
+            // An out-of-bounds index: a bug, as a panicking dependency would be.
+            format!("{}", empty[usize::from(empty.is_empty())])
+        }),
+    );
+    let app = with_common_layers(router, settings(Duration::from_secs(10)));
+    let (url, _stop, _server) = start(app, Duration::from_secs(1)).await;
+    for _ in 0..3 {
+        let response = reqwest::get(format!("{url}/bug")).await.expect("answered, not dropped");
+        assert_eq!(response.status(), 500);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["error"]["code"], "internal");
+    }
+    let fine = reqwest::get(format!("{url}/slow")).await.expect("answered");
+    assert_eq!(fine.status(), 200, "the server carries on");
 }
