@@ -71,6 +71,19 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// `value` when the query string had no problem, else 400 `invalid_query`
+    /// naming each parameter in `errors`.
+    pub fn unless_invalid_query<T>(value: T, errors: Vec<FieldError>) -> Result<T, Self> {
+        if errors.is_empty() {
+            return Ok(value);
+        }
+        Err(Self::BadRequest {
+            code: "invalid_query",
+            message: "the query string has invalid parameters".into(),
+            details: errors,
+        })
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest { code, message: message.into(), details: Vec::new() }
     }

@@ -165,15 +165,7 @@ pub fn query_pairs(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError>
             }),
         }
     }
-    if errors.is_empty() {
-        Ok(pairs)
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_query",
-            message: "the query string has invalid parameters".into(),
-            details: errors,
-        })
-    }
+    ApiError::unless_invalid_query(pairs, errors)
 }
 
 fn decode_component(text: &str) -> Option<String> {
@@ -272,13 +264,5 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
             Err(e @ (CursorError::Malformed | CursorError::WrongSort)) => err("cursor", e.to_string()),
         }
     }
-    if errors.is_empty() {
-        Ok(query)
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_query",
-            message: "the query string has invalid parameters".into(),
-            details: errors,
-        })
-    }
+    ApiError::unless_invalid_query(query, errors)
 }

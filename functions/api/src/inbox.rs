@@ -62,15 +62,7 @@ fn parse_query(raw: Option<&str>, allow_unread: bool) -> Result<(i64, bool), Api
             }
         }
     }
-    if errors.is_empty() {
-        Ok((limit, unread))
-    } else {
-        Err(ApiError::BadRequest {
-            code: "invalid_query",
-            message: "the query string has invalid parameters".into(),
-            details: errors,
-        })
-    }
+    ApiError::unless_invalid_query((limit, unread), errors)
 }
 
 /// The caller's notifications, newest first.

@@ -84,7 +84,7 @@ struct Driver {
     api: String,
     cron: String,
     token: String,
-    /// Task id → when the API acknowledged it.
+    /// Ids of the tasks the API acknowledged.
     acknowledged: Vec<String>,
     ticks: usize,
 }

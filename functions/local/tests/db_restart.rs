@@ -62,17 +62,18 @@ struct Seen {
     spans: Vec<(Instant, Instant)>,
 }
 
-/// Whether the database is back after the crash.
-#[derive(Default)]
-struct Outage {
-    over: AtomicBool,
-}
-
-/// Writes until `end`, one write at a time.
-async fn writer(host: &Host, user: &str, counter: &AtomicUsize, outage: &Outage, end: Instant) -> Seen {
+/// Writes until `end`, one write at a time; `restarted` tells when the
+/// database is back after the crash.
+async fn writer(
+    host: &Host,
+    user: &str,
+    counter: &AtomicUsize,
+    restarted: &AtomicBool,
+    end: Instant,
+) -> Seen {
     let mut seen = Seen::default();
     while Instant::now() < end {
-        let back = outage.over.load(Ordering::SeqCst);
+        let back = restarted.load(Ordering::SeqCst);
         let sent = Instant::now();
         let answer = write(host, user, counter.fetch_add(1, Ordering::SeqCst)).await;
         seen.spans.push((sent, Instant::now()));
@@ -99,7 +100,7 @@ async fn a_postgres_crash_mid_stream_loses_no_acknowledged_write_and_doubles_no_
 
     // Four writers for 14 s; the database crashes at 2 s and is back at 5 s (a
     // write waiting for a connection gives up after 5 s, so writes resume late).
-    let (counter, outage) = (AtomicUsize::new(0), Outage::default());
+    let (counter, restarted) = (AtomicUsize::new(0), AtomicBool::new(false));
     let end = Instant::now() + Duration::from_secs(14);
     let controller = async {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -109,15 +110,15 @@ async fn a_postgres_crash_mid_stream_loses_no_acknowledged_write_and_doubles_no_
         tokio::time::sleep(Duration::from_secs(3)).await;
         let starting = Arc::clone(&server);
         tokio::task::spawn_blocking(move || starting.start_server()).await.expect("restart");
-        outage.over.store(true, Ordering::SeqCst);
+        restarted.store(true, Ordering::SeqCst);
         (crashed_at, Instant::now())
     };
     let ((crashed_at, back_at), a, b, c, d) = tokio::join!(
         controller,
-        writer(&host, USERS[0], &counter, &outage, end),
-        writer(&host, USERS[1], &counter, &outage, end),
-        writer(&host, USERS[2], &counter, &outage, end),
-        writer(&host, USERS[3], &counter, &outage, end),
+        writer(&host, USERS[0], &counter, &restarted, end),
+        writer(&host, USERS[1], &counter, &restarted, end),
+        writer(&host, USERS[2], &counter, &restarted, end),
+        writer(&host, USERS[3], &counter, &restarted, end),
     );
     let seen = [a, b, c, d];
     let acknowledged: Vec<String> = seen.iter().flat_map(|s| s.acknowledged.iter().cloned()).collect();
