@@ -4,7 +4,10 @@
 //!   (`success`, `duplicate`, `dropped`, `retry`);
 //! - `todo_event_handler_seconds{function}`: handler latency (histogram);
 //! - `todo_outbox_backlog`: unpublished outbox rows, as last seen by `cron-tick`;
-//! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery.
+//! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery;
+//! - `todo_webhook_backlog`: webhook deliveries owed, as last seen by `cron-tick`;
+//! - `todo_webhook_attempts_total{status}`: webhook sends by what they came to
+//!   (`delivered`, `failed`, `pending`: to be retried).
 //!
 //! The recorder is process-wide, installed on first use; the exposition format is
 //! the exporter crate's, not ours.
@@ -71,6 +74,14 @@ pub fn record_event(function: &'static str, outcome: &'static str, elapsed: Dura
 
 pub fn set_outbox_backlog(rows: i64) {
     metrics::gauge!("todo_outbox_backlog").set(rows as f64);
+}
+
+pub fn set_webhook_backlog(rows: i64) {
+    metrics::gauge!("todo_webhook_backlog").set(rows as f64);
+}
+
+pub fn record_webhook_attempt(status: &'static str) {
+    metrics::counter!("todo_webhook_attempts_total", "status" => status).increment(1);
 }
 
 pub fn record_reminder_lateness(seconds: f64) {

@@ -1,8 +1,10 @@
 //! `cron-tick`: fired by a Dapr cron binding (or any POST). Each tick claims the
 //! reminders that are due and writes a `task.due` event for each (in the same
-//! transaction), publishes them, then republishes outbox rows that their writers
-//! failed to publish. Safe when ticks overlap or run on several replicas: claims
-//! are disjoint (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+//! transaction), publishes them, republishes outbox rows that their writers
+//! failed to publish, then sends the webhook deliveries that are owed (see
+//! `todo_lib::webhook::Sender`: a tick waits for them at most a second; slower
+//! receivers finish in the background). Safe when ticks overlap or run on several
+//! replicas: claims are disjoint (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,12 +18,13 @@ use serde_json::json;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Store, StoreError};
+use todo_lib::webhook::{Deliverer, Sender, SenderSettings};
 
 /// The function's name: its Dapr app id and the `source` of its events.
 pub const NAME: &str = "cron-tick";
 
 /// How a tick works through its backlog.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct TickSettings {
     /// Rows per claim.
     pub batch: i64,
@@ -32,6 +35,8 @@ pub struct TickSettings {
     /// How long a tick holds the reminders and events it claimed: after a crash,
     /// another tick takes them over once this has passed.
     pub lease: Duration,
+    /// How owed webhook deliveries are sent.
+    pub webhooks: SenderSettings,
 }
 
 impl Default for TickSettings {
@@ -41,6 +46,7 @@ impl Default for TickSettings {
             max_batches: 10,
             republish_after: Duration::from_secs(10),
             lease: publish::CLAIM_LEASE,
+            webhooks: SenderSettings::default(),
         }
     }
 }
@@ -49,17 +55,20 @@ impl Default for TickSettings {
 struct Tick {
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
-    settings: TickSettings,
+    settings: Arc<TickSettings>,
+    webhooks: Sender,
 }
 
-/// The function's router.
+/// The function's router, sending webhooks through `deliverer`.
 pub fn app(
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
     settings: TickSettings,
     app_token: Option<secrecy::SecretString>,
+    deliverer: Deliverer,
 ) -> Router {
-    let tick = Tick { store: Arc::clone(&store), publisher, settings };
+    let webhooks = Sender::new(deliverer, settings.webhooks.clone());
+    let tick = Tick { store: Arc::clone(&store), publisher, settings: Arc::new(settings), webhooks };
     // Dapr probes a binding's route with OPTIONS at start-up.
     let routes =
         Router::new().route("/", post(run_tick).options(|| async { StatusCode::OK })).with_state(tick);
@@ -78,7 +87,8 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
             "DAPR_HTTP_PORT is not set: due reminders are written to the outbox but not published"
         );
     }
-    Ok(app(ctx.store, publisher, TickSettings::default(), ctx.config.app_api_token))
+    let deliverer = Deliverer::new(ctx.config.webhook_allow_loopback)?;
+    Ok(app(ctx.store, publisher, TickSettings::default(), ctx.config.app_api_token, deliverer))
 }
 
 async fn run_tick(State(tick): State<Tick>) -> Response {
@@ -124,9 +134,16 @@ impl Tick {
             None => 0,
         };
         todo_lib::metrics::set_outbox_backlog(self.store.count_unpublished().await?);
-        if reminders + republished > 0 {
-            tracing::info!(reminders, published, republished, "tick");
+        let webhooks = self.webhooks.round(&self.store).await?;
+        todo_lib::metrics::set_webhook_backlog(self.store.count_owed_webhook_deliveries().await?);
+        if reminders + republished + webhooks.delivered + webhooks.failed + webhooks.retrying > 0 {
+            tracing::info!(reminders, published, republished, ?webhooks, "tick");
         }
-        Ok(json!({ "reminders": reminders, "published": published, "republished": republished }))
+        Ok(json!({
+            "reminders": reminders,
+            "published": published,
+            "republished": republished,
+            "webhooks": webhooks,
+        }))
     }
 }

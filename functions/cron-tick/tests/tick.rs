@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{DaprStandIn, TestDb};
+use todo_lib::testing::{DaprStandIn, TestDb, loopback_deliverer};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -29,6 +29,11 @@ todo_lib::on_both_backends!(
     the_app_token_is_enforced,
 );
 
+/// A tick's webhook round when nothing is owed.
+fn no_webhooks() -> Value {
+    json!({ "delivered": 0, "failed": 0, "retrying": 0, "in_flight": 0 })
+}
+
 fn settings() -> TickSettings {
     TickSettings { batch: 10, max_batches: 10, republish_after: Duration::ZERO, ..TickSettings::default() }
 }
@@ -37,7 +42,7 @@ async fn sidecar_app(db: &TestDb) -> (Router, DaprStandIn) {
     let sidecar = DaprStandIn::start("pubsub", None).await;
     let publisher: Arc<dyn Publisher> =
         Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
-    (cron_tick::app(db.store.clone(), Some(publisher), settings(), None), sidecar)
+    (cron_tick::app(db.store.clone(), Some(publisher), settings(), None, loopback_deliverer()), sidecar)
 }
 
 async fn call(app: &Router, method: Method, headers: &[(&str, &str)]) -> (StatusCode, Value) {
@@ -75,14 +80,26 @@ async fn options_and_an_empty_post_answer_200(db: TestDb) {
     let (app, _sidecar) = sidecar_app(&db).await;
     assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::OK);
     let (status, body) = call(&app, Method::POST, &[]).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({ "reminders": 0, "published": 0, "republished": 0 })));
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": no_webhooks() })
+        )
+    );
 }
 
 async fn due_reminders_are_published_as_task_due_once(db: TestDb) {
     let tasks = due_tasks(&db, 3).await;
     let (app, sidecar) = sidecar_app(&db).await;
     let (status, body) = call(&app, Method::POST, &[]).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({ "reminders": 3, "published": 3, "republished": 0 })));
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::OK,
+            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": no_webhooks() })
+        )
+    );
     let (_, again) = call(&app, Method::POST, &[]).await;
     assert_eq!(again["reminders"], 0);
 
@@ -157,8 +174,13 @@ async fn a_broken_database_is_503(db: TestDb) {
 }
 
 async fn the_app_token_is_enforced(db: TestDb) {
-    let app =
-        cron_tick::app(db.store.clone(), None, settings(), Some(secrecy::SecretString::from("tick-token")));
+    let app = cron_tick::app(
+        db.store.clone(),
+        None,
+        settings(),
+        Some(secrecy::SecretString::from("tick-token")),
+        loopback_deliverer(),
+    );
     assert_eq!(call(&app, Method::POST, &[]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, Method::POST, &[("dapr-api-token", "tick-token")]).await.0, StatusCode::OK);

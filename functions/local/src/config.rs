@@ -35,11 +35,16 @@ impl LocalConfig {
 
     /// How the local cron works through the outbox. One process owns the database,
     /// so a crashed tick's claims are taken over after seconds, not a minute, and
-    /// events its writer did not publish are swept after two seconds.
+    /// events its writer did not publish are swept after two seconds; a webhook
+    /// send cut short by a crash is taken over once its 10 s timeout is surely over.
     pub fn tick_settings(&self) -> cron_tick::TickSettings {
         cron_tick::TickSettings {
             republish_after: Duration::from_secs(2),
             lease: Duration::from_secs(10),
+            webhooks: todo_lib::webhook::SenderSettings {
+                lease: Duration::from_secs(20),
+                ..todo_lib::webhook::SenderSettings::default()
+            },
             ..cron_tick::TickSettings::default()
         }
     }

@@ -53,16 +53,12 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 
     let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
     let api = api::app(api::state(ctx, Some(Arc::clone(&publisher)))?);
-    let created = task_created::app(Arc::clone(&store), token.clone(), webhooks.clone());
-    let changed = task_changed::app(Arc::clone(&store), token.clone(), webhooks.clone());
-    let completed = task_completed::app(
-        Arc::clone(&store),
-        Some(Arc::clone(&publisher)),
-        token.clone(),
-        webhooks.clone(),
-    );
-    let due = task_due::app(Arc::clone(&store), token.clone(), webhooks);
-    let cron = cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone());
+    let created = task_created::app(Arc::clone(&store), token.clone());
+    let changed = task_changed::app(Arc::clone(&store), token.clone());
+    let completed = task_completed::app(Arc::clone(&store), Some(Arc::clone(&publisher)), token.clone());
+    let due = task_due::app(Arc::clone(&store), token.clone());
+    let cron =
+        cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone(), webhooks);
 
     let subscribers = [
         (task_created::NAME, task_created::ACCEPTS, &created),

@@ -1,5 +1,6 @@
 //! The whole system in one process, over real sockets: reminders fire in the app
-//! and as signed webhooks, recurring tasks roll forward exactly once, malformed
+//! and as signed webhooks (a receiver that hangs delays no one else), recurring
+//! tasks roll forward exactly once, malformed
 //! events sent with curl are refused clearly, and `scripts/invoke` drives every
 //! function with the examples.
 
@@ -69,6 +70,38 @@ async fn a_reminder_due_in_two_seconds_arrives_in_app_and_as_a_signed_webhook_wi
     assert_eq!(items(&host.get("/v1/notifications", "alice").await.body).len(), 1);
     let due_hooks = receiver.received().iter().filter(|r| r.body.contains("\"task.due\"")).count();
     assert_eq!(due_hooks, 1);
+}
+
+#[tokio::test]
+async fn a_webhook_receiver_that_hangs_does_not_delay_another_users_reminder() {
+    let host = Host::start().await;
+    // Alice's receiver never answers (the host gives a receiver 10 s); Bob's does.
+    let hanging = WebhookReceiver::start().await;
+    hanging.answer_with(&[0; 8]);
+    let bobs = WebhookReceiver::start().await;
+    for (user, receiver) in [("alice", &hanging), ("bob", &bobs)] {
+        let hook = host.post("/v1/webhooks", user, json!({ "url": receiver.url })).await;
+        assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    }
+    let started = Instant::now();
+    let due = rfc3339(Utc::now() + chrono::Duration::seconds(1));
+    for user in ["alice", "bob"] {
+        let body = json!({ "title": format!("{user}'s call"), "due_at": due, "remind_before_minutes": 0 });
+        let task = host.post("/v1/tasks", user, body).await;
+        assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    }
+
+    let within = Duration::from_secs(5);
+    let is_due = |r: &todo_lib::testing::Received| r.body.contains("\"task.due\"");
+    let mut bob_due = false;
+    while !bob_due && started.elapsed() < within {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        bob_due = bobs.received().iter().any(is_due);
+    }
+    assert!(bob_due, "Bob's task.due webhook within 5 s: {:?}", bobs.received());
+    assert!(!hanging.received().is_empty(), "Alice's receiver was called, and hangs");
+    let notes = host.poll("/v1/notifications", "alice", within, |b| !items(b).is_empty()).await;
+    assert_eq!(items(&notes).len(), 1, "Alice's in-app reminder is not held up either");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `task-changed`: reacts to `task.updated` and `task.deleted` by recording the
-//! activity entry, once per event however often it is delivered, and sending the
-//! fact to the user's webhooks. Without it those topics would have no consumer:
+//! activity entry, once per event however often it is delivered, and queueing
+//! the fact for the user's webhooks. Without it those topics would have no consumer:
 //! edits and deletions would be missing from the history users see.
 
 use std::sync::Arc;
@@ -10,7 +10,6 @@ use todo_lib::event::EventType;
 use todo_lib::function::RecordFact;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
-use todo_lib::webhook::Deliverer;
 
 /// The function's name: its Dapr app id and its consumer id.
 pub const NAME: &str = "task-changed";
@@ -18,14 +17,13 @@ pub const NAME: &str = "task-changed";
 /// The event types it handles, each on its own topic.
 pub const ACCEPTS: &[EventType] = &[EventType::Updated, EventType::Deleted];
 
-/// The function's router over `store`, sending to users' webhooks through `webhooks`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>, webhooks: Deliverer) -> Router {
-    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, Arc::clone(&store), webhooks));
+/// The function's router over `store`.
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
+    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, Arc::clone(&store)));
     todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
-    Ok(app(ctx.store, ctx.config.app_api_token, webhooks))
+    Ok(app(ctx.store, ctx.config.app_api_token))
 }

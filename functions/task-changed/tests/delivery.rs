@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, deliver_via_dapr, loopback_deliverer};
+use todo_lib::testing::{TestDb, deliver_via_dapr};
 
 todo_lib::on_both_backends!(
     updates_and_deletions_are_recorded_once_each,
@@ -25,7 +25,7 @@ fn task(user: &str) -> Task {
 }
 
 async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
-    let app = task_changed::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_changed::app(db.store.clone(), None);
     let task = task("alice");
     let (updated, deleted) = (event(EventType::Updated, &task), event(EventType::Deleted, &task));
     for event in [&updated, &deleted, &updated, &deleted] {
@@ -39,7 +39,7 @@ async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
 }
 
 async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: TestDb) {
-    let app = task_changed::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_changed::app(db.store.clone(), None);
     let task = task("alice");
     let t0 = Utc::now();
     let at = |ty, seconds| task_event(ty, &task, "api", t0 + chrono::Duration::seconds(seconds), None);
@@ -58,7 +58,7 @@ async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: 
 }
 
 async fn other_event_types_are_dropped_as_misrouted(db: TestDb) {
-    let app = task_changed::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_changed::app(db.store.clone(), None);
     for ty in [EventType::Created, EventType::Completed, EventType::Due] {
         let (status, body) = deliver_via_dapr(&app, &event(ty, &task("alice"))).await;
         assert_eq!((status.as_u16(), body), (200, json!({ "status": "DROP" })), "{ty:?}");

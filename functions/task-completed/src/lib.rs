@@ -2,7 +2,7 @@
 //! the next occurrence exactly once, under duplicate and concurrent deliveries
 //! alike (a unique key on series and occurrence time), skipping occurrences already
 //! in the past; the new task's `task.created` goes through the outbox. Every
-//! completion also gets its activity entry and goes to the user's webhooks.
+//! completion also gets its activity entry and is queued for the user's webhooks.
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_tra
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Completion, Store};
-use todo_lib::webhook::{self, Deliverer};
+use todo_lib::webhook;
 
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
@@ -27,7 +27,6 @@ pub const ACCEPTS: &[EventType] = &[EventType::Completed];
 pub struct TaskCompleted {
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
-    webhooks: Deliverer,
 }
 
 #[async_trait]
@@ -69,32 +68,29 @@ impl EventHandler for TaskCompleted {
             publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
                 .await;
         }
-        let report =
-            self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
+        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
         let next_task = next.filter(|_| next_created);
         let summary = json!({
             "activity_id": activity.id,
             "next_task_id": next_task.as_ref().map(|t| t.id),
             "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
         });
-        webhook::handled(recorded, report, summary)
+        webhook::handled(recorded, queued, summary)
     }
 }
 
-/// The function's router over `store`, sending to users' webhooks through `webhooks`.
+/// The function's router over `store`, publishing next occurrences through `publisher`.
 pub fn app(
     store: Arc<dyn Store>,
     publisher: Option<Arc<dyn Publisher>>,
     app_token: Option<secrecy::SecretString>,
-    webhooks: Deliverer,
 ) -> Router {
-    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher, webhooks });
+    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher });
     todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher = publish::from_config(&ctx.config)?;
-    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
-    Ok(app(ctx.store, publisher, ctx.config.app_api_token, webhooks))
+    Ok(app(ctx.store, publisher, ctx.config.app_api_token))
 }

@@ -15,9 +15,7 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::store::{ListQuery, StatusFilter};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{
-    DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver, loopback_deliverer,
-};
+use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -73,7 +71,7 @@ async fn open_tasks(db: &TestDb) -> Vec<Task> {
 
 /// Completes `task` and returns the due time of the occurrence that follows, if any.
 async fn next_due(db: &TestDb, task: &Task) -> Option<DateTime<Utc>> {
-    let app = task_completed::app(db.store.clone(), None, None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), None, None);
     let event = complete(db, task).await;
     assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
     let open = open_tasks(db).await;
@@ -83,7 +81,7 @@ async fn next_due(db: &TestDb, task: &Task) -> Option<DateTime<Utc>> {
 
 async fn a_daily_task_rolls_forward_one_day_exactly_once(db: TestDb) {
     let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
-    let app = task_completed::app(db.store.clone(), None, None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), None, None);
     let event = complete(&db, &task).await;
     for _ in 0..3 {
         assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
@@ -169,7 +167,7 @@ async fn concurrent_completions_of_one_occurrence_create_one_next(db: TestDb) {
     let second = task_event(EventType::Completed, &again, "api", Utc::now(), None).expect("event");
     db.store.update_task(&again, reopened.version, &second).await.expect("complete");
 
-    let app = task_completed::app(db.store.clone(), None, None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), None, None);
     let (a, b, c, d) = tokio::join!(
         deliver(&app, &first),
         deliver(&app, &second),
@@ -188,7 +186,7 @@ async fn a_task_that_does_not_recur_only_gets_its_activity(db: TestDb) {
     let task =
         Task::create("alice", NewTask { title: Some("once".into()), ..NewTask::default() }, Utc::now())
             .expect("valid");
-    let app = task_completed::app(db.store.clone(), None, None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), None, None);
     let event = complete(&db, &task).await;
     let req = Request::post("/")
         .header("content-type", "application/cloudevents+json")
@@ -207,7 +205,7 @@ async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
     let sidecar = DaprStandIn::start("pubsub", None).await;
     let publisher: Arc<dyn Publisher> =
         Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
-    let app = task_completed::app(db.store.clone(), Some(publisher), None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), Some(publisher), None);
     let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
     let event = complete(&db, &task).await;
     deliver(&app, &event).await;
@@ -219,7 +217,7 @@ async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
 }
 
 async fn poison_is_dropped_and_a_broken_database_retried_without_loss(db: TestDb) {
-    let app = task_completed::app(db.store.clone(), None, None, loopback_deliverer());
+    let app = task_completed::app(db.store.clone(), None, None);
     let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
     let event = complete(&db, &task).await;
 

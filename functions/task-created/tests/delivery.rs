@@ -22,7 +22,7 @@ todo_lib::on_both_backends!(
     poison_events_are_dropped_for_dapr_and_400_for_others,
     a_broken_database_is_retry_for_dapr_and_503_for_others,
     the_app_token_is_enforced_on_events_but_not_on_health,
-    the_fact_reaches_the_owners_webhooks_only,
+    the_fact_is_queued_for_the_owners_webhooks_only,
     metrics_count_events_by_outcome,
     an_oversize_event_is_refused_before_it_is_read_whole,
 );
@@ -35,7 +35,7 @@ fn created_event(user: &str) -> OutboxEvent {
 }
 
 fn app(db: &TestDb) -> Router {
-    task_created::app(db.store.clone(), None, loopback_deliverer())
+    task_created::app(db.store.clone(), None)
 }
 
 fn structured(body: &Value) -> Request<Body> {
@@ -167,7 +167,7 @@ async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
 
 async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
     let token = Some(secrecy::SecretString::from("app-token-123"));
-    let app = task_created::app(db.store.clone(), token, loopback_deliverer());
+    let app = task_created::app(db.store.clone(), token);
     let event = created_event("alice");
     let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -182,9 +182,9 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
     assert_eq!(activity_count(&db, "alice").await, 1);
 }
 
-async fn the_fact_reaches_the_owners_webhooks_only(db: TestDb) {
+async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
     use todo_lib::testing::WebhookReceiver;
-    use todo_lib::webhook::Webhook;
+    use todo_lib::webhook::{Sender, SenderSettings, Webhook};
     let mine = WebhookReceiver::start().await;
     let theirs = WebhookReceiver::start().await;
     for (user, receiver) in [("alice", &mine), ("bob", &theirs)] {
@@ -199,7 +199,14 @@ async fn the_fact_reaches_the_owners_webhooks_only(db: TestDb) {
     let event = created_event("alice");
     let (status, body) = post(&app(&db), structured(&event.payload)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["result"]["webhooks"]["delivered"], 1);
+    assert_eq!(body["result"]["webhooks_queued"], 1, "{body}");
+    let (status, body) = post(&app(&db), structured(&event.payload)).await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("duplicate")), "{body}");
+    assert!(mine.received().is_empty(), "the handler only queues");
+
+    let sender = Sender::new(loopback_deliverer(), SenderSettings::default());
+    let round = sender.round(&db.store).await.expect("round");
+    assert_eq!((round.delivered, round.in_flight), (1, 0), "{round:?}");
     let got = mine.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].headers.get("webhook-id"), Some(&event.id.to_string()));

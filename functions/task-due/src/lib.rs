@@ -1,8 +1,8 @@
 //! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
-//! notification, once per event, and to the user's webhooks, signed per the
-//! Standard Webhooks specification, each one once. A reminder whose task was completed, deleted or
-//! moved since it was claimed is skipped: it would only be noise (a moved one is
-//! claimed again for its new time).
+//! notification, once per event, and queueing it for the user's webhooks (once
+//! per webhook; `cron-tick` sends them, signed). A reminder whose task was
+//! completed, deleted or moved since it was claimed is skipped: it would only be
+//! noise (a moved one is claimed again for its new time).
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
-use todo_lib::webhook::{self, Deliverer};
+use todo_lib::webhook;
 
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
@@ -25,7 +25,6 @@ pub const ACCEPTS: &[EventType] = &[EventType::Due];
 #[derive(Debug)]
 pub struct TaskDue {
     store: Arc<dyn Store>,
-    webhooks: Deliverer,
 }
 
 #[async_trait]
@@ -58,19 +57,18 @@ impl EventHandler for TaskDue {
         }
         let notification = Notification::reminder(&delivery.id, data, now);
         let recorded = self.store.record_notification(NAME, &notification).await?;
-        let report = self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, data).await?;
-        webhook::handled(recorded, report, json!({ "notification_id": notification.id }))
+        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, data).await?;
+        webhook::handled(recorded, queued, json!({ "notification_id": notification.id }))
     }
 }
 
-/// The function's router over `store`, sending to users' webhooks through `webhooks`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>, webhooks: Deliverer) -> Router {
-    let handler = Arc::new(TaskDue { store: Arc::clone(&store), webhooks });
+/// The function's router over `store`.
+pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
+    let handler = Arc::new(TaskDue { store: Arc::clone(&store) });
     todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
-    Ok(app(ctx.store, ctx.config.app_api_token, webhooks))
+    Ok(app(ctx.store, ctx.config.app_api_token))
 }

@@ -9,7 +9,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::task::{NewTask, Task, TaskPatch};
-use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver, loopback_deliverer};
+use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -37,7 +37,7 @@ async fn due(db: &TestDb) -> (Task, OutboxEvent) {
 
 async fn a_reminder_becomes_one_notification_however_often_delivered(db: TestDb) {
     let (task, event) = due(&db).await;
-    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_due::app(db.store.clone(), None);
     for _ in 0..3 {
         assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
     }
@@ -51,7 +51,7 @@ async fn a_reminder_becomes_one_notification_however_often_delivered(db: TestDb)
 }
 
 async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
-    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_due::app(db.store.clone(), None);
     let now = Utc::now();
 
     let (task, event) = due(&db).await;
@@ -91,7 +91,7 @@ async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
 
 async fn a_broken_database_is_retry(db: TestDb) {
     let (_, event) = due(&db).await;
-    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_due::app(db.store.clone(), None);
     let outage = db.break_connections().await;
     assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "RETRY" })));
     if db.pg_options().is_some() {
@@ -103,7 +103,7 @@ async fn a_broken_database_is_retry(db: TestDb) {
 
 async fn poison_is_dropped_for_dapr_and_400_for_others(db: TestDb) {
     let (_, event) = due(&db).await;
-    let app = task_due::app(db.store.clone(), None, loopback_deliverer());
+    let app = task_due::app(db.store.clone(), None);
     let mut wrong = dapr_envelope(&event);
     wrong["type"] = "task.completed".into();
     let req = Request::post("/")

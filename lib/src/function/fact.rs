@@ -1,7 +1,6 @@
 //! The handler of a function whose effect is the fact itself: an activity entry,
-//! once per event however often it is delivered, and the event sent to the user's
-//! webhooks (each one once; a receiver that fails transiently gets it again when
-//! the event is redelivered). `task-created` and `task-changed` are this handler
+//! once per event however often it is delivered, and the event queued for the
+//! user's webhooks (once per webhook; `cron-tick` sends them). `task-created` and `task-changed` are this handler
 //! for their event types.
 
 use std::sync::Arc;
@@ -13,25 +12,19 @@ use super::{Delivery, EventHandler, HandleError, Handled};
 use crate::activity::Activity;
 use crate::event::EventType;
 use crate::store::Store;
-use crate::webhook::{self, Deliverer};
+use crate::webhook;
 
 #[derive(Debug)]
 pub struct RecordFact {
     name: &'static str,
     accepts: &'static [EventType],
     store: Arc<dyn Store>,
-    webhooks: Deliverer,
 }
 
 impl RecordFact {
     /// Function `name` (its consumer id) recording the events of types `accepts`.
-    pub fn new(
-        name: &'static str,
-        accepts: &'static [EventType],
-        store: Arc<dyn Store>,
-        webhooks: Deliverer,
-    ) -> Self {
-        Self { name, accepts, store, webhooks }
+    pub fn new(name: &'static str, accepts: &'static [EventType], store: Arc<dyn Store>) -> Self {
+        Self { name, accepts, store }
     }
 }
 
@@ -49,8 +42,7 @@ impl EventHandler for RecordFact {
         let at = delivery.time.unwrap_or_else(chrono::Utc::now);
         let activity = Activity::of_event(delivery.ty, &delivery.id, &delivery.data, at);
         let recorded = self.store.record_activity(self.name, &activity).await?;
-        let report =
-            self.webhooks.deliver(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
-        webhook::handled(recorded, report, json!({ "activity_id": activity.id }))
+        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
+        webhook::handled(recorded, queued, json!({ "activity_id": activity.id }))
     }
 }

@@ -208,21 +208,45 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Removes the user's webhook; `false` when it is not theirs or does not exist.
     async fn delete_webhook(&self, user_id: &str, id: Uuid) -> Result<bool, StoreError>;
 
-    /// How earlier attempts to send this event to each webhook ended.
+    /// Where sending this event to each webhook stands.
     async fn webhook_delivery_statuses(
         &self,
         event_id: &str,
     ) -> Result<Vec<(Uuid, crate::webhook::DeliveryStatus)>, StoreError>;
 
-    /// Records an attempt to send `event_id` to a webhook.
-    async fn record_webhook_delivery(
+    /// Queues `body` (event `event_id`) for each of the user's webhooks that does
+    /// not have it yet, due at `now`; how many were queued (0 for a duplicate).
+    async fn queue_webhook_deliveries(
+        &self,
+        event_id: &str,
+        user_id: &str,
+        body: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// Leases up to `limit` owed deliveries that are due at `now` for `lease`,
+    /// soonest first, with their webhooks (`None` for one deleted since).
+    /// Concurrent callers get disjoint deliveries.
+    async fn claim_webhook_deliveries(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<crate::webhook::OwedDelivery>, StoreError>;
+
+    /// Records how an attempt at a claimed delivery ended and ends its lease. A
+    /// retry time also holds back the webhook's other owed deliveries until then
+    /// (its receiver is failing). A delivery already final stays as it is.
+    async fn record_webhook_attempt(
         &self,
         event_id: &str,
         webhook_id: Uuid,
-        status: crate::webhook::DeliveryStatus,
-        status_code: Option<u16>,
-        error: Option<&str>,
+        attempt: &crate::webhook::Attempt,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError>;
+
+    /// How many deliveries are owed (the webhook backlog).
+    async fn count_owed_webhook_deliveries(&self) -> Result<i64, StoreError>;
 
     /// The user's activity, newest first, for one task or all of them.
     async fn list_activity(

@@ -138,11 +138,43 @@ pub(crate) const DELETE_WEBHOOK: &str = "delete from webhooks where id = $1 and 
 pub(crate) const SELECT_DELIVERY_STATUSES: &str =
     "select webhook_id, status from webhook_deliveries where event_id = $1";
 
-pub(crate) const UPSERT_DELIVERY: &str = "insert into webhook_deliveries (event_id, webhook_id, status, attempts, \
-     last_status_code, last_error, updated_at) values ($1, $2, $3, 1, $4, $5, $6) \
-     on conflict (event_id, webhook_id) do update set status = excluded.status, \
-     attempts = webhook_deliveries.attempts + 1, last_status_code = excluded.last_status_code, \
-     last_error = excluded.last_error, updated_at = excluded.updated_at";
+/// Queues body $3 for each webhook of user $2 that does not have event $1 yet, due
+/// at $4. A row the previous design left owed without a body gets this one.
+pub(crate) const QUEUE_DELIVERIES: &str = "insert into webhook_deliveries (event_id, webhook_id, status, \
+     attempts, body, next_attempt_at, updated_at) select $1, id, 'pending', 0, $3, $4, $4 from webhooks \
+     where user_id = $2 on conflict (event_id, webhook_id) do update set body = excluded.body, \
+     next_attempt_at = excluded.next_attempt_at \
+     where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null";
+
+/// Leases owed deliveries: $1 lease end, $2 now, $3 limit; soonest due first. The
+/// backend appends its row-locking clause and the closing parenthesis, as for the
+/// outbox.
+pub(crate) const CLAIM_DELIVERIES_HEAD: &str = "update webhook_deliveries set lease_until = $1 \
+     where (event_id, webhook_id) in (select event_id, webhook_id from webhook_deliveries \
+     where status = 'pending' and body is not null and next_attempt_at <= $2 \
+     and (lease_until is null or lease_until < $2) order by next_attempt_at, event_id limit $3";
+
+pub(crate) const CLAIM_DELIVERIES_TAIL: &str = ") returning event_id, webhook_id, body, attempts";
+
+pub(crate) const SELECT_WEBHOOK: &str =
+    "select id, user_id, url, secret, created_at from webhooks where id = $1";
+
+/// Records an attempt at (event $1, webhook $2): status $3, code $4, error $5 at
+/// $6, next attempt $7 (pending only). A final row drops its body, and is never
+/// changed again (a sender that outlived its lease cannot undo a delivery).
+pub(crate) const RECORD_ATTEMPT: &str = "update webhook_deliveries set status = $3, attempts = attempts + 1, \
+     last_status_code = $4, last_error = $5, updated_at = $6, next_attempt_at = $7, lease_until = null, \
+     body = case when $3 = 'pending' then body else null end \
+     where event_id = $1 and webhook_id = $2 and status = 'pending'";
+
+/// Webhook $1's other owed rows wait until $2 too (its receiver is failing),
+/// except those leased at $3 (being sent).
+pub(crate) const DEFER_WEBHOOK: &str = "update webhook_deliveries set next_attempt_at = $2 \
+     where webhook_id = $1 and status = 'pending' and next_attempt_at < $2 \
+     and (lease_until is null or lease_until < $3)";
+
+pub(crate) const COUNT_OWED_DELIVERIES: &str =
+    "select count(*) from webhook_deliveries where status = 'pending'";
 
 pub(crate) const INSERT_DEAD_LETTER: &str = "insert into dead_letters (id, event_id, topic, subscriber, reason, \
      payload, created_at) values ($1, $2, $3, $4, $5, $6, $7)";
@@ -303,6 +335,15 @@ impl From<WebhookRow> for crate::webhook::Webhook {
             created_at: row.created_at.into(),
         }
     }
+}
+
+/// A claimed `webhook_deliveries` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ClaimedRow {
+    pub event_id: String,
+    pub webhook_id: Uuid,
+    pub body: String,
+    pub attempts: i32,
 }
 
 /// A `dead_letters` row as read by either backend.
@@ -744,25 +785,105 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn record_webhook_delivery(
+            async fn queue_webhook_deliveries(
+                &self,
+                event_id: &str,
+                user_id: &str,
+                body: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, StoreError> {
+                let _write = self.writer().await;
+                let queued = sqlx::query(sql::QUEUE_DELIVERIES)
+                    .bind(event_id)
+                    .bind(user_id)
+                    .bind(body)
+                    .bind(Timestamp(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(queued.rows_affected())
+            }
+
+            async fn claim_webhook_deliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease: std::time::Duration,
+                limit: i64,
+            ) -> Result<Vec<$crate::webhook::OwedDelivery>, StoreError> {
+                let lease_until =
+                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let sql =
+                    format!("{}{}{}", sql::CLAIM_DELIVERIES_HEAD, $lock_rows, sql::CLAIM_DELIVERIES_TAIL);
+                let rows: Vec<sql::ClaimedRow> = {
+                    let _write = self.writer().await;
+                    sqlx::query_as(&sql)
+                        .bind(Timestamp(lease_until))
+                        .bind(Timestamp(now))
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                };
+                let mut webhooks: std::collections::HashMap<uuid::Uuid, Option<$crate::webhook::Webhook>> =
+                    std::collections::HashMap::new();
+                let mut owed = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let webhook = match webhooks.get(&row.webhook_id) {
+                        Some(found) => found.clone(),
+                        None => {
+                            let found: Option<sql::WebhookRow> = sqlx::query_as(sql::SELECT_WEBHOOK)
+                                .bind(row.webhook_id)
+                                .fetch_optional(&self.pool)
+                                .await?;
+                            let found = found.map($crate::webhook::Webhook::from);
+                            webhooks.insert(row.webhook_id, found.clone());
+                            found
+                        }
+                    };
+                    owed.push($crate::webhook::OwedDelivery {
+                        event_id: row.event_id,
+                        webhook_id: row.webhook_id,
+                        webhook,
+                        body: row.body,
+                        attempts: row.attempts,
+                    });
+                }
+                Ok(owed)
+            }
+
+            async fn record_webhook_attempt(
                 &self,
                 event_id: &str,
                 webhook_id: uuid::Uuid,
-                status: $crate::webhook::DeliveryStatus,
-                status_code: Option<u16>,
-                error: Option<&str>,
+                attempt: &$crate::webhook::Attempt,
+                now: chrono::DateTime<chrono::Utc>,
             ) -> Result<(), StoreError> {
                 let _write = self.writer().await;
-                sqlx::query(sql::UPSERT_DELIVERY)
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(sql::RECORD_ATTEMPT)
                     .bind(event_id)
                     .bind(webhook_id)
-                    .bind(status.as_str())
-                    .bind(status_code.map(i32::from))
-                    .bind(error)
-                    .bind(Timestamp(chrono::Utc::now()))
-                    .execute(&self.pool)
+                    .bind(attempt.status.as_str())
+                    .bind(attempt.status_code.map(i32::from))
+                    .bind(attempt.error.as_deref())
+                    .bind(Timestamp(now))
+                    .bind(attempt.retry_at.map(Timestamp))
+                    .execute(&mut *tx)
                     .await?;
+                if let Some(retry_at) = attempt.retry_at {
+                    sqlx::query(sql::DEFER_WEBHOOK)
+                        .bind(webhook_id)
+                        .bind(Timestamp(retry_at))
+                        .bind(Timestamp(now))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn count_owed_webhook_deliveries(&self) -> Result<i64, StoreError> {
+                let (count,): (i64,) =
+                    sqlx::query_as(sql::COUNT_OWED_DELIVERIES).fetch_one(&self.pool).await?;
+                Ok(count)
             }
 
             async fn list_activity(

@@ -1,5 +1,10 @@
 //! Users' webhooks: registration rules, Standard Webhooks signatures, and
-//! delivery with one record per (event, webhook).
+//! delivery from a queue of their own, one row per (event, webhook).
+//!
+//! An event handler only queues the event for the user's webhooks ([`queue`]);
+//! `cron-tick` sends what is owed ([`Sender`]), each row under a lease, with
+//! bounded concurrency, so a receiver that hangs holds only its own rows and
+//! never an event, a tick or another user's webhooks.
 //!
 //! Each request carries `webhook-id` (the event id: the receiver's idempotency
 //! key), `webhook-timestamp` and `webhook-signature` (`v1,` + base64 HMAC-SHA256
@@ -8,23 +13,20 @@
 //! and 429 is failed for good (the receiver refuses it; retrying will not help),
 //! and so is a URL that resolves or redirects to an address a webhook may not
 //! reach (see `reach`); anything else (5xx, timeout, no connection) is retried
-//! with the event.
+//! with backoff ([`Backoff`]) until the schedule runs out.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use chrono::{DateTime, SubsecRound, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use crate::event::{EventType, TaskEventData};
-use crate::store::{Store, StoreError};
-
+mod queue;
 mod reach;
 
+pub use queue::{Backoff, RoundReport, Sender, SenderSettings, handled, queue};
 pub use reach::{check_url, may_connect};
 
 /// Webhooks a user may register.
@@ -46,34 +48,66 @@ pub struct Webhook {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
+    /// Owed: not sent yet, or failed transiently and to be retried.
+    Pending,
     Delivered,
-    /// Refused by the receiver (4xx): not retried.
+    /// Refused by the receiver (4xx) or the address rules, or given up on.
     Failed,
-    /// A transient failure: retried with the event.
-    Retrying,
 }
 
 impl DeliveryStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Pending => "pending",
             Self::Delivered => "delivered",
             Self::Failed => "failed",
-            Self::Retrying => "retrying",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
+            "pending" => Self::Pending,
             "delivered" => Self::Delivered,
             "failed" => Self::Failed,
-            "retrying" => Self::Retrying,
             _ => return None,
         })
     }
+}
 
-    /// Whether the event still has to be sent to this webhook.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Delivered | Self::Failed)
+/// A queued delivery a sender has claimed.
+#[derive(Debug, Clone)]
+pub struct OwedDelivery {
+    pub event_id: String,
+    pub webhook_id: Uuid,
+    /// `None` when the webhook was deleted after the event was queued.
+    pub webhook: Option<Webhook>,
+    /// The JSON body to send, fixed when the event was queued.
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: i32,
+}
+
+/// How one attempt at a delivery ended, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub status: DeliveryStatus,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    /// When to try again (`Pending` only).
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// What one send came to, before the retry schedule is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub status: DeliveryStatus,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    fn new(status: DeliveryStatus, status_code: Option<u16>, error: Option<String>) -> Self {
+        Self { status, status_code, error }
     }
 }
 
@@ -105,16 +139,6 @@ pub struct Deliverer {
     allow_loopback: bool,
 }
 
-/// What one delivery round did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Report {
-    pub delivered: usize,
-    pub failed: usize,
-    pub retrying: usize,
-    /// Already delivered or failed in an earlier round.
-    pub skipped: usize,
-}
-
 impl Deliverer {
     /// A deliverer that reaches public addresses only, loopback too with
     /// `allow_loopback` (development; see [`check_url`]).
@@ -135,69 +159,19 @@ impl Deliverer {
         Ok(Self { client, allow_loopback })
     }
 
-    /// Sends the event to each of the user's webhooks that has not had it yet.
-    pub async fn deliver(
-        &self,
-        store: &dyn Store,
-        event_id: &str,
-        ty: EventType,
-        data: &TaskEventData,
-    ) -> Result<Report, StoreError> {
-        let webhooks = store.list_webhooks(&data.user_id).await?;
-        if webhooks.is_empty() {
-            return Ok(Report::default());
-        }
-        let done = store.webhook_delivery_statuses(event_id).await?;
-        let body: Arc<str> =
-            json!({ "type": ty.as_str(), "timestamp": Utc::now(), "data": data }).to_string().into();
-        let mut report = Report::default();
-        // All owed webhooks at once, so that one slow receiver does not hold up
-        // the others (each is bounded by the timeout; a user has at most 10).
-        let mut sends = tokio::task::JoinSet::new();
-        for webhook in webhooks {
-            if done.iter().any(|(id, status)| *id == webhook.id && status.is_final()) {
-                report.skipped += 1;
-                continue;
-            }
-            let (this, event_id, body) = (self.clone(), event_id.to_owned(), Arc::clone(&body));
-            sends.spawn(async move {
-                let outcome = this.send(&webhook, &event_id, &body).await;
-                (webhook.id, outcome)
-            });
-        }
-        while let Some(sent) = sends.join_next().await {
-            let Ok((webhook_id, (status, code, error))) = sent else {
-                // The send panicked: nothing was recorded, so it is owed again.
-                report.retrying += 1;
-                continue;
-            };
-            store.record_webhook_delivery(event_id, webhook_id, status, code, error.as_deref()).await?;
-            match status {
-                DeliveryStatus::Delivered => report.delivered += 1,
-                DeliveryStatus::Failed => report.failed += 1,
-                DeliveryStatus::Retrying => report.retrying += 1,
-            }
-        }
-        Ok(report)
-    }
-
-    async fn send(
-        &self,
-        webhook: &Webhook,
-        event_id: &str,
-        body: &str,
-    ) -> (DeliveryStatus, Option<u16>, Option<String>) {
+    /// Sends `body` for event `event_id` to `webhook`, signed, once.
+    pub(crate) async fn send(&self, webhook: &Webhook, event_id: &str, body: &str) -> Outcome {
         // Registered URLs were checked, but an address literal is never
         // resolved, so it is checked again here (the rules may have tightened).
         if let Err(why) = check_url(&webhook.url, self.allow_loopback) {
-            return (DeliveryStatus::Failed, None, Some(format!("the URL {why}")));
+            return Outcome::new(DeliveryStatus::Failed, None, Some(format!("the URL {why}")));
         }
         let timestamp = Utc::now().timestamp();
         let signature = match standardwebhooks::Webhook::new(webhook.secret.expose_secret())
             .and_then(|signer| signer.sign(event_id, timestamp, body.as_bytes()))
         {
             Ok(signature) => signature,
-            Err(e) => return (DeliveryStatus::Failed, None, Some(format!("cannot sign: {e}"))),
+            Err(e) => return Outcome::new(DeliveryStatus::Failed, None, Some(format!("cannot sign: {e}"))),
         };
         let sent = self
             .client
@@ -214,45 +188,24 @@ impl Deliverer {
                 let code = res.status().as_u16();
                 let status = match code {
                     200..=299 => DeliveryStatus::Delivered,
-                    408 | 429 => DeliveryStatus::Retrying,
+                    408 | 429 => DeliveryStatus::Pending,
                     // A redirect the policy would follow has been followed.
                     300..=499 => DeliveryStatus::Failed,
-                    _ => DeliveryStatus::Retrying,
+                    _ => DeliveryStatus::Pending,
                 };
-                (status, Some(code), None)
+                Outcome::new(status, Some(code), None)
             }
             Err(e) => {
                 if let Some(why) = reach::refusal(&e) {
                     tracing::warn!(webhook_id = %webhook.id, error = %why, "webhook refused");
-                    return (DeliveryStatus::Failed, None, Some(why));
+                    return Outcome::new(DeliveryStatus::Failed, None, Some(why));
                 }
                 let error = reach::chain(&e);
                 tracing::warn!(webhook_id = %webhook.id, %error, "webhook delivery failed");
-                (DeliveryStatus::Retrying, None, Some(error))
+                Outcome::new(DeliveryStatus::Pending, None, Some(error))
             }
         }
     }
-}
-
-/// The outcome of an event handler that recorded its own effect (`recorded` is
-/// false for a duplicate) and then ran a webhook round: transient failures make
-/// the whole event retried (only the webhooks still owed are sent again).
-pub fn handled(
-    recorded: bool,
-    report: Report,
-    mut summary: serde_json::Value,
-) -> Result<crate::function::Handled, crate::function::HandleError> {
-    use crate::function::{HandleError, Handled};
-    if report.retrying > 0 {
-        return Err(HandleError::Transient(format!("{} webhook(s) to retry", report.retrying)));
-    }
-    if !recorded && report.delivered + report.failed == 0 {
-        return Ok(Handled::Duplicate);
-    }
-    if let Some(fields) = summary.as_object_mut() {
-        fields.insert("webhooks".into(), json!(report));
-    }
-    Ok(Handled::Done(summary))
 }
 
 #[cfg(test)]

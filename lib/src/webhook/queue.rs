@@ -1,0 +1,270 @@
+//! The webhook queue: event handlers [`queue`] an event for the user's webhooks;
+//! a [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
+//! lease, at most `concurrency` at once per process, retrying transient failures
+//! on a [`Backoff`] schedule.
+//!
+//! A round waits for its sends only up to `wait`: a receiver that hangs keeps
+//! its send (and its permit) in the background until the delivery timeout, while
+//! the tick goes on with reminders and the next round with other deliveries. A
+//! failing receiver's other owed deliveries wait with it, so a flood of events to
+//! one dead endpoint costs one attempt, not one timeout per event.
+//!
+//! A send that outlives its process (a shutdown, a crash, a Lambda frozen after
+//! it answered) is taken over by another round once its lease ends: delivery is
+//! at least once, and receivers de-duplicate on `webhook-id`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::Instant;
+
+use super::{Attempt, Deliverer, DeliveryStatus, Outcome, OwedDelivery};
+use crate::event::{EventType, TaskEventData};
+use crate::function::{HandleError, Handled};
+use crate::store::{Store, StoreError};
+
+/// Queues the event for each of the user's webhooks that does not have it yet;
+/// how many deliveries were queued. Idempotent: a redelivered event queues
+/// nothing new (except for a webhook registered meanwhile).
+pub async fn queue(
+    store: &dyn Store,
+    event_id: &str,
+    ty: EventType,
+    data: &TaskEventData,
+) -> Result<u64, StoreError> {
+    let now = Utc::now();
+    let body = json!({ "type": ty.as_str(), "timestamp": now, "data": data }).to_string();
+    store.queue_webhook_deliveries(event_id, &data.user_id, &body, now).await
+}
+
+/// The outcome of an event handler that recorded its own effect (`recorded` is
+/// false for a duplicate) and queued `queued` webhook deliveries.
+pub fn handled(recorded: bool, queued: u64, mut summary: serde_json::Value) -> Result<Handled, HandleError> {
+    if !recorded && queued == 0 {
+        return Ok(Handled::Duplicate);
+    }
+    if let Some(fields) = summary.as_object_mut() {
+        fields.insert("webhooks_queued".into(), json!(queued));
+    }
+    Ok(Handled::Done(summary))
+}
+
+/// Waits between attempts: after the n-th failed attempt, the n-th delay; when
+/// the schedule runs out, the delivery is failed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backoff(Vec<Duration>);
+
+impl Backoff {
+    pub fn new(delays: Vec<Duration>) -> Self {
+        Self(delays)
+    }
+
+    /// The Standard Webhooks specification's suggested schedule: retries after
+    /// 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, eight attempts over about
+    /// 28 hours.
+    pub fn standard() -> Self {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Self(vec![
+            Duration::from_secs(5),
+            minutes(5),
+            minutes(30),
+            minutes(120),
+            minutes(300),
+            minutes(600),
+            minutes(600),
+        ])
+    }
+
+    /// The record of an attempt, the `attempt`-th (from 1), that came to `outcome` at `now`.
+    fn record(&self, outcome: Outcome, attempt: i32, now: DateTime<Utc>) -> Attempt {
+        let Outcome { status, status_code, error } = outcome;
+        if status != DeliveryStatus::Pending {
+            return Attempt { status, status_code, error, retry_at: None };
+        }
+        let delay = usize::try_from(attempt).ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.0.get(i));
+        match delay {
+            Some(delay) => Attempt {
+                status,
+                status_code,
+                error,
+                retry_at: Some(now + chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX)),
+            },
+            None => Attempt {
+                status: DeliveryStatus::Failed,
+                status_code,
+                error: Some(format!(
+                    "gave up after {attempt} attempts: {}",
+                    error.as_deref().unwrap_or("the receiver kept failing")
+                )),
+                retry_at: None,
+            },
+        }
+    }
+}
+
+/// How a [`Sender`] works.
+#[derive(Debug, Clone)]
+pub struct SenderSettings {
+    /// Sends in flight at once in this process, across rounds.
+    pub concurrency: usize,
+    /// How long a round waits for its sends before it returns (they go on).
+    pub wait: Duration,
+    /// How long a claimed delivery is held: after a crash, another sender takes
+    /// it once this has passed. Longer than the delivery timeout.
+    pub lease: Duration,
+    pub backoff: Backoff,
+}
+
+impl Default for SenderSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 32,
+            wait: Duration::from_secs(1),
+            lease: Duration::from_secs(60),
+            backoff: Backoff::standard(),
+        }
+    }
+}
+
+/// What one round did. Sends still in flight when it returned finish in the
+/// background and are counted by no round.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RoundReport {
+    pub delivered: usize,
+    pub failed: usize,
+    /// Failed transiently: retried later.
+    pub retrying: usize,
+    pub in_flight: usize,
+}
+
+/// Sends owed webhook deliveries. Clones share the concurrency limit.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    deliverer: Deliverer,
+    settings: Arc<SenderSettings>,
+    permits: Arc<Semaphore>,
+}
+
+impl Sender {
+    pub fn new(deliverer: Deliverer, settings: SenderSettings) -> Self {
+        let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        Self { deliverer, settings: Arc::new(settings), permits }
+    }
+
+    /// Claims owed deliveries and sends them while permits are free, until none
+    /// is owed or `wait` has passed.
+    pub async fn round(&self, store: &Arc<dyn Store>) -> Result<RoundReport, StoreError> {
+        let deadline = Instant::now() + self.settings.wait;
+        let (done_tx, mut done) = mpsc::unbounded_channel();
+        let mut report = RoundReport::default();
+        let mut drained = false;
+        loop {
+            // Claim again once half the permits are free, or when nothing is in flight.
+            let wanted = if report.in_flight == 0 { 1 } else { self.settings.concurrency.div_ceil(2) };
+            if !drained && Instant::now() < deadline && self.permits.available_permits() >= wanted {
+                let permits = self.take_permits();
+                let owed = store
+                    .claim_webhook_deliveries(Utc::now(), self.settings.lease, permits.len() as i64)
+                    .await?;
+                drained = owed.len() < permits.len();
+                for (delivery, permit) in owed.into_iter().zip(permits) {
+                    let (this, store, done_tx) = (self.clone(), Arc::clone(store), done_tx.clone());
+                    report.in_flight += 1;
+                    tokio::spawn(async move {
+                        let status = this.attempt(store.as_ref(), delivery).await;
+                        drop(permit);
+                        // The round may have returned: then nobody counts it.
+                        let _ = done_tx.send(status);
+                    });
+                }
+            }
+            if report.in_flight == 0 {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, done.recv()).await {
+                Ok(Some(status)) => {
+                    report.in_flight -= 1;
+                    match status {
+                        DeliveryStatus::Delivered => report.delivered += 1,
+                        DeliveryStatus::Failed => report.failed += 1,
+                        DeliveryStatus::Pending => report.retrying += 1,
+                    }
+                }
+                // Past the deadline (or every sender is gone: it cannot be, we hold one).
+                _ => break,
+            }
+        }
+        Ok(report)
+    }
+
+    fn take_permits(&self) -> Vec<OwnedSemaphorePermit> {
+        std::iter::from_fn(|| Arc::clone(&self.permits).try_acquire_owned().ok())
+            .take(self.settings.concurrency)
+            .collect()
+    }
+
+    /// Sends one delivery and records how it went.
+    async fn attempt(&self, store: &dyn Store, owed: OwedDelivery) -> DeliveryStatus {
+        let outcome = match &owed.webhook {
+            Some(webhook) => self.deliverer.send(webhook, &owed.event_id, &owed.body).await,
+            None => Outcome::new(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
+        };
+        let now = Utc::now();
+        let attempt = self.settings.backoff.record(outcome, owed.attempts.saturating_add(1), now);
+        crate::metrics::record_webhook_attempt(attempt.status.as_str());
+        if let Err(err) = store.record_webhook_attempt(&owed.event_id, owed.webhook_id, &attempt, now).await {
+            // Unrecorded, the delivery stays claimed until its lease ends and is
+            // then sent again: the receiver de-duplicates on webhook-id.
+            tracing::warn!(error = %err, event_id = %owed.event_id, webhook_id = %owed.webhook_id,
+                "could not record a webhook attempt; it is sent again after its lease");
+        }
+        attempt.status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: DeliveryStatus) -> Outcome {
+        Outcome::new(status, Some(503), Some("503".into()))
+    }
+
+    #[test]
+    fn transient_failures_wait_by_the_schedule_then_fail_for_good() {
+        let backoff = Backoff::new(vec![Duration::from_secs(5), Duration::from_secs(60)]);
+        let now = Utc::now();
+        let first = backoff.record(outcome(DeliveryStatus::Pending), 1, now);
+        assert_eq!(first.status, DeliveryStatus::Pending);
+        assert_eq!(first.retry_at, Some(now + chrono::Duration::seconds(5)));
+        let second = backoff.record(outcome(DeliveryStatus::Pending), 2, now);
+        assert_eq!(second.retry_at, Some(now + chrono::Duration::seconds(60)));
+        let third = backoff.record(outcome(DeliveryStatus::Pending), 3, now);
+        assert_eq!(third.status, DeliveryStatus::Failed);
+        assert_eq!(third.retry_at, None);
+        assert_eq!(third.error.as_deref(), Some("gave up after 3 attempts: 503"));
+    }
+
+    #[test]
+    fn final_outcomes_are_recorded_as_they_are() {
+        let backoff = Backoff::standard();
+        for status in [DeliveryStatus::Delivered, DeliveryStatus::Failed] {
+            let attempt = backoff.record(outcome(status), 1, Utc::now());
+            assert_eq!((attempt.status, attempt.retry_at), (status, None));
+        }
+    }
+
+    #[test]
+    fn the_standard_schedule_makes_eight_attempts() {
+        let backoff = Backoff::standard();
+        let now = Utc::now();
+        let attempts = (1..)
+            .take_while(|&n| backoff.record(outcome(DeliveryStatus::Pending), n, now).retry_at.is_some())
+            .count();
+        assert_eq!(attempts + 1, 8);
+    }
+}
