@@ -8,7 +8,8 @@ Needs release binaries (make bench builds them), wrk, pgbench and PostgreSQL on
 127.0.0.1:5432 (BENCH_PG, default postgres://postgres@127.0.0.1:5432/postgres).
 Every load runs on loopback from this machine's own cores, bounded in time
 (BENCH_SECONDS per run, default 10). Prints a Markdown table and saves it, with
-the date, commit and CPU model, under bench/results/.
+the date, commit and CPU model, as bench/results/<date>-<commit>[-<sections>].md;
+a full run also as bench/results/latest.md.
 """
 
 import json
@@ -291,9 +292,14 @@ def main():
     print(table)
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    (results / f"{today}.md").write_text(table)
-    (results / "latest.md").write_text(table)
-    print(f"saved bench/results/{today}.md")
+    # One file per run: a later run of the same day, or of some sections only,
+    # must not overwrite a full run. latest.md is the last full run.
+    full = sorted(chosen) == sorted(SECTIONS)
+    name = f"{today}-{commit}" + ("" if full else "-" + "-".join(chosen)) + ".md"
+    (results / name).write_text(table)
+    if full:
+        (results / "latest.md").write_text(table)
+    print(f"saved bench/results/{name}")
 
 
 if __name__ == "__main__":
