@@ -4,8 +4,9 @@
 //! implementation), one record per (event, webhook). 5xx and timeouts are retried
 //! on the backoff schedule, only to the receiver that failed, until the schedule
 //! runs out; 4xx and forbidden addresses are final. A receiver that hangs holds
-//! neither the tick nor anyone else's deliveries, and a send cut short by a crash
-//! is taken over when its lease ends.
+//! neither the tick nor anyone else's deliveries, a send cut short by a crash is
+//! taken over when its lease ends, and two replicas ticking at once send each
+//! delivery once.
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ todo_lib::on_both_backends!(
     a_hanging_receiver_holds_neither_the_tick_nor_other_deliveries,
     a_failing_receivers_backlog_waits_with_it_and_does_not_starve_others,
     a_send_cut_short_by_a_crash_is_taken_over_after_its_lease,
+    two_replicas_ticking_at_once_send_each_delivery_once,
     a_webhook_deleted_meanwhile_is_not_sent_to,
     a_name_that_resolves_to_loopback_is_refused_at_delivery,
     redirects_are_followed_only_to_addresses_a_webhook_may_reach,
@@ -291,6 +293,32 @@ async fn a_send_cut_short_by_a_crash_is_taken_over_after_its_lease(db: TestDb) {
     assert_eq!(tick(&cron).await, round(1, 0, 0, 0), "taken over once the lease ended");
     assert_eq!(receiver.received().len(), 1);
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Delivered)]);
+}
+
+async fn two_replicas_ticking_at_once_send_each_delivery_once(db: TestDb) {
+    let receiver = WebhookReceiver::start().await;
+    register(&db, "alice", &receiver).await;
+    let mut events = Vec::new();
+    for _ in 0..30 {
+        events.push(queued_reminder(&db, "alice").await.id.to_string());
+    }
+    // Two cron-tick replicas, each with its own sender, four sends at a time.
+    let settings = || SenderSettings { concurrency: 4, ..SenderSettings::default() };
+    let (a, b) = (cron(&db, loopback_deliverer(), settings()), cron(&db, loopback_deliverer(), settings()));
+    let mut sent = 0;
+    for _ in 0..10 {
+        let (ra, rb) = tokio::join!(tick(&a), tick(&b));
+        sent += ra["delivered"].as_u64().unwrap_or(0) + rb["delivered"].as_u64().unwrap_or(0);
+        if sent >= 30 {
+            break;
+        }
+    }
+    assert_eq!(sent, 30);
+    let mut ids: Vec<String> =
+        receiver.received().iter().filter_map(|r| r.headers.get("webhook-id").cloned()).collect();
+    ids.sort();
+    events.sort();
+    assert_eq!(ids, events, "each event once, none twice");
 }
 
 async fn a_webhook_deleted_meanwhile_is_not_sent_to(db: TestDb) {
