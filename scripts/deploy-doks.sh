@@ -62,8 +62,11 @@ step_topics() {
   need rpk
   local auth=(-X "brokers=$REDPANDA_BROKERS" -X tls.enabled=true -X sasl.mechanism=SCRAM-SHA-256
     -X "user=${RPK_ADMIN_USER:?set RPK_ADMIN_USER}" -X "pass=${RPK_ADMIN_PASSWORD:?set RPK_ADMIN_PASSWORD}")
+  # Seven days: well inside the 30 days for which the functions remember the
+  # event ids they processed (cron-tick's retention), so no redelivery can
+  # outlive its duplicate check.
   for topic in "${TOPICS[@]}"; do
-    rpk topic create "$topic" "$topic-dlq" -p "$PARTITIONS" "${auth[@]}" || true
+    rpk topic create "$topic" "$topic-dlq" -p "$PARTITIONS" -c retention.ms=604800000 "${auth[@]}" || true
   done
   # The functions' user may use the task topics and consume in the functions' groups.
   rpk security acl create "${auth[@]}" --allow-principal "User:$REDPANDA_USERNAME" \

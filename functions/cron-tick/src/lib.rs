@@ -3,11 +3,13 @@
 //! transaction), publishes them, republishes outbox rows that their writers
 //! failed to publish, then sends the webhook deliveries that are owed (see
 //! `todo_lib::webhook::Sender`: a tick waits for them at most a second; slower
-//! receivers finish in the background). Safe when ticks overlap or run on several
-//! replicas: claims are disjoint (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+//! receivers finish in the background). Every `retention.every` it also prunes
+//! what has outlived its use (see [`RetentionSettings`]). Safe when ticks overlap
+//! or run on several replicas: claims are disjoint (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL), and pruning twice is harmless.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +19,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
-use todo_lib::store::{Store, StoreError};
+use todo_lib::store::{Pruned, Retention, Store, StoreError};
 use todo_lib::webhook::{Deliverer, Sender, SenderSettings};
 
 /// The function's name: its Dapr app id and the `source` of its events.
@@ -37,6 +39,40 @@ pub struct TickSettings {
     pub lease: Duration,
     /// How owed webhook deliveries are sent.
     pub webhooks: SenderSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long rows that no longer serve a purpose are kept, and how often a tick
+/// prunes them.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSettings {
+    /// Published outbox rows (kept for inspection; nothing reads them).
+    pub outbox: Duration,
+    /// Processed event ids: a duplicate older than this would act again, so it
+    /// must outlive the broker's redelivery window (the topic's retention).
+    pub processed: Duration,
+    /// Delivered and failed webhook deliveries (a redelivered event older than
+    /// this would be queued again).
+    pub webhook_deliveries: Duration,
+    /// How often a process prunes (its first tick does).
+    pub every: Duration,
+    /// Rows of each kind per delete, and deletes per prune.
+    pub batch: i64,
+    pub max_batches: usize,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        Self {
+            outbox: 7 * DAY,
+            processed: 30 * DAY,
+            webhook_deliveries: 30 * DAY,
+            every: Duration::from_secs(10),
+            batch: 1000,
+            max_batches: 10,
+        }
+    }
 }
 
 impl Default for TickSettings {
@@ -47,6 +83,7 @@ impl Default for TickSettings {
             republish_after: Duration::from_secs(10),
             lease: publish::CLAIM_LEASE,
             webhooks: SenderSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -57,6 +94,8 @@ struct Tick {
     publisher: Option<Arc<dyn Publisher>>,
     settings: Arc<TickSettings>,
     webhooks: Sender,
+    /// When this process last pruned.
+    pruned_at: Arc<Mutex<Option<Instant>>>,
 }
 
 /// The function's router, sending webhooks through `deliverer`.
@@ -68,7 +107,13 @@ pub fn app(
     deliverer: Deliverer,
 ) -> Router {
     let webhooks = Sender::new(deliverer, settings.webhooks.clone());
-    let tick = Tick { store: Arc::clone(&store), publisher, settings: Arc::new(settings), webhooks };
+    let tick = Tick {
+        store: Arc::clone(&store),
+        publisher,
+        settings: Arc::new(settings),
+        webhooks,
+        pruned_at: Arc::default(),
+    };
     // Dapr probes a binding's route with OPTIONS at start-up.
     let routes =
         Router::new().route("/", post(run_tick).options(|| async { StatusCode::OK })).with_state(tick);
@@ -136,14 +181,56 @@ impl Tick {
         todo_lib::metrics::set_outbox_backlog(self.store.count_unpublished().await?);
         let webhooks = self.webhooks.round(&self.store).await?;
         todo_lib::metrics::set_webhook_backlog(self.store.count_owed_webhook_deliveries().await?);
+        let pruned = self.prune_if_due().await?;
         if reminders + republished + webhooks.delivered + webhooks.failed + webhooks.retrying > 0 {
             tracing::info!(reminders, published, republished, ?webhooks, "tick");
+        }
+        if pruned != Pruned::default() {
+            tracing::info!(?pruned, "pruned");
         }
         Ok(json!({
             "reminders": reminders,
             "published": published,
             "republished": republished,
             "webhooks": webhooks,
+            "pruned": pruned,
         }))
+    }
+
+    /// Prunes if this process has not for `retention.every`.
+    async fn prune_if_due(&self) -> Result<Pruned, StoreError> {
+        let retention = self.settings.retention;
+        {
+            let Ok(mut last) = self.pruned_at.lock() else { return Ok(Pruned::default()) };
+            if last.is_some_and(|at| at.elapsed() < retention.every) {
+                return Ok(Pruned::default());
+            }
+            *last = Some(Instant::now());
+        }
+        let now = chrono::Utc::now();
+        let ago = |d: Duration| {
+            chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_sub_signed(d))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        };
+        let cutoffs = Retention {
+            published_before: ago(retention.outbox),
+            processed_before: ago(retention.processed),
+            deliveries_before: ago(retention.webhook_deliveries),
+            limit: retention.batch,
+        };
+        let mut total = Pruned::default();
+        for _ in 0..retention.max_batches {
+            let pruned = self.store.prune(&cutoffs).await?;
+            total.outbox += pruned.outbox;
+            total.processed += pruned.processed;
+            total.webhook_deliveries += pruned.webhook_deliveries;
+            let full = |n: u64| n >= retention.batch as u64;
+            if !(full(pruned.outbox) || full(pruned.processed) || full(pruned.webhook_deliveries)) {
+                break;
+            }
+        }
+        Ok(total)
     }
 }

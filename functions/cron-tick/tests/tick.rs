@@ -27,11 +27,16 @@ todo_lib::on_both_backends!(
     a_failing_sidecar_loses_nothing,
     a_broken_database_is_503,
     the_app_token_is_enforced,
+    finished_rows_past_their_retention_are_pruned_once_per_interval,
 );
 
 /// A tick's webhook round when nothing is owed.
 fn no_webhooks() -> Value {
     json!({ "delivered": 0, "failed": 0, "retrying": 0, "in_flight": 0 })
+}
+
+fn nothing_pruned() -> Value {
+    json!({ "outbox": 0, "processed": 0, "webhook_deliveries": 0 })
 }
 
 fn settings() -> TickSettings {
@@ -84,7 +89,7 @@ async fn options_and_an_empty_post_answer_200(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": no_webhooks() })
+            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": no_webhooks(), "pruned": nothing_pruned() })
         )
     );
 }
@@ -97,7 +102,7 @@ async fn due_reminders_are_published_as_task_due_once(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": no_webhooks() })
+            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": no_webhooks(), "pruned": nothing_pruned() })
         )
     );
     let (_, again) = call(&app, Method::POST, &[]).await;
@@ -184,4 +189,36 @@ async fn the_app_token_is_enforced(db: TestDb) {
     assert_eq!(call(&app, Method::POST, &[]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, Method::POST, &[("dapr-api-token", "tick-token")]).await.0, StatusCode::OK);
+}
+
+async fn finished_rows_past_their_retention_are_pruned_once_per_interval(db: TestDb) {
+    // Everything finished is past a zero retention; pruning runs once an hour.
+    let retention = cron_tick::RetentionSettings {
+        outbox: Duration::ZERO,
+        processed: Duration::ZERO,
+        webhook_deliveries: Duration::ZERO,
+        every: Duration::from_secs(3600),
+        ..cron_tick::RetentionSettings::default()
+    };
+    let sidecar = DaprStandIn::start("pubsub", None).await;
+    let publisher: Arc<dyn Publisher> =
+        Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
+    let app = cron_tick::app(
+        db.store.clone(),
+        Some(publisher),
+        TickSettings { retention, ..settings() },
+        None,
+        loopback_deliverer(),
+    );
+    due_tasks(&db, 2).await; // two task.created rows, published
+    let (status, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The tick published two task.due events, then pruned all four published rows.
+    assert_eq!(body["published"], 2, "{body}");
+    assert_eq!(body["pruned"], json!({ "outbox": 4, "processed": 0, "webhook_deliveries": 0 }), "{body}");
+    assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
+
+    due_tasks(&db, 1).await;
+    let (_, body) = call(&app, Method::POST, &[]).await;
+    assert_eq!(body["pruned"], nothing_pruned(), "not again within the hour: {body}");
 }

@@ -45,6 +45,24 @@ pub enum Completion {
     Recorded { next_created: bool },
 }
 
+/// What [`Store::prune`] deletes: rows older than these instants, at most
+/// `limit` of each kind per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub published_before: chrono::DateTime<chrono::Utc>,
+    pub processed_before: chrono::DateTime<chrono::Utc>,
+    pub deliveries_before: chrono::DateTime<chrono::Utc>,
+    pub limit: i64,
+}
+
+/// How many rows [`Store::prune`] deleted, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Pruned {
+    pub outbox: u64,
+    pub processed: u64,
+    pub webhook_deliveries: u64,
+}
+
 /// Which engine is behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -287,6 +305,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// takes them at once instead of when the lease runs out. Rows already
     /// published are left alone.
     async fn release_unpublished(&self, ids: &[Uuid]) -> Result<(), StoreError>;
+
+    /// Deletes, up to `cutoffs.limit` rows of each, oldest first: outbox rows
+    /// published before `published_before`, processed event ids recorded before
+    /// `processed_before`, and final webhook deliveries last changed before
+    /// `deliveries_before`. Owed work and users' data are never pruned.
+    async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError>;
 
     /// Records an event the in-process bus gave up on.
     async fn insert_dead_letter(&self, letter: &crate::bus::DeadLetter) -> Result<(), StoreError>;

@@ -176,6 +176,17 @@ pub(crate) const DEFER_WEBHOOK: &str = "update webhook_deliveries set next_attem
 pub(crate) const COUNT_OWED_DELIVERIES: &str =
     "select count(*) from webhook_deliveries where status = 'pending'";
 
+/// Retention: each deletes at most $2 rows older than $1, oldest first.
+pub(crate) const PRUNE_OUTBOX: &str = "delete from outbox where id in (select id from outbox \
+     where published_at is not null and published_at < $1 order by published_at limit $2)";
+
+pub(crate) const PRUNE_PROCESSED: &str = "delete from processed_events where (consumer, event_id) in \
+     (select consumer, event_id from processed_events where processed_at < $1 order by processed_at limit $2)";
+
+pub(crate) const PRUNE_DELIVERIES: &str = "delete from webhook_deliveries where (event_id, webhook_id) in \
+     (select event_id, webhook_id from webhook_deliveries where status <> 'pending' and updated_at < $1 \
+     order by updated_at limit $2)";
+
 pub(crate) const INSERT_DEAD_LETTER: &str = "insert into dead_letters (id, event_id, topic, subscriber, reason, \
      payload, created_at) values ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -980,6 +991,27 @@ macro_rules! impl_store {
                 // `returning` keeps no order; publish oldest first.
                 rows.sort_by_key(|r| (r.created_at, r.id));
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn prune(
+                &self,
+                cutoffs: &$crate::store::Retention,
+            ) -> Result<$crate::store::Pruned, StoreError> {
+                let _write = self.writer().await;
+                let mut pruned = $crate::store::Pruned::default();
+                for (statement, before, count) in [
+                    (sql::PRUNE_OUTBOX, cutoffs.published_before, &mut pruned.outbox),
+                    (sql::PRUNE_PROCESSED, cutoffs.processed_before, &mut pruned.processed),
+                    (sql::PRUNE_DELIVERIES, cutoffs.deliveries_before, &mut pruned.webhook_deliveries),
+                ] {
+                    let done = sqlx::query(statement)
+                        .bind(Timestamp(before))
+                        .bind(cutoffs.limit)
+                        .execute(&self.pool)
+                        .await?;
+                    *count = done.rows_affected();
+                }
+                Ok(pruned)
             }
 
             async fn insert_dead_letter(&self, letter: &$crate::bus::DeadLetter) -> Result<(), StoreError> {

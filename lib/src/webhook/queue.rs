@@ -91,7 +91,10 @@ impl Backoff {
                 status,
                 status_code,
                 error,
-                retry_at: Some(now + chrono::Duration::from_std(*delay).unwrap_or(chrono::Duration::MAX)),
+                retry_at: chrono::Duration::from_std(*delay)
+                    .ok()
+                    .and_then(|delay| now.checked_add_signed(delay))
+                    .or(Some(DateTime::<Utc>::MAX_UTC)),
             },
             None => Attempt {
                 status: DeliveryStatus::Failed,
