@@ -68,14 +68,13 @@ impl EventHandler for TaskCompleted {
             publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
                 .await;
         }
-        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
         let next_task = next.filter(|_| next_created);
         let summary = json!({
             "activity_id": activity.id,
             "next_task_id": next_task.as_ref().map(|t| t.id),
             "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
         });
-        webhook::handled(recorded, queued, summary)
+        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }
 

@@ -57,8 +57,8 @@ impl EventHandler for TaskDue {
         }
         let notification = Notification::reminder(&delivery.id, data, now);
         let recorded = self.store.record_notification(NAME, &notification).await?;
-        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, data).await?;
-        webhook::handled(recorded, queued, json!({ "notification_id": notification.id }))
+        let summary = json!({ "notification_id": notification.id });
+        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }
 

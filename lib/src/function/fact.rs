@@ -1,7 +1,7 @@
 //! The handler of a function whose effect is the fact itself: an activity entry,
 //! once per event however often it is delivered, and the event queued for the
-//! user's webhooks (once per webhook; `cron-tick` sends them). `task-created` and `task-changed` are this handler
-//! for their event types.
+//! user's webhooks (once per webhook; `cron-tick` sends them). `task-created` and
+//! `task-changed` are this handler for their event types.
 
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ impl EventHandler for RecordFact {
         let at = delivery.time.unwrap_or_else(chrono::Utc::now);
         let activity = Activity::of_event(delivery.ty, &delivery.id, &delivery.data, at);
         let recorded = self.store.record_activity(self.name, &activity).await?;
-        let queued = webhook::queue(self.store.as_ref(), &delivery.id, delivery.ty, &delivery.data).await?;
-        webhook::handled(recorded, queued, json!({ "activity_id": activity.id }))
+        let summary = json!({ "activity_id": activity.id });
+        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }

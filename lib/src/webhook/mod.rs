@@ -26,7 +26,7 @@ use uuid::Uuid;
 mod queue;
 mod reach;
 
-pub use queue::{Backoff, RoundReport, Sender, SenderSettings, handled, queue};
+pub use queue::{Backoff, RoundReport, Sender, SenderSettings, queue_and_answer};
 pub use reach::{check_url, may_connect};
 
 /// Webhooks a user may register.
@@ -93,21 +93,14 @@ pub struct Attempt {
     pub status: DeliveryStatus,
     pub status_code: Option<u16>,
     pub error: Option<String>,
-    /// When to try again (`Pending` only).
+    /// When to try again (`Pending` only; set by the retry schedule).
     pub retry_at: Option<DateTime<Utc>>,
 }
 
-/// What one send came to, before the retry schedule is applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Outcome {
-    pub status: DeliveryStatus,
-    pub status_code: Option<u16>,
-    pub error: Option<String>,
-}
-
-impl Outcome {
-    fn new(status: DeliveryStatus, status_code: Option<u16>, error: Option<String>) -> Self {
-        Self { status, status_code, error }
+impl Attempt {
+    /// What a send came to, before the retry schedule is applied.
+    fn sent(status: DeliveryStatus, status_code: Option<u16>, error: Option<String>) -> Self {
+        Self { status, status_code, error, retry_at: None }
     }
 }
 
@@ -160,18 +153,18 @@ impl Deliverer {
     }
 
     /// Sends `body` for event `event_id` to `webhook`, signed, once.
-    pub(crate) async fn send(&self, webhook: &Webhook, event_id: &str, body: &str) -> Outcome {
+    pub(crate) async fn send(&self, webhook: &Webhook, event_id: &str, body: &str) -> Attempt {
         // Registered URLs were checked, but an address literal is never
         // resolved, so it is checked again here (the rules may have tightened).
         if let Err(why) = check_url(&webhook.url, self.allow_loopback) {
-            return Outcome::new(DeliveryStatus::Failed, None, Some(format!("the URL {why}")));
+            return Attempt::sent(DeliveryStatus::Failed, None, Some(format!("the URL {why}")));
         }
         let timestamp = Utc::now().timestamp();
         let signature = match standardwebhooks::Webhook::new(webhook.secret.expose_secret())
             .and_then(|signer| signer.sign(event_id, timestamp, body.as_bytes()))
         {
             Ok(signature) => signature,
-            Err(e) => return Outcome::new(DeliveryStatus::Failed, None, Some(format!("cannot sign: {e}"))),
+            Err(e) => return Attempt::sent(DeliveryStatus::Failed, None, Some(format!("cannot sign: {e}"))),
         };
         let sent = self
             .client
@@ -193,16 +186,16 @@ impl Deliverer {
                     300..=499 => DeliveryStatus::Failed,
                     _ => DeliveryStatus::Pending,
                 };
-                Outcome::new(status, Some(code), None)
+                Attempt::sent(status, Some(code), None)
             }
             Err(e) => {
                 if let Some(why) = reach::refusal(&e) {
                     tracing::warn!(webhook_id = %webhook.id, error = %why, "webhook refused");
-                    return Outcome::new(DeliveryStatus::Failed, None, Some(why));
+                    return Attempt::sent(DeliveryStatus::Failed, None, Some(why));
                 }
                 let error = reach::chain(&e);
                 tracing::warn!(webhook_id = %webhook.id, %error, "webhook delivery failed");
-                Outcome::new(DeliveryStatus::Pending, None, Some(error))
+                Attempt::sent(DeliveryStatus::Pending, None, Some(error))
             }
         }
     }

@@ -22,28 +22,26 @@ use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
-use super::{Attempt, Deliverer, DeliveryStatus, Outcome, OwedDelivery};
-use crate::event::{EventType, TaskEventData};
-use crate::function::{HandleError, Handled};
+use super::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
+use crate::function::{Delivery, HandleError, Handled};
 use crate::store::{Store, StoreError};
 
-/// Queues the event for each of the user's webhooks that does not have it yet;
-/// how many deliveries were queued. Idempotent: a redelivered event queues
-/// nothing new (except for a webhook registered meanwhile).
-pub async fn queue(
+/// The last step of an event handler that has recorded its own effect
+/// (`recorded` is false for a duplicate): queues the event for each of the
+/// user's webhooks that does not have it yet, and answers with `summary` and how
+/// many were queued. Idempotent: a redelivered event queues nothing new (except
+/// for a webhook registered meanwhile) and, if nothing else was recorded, is a
+/// duplicate.
+pub async fn queue_and_answer(
     store: &dyn Store,
-    event_id: &str,
-    ty: EventType,
-    data: &TaskEventData,
-) -> Result<u64, StoreError> {
+    delivery: &Delivery,
+    recorded: bool,
+    mut summary: serde_json::Value,
+) -> Result<Handled, HandleError> {
     let now = Utc::now();
-    let body = json!({ "type": ty.as_str(), "timestamp": now, "data": data }).to_string();
-    store.queue_webhook_deliveries(event_id, &data.user_id, &body, now).await
-}
-
-/// The outcome of an event handler that recorded its own effect (`recorded` is
-/// false for a duplicate) and queued `queued` webhook deliveries.
-pub fn handled(recorded: bool, queued: u64, mut summary: serde_json::Value) -> Result<Handled, HandleError> {
+    let data = &delivery.data;
+    let body = json!({ "type": delivery.ty.as_str(), "timestamp": now, "data": data }).to_string();
+    let queued = store.queue_webhook_deliveries(&delivery.id, &data.user_id, &body, now).await?;
     if !recorded && queued == 0 {
         return Ok(Handled::Duplicate);
     }
@@ -79,13 +77,13 @@ impl Backoff {
         ])
     }
 
-    /// The record of an attempt, the `attempt`-th (from 1), that came to `outcome` at `now`.
-    fn record(&self, outcome: Outcome, attempt: i32, now: DateTime<Utc>) -> Attempt {
-        let Outcome { status, status_code, error } = outcome;
+    /// The record of the `n`-th attempt (from 1), which came to `sent` at `now`.
+    fn record(&self, sent: Attempt, n: i32, now: DateTime<Utc>) -> Attempt {
+        let Attempt { status, status_code, error, .. } = sent;
         if status != DeliveryStatus::Pending {
             return Attempt { status, status_code, error, retry_at: None };
         }
-        let delay = usize::try_from(attempt).ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.0.get(i));
+        let delay = usize::try_from(n).ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.0.get(i));
         match delay {
             Some(delay) => Attempt {
                 status,
@@ -100,7 +98,7 @@ impl Backoff {
                 status: DeliveryStatus::Failed,
                 status_code,
                 error: Some(format!(
-                    "gave up after {attempt} attempts: {}",
+                    "gave up after {n} attempts: {}",
                     error.as_deref().unwrap_or("the receiver kept failing")
                 )),
                 retry_at: None,
@@ -205,16 +203,14 @@ impl Sender {
     }
 
     fn take_permits(&self) -> Vec<OwnedSemaphorePermit> {
-        std::iter::from_fn(|| Arc::clone(&self.permits).try_acquire_owned().ok())
-            .take(self.settings.concurrency)
-            .collect()
+        std::iter::from_fn(|| Arc::clone(&self.permits).try_acquire_owned().ok()).collect()
     }
 
     /// Sends one delivery and records how it went.
     async fn attempt(&self, store: &dyn Store, owed: OwedDelivery) -> DeliveryStatus {
         let outcome = match &owed.webhook {
             Some(webhook) => self.deliverer.send(webhook, &owed.event_id, &owed.body).await,
-            None => Outcome::new(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
+            None => Attempt::sent(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
         };
         let now = Utc::now();
         let attempt = self.settings.backoff.record(outcome, owed.attempts.saturating_add(1), now);
@@ -233,8 +229,8 @@ impl Sender {
 mod tests {
     use super::*;
 
-    fn outcome(status: DeliveryStatus) -> Outcome {
-        Outcome::new(status, Some(503), Some("503".into()))
+    fn outcome(status: DeliveryStatus) -> Attempt {
+        Attempt::sent(status, Some(503), Some("503".into()))
     }
 
     #[test]
