@@ -112,17 +112,18 @@ fn sorted(mut pairs: Vec<(uuid::Uuid, DeliveryStatus)>) -> Vec<(uuid::Uuid, Deli
     pairs
 }
 
-/// Verifies `request` with the reference implementation (scripts/verify-webhook.py).
+/// Verifies `request` with the reference implementation (scripts/verify-webhook.py,
+/// run by the project's own Python tools).
 fn verify_with_python(secret: &str, request: &Received) -> Result<(), String> {
     use std::io::Write;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/verify-webhook.py");
-    let mut child = std::process::Command::new("python3")
+    let mut child = std::process::Command::new(todo_lib::testing::python())
         .arg(script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| format!("python3 runs: {e}"))?;
+        .map_err(|e| format!("python runs: {e}"))?;
     let input = json!({ "secret": secret, "headers": request.headers, "body": request.body }).to_string();
     child.stdin.take().ok_or("stdin")?.write_all(input.as_bytes()).map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;

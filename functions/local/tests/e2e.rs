@@ -240,14 +240,14 @@ async fn malformed_events_sent_with_curl_get_400_with_a_clear_message_and_change
 
 fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let output = Command::new("python3")
+    let output = Command::new(todo_lib::testing::python())
         .current_dir(root)
         .arg("scripts/invoke")
         .args(args)
         .env("TODO_URL", &host.base)
         .env_remove("APP_API_TOKEN")
         .output()
-        .expect("python3 runs scripts/invoke");
+        .expect("python runs scripts/invoke");
     let text =
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)
@@ -256,12 +256,31 @@ fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
     let host = Host::start().await;
+    // The script offers, and documents, every function the host serves.
+    let served = reqwest::get(host.url("/functions")).await.expect("answered");
+    let served: Value = served.json().await.expect("json");
+    let (ok, help) = invoke(&host, &["--help"]);
+    assert!(ok, "{help}");
+    let names: Vec<&str> = served["functions"]
+        .as_array()
+        .expect("a list of functions")
+        .iter()
+        .map(|f| f["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names.len(), 5, "{served}");
+    for name in names {
+        assert!(help.contains(name), "the help describes {name}: {help}");
+        let (_, out) = invoke(&host, &[name, "examples/missing.json"]);
+        assert!(!out.contains("invalid choice"), "{name} is one of the choices: {out}");
+    }
+
     let examples = [
         ("task-created", "examples/task.created.json"),
+        ("task-changed", "examples/task.updated.json"),
         ("task-completed", "examples/task.completed.json"),
         ("task-due", "examples/task.due.json"),
     ];
-    for (function, file) in &examples[..2] {
+    for (function, file) in &examples[..3] {
         let (ok, out) = invoke(&host, &[function, file]);
         assert!(ok && out.contains("\"status\": \"processed\""), "{function} structured: {out}");
         let (ok, out) = invoke(&host, &[function, file]);
@@ -270,7 +289,7 @@ async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
         assert!(ok && out.contains("\"status\": \"processed\""), "{function} binary: {out}");
     }
     // The due example's task does not exist here: the reminder is skipped, in both modes.
-    let (function, file) = examples[2];
+    let (function, file) = examples[3];
     for args in [&[function, file][..], &["--binary", "--new-id", function, file]] {
         let (ok, out) = invoke(&host, args);
         assert!(ok && out.contains("the task was deleted"), "{function} {args:?}: {out}");
@@ -282,7 +301,11 @@ async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
     // completed example's next occurrence (created once, though completed twice).
     let activity = items(&host.get("/v1/activity?limit=200", "dev-user").await.body);
     let kinds = |kind: &str| activity.iter().filter(|a| a["kind"] == kind).count();
-    assert_eq!((kinds("task.created"), kinds("task.completed")), (3, 2), "{activity:?}");
+    assert_eq!(
+        (kinds("task.created"), kinds("task.updated"), kinds("task.completed")),
+        (3, 2, 2),
+        "{activity:?}"
+    );
     let tasks = items(&host.get("/v1/tasks?status=all", "dev-user").await.body);
     assert_eq!(tasks.len(), 1, "one next occurrence: {tasks:?}");
 

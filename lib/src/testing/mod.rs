@@ -202,3 +202,19 @@ impl Outage {
         }
     }
 }
+
+/// The interpreter of the project's own virtualenv, `target/python-tools`, which
+/// holds the packages of `scripts/python-tools.txt` (the Standard Webhooks
+/// reference, …). Tests run Python through it, never through the user's
+/// `python3`, so a package missing from that list fails here as it would on a
+/// fresh machine. Panics, saying how to make it, when it is absent.
+pub fn python() -> std::path::PathBuf {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/python-tools");
+    let python = venv.join("bin/python");
+    assert!(
+        venv.join(".installed").exists() && python.exists(),
+        "{} is missing: run `make python-tools` (make test does)",
+        venv.display()
+    );
+    python
+}
