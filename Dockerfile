@@ -19,6 +19,9 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /function /function
 USER 65532:65532
+# A container is reached over its network, not its loopback. Event functions
+# then refuse to start without APP_API_TOKEN (or ALLOW_OPEN_EVENT_ROUTES=true).
+ENV HOST=0.0.0.0
 EXPOSE 8080
 # checkov:skip=CKV_DOCKER_2:Kubernetes probes /healthz and /readyz; the image has no shell or client to run a HEALTHCHECK with.
 ENTRYPOINT ["/function"]

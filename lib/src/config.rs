@@ -22,7 +22,10 @@ pub struct Config {
     /// embedded default. Secret because it usually carries a password.
     #[serde(default = "default_database_url")]
     pub database_url: SecretString,
-    /// Address to bind; `0.0.0.0` so that containers are reachable.
+    /// Address to bind: loopback unless told otherwise, so nothing is reachable
+    /// from the network by accident. Containers set `0.0.0.0` (the Dockerfile
+    /// and the manifests do), and then event and operator routes demand
+    /// `APP_API_TOKEN` (see [`crate::serve::Context::event_route_token`]).
     #[serde(default = "default_host")]
     pub host: IpAddr,
     /// Knative and Cloud Run set `PORT`; we honour it.
@@ -51,6 +54,10 @@ pub struct Config {
     /// When set, event functions refuse calls without this `dapr-api-token` (Dapr
     /// sends it to the app when configured with the same token).
     pub app_api_token: Option<SecretString>,
+    /// Trusted networks only: serve event and operator routes without
+    /// `APP_API_TOKEN` on an address other than loopback (logged loudly at start).
+    #[serde(default)]
+    pub allow_open_event_routes: bool,
     /// Development only: lets webhooks point at loopback over plain http (a
     /// receiver on the developer's machine). Never set it in production.
     #[serde(default)]
@@ -110,7 +117,7 @@ fn default_database_url() -> SecretString {
 }
 
 fn default_host() -> IpAddr {
-    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
 }
 
 /// The port every function listens on unless `PORT` says otherwise.
@@ -162,6 +169,12 @@ mod tests {
         assert_eq!(config.shutdown_grace(), Duration::from_secs(20));
         assert_eq!(config.dapr_http_port, None);
         assert_eq!(config.pubsub_name, "pubsub");
+        assert_eq!(
+            config.host,
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            "nothing reachable from the network by default"
+        );
+        assert!(!config.allow_open_event_routes);
     }
 
     #[test]
@@ -173,7 +186,7 @@ mod tests {
             ("REQUEST_TIMEOUT_SECS", "5"),
             ("SHUTDOWN_GRACE_SECS", "3"),
             ("BODY_LIMIT_BYTES", "1024"),
-            ("HOST", "127.0.0.1"),
+            ("HOST", "0.0.0.0"),
             ("DAPR_HTTP_PORT", "3501"),
             ("DAPR_API_TOKEN", "sidecar-token"),
             ("PUBSUB_NAME", "kafka"),
@@ -185,7 +198,7 @@ mod tests {
         assert_eq!(config.request_timeout(), Duration::from_secs(5));
         assert_eq!(config.shutdown_grace(), Duration::from_secs(3));
         assert_eq!(config.body_limit_bytes, 1024);
-        assert_eq!(config.host, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(config.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert_eq!(config.dapr_http_port, Some(3501));
         assert_eq!(
             config.dapr_api_token.as_ref().map(|t| t.expose_secret().to_owned()),

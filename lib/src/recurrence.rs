@@ -5,11 +5,18 @@
 //! Hand-written calendars get the corners wrong (a monthly rule on the 31st skips
 //! months without one); the crate does not.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Tz, Unvalidated};
 
 /// The longest rule text we accept; real rules are a few dozen characters.
 pub const RULE_MAX_LEN: usize = 500;
+
+/// The closest two occurrences of a series may be.
+const MIN_SPACING: TimeDelta = TimeDelta::hours(1);
+/// How many occurrences the spacing check expands.
+const SPACING_SAMPLE: usize = 200;
+/// The last year a due time may fall in (as the task rules say).
+const LAST_YEAR: i32 = 9999;
 
 /// A recurrence rule that was checked against its anchor.
 #[derive(Debug, Clone)]
@@ -54,6 +61,12 @@ pub fn normalize(rule: &str) -> Result<String, RecurrenceError> {
     if matches!(parsed.get_freq(), Frequency::Secondly | Frequency::Minutely) {
         return Err(RecurrenceError("FREQ must be HOURLY or slower (DAILY, WEEKLY, MONTHLY, YEARLY)".into()));
     }
+    if parsed.get_interval() == 0 {
+        return Err(RecurrenceError("INTERVAL must be at least 1".into()));
+    }
+    if parsed.get_count() == Some(0) {
+        return Err(RecurrenceError("COUNT must be at least 1 (a series has its first occurrence)".into()));
+    }
     Ok(parsed.to_string())
 }
 
@@ -70,7 +83,26 @@ impl Recurrence {
         let set = parsed
             .build(start.with_timezone(&tz))
             .map_err(|e| RecurrenceError(format!("is not valid for this due time: {e}")))?;
-        Ok(Self { set })
+        let recurrence = Self { set };
+        recurrence.check_spacing()?;
+        Ok(recurrence)
+    }
+
+    /// "HOURLY or slower" is about the occurrences, not the FREQ word: BYHOUR,
+    /// BYMINUTE and BYSECOND lists can expand a daily rule into one a second. The
+    /// first [`SPACING_SAMPLE`] occurrences must lie at least [`MIN_SPACING`]
+    /// apart (BY* lists repeat within each period, so a closer pair shows there).
+    fn check_spacing(&self) -> Result<(), RecurrenceError> {
+        let sample: Vec<DateTime<Utc>> =
+            self.set.clone().into_iter().take(SPACING_SAMPLE).map(|t| t.with_timezone(&Utc)).collect();
+        let closest = sample.windows(2).map(|pair| pair[1] - pair[0]).min();
+        match closest {
+            Some(gap) if gap < MIN_SPACING => Err(RecurrenceError(format!(
+                "occurrences must be at least an hour apart; this rule repeats after {} seconds",
+                gap.num_seconds()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The first occurrence strictly after `after`, if the series has one.
@@ -79,7 +111,16 @@ impl Recurrence {
     /// decide what "now" is.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         // The iterator is lazy and ordered; `limit` bounds pathological rules.
-        self.set.clone().limit().into_iter().take(100_000).map(|t| t.with_timezone(&Utc)).find(|t| *t > after)
+        // A task's due time ends with year 9999 (RFC 3339 has four digits): the
+        // series ends there rather than yield a time no client could parse.
+        self.set
+            .clone()
+            .limit()
+            .into_iter()
+            .take(100_000)
+            .map(|t| t.with_timezone(&Utc))
+            .take_while(|t| t.year() <= LAST_YEAR)
+            .find(|t| *t > after)
     }
 }
 
@@ -108,6 +149,40 @@ mod tests {
     fn normalize_rejects_minutely_rules() {
         assert!(normalize("FREQ=MINUTELY").is_err());
         assert!(normalize("FREQ=SECONDLY").is_err());
+    }
+
+    #[test]
+    fn rules_whose_occurrences_come_closer_than_an_hour_are_refused() {
+        let minutes: Vec<String> = (0..60).map(|m| m.to_string()).collect();
+        let seconds = minutes.join(",");
+        let hours: Vec<String> = (0..24).map(|h| h.to_string()).collect();
+        for rule in [
+            format!("FREQ=DAILY;BYHOUR={};BYMINUTE={seconds};BYSECOND={seconds}", hours.join(",")),
+            format!("FREQ=HOURLY;BYMINUTE={seconds}"),
+            "FREQ=HOURLY;BYMINUTE=0,30".to_owned(),
+        ] {
+            let refused = Recurrence::new(&rule, utc(2026, 1, 1, 0, 0), None).expect_err(&rule);
+            assert!(refused.to_string().contains("at least an hour apart"), "{refused}");
+        }
+        let hourly = format!("FREQ=DAILY;BYHOUR={}", hours.join(","));
+        assert!(Recurrence::new(&hourly, utc(2026, 1, 1, 0, 0), None).is_ok(), "hourly is the limit");
+        assert!(Recurrence::new("FREQ=HOURLY;INTERVAL=2", utc(2026, 1, 1, 0, 0), None).is_ok());
+    }
+
+    #[test]
+    fn a_zero_interval_or_count_is_refused() {
+        assert!(normalize("FREQ=DAILY;INTERVAL=0").expect_err("zero").to_string().contains("INTERVAL"));
+        assert!(normalize("FREQ=DAILY;COUNT=0").expect_err("zero").to_string().contains("COUNT"));
+        assert!(normalize("FREQ=DAILY;INTERVAL=1;COUNT=1").is_ok());
+    }
+
+    #[test]
+    fn a_series_ends_with_the_year_9999() {
+        let r = Recurrence::new("FREQ=YEARLY", utc(9999, 6, 1, 9, 0), None).expect("valid");
+        assert_eq!(r.next_after(utc(9999, 6, 1, 9, 0)), None, "no occurrence in the year 10000");
+        let r = Recurrence::new("FREQ=DAILY", utc(9999, 12, 30, 9, 0), None).expect("valid");
+        assert_eq!(r.next_after(utc(9999, 12, 30, 9, 0)), Some(utc(9999, 12, 31, 9, 0)));
+        assert_eq!(r.next_after(utc(9999, 12, 31, 9, 0)), None);
     }
 
     #[test]

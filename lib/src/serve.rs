@@ -37,6 +37,38 @@ pub struct Context {
     pub store: Arc<dyn Store>,
     /// The environment, for a function's own settings (read with [`config::from_iter`]).
     pub vars: Vec<(String, String)>,
+    /// Served under AWS Lambda, behind a function URL or a gateway: never loopback.
+    pub lambda: bool,
+}
+
+impl Context {
+    /// The `dapr-api-token` that guards a function's event and operator routes.
+    /// Without one, those routes accept anything from anyone who reaches them, so
+    /// they are served unguarded only on loopback, or where the operator said the
+    /// network is trusted (`ALLOW_OPEN_EVENT_ROUTES`, logged loudly); otherwise the
+    /// function refuses to start.
+    pub fn event_route_token(&self) -> Result<Option<secrecy::SecretString>, BoxError> {
+        let token = self.config.app_api_token.clone();
+        let exposed = self.lambda || !self.config.host.is_loopback();
+        if token.is_some() || !exposed {
+            return Ok(token);
+        }
+        let at = if self.lambda { "under AWS Lambda".to_owned() } else { format!("on {}", self.config.host) };
+        if self.config.allow_open_event_routes {
+            tracing::warn!(
+                at = %at,
+                "ALLOW_OPEN_EVENT_ROUTES: serving event and operator routes WITHOUT A TOKEN; \
+                 anyone who reaches this address can forge events"
+            );
+            return Ok(None);
+        }
+        Err(format!(
+            "refusing to serve event and operator routes {at} without APP_API_TOKEN: anyone who \
+             reaches them could forge events. Set APP_API_TOKEN (Dapr presents it), bind HOST to \
+             loopback, or, on a trusted network only, set ALLOW_OPEN_EVENT_ROUTES=true"
+        )
+        .into())
+    }
 }
 
 /// The whole life of a function binary. `main.rs` calls this and nothing else.
@@ -81,7 +113,7 @@ where
 
     let lambda = vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API");
     let settings = Settings::from(&config);
-    let app = with_common_layers(build(Context { config, store, vars }).await?, settings);
+    let app = with_common_layers(build(Context { config, store, vars, lambda }).await?, settings);
     if lambda {
         tracing::info!(function = name, "serving under AWS Lambda");
         return lambda_http::run(app).await;
@@ -205,5 +237,43 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(vars: &[(&str, &str)], lambda: bool) -> Context {
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let config: Config = config::from_iter(vars.clone()).expect("valid config");
+        let store = store::connect("sqlite::memory:", ConnectOptions::default()).expect("store");
+        Context { config, store, vars, lambda }
+    }
+
+    #[test]
+    fn event_routes_are_open_on_loopback_only() {
+        assert!(context(&[], false).event_route_token().expect("the default is loopback").is_none());
+        assert!(context(&[("HOST", "::1")], false).event_route_token().expect("loopback").is_none());
+        for (vars, lambda) in
+            [(&[("HOST", "0.0.0.0")][..], false), (&[("HOST", "10.1.2.3")][..], false), (&[][..], true)]
+        {
+            let refused = context(vars, lambda).event_route_token().expect_err("exposed without a token");
+            let why = refused.to_string();
+            assert!(why.contains("APP_API_TOKEN") && why.contains("ALLOW_OPEN_EVENT_ROUTES"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_token_or_the_explicit_opt_out_lets_them_be_exposed() {
+        use secrecy::ExposeSecret as _;
+        let guarded = context(&[("HOST", "0.0.0.0"), ("APP_API_TOKEN", "s3cret")], false);
+        let token = guarded.event_route_token().expect("guarded").expect("the token");
+        assert_eq!(token.expose_secret(), "s3cret");
+        let trusted = context(&[("HOST", "0.0.0.0"), ("ALLOW_OPEN_EVENT_ROUTES", "true")], false);
+        assert!(trusted.event_route_token().expect("opted out").is_none());
+        let lambda = context(&[("ALLOW_OPEN_EVENT_ROUTES", "true")], true);
+        assert!(lambda.event_route_token().expect("opted out").is_none());
     }
 }

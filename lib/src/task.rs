@@ -200,8 +200,8 @@ impl Fields {
         let title_chars = self.title.chars().count();
         if title_chars == 0 || title_chars > TITLE_MAX_CHARS {
             errors.add("title", format!("must be 1 to {TITLE_MAX_CHARS} characters after trimming"));
-        } else if self.title.chars().any(char::is_control) {
-            errors.add("title", "must not contain control characters");
+        } else if let Some(problem) = text::title_problem(&self.title) {
+            errors.add("title", problem);
         }
 
         if self.description.chars().count() > DESCRIPTION_MAX_CHARS {
@@ -258,22 +258,17 @@ impl Fields {
     fn remind_at(&self) -> Option<DateTime<Utc>> {
         let due = self.due_at?;
         let minutes = self.remind_before_minutes?;
-        due.checked_sub_signed(Duration::minutes(minutes))
+        // Out of range (only a forged event could carry it): no reminder, not a panic.
+        due.checked_sub_signed(Duration::try_minutes(minutes)?)
     }
 }
 
-/// Lower-cases, trims and de-duplicates tags, keeping the first-seen order.
+/// Normalizes each tag (see [`text::normalize_tag`]) and de-duplicates them,
+/// keeping the first-seen order.
 fn normalize_tags(tags: &[String]) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::with_capacity(tags.len().min(TAGS_MAX));
     for tag in tags {
-        let tag = tag.trim().to_lowercase();
-        let chars = tag.chars().count();
-        if chars == 0 || chars > TAG_MAX_CHARS {
-            return Err(format!("each tag must be 1 to {TAG_MAX_CHARS} characters after trimming"));
-        }
-        if tag.chars().any(|c| c.is_control() || c == ',') {
-            return Err("tags must not contain commas or control characters".into());
-        }
+        let tag = text::normalize_tag(tag, TAG_MAX_CHARS)?;
         if !out.contains(&tag) {
             out.push(tag);
         }
@@ -495,6 +490,8 @@ impl Task {
         self.time_zone = fields.time_zone;
     }
 }
+
+mod text;
 
 #[cfg(test)]
 mod tests;

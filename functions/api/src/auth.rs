@@ -85,6 +85,11 @@ impl Authenticator {
     /// The user id in `token`, if the token is valid.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, ApiError> {
         let header = decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
+        // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
+        // understand, and this one understands none.
+        if header.crit.is_some() {
+            return Err(ApiError::InvalidToken("the crit header names extensions not supported here".into()));
+        }
         let key = match header.alg {
             Algorithm::HS256 => self
                 .hs256
@@ -111,6 +116,8 @@ impl Authenticator {
 
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECS;
+        // A token not valid yet is refused, with the same leeway as `exp`.
+        validation.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         match &self.issuer {
             Some(iss) => {

@@ -22,9 +22,10 @@ pub enum ApiError {
     /// Credentials given but not acceptable.
     #[error("invalid token: {0}")]
     InvalidToken(String),
-    /// The task does not exist or belongs to someone else; the two are one answer.
-    #[error("task not found")]
-    NotFound,
+    /// The task (webhook, notification: the name given) does not exist or belongs
+    /// to someone else; the two are one answer.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// No such route.
     #[error("no route for this path")]
     RouteNotFound,
@@ -91,7 +92,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -107,7 +108,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => "unauthorized",
-            Self::NotFound => "not_found",
+            Self::NotFound(_) => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Validation(_) => "validation_failed",
@@ -154,7 +155,9 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         if matches!(self, Self::Unavailable(_)) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(todo_lib::health::RETRY_AFTER_SECONDS));
         }
         response
     }

@@ -130,7 +130,12 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 continue;
             }
             let inner = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).ok_or_else(bad)?;
-            versions.push(inner.parse().map_err(|_| bad())?);
+            let version: i64 = inner.parse().map_err(|_| bad())?;
+            // Entity tags compare as strings: "01" or "+1" is not the tag "1" of
+            // version 1, so it matches no version (412), as any other tag would.
+            if inner == version.to_string() {
+                versions.push(version);
+            }
         }
         Ok(Self::Versions(versions))
     }

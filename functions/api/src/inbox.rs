@@ -109,7 +109,7 @@ pub async fn read_notification(
         ApiError::bad_request("invalid_path", format!("notification id '{raw}' is not a UUID"))
     })?;
     let read = state.store.mark_notification_read(&user, id, Utc::now()).await?;
-    read.map(Json).ok_or(ApiError::NotFound)
+    read.map(Json).ok_or(ApiError::NotFound("notification"))
 }
 
 /// The caller's activity across all tasks, newest first.

@@ -139,7 +139,7 @@ pub async fn get_task(
     AuthUser(user): AuthUser,
     TaskId(id): TaskId,
 ) -> Result<Response, ApiError> {
-    let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound)?;
+    let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound("task"))?;
     Ok(task_response(StatusCode::OK, &task))
 }
 
@@ -258,7 +258,7 @@ pub async fn delete_task(
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound)?;
+        let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound("task"))?;
         if_match.check(task.version)?;
         let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
         match state.store.delete_task(&task, &event).await {
@@ -305,7 +305,7 @@ where
     F: Fn(&Task) -> Result<Option<(Task, EventType)>, ApiError>,
 {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = state.store.get_task(user, id).await?.ok_or(ApiError::NotFound)?;
+        let current = state.store.get_task(user, id).await?.ok_or(ApiError::NotFound("task"))?;
         if_match.check(current.version)?;
         let Some((next, ty)) = apply(&current)? else {
             return Ok(current);

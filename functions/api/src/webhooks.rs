@@ -138,6 +138,6 @@ pub async fn delete_webhook(
     if state.store.delete_webhook(&user, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound)
+        Err(ApiError::NotFound("webhook"))
     }
 }

@@ -235,3 +235,47 @@ async fn an_unreachable_jwks_is_503_not_401() {
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", res.body);
     assert_eq!(res.header("retry-after"), Some("5"));
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_401_with_the_same_leeway_as_exp() {
+    let idp_key = SigningKey::from_bytes(&[1; 32]);
+    let (url, _) = spawn_jwks(json!({ "keys": [okp_jwk(&idp_key, "k1")] })).await;
+    let config = ApiConfig {
+        jwt_secret: Some(SecretString::from(SECRET)),
+        jwt_jwks_url: Some(url),
+        ..ApiConfig::default()
+    };
+    let app =
+        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let t = now();
+    let hs256 = |claims: &Value| format!("Bearer {}", sign_hs256(claims, SECRET));
+    let eddsa = |claims: &Value| format!("Bearer {}", eddsa_token(&idp_key, "k1", claims));
+
+    for (alg, sign) in [("HS256", &hs256 as &dyn Fn(&Value) -> String), ("EdDSA", &eddsa)] {
+        let later = json!({ "sub": "alice", "exp": t + 7200, "nbf": t + 3600 });
+        assert_unauthorized(&with_authorization(&app, &sign(&later)).await, &format!("{alg} nbf in an hour"));
+        for (what, nbf) in [("nbf past", t - 60), ("nbf within the leeway", t + 10)] {
+            let claims = json!({ "sub": "alice", "exp": t + 600, "nbf": nbf });
+            let res = with_authorization(&app, &sign(&claims)).await;
+            assert_eq!(res.status, StatusCode::OK, "{alg} {what}: {:?}", res.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_with_a_crit_header_is_401() {
+    let app = TestApp::sqlite().await;
+    let claims = json!({ "sub": "alice", "exp": now() + 60 });
+    for crit in [vec!["exp".to_owned()], vec!["b64".to_owned()], Vec::new()] {
+        // Signed for real with the right secret: only the header is wrong.
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = Some(crit.clone());
+        let token = encode(&header, &claims, &EncodingKey::from_secret(SECRET.as_bytes())).expect("encodes");
+        assert_unauthorized(
+            &with_authorization(&app, &format!("Bearer {token}")).await,
+            &format!("crit {crit:?}"),
+        );
+    }
+    let plain = with_authorization(&app, &format!("Bearer {}", sign_hs256(&claims, SECRET))).await;
+    assert_eq!(plain.status, StatusCode::OK, "the same token without crit passes");
+}

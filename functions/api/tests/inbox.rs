@@ -52,6 +52,7 @@ async fn marking_read_is_idempotent_and_scoped_to_the_owner(app: TestApp) {
     let path = format!("/v1/notifications/{}/read", n.id);
     let stolen = app.send(Method::POST, &path, Some("mallory"), None).await;
     assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(stolen.body["error"]["message"], "notification not found");
     let first = app.send(Method::POST, &path, Some("alice"), None).await;
     assert_eq!(first.status, StatusCode::OK);
     assert!(first.body["read_at"].is_string());

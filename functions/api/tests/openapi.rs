@@ -75,15 +75,10 @@ async fn healthz_and_readyz_answer_when_the_database_is_up() {
     assert_eq!((res.status, res.body), (StatusCode::OK, json!({ "status": "ready" })));
 }
 
-#[tokio::test]
-async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let store = todo_lib::store::connect(
-        &format!("postgres://postgres@127.0.0.1:{port}/todo"),
-        todo_lib::store::ConnectOptions::default(),
-    )
-    .expect("lazy connect succeeds");
+/// The API over the database at `url`, connected lazily as in production.
+async fn app_on(url: &str) -> TestApp {
+    let store = todo_lib::store::connect(url, todo_lib::store::ConnectOptions::default())
+        .expect("lazy connect succeeds");
     let auth =
         api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
     let state = api::AppState {
@@ -93,14 +88,57 @@ async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
         allow_loopback_webhooks: true,
     };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
-    let app = TestApp { router, db: todo_lib::testing::sqlite().await };
+    // `db` is unused by these tests: the store above is the one under test.
+    TestApp { router, db: todo_lib::testing::sqlite().await }
+}
 
+/// Readiness and a write both answer 503 `unavailable` with `Retry-After`.
+async fn assert_unavailable(app: &TestApp, what: &str) {
     let res = app.send(Method::GET, "/healthz", None, None).await;
-    assert_eq!(res.status, StatusCode::OK, "alive even without a database");
+    assert_eq!(res.status, StatusCode::OK, "{what}: alive even without a database");
     let res = app.send(Method::GET, "/readyz", None, None).await;
-    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {:?}", res.body);
+    assert_eq!(res.header("retry-after"), Some("5"), "{what}: readyz says when to retry");
     let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": "t" }))).await;
-    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", res.body);
-    assert_eq!(res.code(), "unavailable");
-    assert_eq!(res.header("retry-after"), Some("5"));
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "{what}: {:?}", res.body);
+    assert_eq!(res.code(), "unavailable", "{what}");
+    assert_eq!(res.header("retry-after"), Some("5"), "{what}");
+}
+
+#[tokio::test]
+async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let app = app_on(&format!("postgres://postgres@127.0.0.1:{port}/todo")).await;
+    assert_unavailable(&app, "a refused connection").await;
+}
+
+#[tokio::test]
+async fn a_dropped_database_is_503_with_retry_after() {
+    let db = todo_lib::testing::postgres().await;
+    let url = db.postgres_url().expect("a PostgreSQL database");
+    drop(db); // drops the database for real
+    assert_unavailable(&app_on(&url).await, "a dropped database").await;
+}
+
+#[tokio::test]
+async fn a_database_refusing_connections_is_503_with_retry_after_and_stores_nothing() {
+    let db = todo_lib::testing::postgres().await;
+    let url = db.postgres_url().expect("a PostgreSQL database");
+    let outage = db.break_connections().await;
+    assert_unavailable(&app_on(&url).await, "connections not allowed").await;
+    outage.heal().await;
+    let tasks: i64 = sqlx::query_scalar("select count(*) from tasks")
+        .fetch_one(&sqlx::PgPool::connect(&url).await.expect("connects again"))
+        .await
+        .expect("count");
+    assert_eq!(tasks, 0, "nothing half-written");
+}
+
+#[tokio::test]
+async fn an_unknown_database_role_is_503_with_retry_after() {
+    let db = todo_lib::testing::postgres().await;
+    let mut url = url::Url::parse(&db.postgres_url().expect("a PostgreSQL database")).expect("a URL");
+    url.set_username(&format!("no_such_role_{}", uuid::Uuid::new_v4().simple())).expect("a user name");
+    assert_unavailable(&app_on(url.as_str()).await, "an unknown role").await;
 }

@@ -86,6 +86,21 @@ async fn if_match_star_and_lists_of_tags_are_understood(app: TestApp) {
         )
         .await;
     assert_eq!(res.status, StatusCode::PRECONDITION_FAILED, "weak tags never match If-Match");
+    // Entity tags compare as strings: the current ETag is "3", and "03" or "+3" is another tag.
+    for tag in ["\"03\"", "\"+3\""] {
+        let res = app
+            .send_with(
+                Method::PATCH,
+                &path,
+                Some("alice"),
+                Some(json!({ "title": "c" })),
+                &[("if-match", tag)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::PRECONDITION_FAILED, "{tag} is not \"3\"");
+    }
+    let current = app.send(Method::GET, &path, Some("alice"), None).await;
+    assert_eq!((current.header("etag"), current.body["title"].as_str()), (Some("\"3\""), Some("b")));
     let missing = format!("/v1/tasks/{}", uuid::Uuid::now_v7());
     let res = app
         .send_with(

@@ -9,6 +9,7 @@ use common::{TestApp, id_of, token};
 use serde_json::{Value, json};
 
 both_backends!(
+    look_alike_tags_are_one_tag_and_invisible_characters_are_refused,
     each_invalid_field_on_create_is_a_422_naming_the_field,
     several_invalid_fields_are_all_reported,
     malformed_or_mistyped_json_is_a_400_naming_the_field,
@@ -193,6 +194,15 @@ async fn invalid_list_parameters_are_400_naming_each(app: TestApp) {
     }
 }
 
+/// A cursor as the API makes them, for `sort=title`, holding `key` (JSON-escaped).
+fn forged_title_cursor(key: &str) -> String {
+    use base64::Engine;
+    let json = format!(
+        r#"{{"s":"title","o":"asc","k":{{"text":"{key}"}},"i":"00000000-0000-0000-0000-000000000000"}}"#
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
 async fn a_forged_or_mismatched_cursor_is_400(app: TestApp) {
     for i in 0..3 {
         app.create_titled("alice", &format!("t{i}")).await;
@@ -203,11 +213,23 @@ async fn a_forged_or_mismatched_cursor_is_400(app: TestApp) {
         format!("sort=due&cursor={cursor}"),
         format!("sort=title&order=desc&cursor={cursor}"),
         "cursor=garbage".into(),
+        // Well-formed, for this sort, but with a NUL in its title key.
+        format!("sort=title&cursor={}", forged_title_cursor(r"t\u0000")),
     ] {
         let res = app.send(Method::GET, &format!("/v1/tasks?{query}"), Some("alice"), None).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(res.detail_fields(), ["cursor"]);
     }
+    // The same cursor without the NUL is one of ours: the forgery was only the NUL.
+    let res = app
+        .send(
+            Method::GET,
+            &format!("/v1/tasks?sort=title&cursor={}", forged_title_cursor("t")),
+            Some("alice"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
 }
 
 async fn unknown_routes_and_methods_answer_in_the_error_shape(app: TestApp) {
@@ -217,4 +239,23 @@ async fn unknown_routes_and_methods_answer_in_the_error_shape(app: TestApp) {
     let res = app.send(Method::PUT, "/v1/tasks", Some("alice"), None).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.code(), "method_not_allowed");
+}
+
+async fn look_alike_tags_are_one_tag_and_invisible_characters_are_refused(app: TestApp) {
+    let task = app
+        .create("alice", json!({ "title": "t", "tags": ["home", "\u{FF28}\u{FF2F}\u{FF2D}\u{FF25}"] }))
+        .await;
+    assert_eq!(task["tags"], json!(["home"]), "the full-width spelling is the same tag");
+    for (field, body) in [
+        ("tags", json!({ "title": "t", "tags": ["\u{04BB}\u{043E}m\u{0435}"] })),
+        ("tags", json!({ "title": "t", "tags": ["ho\u{200B}me"] })),
+        ("title", json!({ "title": "invoice\u{202E}fdp.exe" })),
+        ("title", json!({ "title": "a\u{2066}b" })),
+    ] {
+        let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(body.clone())).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", res.body);
+        assert_eq!(res.detail_fields(), [field], "{body}");
+    }
+    let tags = app.send(Method::GET, "/v1/tags", Some("alice"), None).await;
+    assert_eq!(tags.body["tags"].as_array().map(Vec::len), Some(1), "one tag stored: {:?}", tags.body);
 }

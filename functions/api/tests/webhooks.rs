@@ -19,6 +19,7 @@ both_backends!(
     webhooks_are_listed_and_deleted_per_user,
     invalid_urls_are_422_and_store_nothing,
     at_most_ten_webhooks_per_user,
+    the_limit_holds_under_thirty_concurrent_registrations,
 );
 
 async fn a_webhook_is_created_with_its_secret_shown_once(app: TestApp) {
@@ -56,7 +57,9 @@ async fn webhooks_are_listed_and_deleted_per_user(app: TestApp) {
         app.send(Method::GET, "/v1/webhooks", Some("mallory"), None).await.body,
         json!({ "items": [] })
     );
-    assert_eq!(app.send(Method::DELETE, &path, Some("mallory"), None).await.status, StatusCode::NOT_FOUND);
+    let stolen = app.send(Method::DELETE, &path, Some("mallory"), None).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert_eq!(stolen.body["error"]["message"], "webhook not found");
     assert_eq!(app.send(Method::DELETE, &path, Some("alice"), None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.send(Method::DELETE, &path, Some("alice"), None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -87,6 +90,19 @@ async fn invalid_urls_are_422_and_store_nothing(app: TestApp) {
         "http://127.0.0.1:9000/h",
         "not a url",
         "",
+        // The outside probe's: IPv4 embedded in IPv6, and special-purpose ranges.
+        "https://[::127.0.0.1]/h",
+        "https://[64:ff9b::a9fe:a9fe]/h",
+        "https://[64:ff9b::10.0.0.1]/h",
+        "https://[64:ff9b:1::a00:1]/h",
+        "https://[2002:7f00:1::]/h",
+        "https://[::ffff:0:7f00:1]/h",
+        "https://[fec0::1]/h",
+        "https://[2001:db8::1]/h",
+        "https://[100::1]/h",
+        "https://192.0.0.192/h",
+        "https://198.18.0.1/h",
+        "https://240.0.0.1/h",
     ] {
         let res = strict.send(Method::POST, "/v1/webhooks", Some("alice"), Some(json!({ "url": url }))).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {:?}", res.body);
@@ -123,4 +139,23 @@ async fn at_most_ten_webhooks_per_user(app: TestApp) {
         .send(Method::POST, "/v1/webhooks", Some("bob"), Some(json!({ "url": "https://h10.example/" })))
         .await;
     assert_eq!(other.status, StatusCode::CREATED, "the limit is per user");
+}
+
+async fn the_limit_holds_under_thirty_concurrent_registrations(app: TestApp) {
+    let app = Arc::new(app);
+    let mut registrations = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let app = Arc::clone(&app);
+        registrations.spawn(async move {
+            let url = format!("https://h{i}.example/");
+            app.send(Method::POST, "/v1/webhooks", Some("alice"), Some(json!({ "url": url }))).await.status
+        });
+    }
+    let statuses = registrations.join_all().await;
+
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    assert_eq!((created, refused), (10, 20), "{statuses:?}");
+    let listed = app.send(Method::GET, "/v1/webhooks", Some("alice"), None).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(10), "ten stored: {:?}", listed.body);
 }

@@ -133,7 +133,8 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
         );
     }
     let deliverer = Deliverer::new(ctx.config.webhook_allow_loopback)?;
-    Ok(app(ctx.store, publisher, TickSettings::default(), ctx.config.app_api_token, deliverer))
+    let token = ctx.event_route_token()?;
+    Ok(app(ctx.store, publisher, TickSettings::default(), token, deliverer))
 }
 
 async fn run_tick(State(tick): State<Tick>) -> Response {

@@ -43,11 +43,12 @@ pub fn function_path(name: &str) -> String {
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let local: LocalConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
     let every = local.cron_interval()?;
+    // Before anything is touched: refuse to start exposed without a token.
+    let token = ctx.event_route_token()?;
     ctx.store.migrate().await?;
     tracing::info!("migrations applied");
 
     let store = Arc::clone(&ctx.store);
-    let token = ctx.config.app_api_token.clone();
     let bus = Arc::new(LateBus::default());
     let publisher: Arc<dyn Publisher> = bus.clone();
 

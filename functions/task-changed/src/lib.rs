@@ -25,5 +25,6 @@ pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> R
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
-    Ok(app(ctx.store, ctx.config.app_api_token))
+    let token = ctx.event_route_token()?;
+    Ok(app(ctx.store, token))
 }

@@ -91,5 +91,6 @@ pub fn app(
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher = publish::from_config(&ctx.config)?;
-    Ok(app(ctx.store, publisher, ctx.config.app_api_token))
+    let token = ctx.event_route_token()?;
+    Ok(app(ctx.store, publisher, token))
 }

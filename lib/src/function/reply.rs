@@ -32,7 +32,9 @@ pub(super) fn reply(
         Err(HandleError::Transient(_)) => {
             let mut response =
                 error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later");
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(crate::health::RETRY_AFTER_SECONDS));
             response
         }
     }

@@ -192,7 +192,13 @@ impl Cursor {
                 | (SortKey::Priority, CursorKey::Int(_))
                 | (SortKey::Title, CursorKey::Text(_))
         );
-        if !key_fits {
+        // A title key comes from a stored title, which holds no control
+        // characters; a NUL would only make PostgreSQL refuse the statement.
+        let text_is_plain = match &cursor.key {
+            CursorKey::Text(text) => !text.chars().any(char::is_control),
+            _ => true,
+        };
+        if !key_fits || !text_is_plain {
             return Err(CursorError::Malformed);
         }
         if cursor.sort != sort || cursor.order != order {
@@ -371,6 +377,16 @@ mod tests {
             br#"{"s":"priority","o":"asc","k":{"text":"x"},"i":"00000000-0000-0000-0000-000000000000"}"#,
         );
         assert_eq!(Cursor::decode(&forged, SortKey::Priority, Order::Asc), Err(CursorError::Malformed));
+        for text in [r"a\u0000b", r"\u001b[2J", r"x\u007f"] {
+            let forged = URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"s":"title","o":"asc","k":{{"text":"{text}"}},"i":"00000000-0000-0000-0000-000000000000"}}"#
+            ));
+            assert_eq!(
+                Cursor::decode(&forged, SortKey::Title, Order::Asc),
+                Err(CursorError::Malformed),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -104,8 +104,11 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Connection loss, pool exhaustion, lock contention and shutdown are transient;
-/// everything else is a bug to fix, not to retry.
+/// Connection loss, pool exhaustion, lock contention and shutdown are transient,
+/// and so is a database that refuses the connection itself (dropped, not
+/// accepting connections, an unknown role or bad credentials): an operator's fix
+/// or a failover brings it back without a change of ours. Everything else is a
+/// bug to fix, not to retry.
 fn is_transient(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_)
@@ -116,15 +119,15 @@ fn is_transient(err: &sqlx::Error) -> bool {
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // PostgreSQL: 08 connection exception, 40001 serialization failure,
-            // 40P01 deadlock, 53 insufficient resources, 57P0x shutdown.
+            // PostgreSQL: 08 connection exception, 28 invalid authorization
+            // (unknown role, bad password), 3D000 no such database (dropped),
+            // 40001 serialization failure, 40P01 deadlock, 53 insufficient
+            // resources, 55000 "not currently accepting connections", 57
+            // operator intervention (shutdown, database dropped, cancelled).
             // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended codes).
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P0")
-                || code == "40001"
-                || code == "40P01"
-                || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+            let postgres = ["08", "28", "53", "57"].iter().any(|class| code.starts_with(class))
+                || ["3D000", "40001", "40P01", "55000"].contains(&code.as_ref());
+            postgres || code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
         }
         _ => false,
     }

@@ -41,6 +41,17 @@ impl PgStore {
         None
     }
 
+    /// Serializes webhook registrations of `user_id` until `tx` ends, so the
+    /// per-user limit's count and insert cannot interleave with another's: a
+    /// transaction-scoped advisory lock, as there may be no row yet to lock.
+    async fn lock_webhooks_of(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        user_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(sql::LOCK_WEBHOOKS_OF_USER).bind(user_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await?;
         Ok(())

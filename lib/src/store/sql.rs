@@ -130,6 +130,11 @@ pub(crate) fn mark_notification_read() -> String {
 pub(crate) const INSERT_WEBHOOK: &str = "insert into webhooks (id, user_id, url, secret, created_at) \
      select $1, $2, $3, $4, $5 where (select count(*) from webhooks where user_id = $2) < $6";
 
+/// PostgreSQL only: a lock on user $1's webhook registrations until the
+/// transaction ends (keyed apart from any other advisory lock by its prefix).
+pub(crate) const LOCK_WEBHOOKS_OF_USER: &str =
+    "select pg_advisory_xact_lock(hashtextextended('webhooks of ' || $1, 0))";
+
 pub(crate) const SELECT_WEBHOOKS: &str =
     "select id, user_id, url, secret, created_at from webhooks where user_id = $1 order by created_at, id";
 
@@ -751,6 +756,9 @@ macro_rules! impl_store {
             ) -> Result<bool, StoreError> {
                 use secrecy::ExposeSecret;
                 let _write = self.writer().await;
+                let mut tx = self.pool.begin().await?;
+                // The limit's count and the insert must not interleave with another registration's.
+                Self::lock_webhooks_of(&mut tx, webhook.user_id.as_str()).await?;
                 let inserted = sqlx::query(sql::INSERT_WEBHOOK)
                     .bind(webhook.id)
                     .bind(webhook.user_id.as_str())
@@ -758,8 +766,9 @@ macro_rules! impl_store {
                     .bind(webhook.secret.expose_secret())
                     .bind(Timestamp(webhook.created_at))
                     .bind(max_per_user)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 Ok(inserted.rows_affected() == 1)
             }
 

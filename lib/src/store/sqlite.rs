@@ -55,6 +55,15 @@ impl SqliteStore {
         Some(self.write_lock.lock().await)
     }
 
+    /// SQLite runs one write transaction at a time (and this process's writers
+    /// queue in [`Self::writer`]): registrations are serialized already.
+    async fn lock_webhooks_of(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _user_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

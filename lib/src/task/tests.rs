@@ -219,3 +219,15 @@ fn next_occurrence_keeps_the_fields_and_moves_the_due_and_reminder() {
     assert_ne!(next.id, task.id);
     assert_eq!(Task::create("a", new_task("once"), now()).expect("valid").next_occurrence(now()), None);
 }
+
+#[test]
+fn a_reminder_offset_out_of_any_range_does_not_panic() {
+    // Only a forged event carries such a task: the API refuses the offset.
+    let input = NewTask { due_at: Some(now()), recurrence: Some("FREQ=DAILY".into()), ..new_task("t") };
+    let mut task = Task::create("a", input, now()).expect("valid");
+    for minutes in [i64::MAX, i64::MIN, i64::MAX / 60] {
+        task.remind_before_minutes = Some(minutes);
+        let next = task.next_occurrence(now()).expect("recurs");
+        assert_eq!(next.remind_at, None, "{minutes}: no reminder rather than a panic");
+    }
+}

@@ -23,6 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use uuid::Uuid;
 
+mod global;
 mod queue;
 mod reach;
 

@@ -42,7 +42,9 @@ pub fn check_url(raw: &str, allow_loopback: bool) -> Result<url::Url, String> {
         return Err("must be an https URL".into());
     }
     if ip.is_some_and(|ip| !is_public(ip)) {
-        return Err("must not point at a loopback, private, link-local or metadata address".into());
+        return Err("must point at a globally reachable address, not a loopback, private, link-local, \
+                    metadata, documentation or other special-purpose one"
+            .into());
     }
     Ok(url)
 }
@@ -52,28 +54,11 @@ pub fn may_connect(ip: IpAddr, allow_loopback: bool) -> bool {
     is_public(ip) || (allow_loopback && ip.is_loopback())
 }
 
+/// Whether `ip` is globally reachable (see [`super::global`]).
 fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.is_multicast()
-                || v4.octets()[0] == 0
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            let seg = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg & 0xfe00) == 0xfc00
-                || (seg & 0xffc0) == 0xfe80
-                || v6.to_ipv4_mapped().is_some_and(|v4| !is_public(IpAddr::V4(v4))))
-        }
+        IpAddr::V4(v4) => super::global::is_global_v4(v4),
+        IpAddr::V6(v6) => super::global::is_global_v6(v6),
     }
 }
 
@@ -89,7 +74,8 @@ impl fmt::Display for Blocked {
         let addresses: Vec<String> = self.addresses.iter().map(ToString::to_string).collect();
         write!(
             f,
-            "{} resolves only to loopback, private, link-local or metadata addresses ({})",
+            "{} resolves only to loopback, private, link-local, metadata or other special-purpose \
+             addresses ({})",
             self.host,
             addresses.join(", ")
         )
@@ -187,6 +173,19 @@ mod tests {
             "https://[::1]/x",
             "https://[fd00::1]/x",
             "https://[::ffff:10.0.0.1]/x",
+            // What the outside probe registered: IPv4 embedded in IPv6, special IPv4 ranges.
+            "https://[::127.0.0.1]/x",
+            "https://[64:ff9b::a9fe:a9fe]/x",
+            "https://[64:ff9b::10.0.0.1]/x",
+            "https://[64:ff9b:1::a00:1]/x",
+            "https://[2002:7f00:1::]/x",
+            "https://[::ffff:0:7f00:1]/x",
+            "https://[fec0::1]/x",
+            "https://[2001:db8::1]/x",
+            "https://[100::1]/x",
+            "https://192.0.0.192/x",
+            "https://198.18.0.1/x",
+            "https://240.0.0.1/x",
             "https://0.0.0.0/x",
             "https://user:pw@hooks.example.com/",
             "not a url",
