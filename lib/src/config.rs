@@ -43,6 +43,14 @@ pub struct Config {
     /// pod's `terminationGracePeriodSeconds`.
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// A request head must arrive whole within this many seconds of the connection
+    /// waiting for it (opened, or done with its last response): this closes
+    /// silent, slow-header (slowloris) and idle keep-alive connections alike.
+    #[serde(default = "default_header_read_timeout_secs")]
+    pub header_read_timeout_secs: u64,
+    /// Open client connections per process; more wait to be accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
     /// Upper bound on pooled database connections per process.
     #[serde(default = "default_db_max_connections")]
     pub db_max_connections: u32,
@@ -133,6 +141,14 @@ fn default_request_timeout_secs() -> u64 {
 
 fn default_body_limit_bytes() -> usize {
     256 * 1024
+}
+
+fn default_header_read_timeout_secs() -> u64 {
+    10
+}
+
+fn default_max_connections() -> usize {
+    1024
 }
 
 fn default_shutdown_grace_secs() -> u64 {

@@ -5,7 +5,7 @@
 //! Every binary also answers `<binary> migrate`, which applies the migrations and
 //! exits: the Kubernetes migration Job and `make migrate` use it, cold starts don't.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,6 +22,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+mod connections;
+
+pub use connections::ConnectionLimits;
 
 use crate::config::{self, Config};
 use crate::store::{self, ConnectOptions, Store};
@@ -113,6 +117,7 @@ where
 
     let lambda = vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API");
     let settings = Settings::from(&config);
+    let limits = ConnectionLimits::from(&config);
     let app = with_common_layers(build(Context { config, store, vars, lambda }).await?, settings);
     if lambda {
         tracing::info!(function = name, "serving under AWS Lambda");
@@ -120,7 +125,7 @@ where
     }
     let listener = TcpListener::bind(settings.addr).await?;
     tracing::info!(function = name, addr = %settings.addr, "listening");
-    serve_tcp(listener, app, shutdown_signal(), settings.shutdown_grace).await?;
+    serve_tcp(listener, app, shutdown_signal(), settings.shutdown_grace, limits).await?;
     tracing::info!(function = name, "stopped");
     Ok(())
 }
@@ -184,36 +189,23 @@ fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
 }
 
 /// Serves `app` until `shutdown` resolves, then lets in-flight requests finish for
-/// at most `grace` before returning.
+/// at most `grace` before returning. `limits` bound slow and silent clients.
 pub async fn serve_tcp<S>(
     listener: TcpListener,
     app: Router,
     shutdown: S,
     grace: Duration,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()>
 where
     S: Future<Output = ()> + Send + 'static,
 {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .into_future();
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => return result,
-        () = shutdown => {}
-    }
+    let connections = connections::accept_until(listener, app, limits, shutdown).await;
     tracing::info!(grace_secs = grace.as_secs_f64(), "shutting down; finishing in-flight requests");
-    let _ = stop.send(());
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!("grace period over; abandoning the requests still running");
-            Ok(())
-        }
+    if tokio::time::timeout(grace, connections.shutdown()).await.is_err() {
+        tracing::warn!("grace period over; abandoning the requests still running");
     }
+    Ok(())
 }
 
 /// Resolves on SIGTERM (Kubernetes, Knative) or Ctrl-C.

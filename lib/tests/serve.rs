@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use todo_lib::serve::{Settings, serve_tcp, with_common_layers};
+use todo_lib::serve::{ConnectionLimits, Settings, serve_tcp, with_common_layers};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +50,7 @@ async fn start(
             let _ = stopped.await;
         },
         grace,
+        ConnectionLimits::default(),
     ));
     (url, stop, server)
 }

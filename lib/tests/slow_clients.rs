@@ -1,0 +1,134 @@
+//! Slow and silent clients against `serve_tcp` over loopback (slowloris): 50
+//! connections trickling their headers, 10 that send nothing and an idle
+//! keep-alive one are all closed by the server once the header-read deadline
+//! passes, while a well-behaved client is served meanwhile; and the connection
+//! cap makes a new client wait until a slot frees. Every wait is bounded.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use todo_lib::serve::{ConnectionLimits, serve_tcp};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+const DEADLINE: Duration = Duration::from_secs(2);
+/// The longest any test waits for the server to act: the deadline and a margin.
+const BOUND: Duration = Duration::from_secs(15);
+
+async fn start(limits: ConnectionLimits) -> (std::net::SocketAddr, oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let app = Router::new().route("/", get(|| async { "ok" }));
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve_tcp(
+        listener,
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+        limits,
+    ));
+    (addr, stop)
+}
+
+/// Whether the server closed `stream` (EOF or reset) before `until`. Bytes it
+/// sends meanwhile (a response, a 408) are read and ignored.
+async fn closed_by_server(stream: &mut TcpStream, until: Instant) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// One well-formed request on a new connection; the status line.
+async fn get_status(addr: std::net::SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(b"GET / HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n").await.expect("sends");
+    let mut answer = Vec::new();
+    tokio::time::timeout(BOUND, stream.read_to_end(&mut answer)).await.expect("answered in time").ok();
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+fn limits(max_connections: usize) -> ConnectionLimits {
+    ConnectionLimits { header_read_timeout: DEADLINE, max_connections }
+}
+
+#[tokio::test]
+async fn fifty_connections_trickling_headers_are_closed_after_the_deadline() {
+    let (addr, _stop) = start(limits(100)).await;
+    let mut clients = Vec::new();
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(addr).await.expect("connects");
+        stream.write_all(b"GET / HTTP/1.1\r\nhost: test\r\n").await.expect("sends");
+        clients.push(stream);
+    }
+    let started = Instant::now();
+    // Trickle one header byte per client every 200 ms; the server must cut them off.
+    let mut open = clients.len();
+    let mut closed = vec![false; clients.len()];
+    while open > 0 && started.elapsed() < BOUND {
+        for (i, stream) in clients.iter_mut().enumerate() {
+            if closed[i] {
+                continue;
+            }
+            let sent = stream.write_all(b"x").await.is_ok();
+            if !sent || closed_by_server(stream, Instant::now() + Duration::from_millis(4)).await {
+                closed[i] = true;
+                open -= 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(open, 0, "{open} of 50 trickling connections still open after {:?}", started.elapsed());
+    assert!(started.elapsed() >= DEADLINE - Duration::from_millis(500), "not before the deadline");
+    assert!(get_status(addr).await.contains("200"), "a well-behaved client is served");
+}
+
+#[tokio::test]
+async fn silent_and_idle_keep_alive_connections_are_closed_after_the_deadline() {
+    let (addr, _stop) = start(limits(100)).await;
+    let mut silent = Vec::new();
+    for _ in 0..10 {
+        silent.push(TcpStream::connect(addr).await.expect("connects"));
+    }
+    let mut idle = TcpStream::connect(addr).await.expect("connects");
+    idle.write_all(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n").await.expect("sends");
+    let mut buf = [0u8; 512];
+    let n = tokio::time::timeout(BOUND, idle.read(&mut buf)).await.expect("answered").expect("reads");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"), "kept alive after a 200");
+
+    let until = Instant::now() + BOUND;
+    for (i, stream) in silent.iter_mut().enumerate() {
+        assert!(closed_by_server(stream, until).await, "silent connection {i} closed");
+    }
+    assert!(closed_by_server(&mut idle, until).await, "the idle keep-alive connection closed");
+}
+
+#[tokio::test]
+async fn past_the_connection_cap_a_client_waits_for_a_free_slot() {
+    let (addr, _stop) =
+        start(ConnectionLimits { header_read_timeout: Duration::from_secs(60), max_connections: 3 }).await;
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(addr).await.expect("connects");
+        stream.write_all(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n").await.expect("sends");
+        let mut buf = [0u8; 512];
+        let n = tokio::time::timeout(BOUND, stream.read(&mut buf)).await.expect("answered").expect("reads");
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        holders.push(stream); // kept alive: each holds one of the three slots
+    }
+    let waiting = tokio::spawn(get_status(addr));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "a fourth client is not served while three are connected");
+    drop(holders.pop()); // one slot frees
+    let status = tokio::time::timeout(BOUND, waiting).await.expect("served in time").expect("joins");
+    assert!(status.contains("200"), "{status}");
+}
