@@ -48,23 +48,18 @@ deny-advisories:
 
 TOOLS := target/deploy-tools
 
+# One virtualenv per pinned list: target/NAME from scripts/NAME.txt, remade when
+# the list changes.
+target/%/.installed: scripts/%.txt
+	python3 -m venv target/$*
+	target/$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
 ## deploy-tools: kubectl, kubernetes-validate and checkov in a virtualenv under target/
 deploy-tools: $(TOOLS)/.installed
 
-$(TOOLS)/.installed: scripts/deploy-tools.txt
-	python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r scripts/deploy-tools.txt
-	touch $@
-
-PYTHON_TOOLS := target/python-tools
-
 ## python-tools: the Python packages the tests and dev helpers use (scripts/python-tools.txt), in a virtualenv under target/
-python-tools: $(PYTHON_TOOLS)/.installed
-
-$(PYTHON_TOOLS)/.installed: scripts/python-tools.txt
-	python3 -m venv $(PYTHON_TOOLS)
-	$(PYTHON_TOOLS)/bin/pip install --quiet --disable-pip-version-check -r scripts/python-tools.txt
-	touch $@
+python-tools: target/python-tools/.installed
 
 ## validate-deploy: check components/, manifests/ and dapr.yaml against their schemas and the code
 validate-deploy: deploy-tools
