@@ -31,8 +31,8 @@ cat <<MSG
       -H 'Content-Type: application/json' -d '{"title":"Try the API","priority":"high","tags":["demo"]}'
     curl -s $base/v1/tasks -H "Authorization: Bearer \$TOKEN"
 
-  Functions: $base/functions (each under /functions/<name>/; send one an event with
-  scripts/invoke task-created examples/task.created.json)
+  Functions: $base/functions (each under /functions/<name>/; redeliver the newest
+  event one consumes with scripts/invoke --last task-created)
   Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
   Stop with Ctrl-C.
 

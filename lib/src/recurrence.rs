@@ -5,7 +5,7 @@
 //! Hand-written calendars get the corners wrong (a monthly rule on the 31st skips
 //! months without one); the crate does not.
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Offset, TimeDelta, TimeZone, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Tz, Unvalidated};
 
 /// The longest rule text we accept; real rules are a few dozen characters.
@@ -17,11 +17,20 @@ const MIN_SPACING: TimeDelta = TimeDelta::hours(1);
 const SPACING_SAMPLE: usize = 200;
 /// The last year a due time may fall in (as the task rules say).
 const LAST_YEAR: i32 = 9999;
+/// Occurrences expanded from one anchor before the series is anchored again at
+/// the last of them (the `rrule` crate expands from `DTSTART` every time).
+const CHUNK: usize = 100_000;
+/// The most occurrences a rule with COUNT may ask for: it is expanded from its
+/// start in one chunk, since a COUNT counts from there.
+pub const MAX_COUNT: u32 = CHUNK as u32;
 
 /// A recurrence rule that was checked against its anchor.
 #[derive(Debug, Clone)]
 pub struct Recurrence {
     set: RRuleSet,
+    /// The normalized rule and its zone, to anchor the series again further on.
+    rule: String,
+    tz: Tz,
 }
 
 /// Why a rule or time zone was refused, in words meant for the user.
@@ -64,8 +73,18 @@ pub fn normalize(rule: &str) -> Result<String, RecurrenceError> {
     if parsed.get_interval() == 0 {
         return Err(RecurrenceError("INTERVAL must be at least 1".into()));
     }
-    if parsed.get_count() == Some(0) {
-        return Err(RecurrenceError("COUNT must be at least 1 (a series has its first occurrence)".into()));
+    match parsed.get_count() {
+        Some(0) => {
+            return Err(RecurrenceError(
+                "COUNT must be at least 1 (a series has its first occurrence)".into(),
+            ));
+        }
+        Some(count) if count > MAX_COUNT => {
+            return Err(RecurrenceError(format!(
+                "COUNT must be at most {MAX_COUNT}; leave it out for no end"
+            )));
+        }
+        _ => {}
     }
     Ok(parsed.to_string())
 }
@@ -78,12 +97,8 @@ impl Recurrence {
             Some(name) => Tz::Tz(parse_time_zone(name)?),
             None => Tz::UTC,
         };
-        let parsed: RRule<Unvalidated> =
-            rule.parse().map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
-        let set = parsed
-            .build(start.with_timezone(&tz))
-            .map_err(|e| RecurrenceError(format!("is not valid for this due time: {e}")))?;
-        let recurrence = Self { set };
+        let set = anchored(&rule, tz, start)?;
+        let recurrence = Self { set, rule, tz };
         recurrence.check_spacing()?;
         Ok(recurrence)
     }
@@ -110,18 +125,62 @@ impl Recurrence {
     /// `after` is a parameter rather than the clock so that callers (and tests)
     /// decide what "now" is.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        // The iterator is lazy and ordered; `limit` bounds pathological rules.
-        // A task's due time ends with year 9999 (RFC 3339 has four digits): the
-        // series ends there rather than yield a time no client could parse.
-        self.set
-            .clone()
-            .limit()
-            .into_iter()
-            .take(100_000)
-            .map(|t| t.with_timezone(&Utc))
-            .take_while(|t| t.year() <= LAST_YEAR)
-            .find(|t| *t > after)
+        self.next_after_in_chunks(after, CHUNK)
     }
+
+    /// [`Self::next_after`], expanding at most `chunk` occurrences from one
+    /// anchor. A series without COUNT whose chunk ends before `after` is anchored
+    /// again at its last occurrence there, which yields the same occurrences from
+    /// that one on; so a series begun long ago (hourly since 1900) goes on rather
+    /// than end where an expansion limit happens to fall. A due time ends with
+    /// year 9999 (RFC 3339 has four digits): so does the series, which bounds the
+    /// work.
+    fn next_after_in_chunks(&self, after: DateTime<Utc>, chunk: usize) -> Option<DateTime<Utc>> {
+        // A COUNT counts from the start: such a series is expanded whole (its
+        // COUNT is at most one chunk).
+        let has_count = self.set.get_rrule().iter().any(|r| r.get_count().is_some());
+        let start_offset = self.set.get_dt_start().offset().fix();
+        let mut set = self.set.clone();
+        'anchored: loop {
+            for (expanded, t) in set.clone().limit().into_iter().enumerate() {
+                let utc = t.with_timezone(&Utc);
+                if utc.year() > LAST_YEAR {
+                    return None;
+                }
+                if utc > after {
+                    return Some(utc);
+                }
+                // Anchor again at an occurrence the expansion did not move (in a
+                // DST gap or fold) and, while one comes within a second chunk, in
+                // the start's UTC offset: the crate steps through local time, and
+                // an anchor on the other side of a DST change would shift an
+                // hourly series by the difference.
+                let faithful = t.timezone().from_local_datetime(&t.naive_local()).single() == Some(t);
+                let same_offset = t.offset().fix() == start_offset;
+                if !has_count
+                    && expanded + 1 >= chunk
+                    && faithful
+                    && (same_offset || expanded + 1 >= 2 * chunk)
+                {
+                    let next = anchored(&self.rule, self.tz, utc).ok()?;
+                    if expanded > 0 {
+                        set = next;
+                        continue 'anchored;
+                    }
+                }
+            }
+            return None;
+        }
+    }
+}
+
+/// `rule` expanded from `start` in `tz`.
+fn anchored(rule: &str, tz: Tz, start: DateTime<Utc>) -> Result<RRuleSet, RecurrenceError> {
+    let parsed: RRule<Unvalidated> =
+        rule.parse().map_err(|e| RecurrenceError(format!("is not a valid RFC 5545 RRULE: {e}")))?;
+    parsed
+        .build(start.with_timezone(&tz))
+        .map_err(|e| RecurrenceError(format!("is not valid for this due time: {e}")))
 }
 
 #[cfg(test)]
@@ -183,6 +242,52 @@ mod tests {
         let r = Recurrence::new("FREQ=DAILY", utc(9999, 12, 30, 9, 0), None).expect("valid");
         assert_eq!(r.next_after(utc(9999, 12, 30, 9, 0)), Some(utc(9999, 12, 31, 9, 0)));
         assert_eq!(r.next_after(utc(9999, 12, 31, 9, 0)), None);
+    }
+
+    #[test]
+    fn a_series_begun_more_than_a_chunk_ago_goes_on() {
+        // Issue #13, item 7: hourly since 1900 is about 1.1 million occurrences
+        // back; the series used to end silently at the 100,000th.
+        let r = Recurrence::new("FREQ=HOURLY", utc(1900, 1, 1, 0, 30), None).expect("valid");
+        assert_eq!(r.next_after(utc(2026, 12, 2, 20, 5)), Some(utc(2026, 12, 2, 20, 30)));
+        let r = Recurrence::new("FREQ=DAILY", utc(1901, 1, 1, 8, 0), Some("Europe/Berlin")).expect("valid");
+        assert_eq!(r.next_after(utc(2026, 12, 2, 20, 0)), Some(utc(2026, 12, 3, 8, 0)), "09:00 in Berlin");
+    }
+
+    #[test]
+    fn anchoring_again_yields_the_same_occurrences() {
+        // Tiny chunks anchor the series again every few occurrences; the answers
+        // must be those of one long expansion, for rules whose phase comes from
+        // the start (INTERVAL, WEEKLY without BYDAY, the 31st, DST, UNTIL).
+        let cases = [
+            ("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,FR", utc(2026, 1, 2, 9, 0), None),
+            ("FREQ=HOURLY;INTERVAL=5", utc(2026, 1, 1, 1, 0), Some("Europe/Berlin")),
+            ("FREQ=MONTHLY", utc(2026, 1, 31, 9, 0), None),
+            ("FREQ=DAILY", utc(2026, 3, 1, 1, 30), Some("Europe/Berlin")),
+            ("FREQ=YEARLY;INTERVAL=2", utc(2028, 2, 29, 9, 0), None),
+            ("FREQ=DAILY;UNTIL=20270101T000000Z", utc(2026, 1, 1, 9, 0), None),
+        ];
+        for (rule, start, zone) in cases {
+            let r = Recurrence::new(rule, start, zone).expect(rule);
+            let mut at = start;
+            for step in 0..400 {
+                let whole = r.next_after_in_chunks(at, CHUNK);
+                assert_eq!(r.next_after_in_chunks(at, 3), whole, "{rule} at step {step} after {at}");
+                match whole {
+                    Some(next) => at = next + TimeDelta::days(step % 7),
+                    None => break,
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_count_above_the_chunk_is_refused_and_counts_from_the_start() {
+        let err = normalize("FREQ=HOURLY;COUNT=100001").expect_err("too many");
+        assert!(err.to_string().contains("at most 100000"), "{err}");
+        let r = Recurrence::new("FREQ=DAILY;COUNT=3", utc(2026, 1, 1, 9, 0), None).expect("valid");
+        assert_eq!(r.next_after_in_chunks(utc(2026, 1, 2, 9, 0), 2), Some(utc(2026, 1, 3, 9, 0)));
+        assert_eq!(r.next_after_in_chunks(utc(2026, 1, 3, 9, 0), 2), None, "COUNT ends it");
     }
 
     #[test]

@@ -18,9 +18,9 @@ use cron_tick::TickSettings;
 use http_body_util::BodyExt;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{Received, TestDb, WebhookReceiver, deliver_via_dapr, loopback_deliverer};
+use todo_lib::event::OutboxEvent;
+use todo_lib::task::NewTask;
+use todo_lib::testing::{Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer};
 use todo_lib::webhook::{Backoff, Deliverer, DeliveryStatus, SenderSettings, Webhook};
 use tower::ServiceExt;
 
@@ -76,12 +76,11 @@ async fn queued_reminder(db: &TestDb, user: &str) -> OutboxEvent {
     let input = NewTask {
         title: Some("Standup".into()),
         due_at: Some(now + chrono::Duration::minutes(5)),
+        remind_before_minutes: Some(5),
         ..NewTask::default()
     };
-    let task = Task::create(user, input, now).expect("valid");
-    let created = task_event(EventType::Created, &task, "api", now, None).expect("event");
-    db.store.insert_task(&task, &created).await.expect("insert");
-    let due = task_event(EventType::Due, &task, "cron-tick", now, None).expect("event");
+    let (task, _) = facts::created(db.store.as_ref(), user, input, now).await;
+    let due = facts::reminder(db.store.as_ref(), &task, now + chrono::Duration::seconds(1)).await;
     let task_due = task_due::app(db.store.clone(), None);
     let (status, body) = deliver_via_dapr(&task_due, &due).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));

@@ -1,4 +1,5 @@
-//! Operator routes of the local host: which functions run where, and the events
+//! Operator routes of the local host: which functions run where, the events the
+//! system wrote (for `scripts/invoke --last` to redeliver one), and the events
 //! the bus gave up on. Guarded like the function routes (`APP_API_TOKEN`).
 
 use std::collections::HashMap;
@@ -18,13 +19,14 @@ use todo_lib::function::error;
 use crate::facts::Trigger;
 use crate::function_path;
 
-/// Dead letters per page by default, and at most.
+/// Items per page of a listing by default, and at most.
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
 pub(crate) fn routes(store: Arc<dyn Store>, token: Option<SecretString>) -> Router {
     let routes = Router::new()
         .route("/functions", get(index))
+        .route("/functions/events", get(events))
         .route("/functions/dead-letters", get(dead_letters))
         .with_state(store);
     todo_lib::function::protect(routes, token)
@@ -36,14 +38,63 @@ async fn index() -> Json<serde_json::Value> {
         .filter(|f| f.trigger != Trigger::Http)
         .map(|f| json!({ "name": f.name, "path": format!("{}/", function_path(f.name)), "topics": f.topics }))
         .collect();
-    Json(json!({ "functions": functions, "dead_letters": "/functions/dead-letters" }))
+    Json(json!({
+        "functions": functions,
+        "events": "/functions/events",
+        "dead_letters": "/functions/dead-letters",
+    }))
+}
+
+/// The events the outbox holds, newest first: those a function consumes with
+/// `function=<name>`, else all; each as the CloudEvent that was published.
+async fn events(
+    State(store): State<Arc<dyn Store>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let limit = match parse_limit(&params, &["limit", "function"]) {
+        Ok(limit) => limit,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),
+    };
+    let topics: Vec<Option<&str>> = match params.get("function") {
+        None => vec![None],
+        Some(name) => match crate::facts::functions().into_iter().find(|f| f.name == name.as_str()) {
+            Some(function) if !function.topics.is_empty() => function.topics.into_iter().map(Some).collect(),
+            _ => {
+                let consumers: Vec<&str> = crate::facts::functions()
+                    .into_iter()
+                    .filter(|f| !f.topics.is_empty())
+                    .map(|f| f.name)
+                    .collect();
+                let message = format!("function must be one of {} (got '{name}')", consumers.join(", "));
+                return error(StatusCode::BAD_REQUEST, "invalid_query", &message);
+            }
+        },
+    };
+    let mut found = Vec::new();
+    for topic in topics {
+        match store.recent_events(topic, limit).await {
+            Ok(events) => found.extend(events),
+            Err(err) => {
+                tracing::warn!(error = %err, "listing events failed");
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "temporary failure; retry later",
+                );
+            }
+        }
+    }
+    found.sort_by_key(|e| std::cmp::Reverse((e.created_at, e.id)));
+    let events: Vec<serde_json::Value> =
+        found.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(|e| e.payload).collect();
+    Json(json!({ "events": events })).into_response()
 }
 
 async fn dead_letters(
     State(store): State<Arc<dyn Store>>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let limit = match parse_limit(&params) {
+    let limit = match parse_limit(&params, &["limit"]) {
         Ok(limit) => limit,
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),
     };
@@ -56,9 +107,10 @@ async fn dead_letters(
     }
 }
 
-fn parse_limit(params: &HashMap<String, String>) -> Result<i64, String> {
-    if let Some(unknown) = params.keys().find(|k| k.as_str() != "limit") {
-        return Err(format!("unknown query parameter '{unknown}' (only 'limit' is accepted)"));
+/// `limit` from `params`, which may hold only the parameters `known`.
+fn parse_limit(params: &HashMap<String, String>, known: &[&str]) -> Result<i64, String> {
+    if let Some(unknown) = params.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(format!("unknown query parameter '{unknown}' (accepted: {})", known.join(", ")));
     }
     match params.get("limit") {
         None => Ok(DEFAULT_LIMIT),
@@ -79,17 +131,17 @@ mod tests {
 
     #[test]
     fn the_limit_defaults_and_is_bounded() {
-        assert_eq!(parse_limit(&params(&[])), Ok(DEFAULT_LIMIT));
-        assert_eq!(parse_limit(&params(&[("limit", "500")])), Ok(500));
+        assert_eq!(parse_limit(&params(&[]), &["limit"]), Ok(DEFAULT_LIMIT));
+        assert_eq!(parse_limit(&params(&[("limit", "500")]), &["limit"]), Ok(500));
         for bad in ["0", "501", "-1", "ten", ""] {
-            let err = parse_limit(&params(&[("limit", bad)])).expect_err(bad);
+            let err = parse_limit(&params(&[("limit", bad)]), &["limit"]).expect_err(bad);
             assert!(err.contains("from 1 to 500"), "{err}");
         }
     }
 
     #[test]
     fn unknown_parameters_are_named() {
-        let err = parse_limit(&params(&[("lmit", "5")])).expect_err("refused");
-        assert!(err.contains("'lmit'"), "{err}");
+        let err = parse_limit(&params(&[("lmit", "5")]), &["limit", "function"]).expect_err("refused");
+        assert!(err.contains("'lmit'") && err.contains("limit, function"), "{err}");
     }
 }

@@ -1,8 +1,9 @@
 //! The whole system in one process, over real sockets: reminders fire in the app
 //! and as signed webhooks (a receiver that hangs delays no one else), recurring
 //! tasks roll forward exactly once, malformed
-//! events sent with curl are refused clearly, and `scripts/invoke` drives every
-//! function with the examples.
+//! events sent with curl are refused clearly, and `scripts/invoke` redelivers
+//! the events the system wrote (duplicates, acted on once) and has its made-up
+//! examples refused.
 
 mod common;
 
@@ -258,7 +259,7 @@ fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
 }
 
 #[tokio::test]
-async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
+async fn scripts_invoke_redelivers_written_events_and_refuses_made_up_ones_in_both_modes() {
     let host = Host::start().await;
     // The script offers, and documents, every function the host serves.
     let served = reqwest::get(host.url("/functions")).await.expect("answered");
@@ -278,38 +279,53 @@ async fn scripts_invoke_sends_every_example_to_its_function_in_both_modes() {
         assert!(!out.contains("invalid choice"), "{name} is one of the choices: {out}");
     }
 
+    // The examples are events nobody wrote: refused in both modes, changing nothing.
     let examples = [
         ("task-created", "examples/task.created.json"),
         ("task-changed", "examples/task.updated.json"),
         ("task-completed", "examples/task.completed.json"),
         ("task-due", "examples/task.due.json"),
     ];
-    for (function, file) in &examples[..3] {
-        let (ok, out) = invoke(&host, &[function, file]);
-        assert!(ok && out.contains("\"status\": \"processed\""), "{function} structured: {out}");
-        let (ok, out) = invoke(&host, &[function, file]);
-        assert!(ok && out.contains("\"status\": \"duplicate\""), "{function} again: {out}");
-        let (ok, out) = invoke(&host, &["--binary", "--new-id", function, file]);
-        assert!(ok && out.contains("\"status\": \"processed\""), "{function} binary: {out}");
+    for (function, file) in examples {
+        for args in [&[function, file][..], &["--binary", function, file]] {
+            let (ok, out) = invoke(&host, args);
+            assert!(!ok && out.contains("HTTP 400"), "{function} {args:?}: {out}");
+            assert!(out.contains("was written by this system"), "{function} {args:?}: {out}");
+        }
     }
-    // The due example's task does not exist here: the reminder is skipped, in both modes.
-    let (function, file) = examples[3];
-    for args in [&[function, file][..], &["--binary", "--new-id", function, file]] {
-        let (ok, out) = invoke(&host, args);
-        assert!(ok && out.contains("the task was deleted"), "{function} {args:?}: {out}");
+    assert!(items(&host.get("/v1/activity", "dev-user").await.body).is_empty(), "nothing acted on them");
+    assert!(items(&host.get("/v1/tasks?status=all", "dev-user").await.body).is_empty());
+    let (ok, out) = invoke(&host, &["--last", "task-due"]);
+    assert!(!ok && out.contains("no event for task-due was written yet"), "{out}");
+
+    // Events the system wrote, redelivered with --last: each a duplicate, in both
+    // modes, so the daily task still has exactly one next occurrence.
+    let body = json!({ "title": "Stand-up", "due_at": rfc3339(Utc::now() + chrono::Duration::days(1)),
+        "recurrence": "FREQ=DAILY" });
+    let task = host.post("/v1/tasks", "dev-user", body).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+    let id = task.body["id"].as_str().expect("id").to_owned();
+    let done = host.post(&format!("/v1/tasks/{id}/complete"), "dev-user", json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let deleted = host.send(reqwest::Method::DELETE, &format!("/v1/tasks/{id}"), "dev-user", None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let kinds = |b: &Value, kind: &str| items(b).iter().filter(|a| a["kind"] == kind).count();
+    // The original and its next occurrence were created; one completion, one deletion.
+    let handled = |b: &Value| {
+        (kinds(b, "task.created"), kinds(b, "task.completed"), kinds(b, "task.deleted")) == (2, 1, 1)
+    };
+    let activity = host.poll("/v1/activity?limit=200", "dev-user", Duration::from_secs(10), handled).await;
+    assert!(handled(&activity), "{activity}");
+    for function in ["task-created", "task-changed", "task-completed"] {
+        for args in [&["--last", function][..], &["--binary", "--last", function]] {
+            let (ok, out) = invoke(&host, args);
+            assert!(ok && out.contains("\"status\": \"duplicate\""), "{function} {args:?}: {out}");
+        }
     }
     let (ok, out) = invoke(&host, &["cron-tick"]);
     assert!(ok && out.contains("\"reminders\""), "cron-tick: {out}");
-
-    // The examples' effects, for their user: each event's activity entry, and the
-    // completed example's next occurrence (created once, though completed twice).
     let activity = items(&host.get("/v1/activity?limit=200", "dev-user").await.body);
-    let kinds = |kind: &str| activity.iter().filter(|a| a["kind"] == kind).count();
-    assert_eq!(
-        (kinds("task.created"), kinds("task.updated"), kinds("task.completed")),
-        (3, 2, 2),
-        "{activity:?}"
-    );
+    assert_eq!(activity.len(), 4, "redeliveries added nothing: {activity:?}");
     let tasks = items(&host.get("/v1/tasks?status=all", "dev-user").await.body);
     assert_eq!(tasks.len(), 1, "one next occurrence: {tasks:?}");
 

@@ -3,11 +3,10 @@
 //! order they arrive in; other types are dropped as misrouted.
 //! (The shared handler's whole delivery contract is tested through task-created.)
 
-use chrono::Utc;
+use chrono::{Duration, Utc};
 use serde_json::json;
-use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, deliver_via_dapr};
+use todo_lib::task::TaskPatch;
+use todo_lib::testing::{TestDb, deliver_via_dapr, facts};
 
 todo_lib::on_both_backends!(
     updates_and_deletions_are_recorded_once_each,
@@ -15,37 +14,39 @@ todo_lib::on_both_backends!(
     other_event_types_are_dropped_as_misrouted,
 );
 
-fn event(ty: EventType, task: &Task) -> OutboxEvent {
-    task_event(ty, task, "api", Utc::now(), None).expect("event builds")
-}
-
-fn task(user: &str) -> Task {
-    Task::create(user, NewTask { title: Some("Buy milk".into()), ..NewTask::default() }, Utc::now())
-        .expect("valid")
+fn retitled(title: &str) -> TaskPatch {
+    TaskPatch { title: Some(Some(title.into())), ..TaskPatch::default() }
 }
 
 async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    let task = task("alice");
-    let (updated, deleted) = (event(EventType::Updated, &task), event(EventType::Deleted, &task));
+    let store = db.store.as_ref();
+    let (task, _) = facts::created_titled(store, "alice", "Buy milk").await;
+    let (task, updated) = facts::updated(store, &task, retitled("Buy oat milk"), Utc::now()).await;
+    let deleted = facts::deleted(store, &task, Utc::now()).await;
     for event in [&updated, &deleted, &updated, &deleted] {
         let (status, body) = deliver_via_dapr(&app, event).await;
         assert_eq!((status.as_u16(), body), (200, json!({ "status": "SUCCESS" })));
     }
     let activity = db.store.list_activity("alice", Some(task.id), 10).await.expect("activity");
-    let mut kinds: Vec<&str> = activity.iter().map(|a| a.kind.as_str()).collect();
+    let mut kinds: Vec<(&str, &str)> =
+        activity.iter().map(|a| (a.kind.as_str(), a.summary.as_str())).collect();
     kinds.sort_unstable();
-    assert_eq!(kinds, ["task.deleted", "task.updated"], "one entry per event, duplicates ignored");
+    assert_eq!(
+        kinds,
+        [("task.deleted", "Buy oat milk"), ("task.updated", "Buy oat milk")],
+        "one entry per event, duplicates ignored"
+    );
 }
 
 async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    let task = task("alice");
+    let store = db.store.as_ref();
     let t0 = Utc::now();
-    let at = |ty, seconds| task_event(ty, &task, "api", t0 + chrono::Duration::seconds(seconds), None);
-    let first = at(EventType::Updated, 1).expect("event");
-    let second = at(EventType::Updated, 2).expect("event");
-    let deleted = at(EventType::Deleted, 3).expect("event");
+    let (task, _) = facts::created_titled(store, "alice", "Buy milk").await;
+    let (task, first) = facts::updated(store, &task, retitled("one"), t0 + Duration::seconds(1)).await;
+    let (task, second) = facts::updated(store, &task, retitled("two"), t0 + Duration::seconds(2)).await;
+    let deleted = facts::deleted(store, &task, t0 + Duration::seconds(3)).await;
     // The broker redelivers and reorders: newest first, with duplicates between.
     for event in [&deleted, &second, &deleted, &first, &second] {
         let (status, body) = deliver_via_dapr(&app, event).await;
@@ -59,9 +60,12 @@ async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: 
 
 async fn other_event_types_are_dropped_as_misrouted(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    for ty in [EventType::Created, EventType::Completed, EventType::Due] {
-        let (status, body) = deliver_via_dapr(&app, &event(ty, &task("alice"))).await;
-        assert_eq!((status.as_u16(), body), (200, json!({ "status": "DROP" })), "{ty:?}");
+    let store = db.store.as_ref();
+    let (task, created) = facts::created_titled(store, "alice", "Buy milk").await;
+    let (_, completed) = facts::completed(store, &task, Utc::now()).await;
+    for event in [&created, &completed] {
+        let (status, body) = deliver_via_dapr(&app, event).await;
+        assert_eq!((status.as_u16(), body), (200, json!({ "status": "DROP" })), "{}", event.topic);
     }
     assert!(db.store.list_activity("alice", None, 10).await.expect("activity").is_empty());
 }

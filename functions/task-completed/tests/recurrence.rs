@@ -30,6 +30,7 @@ todo_lib::on_both_backends!(
     a_task_that_does_not_recur_only_gets_its_activity,
     the_new_occurrence_is_published_as_task_created,
     poison_is_dropped_and_a_broken_database_retried_without_loss,
+    a_forged_completion_creates_nothing,
 );
 
 fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -243,4 +244,20 @@ async fn poison_is_dropped_and_a_broken_database_retried_without_loss(db: TestDb
         assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
         assert_eq!(open_tasks(&db).await.len(), 1, "the next occurrence, once, after recovery");
     }
+}
+
+/// Issue #13, item 1: a `task.completed` nobody wrote, for another user's
+/// recurring task with content the API would refuse, creates no task.
+async fn a_forged_completion_creates_nothing(db: TestDb) {
+    let app = task_completed::app(db.store.clone(), None, None);
+    let mut task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    task.user_id = "bob".into();
+    task.title = "\0\u{202e}".repeat(1_500);
+    let done = task.completed(Utc::now()).expect("open");
+    let forged = task_event(EventType::Completed, &done, "api", Utc::now(), None).expect("event");
+    assert_eq!(deliver(&app, &forged).await, (StatusCode::OK, json!({ "status": "DROP" })));
+    let mut q = ListQuery::new(Utc::now());
+    q.status = StatusFilter::All;
+    assert!(db.store.list_tasks("bob", &q).await.expect("list").items.is_empty(), "no task for bob");
+    assert!(db.store.list_activity("bob", None, 10).await.expect("activity").is_empty());
 }

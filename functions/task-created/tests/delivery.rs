@@ -8,9 +8,8 @@ use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, call as post, dapr_envelope, loopback_deliverer};
+use todo_lib::event::OutboxEvent;
+use todo_lib::testing::{TestDb, call as post, dapr_envelope, facts, loopback_deliverer};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -27,11 +26,9 @@ todo_lib::on_both_backends!(
     an_oversize_event_is_refused_before_it_is_read_whole,
 );
 
-fn created_event(user: &str) -> OutboxEvent {
-    let now = Utc::now();
-    let task = Task::create(user, NewTask { title: Some("Buy milk".into()), ..NewTask::default() }, now)
-        .expect("valid");
-    task_event(EventType::Created, &task, "api", now, None).expect("event builds")
+/// A new task of `user` stored with its `task.created` event, as the API writes them.
+async fn created_event(db: &TestDb, user: &str) -> OutboxEvent {
+    facts::created_titled(db.store.as_ref(), user, "Buy milk").await.1
 }
 
 fn app(db: &TestDb) -> Router {
@@ -50,7 +47,7 @@ async fn activity_count(db: &TestDb, user: &str) -> usize {
 }
 
 async fn a_dapr_delivery_succeeds_and_records_the_activity(db: TestDb) {
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let (status, body) = post(&app(&db), structured(&dapr_envelope(&event))).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
     let activity = db.store.list_activity("alice", None, 10).await.expect("activity");
@@ -61,7 +58,7 @@ async fn a_dapr_delivery_succeeds_and_records_the_activity(db: TestDb) {
 }
 
 async fn a_plain_structured_event_gets_a_summary(db: TestDb) {
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let (status, body) = post(&app(&db), structured(&event.payload)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "processed");
@@ -70,7 +67,7 @@ async fn a_plain_structured_event_gets_a_summary(db: TestDb) {
 }
 
 async fn a_binary_mode_event_is_accepted(db: TestDb) {
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let ce = &event.payload;
     let req = Request::post("/")
         .header("ce-specversion", "1.0")
@@ -89,7 +86,7 @@ async fn a_binary_mode_event_is_accepted(db: TestDb) {
 
 async fn dapr_data_base64_is_decoded(db: TestDb) {
     use base64::Engine;
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let mut envelope = dapr_envelope(&event);
     let data = envelope.as_object_mut().and_then(|o| o.remove("data")).expect("data");
     envelope["data_base64"] = base64::engine::general_purpose::STANDARD.encode(data.to_string()).into();
@@ -99,7 +96,7 @@ async fn dapr_data_base64_is_decoded(db: TestDb) {
 }
 
 async fn a_duplicate_delivery_changes_nothing(db: TestDb) {
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let app = app(&db);
     for _ in 0..3 {
         let (status, body) = post(&app, structured(&dapr_envelope(&event))).await;
@@ -112,7 +109,7 @@ async fn a_duplicate_delivery_changes_nothing(db: TestDb) {
 
 async fn poison_events_are_dropped_for_dapr_and_400_for_others(db: TestDb) {
     let app = app(&db);
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let mut wrong_type = dapr_envelope(&event);
     wrong_type["type"] = "task.completed".into();
     let mut unknown_type = dapr_envelope(&event);
@@ -148,7 +145,7 @@ async fn poison_events_are_dropped_for_dapr_and_400_for_others(db: TestDb) {
 
 async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
     let app = app(&db);
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let outage = db.break_connections().await;
     let (status, body) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "RETRY" })));
@@ -168,7 +165,7 @@ async fn a_broken_database_is_retry_for_dapr_and_503_for_others(db: TestDb) {
 async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
     let token = Some(secrecy::SecretString::from("app-token-123"));
     let app = task_created::app(db.store.clone(), token);
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut req = structured(&dapr_envelope(&event));
@@ -196,7 +193,7 @@ async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
                 .expect("insert")
         );
     }
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     let (status, body) = post(&app(&db), structured(&event.payload)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["result"]["webhooks_queued"], 1, "{body}");
@@ -215,7 +212,7 @@ async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
 
 async fn metrics_count_events_by_outcome(db: TestDb) {
     let app = app(&db);
-    let event = created_event("alice");
+    let event = created_event(&db, "alice").await;
     post(&app, structured(&dapr_envelope(&event))).await;
     post(&app, structured(&dapr_envelope(&event))).await;
     let res = app
@@ -239,7 +236,7 @@ async fn an_oversize_event_is_refused_before_it_is_read_whole(db: TestDb) {
         shutdown_grace: std::time::Duration::from_secs(1),
     };
     let app = todo_lib::serve::with_common_layers(app(&db), settings);
-    let mut envelope = dapr_envelope(&created_event("alice"));
+    let mut envelope = dapr_envelope(&created_event(&db, "alice").await);
     envelope["data"]["task"]["description"] = "x".repeat(10_000).into();
     let (status, _) = post(&app, structured(&envelope)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);

@@ -1,8 +1,10 @@
 //! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
 //! notification, once per event, and queueing it for the user's webhooks (once
 //! per webhook; `cron-tick` sends them, signed). A reminder whose task was
-//! completed, deleted or moved since it was claimed is skipped: it would only be
-//! noise (a moved one is claimed again for its new time).
+//! completed, deleted or moved since it was claimed (its stored reminder time is
+//! no longer the event's) is skipped: it would only be noise (a moved one is
+//! claimed again for its new time). The event is the one `cron-tick` stored
+//! (see `todo_lib::function`), so its reminder time is always present.
 
 use std::sync::Arc;
 
@@ -43,9 +45,7 @@ impl EventHandler for TaskDue {
         let skip = match &current {
             None => Some("the task was deleted"),
             Some(task) if task.completed => Some("the task was completed"),
-            Some(task) if data.reminder_at.is_some() && task.remind_at != data.reminder_at => {
-                Some("the reminder was moved")
-            }
+            Some(task) if task.remind_at != data.reminder_at => Some("the reminder was moved"),
             Some(_) => None,
         };
         if let Some(reason) = skip {

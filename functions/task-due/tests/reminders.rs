@@ -7,9 +7,9 @@ use axum::http::{Request, StatusCode};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::event::OutboxEvent;
 use todo_lib::task::{NewTask, Task, TaskPatch};
-use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver};
+use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver, facts};
 use tower::ServiceExt;
 
 todo_lib::on_both_backends!(
@@ -17,6 +17,7 @@ todo_lib::on_both_backends!(
     completed_deleted_or_moved_tasks_get_no_notification,
     a_broken_database_is_retry,
     poison_is_dropped_for_dapr_and_400_for_others,
+    a_forged_reminder_notifies_nobody_and_a_real_one_carries_the_stored_text,
 );
 
 /// A stored task with a reminder due now, and the `task.due` event claiming it.
@@ -28,10 +29,8 @@ async fn due(db: &TestDb) -> (Task, OutboxEvent) {
         remind_before_minutes: Some(10),
         ..NewTask::default()
     };
-    let task = Task::create("alice", input, now).expect("valid");
-    let created = task_event(EventType::Created, &task, "api", now, None).expect("event");
-    db.store.insert_task(&task, &created).await.expect("insert");
-    let event = task_event(EventType::Due, &task, "cron-tick", now, task.remind_at).expect("event");
+    let (task, _) = facts::created(db.store.as_ref(), "alice", input, now).await;
+    let event = facts::reminder(db.store.as_ref(), &task, now + Duration::seconds(1)).await;
     (task, event)
 }
 
@@ -54,37 +53,19 @@ async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
     let app = task_due::app(db.store.clone(), None);
     let now = Utc::now();
 
+    let store = db.store.as_ref();
     let (task, event) = due(&db).await;
-    let done = task.completed(now).expect("open");
-    db.store
-        .update_task(
-            &done,
-            task.version,
-            &task_event(EventType::Completed, &done, "api", now, None).expect("e"),
-        )
-        .await
-        .expect("update");
-    assert_eq!(deliver(&app, &event).await.0, StatusCode::OK);
+    facts::completed(store, &task, now).await;
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
 
     let (task, event) = due(&db).await;
-    db.store
-        .delete_task(&task, &task_event(EventType::Deleted, &task, "api", now, None).expect("e"))
-        .await
-        .expect("delete");
-    assert_eq!(deliver(&app, &event).await.0, StatusCode::OK);
+    facts::deleted(store, &task, now).await;
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
 
     let (task, event) = due(&db).await;
     let patch = TaskPatch { due_at: Some(Some(now + Duration::days(1))), ..TaskPatch::default() };
-    let moved = task.patched(patch, now).expect("valid").expect("changed");
-    db.store
-        .update_task(
-            &moved,
-            task.version,
-            &task_event(EventType::Updated, &moved, "api", now, None).expect("e"),
-        )
-        .await
-        .expect("update");
-    assert_eq!(deliver(&app, &event).await.0, StatusCode::OK);
+    facts::updated(store, &task, patch, now).await;
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
 
     assert!(db.store.list_notifications("alice", false, 10).await.expect("notifications").is_empty());
 }
@@ -118,4 +99,32 @@ async fn poison_is_dropped_for_dapr_and_400_for_others(db: TestDb) {
         Request::post("/").header("content-type", "application/json").body(Body::from("{")).expect("request");
     assert_eq!(app.oneshot(req).await.expect("infallible").status(), StatusCode::BAD_REQUEST);
     assert!(db.store.list_notifications("alice", false, 10).await.expect("notes").is_empty());
+}
+
+/// Issue #13, item 1: a `task.due` nobody wrote for a real task (without
+/// `reminder_at`, which once skipped the "moved" check) is dropped; a real one
+/// whose copy carries other text notifies with the stored title.
+async fn a_forged_reminder_notifies_nobody_and_a_real_one_carries_the_stored_text(db: TestDb) {
+    let app = task_due::app(db.store.clone(), None);
+    let (task, event) = due(&db).await;
+    let mut fake = task.clone();
+    fake.title = "Your account is locked: call +1 555 0100".into();
+    let forged =
+        todo_lib::event::task_event(todo_lib::event::EventType::Due, &fake, "cron-tick", Utc::now(), None)
+            .expect("event");
+    assert_eq!(deliver(&app, &forged).await, (StatusCode::OK, json!({ "status": "DROP" })));
+    assert!(db.store.list_notifications("alice", false, 10).await.expect("notes").is_empty());
+
+    let mut altered = dapr_envelope(&event);
+    altered["data"]["task"]["title"] = fake.title.clone().into();
+    let req = Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(Body::from(altered.to_string()))
+        .expect("request");
+    let res = app.oneshot(req).await.expect("infallible");
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("json");
+    assert_eq!(body, json!({ "status": "SUCCESS" }));
+    let notes = db.store.list_notifications("alice", false, 10).await.expect("notes");
+    assert_eq!(notes.iter().map(|n| n.title.as_str()).collect::<Vec<_>>(), ["Call the dentist"]);
 }

@@ -1,5 +1,6 @@
 //! What every event function shares: receiving a CloudEvent in any of the forms it
-//! arrives in, checking the caller, tracing, and answering in the caller's protocol.
+//! arrives in, checking the caller, acting only on the event as this system
+//! stored it (`verify`), tracing, and answering in the caller's protocol.
 //!
 //! A function implements [`EventHandler`] and gets its whole router from
 //! [`router`]: `POST /` for events, `GET /healthz`, `GET /readyz`, and
@@ -15,6 +16,7 @@ mod delivery;
 mod fact;
 mod reply;
 mod token;
+mod verify;
 
 use std::sync::Arc;
 
@@ -81,6 +83,7 @@ pub trait EventHandler: Send + Sync + 'static {
 #[derive(Clone)]
 struct FunctionState {
     handler: Arc<dyn EventHandler>,
+    store: Arc<dyn Store>,
 }
 
 /// The router of an event function. `app_token` is `APP_API_TOKEN`: when set,
@@ -93,7 +96,7 @@ pub fn router(
     let events = Router::new()
         .route("/", post(receive))
         .route("/dapr/subscribe", get(|| async { axum::Json(Vec::<Value>::new()) }))
-        .with_state(FunctionState { handler });
+        .with_state(FunctionState { handler, store: Arc::clone(&store) });
     token::protect(events, app_token)
         .merge(crate::health::routes(store))
         .merge(crate::metrics::routes())
@@ -103,7 +106,7 @@ pub fn router(
 
 async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: Bytes) -> Response {
     let handler = &state.handler;
-    let delivery = match Delivery::parse(&headers, body, handler.accepts()) {
+    let mut delivery = match Delivery::parse(&headers, body, handler.accepts()) {
         Ok(delivery) => delivery,
         Err(rejected) => {
             tracing::warn!(function = handler.name(), reason = %rejected.reason, "rejected an invalid event");
@@ -121,7 +124,10 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
     );
     async {
         let started = std::time::Instant::now();
-        let result = handler.handle(&delivery).await;
+        let result = match verify::take_stored(&mut delivery, state.store.as_ref()).await {
+            Ok(()) => handler.handle(&delivery).await,
+            Err(refused) => Err(refused),
+        };
         let outcome = match &result {
             Ok(Handled::Done(_)) => {
                 tracing::info!("event handled");

@@ -326,6 +326,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Outbox rows not yet marked published, oldest first.
     async fn unpublished_events(&self, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
+
+    /// The event this system wrote with id `id`, while the outbox keeps it
+    /// (published rows are pruned after 7 days).
+    async fn get_event(&self, id: Uuid) -> Result<Option<OutboxEvent>, StoreError>;
+
+    /// The events written last, newest first; only those on `topic` if given.
+    async fn recent_events(&self, topic: Option<&str>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
 }
 
 /// Options for opening a store.

@@ -57,6 +57,13 @@ pub(crate) const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition
 pub(crate) const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
 
+pub(crate) const SELECT_EVENT: &str =
+    "select id, topic, partition_key, payload, created_at from outbox where id = $1";
+
+/// $1 the topic, or null for every topic; $2 the limit.
+pub(crate) const SELECT_RECENT_EVENTS: &str = "select id, topic, partition_key, payload, created_at \
+     from outbox where ($1 is null or topic = $1) order by created_at desc, id desc limit $2";
+
 pub(crate) const MARK_PUBLISHED: &str =
     "update outbox set published_at = $2, lease_until = null where id = $1 and published_at is null";
 
@@ -1061,6 +1068,28 @@ macro_rules! impl_store {
             ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
                 let rows: Vec<sql::OutboxRow> =
                     sqlx::query_as(sql::SELECT_UNPUBLISHED).bind(limit).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_event(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::event::OutboxEvent>, StoreError> {
+                let row: Option<sql::OutboxRow> =
+                    sqlx::query_as(sql::SELECT_EVENT).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn recent_events(
+                &self,
+                topic: Option<&str>,
+                limit: i64,
+            ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
+                let rows: Vec<sql::OutboxRow> = sqlx::query_as(sql::SELECT_RECENT_EVENTS)
+                    .bind(topic)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
         }

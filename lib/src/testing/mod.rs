@@ -13,6 +13,7 @@ use sqlx::{ConnectOptions as _, Connection as _};
 use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
 
 mod dapr;
+pub mod facts;
 mod private_pg;
 mod webhooks;
 pub use dapr::DaprStandIn;

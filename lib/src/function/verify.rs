@@ -1,0 +1,66 @@
+//! An event is acted on only as this system wrote it. Every task event is written
+//! to the outbox in the transaction of its cause, with the id it is delivered
+//! under; the delivered copy only names the fact (its id, type, user, task id,
+//! task version and reminder time), and everything a function writes or sends
+//! comes from the stored copy. So a forged event (one nobody wrote, or a real id
+//! with altered data) is dropped whoever can reach the event routes, and a
+//! webhook body or a notification never carries text from the request.
+
+use chrono::DateTime;
+
+use super::{Delivery, HandleError};
+use crate::event::TaskEventData;
+use crate::store::Store;
+
+/// Replaces the delivery's data, time, source and subject with those of the
+/// event stored under its id; a permanent error when there is none or when the
+/// delivered copy names another fact.
+pub(super) async fn take_stored(delivery: &mut Delivery, store: &dyn Store) -> Result<(), HandleError> {
+    let unknown = || {
+        HandleError::Permanent(format!(
+            "no event with id '{}' was written by this system (forged, or pruned from the outbox \
+             after 7 days): only the events it wrote are acted on",
+            delivery.id
+        ))
+    };
+    let id = uuid::Uuid::parse_str(&delivery.id).map_err(|_| unknown())?;
+    let stored = store.get_event(id).await?.ok_or_else(unknown)?;
+    let payload = &stored.payload;
+    let corrupt = |what: &str| HandleError::Permanent(format!("the stored event '{id}' has no valid {what}"));
+    let data: TaskEventData =
+        serde_json::from_value(payload["data"].clone()).map_err(|_| corrupt("task event data"))?;
+    let time = match payload.get("time").and_then(serde_json::Value::as_str) {
+        Some(time) => Some(DateTime::parse_from_rfc3339(time).map_err(|_| corrupt("time"))?.to_utc()),
+        None => None,
+    };
+    let differs = mismatch(delivery, payload["type"].as_str(), &data);
+    if let Some(field) = differs {
+        return Err(HandleError::Permanent(format!(
+            "the event's {field} differs from the event '{id}' this system wrote: refused as forged"
+        )));
+    }
+    delivery.data = data;
+    delivery.time = time;
+    delivery.source = payload["source"].as_str().unwrap_or_default().to_owned();
+    delivery.subject = payload["subject"].as_str().map(str::to_owned);
+    Ok(())
+}
+
+/// The first identifying field in which the delivered event differs from the
+/// stored one.
+fn mismatch(delivery: &Delivery, stored_type: Option<&str>, stored: &TaskEventData) -> Option<&'static str> {
+    let given = &delivery.data;
+    if stored_type != Some(delivery.ty.as_str()) {
+        Some("type")
+    } else if given.user_id != stored.user_id {
+        Some("user_id")
+    } else if given.task.id != stored.task.id {
+        Some("task id")
+    } else if given.task.version != stored.task.version {
+        Some("task version")
+    } else if given.reminder_at != stored.reminder_at {
+        Some("reminder_at")
+    } else {
+        None
+    }
+}
