@@ -132,3 +132,34 @@ async fn past_the_connection_cap_a_client_waits_for_a_free_slot() {
     let status = tokio::time::timeout(BOUND, waiting).await.expect("served in time").expect("joins");
     assert!(status.contains("200"), "{status}");
 }
+
+/// Issue #13, item 3: the HTTP/2 preface, trickled or sent whole and then
+/// nothing, holds no connection either (every caller speaks HTTP/1.1 to the
+/// functions; HTTP/2 had no header-read deadline in hyper).
+#[tokio::test]
+async fn an_http2_preface_trickled_or_followed_by_silence_is_closed_after_the_deadline() {
+    let (addr, _stop) = start(limits(100)).await;
+    let preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut whole = TcpStream::connect(addr).await.expect("connects");
+    whole.write_all(preface).await.expect("sends");
+    // An HTTP/2 SETTINGS frame, empty, as a client sends next; then silence.
+    whole.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.expect("sends");
+    let mut trickled = TcpStream::connect(addr).await.expect("connects");
+    let started = Instant::now();
+    let mut sent = 0;
+    let mut trickled_closed = false;
+    while !trickled_closed && started.elapsed() < BOUND {
+        if sent < preface.len() && trickled.write_all(&preface[sent..=sent]).await.is_err() {
+            trickled_closed = true;
+            break;
+        }
+        sent += 1;
+        trickled_closed = closed_by_server(&mut trickled, Instant::now() + Duration::from_millis(300)).await;
+    }
+    assert!(trickled_closed, "the trickled preface was cut off within {BOUND:?}");
+    assert!(
+        closed_by_server(&mut whole, started + DEADLINE + Duration::from_secs(3)).await,
+        "the silent HTTP/2 connection was closed within the deadline and a margin"
+    );
+    assert_eq!(get_status(addr).await, "HTTP/1.1 200 OK", "others are served meanwhile");
+}

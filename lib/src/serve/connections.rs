@@ -1,6 +1,9 @@
-//! Accepting TCP connections for [`super::serve_tcp`]: HTTP/1.1 and HTTP/2 through
-//! hyper, with the limits that keep slow or silent clients from holding a
-//! process's connections (slowloris):
+//! Accepting TCP connections for [`super::serve_tcp`]: HTTP/1.1 through hyper,
+//! with the limits that keep slow or silent clients from holding a process's
+//! connections (slowloris). HTTP/1.1 only: every caller of these processes (the
+//! Dapr sidecar, an ingress, Knative, curl) speaks it in cleartext, and hyper's
+//! HTTP/2 has no header-read deadline, so a client sending its preface and then
+//! nothing would hold a connection for good.
 //!
 //! - a request head must arrive whole within [`ConnectionLimits::header_read_timeout`],
 //!   counted from when the connection starts waiting for it: on a new connection,
@@ -57,9 +60,9 @@ pub(super) async fn accept_until<S>(
 where
     S: Future<Output = ()>,
 {
-    let mut builder = Builder::new(TokioExecutor::new());
+    let builder = Builder::new(TokioExecutor::new());
+    let mut builder = builder.http1_only();
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
@@ -88,8 +91,7 @@ where
         let watcher = graceful.watcher();
         let deadline = limits.header_read_timeout;
         tokio::spawn(async move {
-            // hyper's deadline starts once it reads a request head, but telling
-            // HTTP/1 from HTTP/2 first waits for bytes with no limit: a client
+            // hyper's deadline starts once it reads a request head; a client
             // that sends nothing at all is dropped here.
             let mut byte = [0u8; 1];
             let spoke = matches!(tokio::time::timeout(deadline, stream.peek(&mut byte)).await, Ok(Ok(1..)));
