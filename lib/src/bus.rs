@@ -118,7 +118,7 @@ impl InProcessBus {
     async fn deliver(&self, subscriber: &Subscriber, body: &str) -> Answer {
         let mut request = Request::post("/").header("content-type", "application/cloudevents+json");
         if let Some(token) = &self.app_token {
-            request = request.header("dapr-api-token", token.expose_secret());
+            request = request.header(crate::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
         }
         let request = request.body(Body::from(body.to_owned()));
         let Ok(request) = request else { return Answer::Drop("the event cannot be sent as HTTP".into()) };

@@ -158,6 +158,10 @@ fn default_shutdown_grace_secs() -> u64 {
 /// The Dapr pub/sub component events go through unless `PUBSUB_NAME` says otherwise.
 pub const DEFAULT_PUBSUB_NAME: &str = "pubsub";
 
+/// The header in which Dapr presents a token: `APP_API_TOKEN` on its calls to
+/// the app, `DAPR_API_TOKEN` on the app's calls to the sidecar.
+pub const DAPR_API_TOKEN_HEADER: &str = "dapr-api-token";
+
 fn default_pubsub_name() -> String {
     DEFAULT_PUBSUB_NAME.to_owned()
 }

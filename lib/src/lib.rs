@@ -27,6 +27,7 @@
 pub mod activity;
 pub mod bus;
 pub mod config;
+pub mod error_body;
 pub mod event;
 pub mod function;
 pub mod health;

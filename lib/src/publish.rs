@@ -78,7 +78,7 @@ impl Publisher for DaprPublisher {
             .header(reqwest::header::CONTENT_TYPE, "application/cloudevents+json")
             .body(event.payload.to_string());
         if let Some(token) = &self.api_token {
-            request = request.header("dapr-api-token", token.expose_secret());
+            request = request.header(crate::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
         }
         let response = request.send().await?;
         let status = response.status();

@@ -14,7 +14,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request, StatusCode, header};
-use axum::response::IntoResponse;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -182,10 +181,8 @@ fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
         .or_else(|| cause.downcast_ref::<String>().cloned())
         .unwrap_or_default();
     tracing::error!(panic = %message, "a handler panicked; answered 500");
-    let body = serde_json::json!({
-        "error": { "code": "internal", "message": "internal error; the request was not completed", "details": [] }
-    });
-    (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+    crate::error_body::ErrorBody::new("internal", "internal error; the request was not completed", Vec::new())
+        .into_response(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Serves `app` until `shutdown` resolves, then lets in-flight requests finish for

@@ -4,14 +4,12 @@
 //! Client errors carry a clear, safe message and are not logged as errors; server
 //! errors show a generic message to the client and log their cause once, here.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+pub use todo_lib::error_body::ErrorBody;
 use todo_lib::event::EventError;
 use todo_lib::store::StoreError;
 use todo_lib::task::{FieldError, ValidationErrors};
-use utoipa::ToSchema;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -53,22 +51,6 @@ pub enum ApiError {
     /// A bug or broken dependency; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
-}
-
-/// The error body, as documented in the OpenAPI document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable: `validation_failed`, `invalid_json`, `not_found`, …
-    pub code: &'static str,
-    /// For people; may change between versions.
-    pub message: String,
-    /// Field-level problems, when there are any.
-    pub details: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -144,8 +126,7 @@ impl IntoResponse for ApiError {
             // Why a token failed is useful to an operator, not to whoever sent it.
             tracing::debug!(%reason, "rejected token");
         }
-        let body = ErrorBody { error: ErrorDetail { code: self.code(), message, details } };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = ErrorBody::new(self.code(), message, details).into_response(status);
         let challenge = match &self {
             Self::MissingToken => Some(r#"Bearer realm="todo""#),
             Self::InvalidToken(_) => Some(r#"Bearer realm="todo", error="invalid_token""#),

@@ -73,7 +73,12 @@ async fn the_binary_publishes_due_reminders_through_the_sidecar_named_in_its_env
 
     let refused = client.post(&base).send().await.expect("answered");
     assert_eq!(refused.status(), 401, "the app token is required");
-    let tick = client.post(&base).header("dapr-api-token", "app-token").send().await.expect("answered");
+    let tick = client
+        .post(&base)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, "app-token")
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(tick.status(), 200);
     let counts: serde_json::Value = tick.json().await.expect("json");
     assert_eq!(counts["reminders"], 1);

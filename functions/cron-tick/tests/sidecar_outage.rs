@@ -108,7 +108,7 @@ impl Driver {
         let res = self
             .client
             .post(&self.cron)
-            .header("dapr-api-token", APP_TOKEN)
+            .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
             .send()
             .await
             .expect("cron-tick answers");

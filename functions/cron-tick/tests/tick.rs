@@ -188,7 +188,10 @@ async fn the_app_token_is_enforced(db: TestDb) {
     );
     assert_eq!(call(&app, Method::POST, &[]).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(call(&app, Method::OPTIONS, &[]).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(call(&app, Method::POST, &[("dapr-api-token", "tick-token")]).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&app, Method::POST, &[(todo_lib::config::DAPR_API_TOKEN_HEADER, "tick-token")]).await.0,
+        StatusCode::OK
+    );
 }
 
 async fn finished_rows_past_their_retention_are_pruned_once_per_interval(db: TestDb) {

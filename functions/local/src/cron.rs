@@ -20,7 +20,7 @@ pub(crate) fn spawn(cron_tick: Router, every: Duration, token: Option<SecretStri
             interval.tick().await;
             let mut request = Request::post("/");
             if let Some(token) = &token {
-                request = request.header("dapr-api-token", token.expose_secret());
+                request = request.header(todo_lib::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
             }
             let Ok(request) = request.body(Body::empty()) else { continue };
             let Ok(response) = cron_tick.clone().oneshot(request).await;

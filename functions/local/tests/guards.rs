@@ -34,7 +34,7 @@ async fn call(
 ) -> StatusCode {
     let mut req = reqwest::Client::new().request(method, host.url(path));
     if let Some(token) = token {
-        req = req.header("dapr-api-token", token);
+        req = req.header(todo_lib::config::DAPR_API_TOKEN_HEADER, token);
     }
     if let Some(body) = body {
         req = req.header("content-type", "application/cloudevents+json").body(body.to_string());
@@ -47,7 +47,7 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     let host = Host::start_with_env(&[("APP_API_TOKEN", APP_TOKEN)]).await;
     let index: Value = reqwest::Client::new()
         .get(host.url("/functions"))
-        .header("dapr-api-token", APP_TOKEN)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
         .send()
         .await
         .expect("answered")
@@ -101,7 +101,7 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     assert!(recorded(&activity), "{activity}");
     let events: Value = reqwest::Client::new()
         .get(host.url("/functions/events?function=task-created&limit=1"))
-        .header("dapr-api-token", APP_TOKEN)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
         .send()
         .await
         .expect("answered")
@@ -111,7 +111,7 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     let event = &events["events"][0];
     let unknown = reqwest::Client::new()
         .get(host.url("/functions/events?function=api"))
-        .header("dapr-api-token", APP_TOKEN)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
         .send()
         .await
         .expect("answered");

@@ -55,7 +55,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let wrong_app_token = "wrong-app-token-5c8d2e";
     let refused = client
         .post(host.url("/functions/task-created/"))
-        .header("dapr-api-token", wrong_app_token)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, wrong_app_token)
         .body("{}")
         .send()
         .await
@@ -63,7 +63,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let accepted = client
         .post(host.url("/functions/cron-tick/"))
-        .header("dapr-api-token", APP_TOKEN)
+        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
         .send()
         .await
         .expect("answered");

@@ -169,10 +169,12 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
     let (status, _) = post(&app, structured(&dapr_envelope(&event))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut req = structured(&dapr_envelope(&event));
-    req.headers_mut().insert("dapr-api-token", "wrong-token-12".parse().expect("header"));
+    req.headers_mut()
+        .insert(todo_lib::config::DAPR_API_TOKEN_HEADER, "wrong-token-12".parse().expect("header"));
     assert_eq!(post(&app, req).await.0, StatusCode::UNAUTHORIZED);
     let mut req = structured(&dapr_envelope(&event));
-    req.headers_mut().insert("dapr-api-token", "app-token-123".parse().expect("header"));
+    req.headers_mut()
+        .insert(todo_lib::config::DAPR_API_TOKEN_HEADER, "app-token-123".parse().expect("header"));
     assert_eq!(post(&app, req).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
     let health = Request::get("/healthz").body(Body::empty()).expect("request");
     assert_eq!(post(&app, health).await.0, StatusCode::OK);

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{HandleError, Handled};
+use crate::error_body::ErrorBody;
 
 pub(super) fn reply(
     via_dapr: bool,
@@ -40,10 +41,9 @@ pub(super) fn reply(
     }
 }
 
-/// An error in the one shape every function answers with:
-/// `{"error":{"code","message","details":[]}}`.
-pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message, "details": [] } }))).into_response()
+/// An error in the one shape every process answers with ([`ErrorBody`]).
+pub fn error(status: StatusCode, code: &'static str, message: &str) -> Response {
+    ErrorBody::new(code, message, Vec::new()).into_response(status)
 }
 
 /// The answer for any path a function does not serve.

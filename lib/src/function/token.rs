@@ -22,7 +22,8 @@ pub fn protect(router: Router, token: Option<SecretString>) -> Router {
 }
 
 fn presented_matches(req: &Request, token: &SecretString) -> bool {
-    let presented = req.headers().get("dapr-api-token").map(|v| v.as_bytes()).unwrap_or_default();
+    let presented =
+        req.headers().get(crate::config::DAPR_API_TOKEN_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     bool::from(presented.ct_eq(token.expose_secret().as_bytes()))
 }
 

@@ -282,6 +282,15 @@ impl From<OutboxRow> for crate::event::OutboxEvent {
     }
 }
 
+/// When a lease of `lease` taken at `from` ends: the one place leases are
+/// reckoned (one too long for chrono is taken as the default 60 s).
+pub(crate) fn lease_end(
+    from: chrono::DateTime<chrono::Utc>,
+    lease: std::time::Duration,
+) -> chrono::DateTime<chrono::Utc> {
+    from + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60))
+}
+
 /// An `activity` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct ActivityRow {
@@ -688,8 +697,7 @@ macro_rules! impl_store {
                     if reserved.rows_affected() == 1 {
                         bind_task!(sqlx::query(sql::INSERT_TASK), task).execute(&mut *tx).await?;
                         Self::write_tags(&mut tx, task).await?;
-                        let lease_until = event.created_at
-                            + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                        let lease_until = sql::lease_end(event.created_at, lease);
                         Self::write_leased_event(&mut tx, event, Some(lease_until)).await?;
                         created = true;
                     }
@@ -836,8 +844,7 @@ macro_rules! impl_store {
                 lease: std::time::Duration,
                 limit: i64,
             ) -> Result<Vec<$crate::webhook::OwedDelivery>, StoreError> {
-                let lease_until =
-                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let lease_until = sql::lease_end(now, lease);
                 let sql =
                     format!("{}{}{}", sql::CLAIM_DELIVERIES_HEAD, $lock_rows, sql::CLAIM_DELIVERIES_TAIL);
                 let rows: Vec<sql::ClaimedRow> = {
@@ -935,8 +942,7 @@ macro_rules! impl_store {
                 source: &str,
                 lease: std::time::Duration,
             ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
-                let lease_until =
-                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let lease_until = sql::lease_end(now, lease);
                 let _write = self.writer().await;
                 let mut tx = self.pool.begin().await?;
                 let sql =
@@ -992,8 +998,7 @@ macro_rules! impl_store {
                 lease: std::time::Duration,
                 limit: i64,
             ) -> Result<Vec<$crate::event::OutboxEvent>, StoreError> {
-                let lease_until =
-                    now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+                let lease_until = sql::lease_end(now, lease);
                 let sql =
                     format!("{}{}{}", sql::CLAIM_UNPUBLISHED_HEAD, $lock_rows, sql::CLAIM_UNPUBLISHED_TAIL);
                 let _write = self.writer().await;

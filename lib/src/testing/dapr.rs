@@ -182,7 +182,8 @@ fn check(
         return Err(format!("unknown pub/sub component '{pubsub}'"));
     }
     if let Some(token) = &inner.token
-        && headers.get("dapr-api-token").and_then(|v| v.to_str().ok()) != Some(token.as_str())
+        && headers.get(crate::config::DAPR_API_TOKEN_HEADER).and_then(|v| v.to_str().ok())
+            != Some(token.as_str())
     {
         return Err("missing or wrong dapr-api-token".into());
     }
