@@ -26,7 +26,9 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::response::IntoResponse;
 use todo_lib::event::OutboxEvent;
+use todo_lib::function::Fallbacks;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
@@ -63,7 +65,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()).merge(webhooks::routes()));
     let doc = Arc::new(doc);
-    router
+    let router = router
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -71,11 +73,13 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc) }
             }),
         )
-        .with_state(state.clone())
-        .merge(todo_lib::health::routes(state.store))
-        .merge(todo_lib::metrics::routes())
-        .fallback(|| async { ApiError::RouteNotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state.clone());
+    let fallbacks = Fallbacks {
+        not_found: || ApiError::RouteNotFound.into_response(),
+        method_not_allowed: || ApiError::MethodNotAllowed.into_response(),
+    };
+    // The API's routes authenticate users themselves; no app token guards them.
+    todo_lib::function::assemble(router, None, state.store, fallbacks)
 }
 
 /// Builds the API from the process's configuration; what `main` passes to `serve`.

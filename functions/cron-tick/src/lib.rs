@@ -117,11 +117,7 @@ pub fn app(
     // Dapr probes a binding's route with OPTIONS at start-up.
     let routes =
         Router::new().route("/", post(run_tick).options(|| async { StatusCode::OK })).with_state(tick);
-    todo_lib::function::protect(routes, app_token)
-        .merge(todo_lib::health::routes(store))
-        .merge(todo_lib::metrics::routes())
-        .fallback(|| async { todo_lib::function::not_found() })
-        .method_not_allowed_fallback(|| async { todo_lib::function::method_not_allowed() })
+    todo_lib::function::assemble(routes, app_token, store, todo_lib::function::Fallbacks::EVENTS)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.

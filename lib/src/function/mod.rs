@@ -12,6 +12,7 @@
 //! Anyone else gets 200 with a summary, 400 for an invalid event, 503 for a
 //! transient failure.
 
+mod app;
 mod delivery;
 mod fact;
 mod reply;
@@ -31,6 +32,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tracing::Instrument;
 
+pub use app::{Fallbacks, assemble};
 pub use delivery::{Delivery, child_traceparent};
 pub use fact::RecordFact;
 pub use reply::{error, method_not_allowed, not_found};
@@ -97,11 +99,7 @@ pub fn router(
         .route("/", post(receive))
         .route("/dapr/subscribe", get(|| async { axum::Json(Vec::<Value>::new()) }))
         .with_state(FunctionState { handler, store: Arc::clone(&store) });
-    token::protect(events, app_token)
-        .merge(crate::health::routes(store))
-        .merge(crate::metrics::routes())
-        .fallback(|| async { reply::not_found() })
-        .method_not_allowed_fallback(|| async { reply::method_not_allowed() })
+    assemble(events, app_token, store, Fallbacks::EVENTS)
 }
 
 async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: Bytes) -> Response {
