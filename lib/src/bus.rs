@@ -15,33 +15,18 @@ use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body_util::BodyExt;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::event::OutboxEvent;
+use crate::event::{DeadLetter, OutboxEvent};
 use crate::publish::{PublishError, Publisher};
 use crate::store::Store;
 
 /// The pub/sub component name the local bus claims to be, as in production.
 pub const PUBSUB: &str = "pubsub";
-
-/// An event the bus gave up on.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct DeadLetter {
-    pub id: Uuid,
-    pub event_id: Uuid,
-    pub topic: String,
-    /// The function that refused it or kept failing.
-    pub subscriber: String,
-    pub reason: String,
-    /// The CloudEvent as published.
-    pub payload: serde_json::Value,
-    pub created_at: DateTime<Utc>,
-}
 
 /// How often and how patiently a `RETRY` is retried.
 #[derive(Debug, Clone, Copy)]

@@ -84,6 +84,21 @@ pub struct OutboxEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// An event delivery gave up on (the local bus, after its retries or a
+/// `DROP`), kept with its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub topic: String,
+    /// The function that refused it or kept failing.
+    pub subscriber: String,
+    pub reason: String,
+    /// The CloudEvent as published.
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
 /// The event could not be built; a bug, never the user's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {

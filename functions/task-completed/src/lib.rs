@@ -15,7 +15,6 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_tra
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Completion, Store};
-use todo_lib::webhook;
 
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
@@ -74,7 +73,7 @@ impl EventHandler for TaskCompleted {
             "next_task_id": next_task.as_ref().map(|t| t.id),
             "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
         });
-        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        todo_lib::function::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }
 

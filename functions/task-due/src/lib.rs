@@ -16,7 +16,6 @@ use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
-use todo_lib::webhook;
 
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
@@ -58,7 +57,7 @@ impl EventHandler for TaskDue {
         let notification = Notification::reminder(&delivery.id, data, now);
         let recorded = self.store.record_notification(NAME, &notification).await?;
         let summary = json!({ "notification_id": notification.id });
-        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        todo_lib::function::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }
 

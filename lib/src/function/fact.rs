@@ -8,11 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Delivery, EventHandler, HandleError, Handled};
+use super::{Delivery, EventHandler, HandleError, Handled, queue_and_answer};
 use crate::activity::Activity;
 use crate::event::EventType;
 use crate::store::Store;
-use crate::webhook;
 
 #[derive(Debug)]
 pub struct RecordFact {
@@ -43,6 +42,6 @@ impl EventHandler for RecordFact {
         let activity = Activity::of_event(delivery.ty, &delivery.id, &delivery.data, at);
         let recorded = self.store.record_activity(self.name, &activity).await?;
         let summary = json!({ "activity_id": activity.id });
-        webhook::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
     }
 }

@@ -12,6 +12,7 @@
 //! Anyone else gets 200 with a summary, 400 for an invalid event, 503 for a
 //! transient failure.
 
+mod answer;
 mod app;
 mod delivery;
 mod fact;
@@ -32,6 +33,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use tracing::Instrument;
 
+pub use answer::queue_and_answer;
 pub use app::{Fallbacks, assemble};
 pub use delivery::{Delivery, child_traceparent};
 pub use fact::RecordFact;

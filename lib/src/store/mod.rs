@@ -316,10 +316,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError>;
 
     /// Records an event the in-process bus gave up on.
-    async fn insert_dead_letter(&self, letter: &crate::bus::DeadLetter) -> Result<(), StoreError>;
+    async fn insert_dead_letter(&self, letter: &crate::event::DeadLetter) -> Result<(), StoreError>;
 
     /// Dead letters, newest first.
-    async fn list_dead_letters(&self, limit: i64) -> Result<Vec<crate::bus::DeadLetter>, StoreError>;
+    async fn list_dead_letters(&self, limit: i64) -> Result<Vec<crate::event::DeadLetter>, StoreError>;
 
     /// How many outbox rows are not yet published (the backlog).
     async fn count_unpublished(&self) -> Result<i64, StoreError>;

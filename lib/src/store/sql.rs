@@ -390,7 +390,7 @@ pub(crate) struct DeadLetterRow {
     created_at: Timestamp,
 }
 
-impl From<DeadLetterRow> for crate::bus::DeadLetter {
+impl From<DeadLetterRow> for crate::event::DeadLetter {
     fn from(row: DeadLetterRow) -> Self {
         Self {
             id: row.id,
@@ -1035,7 +1035,7 @@ macro_rules! impl_store {
                 Ok(pruned)
             }
 
-            async fn insert_dead_letter(&self, letter: &$crate::bus::DeadLetter) -> Result<(), StoreError> {
+            async fn insert_dead_letter(&self, letter: &$crate::event::DeadLetter) -> Result<(), StoreError> {
                 let _write = self.writer().await;
                 sqlx::query(sql::INSERT_DEAD_LETTER)
                     .bind(letter.id)
@@ -1053,7 +1053,7 @@ macro_rules! impl_store {
             async fn list_dead_letters(
                 &self,
                 limit: i64,
-            ) -> Result<Vec<$crate::bus::DeadLetter>, StoreError> {
+            ) -> Result<Vec<$crate::event::DeadLetter>, StoreError> {
                 let rows: Vec<sql::DeadLetterRow> =
                     sqlx::query_as(sql::SELECT_DEAD_LETTERS).bind(limit).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(Into::into).collect())

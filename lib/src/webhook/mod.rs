@@ -27,7 +27,7 @@ mod global;
 mod queue;
 mod reach;
 
-pub use queue::{Backoff, RoundReport, Sender, SenderSettings, queue_and_answer};
+pub use queue::{Backoff, RoundReport, Sender, SenderSettings};
 pub use reach::{check_url, may_connect};
 
 /// Webhooks a user may register.

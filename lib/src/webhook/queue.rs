@@ -1,4 +1,5 @@
-//! The webhook queue: event handlers [`queue`] an event for the user's webhooks;
+//! The webhook queue: event handlers queue an event for the user's webhooks
+//! (`todo_lib::function::queue_and_answer`);
 //! a [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
 //! lease, at most `concurrency` at once per process, retrying transient failures
 //! on a [`Backoff`] schedule.
@@ -18,38 +19,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
-use crate::function::{Delivery, HandleError, Handled};
 use crate::store::{Store, StoreError};
-
-/// The last step of an event handler that has recorded its own effect
-/// (`recorded` is false for a duplicate): queues the event for each of the
-/// user's webhooks that does not have it yet, and answers with `summary` and how
-/// many were queued. Idempotent: a redelivered event queues nothing new (except
-/// for a webhook registered meanwhile) and, if nothing else was recorded, is a
-/// duplicate.
-pub async fn queue_and_answer(
-    store: &dyn Store,
-    delivery: &Delivery,
-    recorded: bool,
-    mut summary: serde_json::Value,
-) -> Result<Handled, HandleError> {
-    let now = Utc::now();
-    let data = &delivery.data;
-    let body = json!({ "type": delivery.ty.as_str(), "timestamp": now, "data": data }).to_string();
-    let queued = store.queue_webhook_deliveries(&delivery.id, &data.user_id, &body, now).await?;
-    if !recorded && queued == 0 {
-        return Ok(Handled::Duplicate);
-    }
-    if let Some(fields) = summary.as_object_mut() {
-        fields.insert("webhooks_queued".into(), json!(queued));
-    }
-    Ok(Handled::Done(summary))
-}
 
 /// Waits between attempts: after the n-th failed attempt, the n-th delay; when
 /// the schedule runs out, the delivery is failed for good.
