@@ -135,7 +135,7 @@ impl InProcessBus {
             payload: event.payload.clone(),
             created_at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
         };
-        self.store.insert_dead_letter(&letter).await.map_err(|e| PublishError::Store(e.to_string()))
+        self.store.insert_dead_letter(&letter).await.map_err(PublishError::Store)
     }
 }
 

@@ -31,7 +31,7 @@ pub async fn readyz(State(store): State<Arc<dyn Store>>) -> Response {
     match store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response(),
         Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
+            tracing::warn!(error = %crate::telemetry::Chain(&err), "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(header::RETRY_AFTER, RETRY_AFTER_SECONDS)],

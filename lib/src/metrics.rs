@@ -41,7 +41,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
             match builder.and_then(PrometheusBuilder::install_recorder) {
                 Ok(handle) => Some(handle),
                 Err(err) => {
-                    tracing::warn!(error = %err, "metrics recorder not installed");
+                    tracing::warn!(error = %crate::telemetry::Chain(&err), "metrics recorder not installed");
                     None
                 }
             }

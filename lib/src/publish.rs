@@ -32,8 +32,8 @@ pub enum PublishError {
     #[error("the sidecar answered {status}: {body}")]
     Refused { status: u16, body: String },
     /// The in-process bus could not record a dead letter.
-    #[error("recording a dead letter failed: {0}")]
-    Store(String),
+    #[error("recording a dead letter failed")]
+    Store(#[source] crate::store::StoreError),
     /// The in-process bus is not wired to its subscribers yet.
     #[error("the in-process bus is not ready")]
     NotReady,
@@ -111,14 +111,14 @@ pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, even
     let mut sent = 0;
     for event in events {
         if let Err(err) = publisher.publish(event).await {
-            tracing::warn!(event_id = %event.id, topic = %event.topic, error = %err, "publish failed; left in the outbox");
+            tracing::warn!(event_id = %event.id, topic = %event.topic, error = %crate::telemetry::Chain(&err), "publish failed; left in the outbox");
             release(store, &events[sent..]).await;
             return sent;
         }
         if let Err(err) = store.mark_published(event.id, Utc::now()).await {
             // Published but not marked: the sweeper will publish it again, and
             // consumers drop the duplicate by its id.
-            tracing::warn!(event_id = %event.id, error = %err, "marking an event published failed");
+            tracing::warn!(event_id = %event.id, error = %crate::telemetry::Chain(&err), "marking an event published failed");
             return sent;
         }
         sent += 1;
@@ -130,7 +130,7 @@ async fn release(store: &dyn Store, left: &[OutboxEvent]) {
     let ids: Vec<Uuid> = left.iter().map(|e| e.id).collect();
     if let Err(err) = store.release_unpublished(&ids).await {
         // The leases run out on their own; the events wait that long.
-        tracing::warn!(events = ids.len(), error = %err, "releasing unpublished events failed");
+        tracing::warn!(events = ids.len(), error = %crate::telemetry::Chain(&err), "releasing unpublished events failed");
     }
 }
 

@@ -83,8 +83,9 @@ where
     match run(name, build).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(function = name, error = %err, "exiting on error");
-            eprintln!("{name}: {err}");
+            let chain = crate::telemetry::Chain(&*err);
+            tracing::error!(function = name, error = %chain, "exiting on error");
+            eprintln!("{name}: {chain}");
             ExitCode::FAILURE
         }
     }

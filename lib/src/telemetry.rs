@@ -21,3 +21,44 @@ pub fn init(format: LogFormat) {
     // An error only means a subscriber is already installed.
     let _ = result;
 }
+
+/// An error and its causes on one line, for a log field: `error = %Chain(&err)`.
+/// A cause whose words its wrapper already repeats is not repeated again, so
+/// each cause shows once.
+#[derive(Debug)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = self.0.to_string();
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            let words = cause.to_string();
+            if !text.contains(&words) {
+                text.push_str(": ");
+                text.push_str(&words);
+            }
+            source = cause.source();
+        }
+        f.write_str(&text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle: {0}")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn each_cause_shows_once() {
+        let err = Outer(Middle(std::io::Error::other("disk on fire")));
+        assert_eq!(Chain(&err).to_string(), "outer: middle: disk on fire");
+    }
+}

@@ -226,10 +226,12 @@ impl Jwks {
             Err(err) => match self.cache.read().await.as_ref() {
                 // Keep verifying with the keys we have while the provider is down.
                 Some(f) => {
-                    tracing::warn!(error = %err, "JWKS refresh failed; using cached keys");
+                    tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "JWKS refresh failed; using cached keys");
                     Ok(Arc::clone(&f.keys))
                 }
-                None => Err(ApiError::Unavailable(format!("fetching JWKS failed: {err}"))),
+                None => Err(ApiError::Unavailable(
+                    format!("fetching JWKS failed: {}", todo_lib::telemetry::Chain(&err)).into(),
+                )),
             },
         }
     }

@@ -8,8 +8,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use todo_lib::error_body::ErrorBody;
 use todo_lib::event::EventError;
+use todo_lib::serve::BoxError;
 use todo_lib::store::StoreError;
 use todo_lib::task::{FieldError, ValidationErrors};
+use todo_lib::telemetry::Chain;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +48,11 @@ pub enum ApiError {
     #[error("the task is being changed concurrently; retry")]
     Conflict,
     /// A dependency (database, identity provider) is down; retry later.
-    #[error("service temporarily unavailable: {0}")]
-    Unavailable(String),
+    #[error("service temporarily unavailable")]
+    Unavailable(#[source] BoxError),
     /// A bug or broken dependency; details go to the log only.
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error")]
+    Internal(#[source] BoxError),
 }
 
 impl ApiError {
@@ -113,11 +115,11 @@ impl IntoResponse for ApiError {
             Self::BadRequest { message, details, .. } => (message.clone(), details.clone()),
             Self::InvalidToken(_) => ("the bearer token is not valid".to_owned(), Vec::new()),
             Self::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "answering 503");
+                tracing::warn!(error = %Chain(&**cause), "answering 503");
                 ("service temporarily unavailable; retry later".to_owned(), Vec::new())
             }
             Self::Internal(cause) => {
-                tracing::error!(error = %cause, "answering 500");
+                tracing::error!(error = %Chain(&**cause), "answering 500");
                 ("internal error".to_owned(), Vec::new())
             }
             other => (other.to_string(), Vec::new()),
@@ -154,14 +156,14 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::VersionConflict => Self::Conflict,
-            err if err.is_transient() => Self::Unavailable(err.to_string()),
-            err => Self::Internal(err.to_string()),
+            err if err.is_transient() => Self::Unavailable(err.into()),
+            err => Self::Internal(err.into()),
         }
     }
 }
 
 impl From<EventError> for ApiError {
     fn from(err: EventError) -> Self {
-        Self::Internal(err.to_string())
+        Self::Internal(err.into())
     }
 }

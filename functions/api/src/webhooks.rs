@@ -78,7 +78,7 @@ pub async fn create_webhook(
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let url =
         webhook::check_url(input.url.trim(), state.allow_loopback_webhooks).map_err(|m| invalid("url", m))?;
-    let hook = Webhook::new(&user, &url, Utc::now()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let hook = Webhook::new(&user, &url, Utc::now()).map_err(|e| ApiError::Internal(e.into()))?;
     if !state.store.insert_webhook(&hook, MAX_PER_USER).await? {
         return Err(invalid("url", format!("at most {MAX_PER_USER} webhooks per user; delete one first")));
     }

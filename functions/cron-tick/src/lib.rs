@@ -137,7 +137,7 @@ async fn run_tick(State(tick): State<Tick>) -> Response {
     match tick.run().await {
         Ok(counts) => (StatusCode::OK, Json(counts)).into_response(),
         Err(err) => {
-            tracing::warn!(error = %err, "tick failed; the next one retries");
+            tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "tick failed; the next one retries");
             todo_lib::function::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

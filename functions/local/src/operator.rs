@@ -75,7 +75,7 @@ async fn events(
         match store.recent_events(topic, limit).await {
             Ok(events) => found.extend(events),
             Err(err) => {
-                tracing::warn!(error = %err, "listing events failed");
+                tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "listing events failed");
                 return error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
@@ -101,7 +101,7 @@ async fn dead_letters(
     match store.list_dead_letters(limit).await {
         Ok(letters) => Json(json!({ "dead_letters": letters })).into_response(),
         Err(err) => {
-            tracing::warn!(error = %err, "listing dead letters failed");
+            tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "listing dead letters failed");
             error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later")
         }
     }

@@ -49,8 +49,7 @@ impl EventHandler for TaskCompleted {
         let next = completed.next_occurrence(now);
         let next_event = match &next {
             Some(task) => {
-                let mut event = task_event(EventType::Created, task, NAME, now, None)
-                    .map_err(|e| HandleError::Permanent(e.to_string()))?;
+                let mut event = task_event(EventType::Created, task, NAME, now, None)?;
                 // The trace of the completion continues through the new occurrence.
                 event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
                 Some(event)

@@ -42,6 +42,7 @@ pub use token::protect;
 
 use crate::event::EventType;
 use crate::store::{Store, StoreError};
+use crate::telemetry::Chain;
 
 /// What handling an event came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,22 +54,20 @@ pub enum Handled {
 }
 
 /// Why handling failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// The event can never succeed (malformed, wrong type, invalid data): drop it.
     #[error("invalid event: {0}")]
     Permanent(String),
     /// Something it depends on is down; delivering again later may succeed.
-    #[error("temporary failure: {0}")]
-    Transient(String),
-}
-
-impl From<StoreError> for HandleError {
-    fn from(err: StoreError) -> Self {
-        // Even a non-transient database error is retried: dropping would lose the
-        // event, and Dapr's resiliency policy bounds the retries, then dead-letters.
-        Self::Transient(err.to_string())
-    }
+    /// Even a non-transient database error is retried: dropping would lose the
+    /// event, and Dapr's resiliency policy bounds the retries, then dead-letters.
+    #[error("temporary failure")]
+    Transient(#[from] StoreError),
+    /// The function could not build what it writes (a bug): dropped, and logged
+    /// with its cause.
+    #[error("the function failed")]
+    Bug(#[from] crate::event::EventError),
 }
 
 /// One event function.
@@ -141,8 +140,12 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
                 tracing::warn!(%reason, "event dropped");
                 "dropped"
             }
-            Err(HandleError::Transient(reason)) => {
-                tracing::warn!(%reason, "event failed; will be retried");
+            Err(err @ HandleError::Bug(_)) => {
+                tracing::error!(error = %Chain(err), "event dropped");
+                "dropped"
+            }
+            Err(err @ HandleError::Transient(_)) => {
+                tracing::warn!(error = %Chain(err), "event failed; will be retried");
                 "retry"
             }
         };

@@ -17,7 +17,7 @@ pub(super) fn reply(
         let status = match result {
             Ok(_) => "SUCCESS",
             Err(HandleError::Transient(_)) => "RETRY",
-            Err(HandleError::Permanent(_)) => "DROP",
+            Err(HandleError::Permanent(_) | HandleError::Bug(_)) => "DROP",
         };
         return (StatusCode::OK, Json(json!({ "status": status }))).into_response();
     }
@@ -30,6 +30,9 @@ pub(super) fn reply(
             (StatusCode::OK, Json(json!({ "status": "duplicate", "event_id": event_id }))).into_response()
         }
         Err(HandleError::Permanent(reason)) => error(StatusCode::BAD_REQUEST, "invalid_event", reason),
+        Err(HandleError::Bug(_)) => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the event was not handled")
+        }
         Err(HandleError::Transient(_)) => {
             let mut response =
                 error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later");

@@ -76,12 +76,12 @@ pub enum StoreError {
     #[error("the task was changed concurrently")]
     VersionConflict,
     /// The database cannot be reached or is overloaded; retrying later may work.
-    #[error("database unavailable: {0}")]
+    #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// Any other database failure: a bug or a broken schema.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[source] sqlx::Error),
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The URL names no backend we know.
     #[error("unsupported DATABASE_URL scheme (expected postgres://, postgresql:// or sqlite:)")]

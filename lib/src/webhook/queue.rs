@@ -192,7 +192,7 @@ impl Sender {
         if let Err(err) = store.record_webhook_attempt(&owed.event_id, owed.webhook_id, &attempt, now).await {
             // Unrecorded, the delivery stays claimed until its lease ends and is
             // then sent again: the receiver de-duplicates on webhook-id.
-            tracing::warn!(error = %err, event_id = %owed.event_id, webhook_id = %owed.webhook_id,
+            tracing::warn!(error = %crate::telemetry::Chain(&err), event_id = %owed.event_id, webhook_id = %owed.webhook_id,
                 "could not record a webhook attempt; it is sent again after its lease");
         }
         attempt.status

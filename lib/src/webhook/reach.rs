@@ -144,14 +144,7 @@ pub fn refusal(error: &reqwest::Error) -> Option<String> {
 
 /// The error and its causes on one line.
 pub fn chain(error: &dyn Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    crate::telemetry::Chain(error).to_string()
 }
 
 #[cfg(test)]
