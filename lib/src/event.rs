@@ -140,6 +140,17 @@ pub fn task_event(
     })
 }
 
+/// The envelope in which Dapr delivers `event` through pub/sub component
+/// `pubsub`: our structured CloudEvent plus the attributes Dapr adds.
+pub fn dapr_envelope(event: &OutboxEvent, pubsub: &str) -> serde_json::Value {
+    let mut envelope = event.payload.clone();
+    if let Some(fields) = envelope.as_object_mut() {
+        fields.insert("pubsubname".into(), pubsub.into());
+        fields.insert("topic".into(), event.topic.clone().into());
+    }
+    envelope
+}
+
 impl OutboxEvent {
     /// Sets the W3C `traceparent` extension, so the trace of the event that caused
     /// this one continues through it.

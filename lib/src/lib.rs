@@ -4,6 +4,18 @@
 //! shim over this crate: it reads its [`config::Config`], opens a [`store::Store`],
 //! builds an axum `Router` and hands it to [`serve`].
 //!
+//! # Layering
+//!
+//! Types below the store, behaviour above it. The models and their rules
+//! ([`task`], [`recurrence`], [`event`], [`activity`], [`notification`], the
+//! webhook records) know nothing of storage; [`store`] persists them; the
+//! behaviour that uses the store ([`function`], [`outbox`], the webhook sender,
+//! [`health`]) sits above it. Nothing below imports anything above, and the
+//! crate knows no particular function and no host: each function's use case
+//! lives in its own crate, and the in-process bus with its one user, the local
+//! host. (The webhook module still holds both its records and its sender;
+//! issue #14 splits them with the store.)
+//!
 //! # Layout
 //!
 //! - [`config`]: typed configuration from the environment (envy), secrets hidden.
@@ -12,8 +24,8 @@
 //! - [`task`]: the task model, its validation and the pure state changes.
 //! - [`recurrence`]: RFC 5545 recurrence rules, parsed by the `rrule` crate.
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
-//! - [`publish`]: sends outbox events through the Dapr sidecar after commit.
-//! - [`bus`]: the in-process bus of the embedded default (Dapr's semantics, no Dapr).
+//! - [`publish`]: publishes one event through the Dapr sidecar ([`publish::Publisher`]).
+//! - [`outbox`]: the outbox relay: publishes after commit, republishes what was left.
 //! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
@@ -25,7 +37,6 @@
 //! - `testing`: fresh, migrated databases for tests on both backends.
 
 pub mod activity;
-pub mod bus;
 pub mod config;
 pub mod error_body;
 pub mod event;
@@ -33,6 +44,7 @@ pub mod function;
 pub mod health;
 pub mod metrics;
 pub mod notification;
+pub mod outbox;
 pub mod publish;
 pub mod recurrence;
 pub mod serve;

@@ -134,7 +134,9 @@ fn envelope(ty: EventType, task: &Task) -> String {
     }
     let event: Result<OutboxEvent, _> = task_event(ty, &task, "bench", now, reminder);
     match event {
-        Ok(event) => todo_lib::bus::envelope(&event).to_string(),
+        Ok(event) => {
+            todo_lib::event::dapr_envelope(&event, todo_lib::config::DEFAULT_PUBSUB_NAME).to_string()
+        }
         Err(_) => String::new(),
     }
 }

@@ -29,6 +29,7 @@ use axum::Router;
 use axum::response::IntoResponse;
 use todo_lib::event::OutboxEvent;
 use todo_lib::function::Fallbacks;
+use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
@@ -56,7 +57,7 @@ impl AppState {
     /// does not wait for the broker, and a failure only delays the event.
     pub fn publish(&self, event: OutboxEvent) {
         if let Some(publisher) = &self.publisher {
-            publish::spawn_publish(Arc::clone(&self.store), Arc::clone(publisher), vec![event]);
+            outbox::spawn_publish(Arc::clone(&self.store), Arc::clone(publisher), vec![event]);
         }
     }
 }

@@ -14,7 +14,8 @@ use axum::http::{Method, StatusCode};
 use common::{TestApp, id_of};
 use secrecy::SecretString;
 use serde_json::json;
-use todo_lib::publish::{CLAIM_LEASE, DaprPublisher, Publisher, Sweep, republish_unpublished};
+use todo_lib::outbox::{CLAIM_LEASE, Sweep, republish_unpublished};
+use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::serve::with_common_layers;
 use todo_lib::testing::{DaprStandIn, TestDb};
 
@@ -96,7 +97,7 @@ async fn a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches
     let store = app.db.store.as_ref();
     let now = chrono::Utc::now() + chrono::Duration::seconds(120);
     let claimed = store.claim_unpublished(now, now, Duration::from_secs(60), 100).await.expect("claim");
-    let sent = todo_lib::publish::publish_and_mark(store, publisher.as_ref(), &claimed).await;
+    let sent = todo_lib::outbox::publish_and_mark(store, publisher.as_ref(), &claimed).await;
     assert_eq!(sent, 3);
     assert_eq!(app.outbox_len().await, 0);
     let accepted = sidecar.accepted();

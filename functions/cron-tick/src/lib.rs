@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
+use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Pruned, Retention, Store, StoreError};
@@ -81,7 +82,7 @@ impl Default for TickSettings {
             batch: 100,
             max_batches: 10,
             republish_after: Duration::from_secs(10),
-            lease: publish::CLAIM_LEASE,
+            lease: outbox::CLAIM_LEASE,
             webhooks: SenderSettings::default(),
             retention: RetentionSettings::default(),
         }
@@ -156,8 +157,7 @@ impl Tick {
                 self.store.claim_due_reminders(now, self.settings.batch, NAME, self.settings.lease).await?;
             reminders += events.len();
             if let Some(publisher) = &self.publisher {
-                published +=
-                    publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), &events).await;
+                published += outbox::publish_and_mark(self.store.as_ref(), publisher.as_ref(), &events).await;
             }
             if (events.len() as i64) < self.settings.batch {
                 break;
@@ -165,13 +165,13 @@ impl Tick {
         }
         let republished = match &self.publisher {
             Some(publisher) => {
-                let sweep = publish::Sweep {
+                let sweep = outbox::Sweep {
                     min_age: self.settings.republish_after,
                     lease: self.settings.lease,
                     batch: self.settings.batch,
                     max_batches: self.settings.max_batches,
                 };
-                publish::republish_unpublished(self.store.as_ref(), publisher.as_ref(), sweep).await?
+                outbox::republish_unpublished(self.store.as_ref(), publisher.as_ref(), sweep).await?
             }
             None => 0,
         };

@@ -4,8 +4,8 @@
 
 use std::sync::OnceLock;
 
+use crate::bus::InProcessBus;
 use async_trait::async_trait;
-use todo_lib::bus::InProcessBus;
 use todo_lib::event::OutboxEvent;
 use todo_lib::publish::{PublishError, Publisher};
 

@@ -12,6 +12,7 @@
 //! subscriber answered, so after a crash the cron's sweep delivers what was left,
 //! and the functions' idempotency keeps each effect single.
 
+pub mod bus;
 pub mod config;
 mod cron;
 pub mod facts;
@@ -20,8 +21,8 @@ mod operator;
 
 use std::sync::Arc;
 
+use crate::bus::{InProcessBus, RetryPolicy};
 use axum::Router;
-use todo_lib::bus::{InProcessBus, RetryPolicy};
 use todo_lib::publish::Publisher;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::webhook::Deliverer;

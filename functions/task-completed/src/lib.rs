@@ -12,6 +12,7 @@ use serde_json::json;
 use todo_lib::activity::Activity;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_traceparent};
+use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Completion, Store};
@@ -58,12 +59,12 @@ impl EventHandler for TaskCompleted {
         };
         let pair = next.as_ref().zip(next_event.as_ref());
         let (recorded, next_created) =
-            match self.store.record_completion(NAME, &activity, pair, publish::CLAIM_LEASE).await? {
+            match self.store.record_completion(NAME, &activity, pair, outbox::CLAIM_LEASE).await? {
                 Completion::Duplicate => (false, false),
                 Completion::Recorded { next_created } => (true, next_created),
             };
         if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
-            publish::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
+            outbox::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
                 .await;
         }
         let next_task = next.filter(|_| next_created);

@@ -61,7 +61,7 @@ pub async fn deleted(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> Outbo
 /// at `at` (the reminder must be due by then and not claimed yet).
 pub async fn reminder(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
     let claimed = store
-        .claim_due_reminders(at, 1_000, "cron-tick", crate::publish::CLAIM_LEASE)
+        .claim_due_reminders(at, 1_000, "cron-tick", crate::outbox::CLAIM_LEASE)
         .await
         .expect("reminders are claimed");
     let subject = task.id.to_string();

@@ -121,7 +121,7 @@ impl Drop for TestDb {
 /// The envelope in which Dapr delivers `event` to a subscriber: our structured
 /// CloudEvent plus the attributes Dapr adds (`pubsubname`, `topic`, trace context).
 pub fn dapr_envelope(event: &crate::event::OutboxEvent) -> serde_json::Value {
-    let mut envelope = crate::bus::envelope(event);
+    let mut envelope = crate::event::dapr_envelope(event, crate::config::DEFAULT_PUBSUB_NAME);
     if let Some(fields) = envelope.as_object_mut() {
         fields.insert("traceid".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
         fields.insert("traceparent".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());

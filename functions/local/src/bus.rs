@@ -21,12 +21,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::event::{DeadLetter, OutboxEvent};
-use crate::publish::{PublishError, Publisher};
-use crate::store::Store;
-
-/// The pub/sub component name the local bus claims to be, as in production.
-pub const PUBSUB: &str = "pubsub";
+use todo_lib::event::{DeadLetter, OutboxEvent, dapr_envelope};
+use todo_lib::publish::{PublishError, Publisher};
+use todo_lib::store::Store;
 
 /// How often and how patiently a `RETRY` is retried.
 #[derive(Debug, Clone, Copy)]
@@ -42,17 +39,6 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self { attempts: 5, first_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(5) }
     }
-}
-
-/// The envelope in which Dapr delivers `event` from `topic`: our structured
-/// CloudEvent plus the attributes Dapr adds.
-pub fn envelope(event: &OutboxEvent) -> serde_json::Value {
-    let mut envelope = event.payload.clone();
-    if let Some(fields) = envelope.as_object_mut() {
-        fields.insert("pubsubname".into(), PUBSUB.into());
-        fields.insert("topic".into(), event.topic.clone().into());
-    }
-    envelope
 }
 
 #[derive(Debug, Clone)]
@@ -103,7 +89,7 @@ impl InProcessBus {
     async fn deliver(&self, subscriber: &Subscriber, body: &str) -> Answer {
         let mut request = Request::post("/").header("content-type", "application/cloudevents+json");
         if let Some(token) = &self.app_token {
-            request = request.header(crate::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
+            request = request.header(todo_lib::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
         }
         let request = request.body(Body::from(body.to_owned()));
         let Ok(request) = request else { return Answer::Drop("the event cannot be sent as HTTP".into()) };
@@ -144,7 +130,7 @@ impl Publisher for InProcessBus {
     async fn publish(&self, event: &OutboxEvent) -> Result<(), PublishError> {
         // Like a topic nobody consumes: published, and nothing happens.
         let Some(subscriber) = self.subscribers.get(&event.topic) else { return Ok(()) };
-        let body = envelope(event).to_string();
+        let body = dapr_envelope(event, todo_lib::config::DEFAULT_PUBSUB_NAME).to_string();
         let mut backoff = self.retry.first_backoff;
         let mut last = String::new();
         for attempt in 1..=self.retry.attempts.max(1) {

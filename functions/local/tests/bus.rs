@@ -10,10 +10,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use chrono::Utc;
+use local::bus::{InProcessBus, RetryPolicy};
 use serde_json::{Value, json};
-use todo_lib::bus::{InProcessBus, RetryPolicy};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::publish::{Publisher, publish_and_mark};
+use todo_lib::outbox::publish_and_mark;
+use todo_lib::publish::Publisher;
 use todo_lib::task::{NewTask, Task};
 use todo_lib::testing::TestDb;
 
