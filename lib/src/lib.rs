@@ -34,7 +34,6 @@
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
-//! - `testing`: fresh, migrated databases for tests on both backends.
 
 pub mod activity;
 pub mod config;
@@ -52,7 +51,3 @@ pub mod store;
 pub mod task;
 pub mod telemetry;
 pub mod webhook;
-
-/// Fresh databases for tests (PostgreSQL and SQLite). Used by every crate's tests.
-#[doc(hidden)]
-pub mod testing;

@@ -20,7 +20,7 @@ type Indexes = BTreeSet<(String, String, Vec<String>, bool)>;
 const BOOKKEEPING: &str = "_sqlx_migrations";
 
 async fn postgres_schema() -> (Columns, Indexes) {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let pool = sqlx::PgPool::connect_with(db.pg_options().expect("PostgreSQL")).await.expect("connects");
     let columns = sqlx::query(
         "select table_name::text, column_name::text from information_schema.columns \

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::store::{Cursor, ListQuery, Order, SortKey, StatusFilter, StoreError, TagCount};
 use todo_lib::task::{NewTask, Priority, Task, TaskPatch};
-use todo_lib::testing::TestDb;
+use todo_testing::TestDb;
 use uuid::Uuid;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     insert_then_get_round_trips_every_field,
     get_is_scoped_to_the_owner,
     update_with_the_expected_version_replaces_the_task_and_its_tags,
@@ -403,7 +403,7 @@ mod outbox {
 
     use super::*;
 
-    todo_lib::on_both_backends!(
+    todo_testing::on_both_backends!(
         marking_published_removes_an_event_from_the_unpublished,
         claims_take_only_old_enough_rows_and_lease_them,
         a_released_claim_is_offered_again_at_once_unless_published,
@@ -497,7 +497,7 @@ mod reminders {
 
     const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
 
-    todo_lib::on_both_backends!(
+    todo_testing::on_both_backends!(
         a_due_reminder_is_claimed_once_with_a_task_due_event,
         claimed_reminder_events_are_leased_to_the_claimer,
         reminders_not_yet_due_done_or_absent_are_not_claimed,
@@ -616,7 +616,7 @@ mod webhook_queue {
 
     const LEASE: StdDuration = StdDuration::from_secs(60);
 
-    todo_lib::on_both_backends!(
+    todo_testing::on_both_backends!(
         an_event_is_queued_once_per_webhook_of_its_owner,
         claims_lease_due_deliveries_soonest_first,
         concurrent_claims_get_disjoint_deliveries,
@@ -736,7 +736,7 @@ mod retention {
 
     use super::*;
 
-    todo_lib::on_both_backends!(
+    todo_testing::on_both_backends!(
         prune_deletes_only_finished_rows_older_than_their_cutoffs,
         prune_deletes_at_most_limit_rows_of_each_kind_per_call,
     );

@@ -132,8 +132,7 @@ async fn issuer_and_audience_are_enforced_when_configured() {
         jwt_audience: Some("todo".into()),
         ..ApiConfig::default()
     };
-    let app =
-        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app = TestApp::with_auth(todo_testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let t = now();
     let good = json!({ "sub": "alice", "exp": t + 60, "iss": "https://idp.test/", "aud": "todo" });
     let res = with_authorization(&app, &format!("Bearer {}", sign_hs256(&good, SECRET))).await;
@@ -200,8 +199,7 @@ async fn tokens_signed_by_a_jwks_key_are_accepted_and_keys_are_cached() {
     let stranger = SigningKey::from_bytes(&[2; 32]);
     let (url, fetches) = spawn_jwks(json!({ "keys": [okp_jwk(&idp_key, "k1")] })).await;
     let config = ApiConfig { jwt_jwks_url: Some(url), ..ApiConfig::default() };
-    let app =
-        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app = TestApp::with_auth(todo_testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let claims = json!({ "sub": "carol", "exp": now() + 60 });
 
     for _ in 0..3 {
@@ -227,8 +225,7 @@ async fn an_unreachable_jwks_is_503_not_401() {
         jwt_jwks_url: Some(format!("http://127.0.0.1:{port}/jwks.json")),
         ..ApiConfig::default()
     };
-    let app =
-        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app = TestApp::with_auth(todo_testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let token =
         eddsa_token(&SigningKey::from_bytes(&[1; 32]), "k1", &json!({ "sub": "carol", "exp": now() + 60 }));
     let res = with_authorization(&app, &format!("Bearer {token}")).await;
@@ -245,8 +242,7 @@ async fn a_token_not_valid_yet_is_401_with_the_same_leeway_as_exp() {
         jwt_jwks_url: Some(url),
         ..ApiConfig::default()
     };
-    let app =
-        TestApp::with_auth(todo_lib::testing::sqlite().await, Authenticator::new(&config).expect("valid"));
+    let app = TestApp::with_auth(todo_testing::sqlite().await, Authenticator::new(&config).expect("valid"));
     let t = now();
     let hs256 = |claims: &Value| format!("Bearer {}", sign_hs256(claims, SECRET));
     let eddsa = |claims: &Value| format!("Bearer {}", eddsa_token(&idp_key, "k1", claims));

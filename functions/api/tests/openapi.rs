@@ -89,7 +89,7 @@ async fn app_on(url: &str) -> TestApp {
     };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     // `db` is unused by these tests: the store above is the one under test.
-    TestApp { router, db: todo_lib::testing::sqlite().await }
+    TestApp { router, db: todo_testing::sqlite().await }
 }
 
 /// Readiness and a write both answer 503 `unavailable` with `Retry-After`.
@@ -115,7 +115,7 @@ async fn readyz_is_503_and_the_api_503_when_the_database_is_unreachable() {
 
 #[tokio::test]
 async fn a_dropped_database_is_503_with_retry_after() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let url = db.postgres_url().expect("a PostgreSQL database");
     drop(db); // drops the database for real
     assert_unavailable(&app_on(&url).await, "a dropped database").await;
@@ -123,7 +123,7 @@ async fn a_dropped_database_is_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_database_refusing_connections_is_503_with_retry_after_and_stores_nothing() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let url = db.postgres_url().expect("a PostgreSQL database");
     let outage = db.break_connections().await;
     assert_unavailable(&app_on(&url).await, "connections not allowed").await;
@@ -137,7 +137,7 @@ async fn a_database_refusing_connections_is_503_with_retry_after_and_stores_noth
 
 #[tokio::test]
 async fn an_unknown_database_role_is_503_with_retry_after() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let mut url = url::Url::parse(&db.postgres_url().expect("a PostgreSQL database")).expect("a URL");
     url.set_username(&format!("no_such_role_{}", uuid::Uuid::new_v4().simple())).expect("a user name");
     assert_unavailable(&app_on(url.as_str()).await, "an unknown role").await;

@@ -144,7 +144,7 @@ async fn the_binary_rejects_an_unknown_subcommand() {
 
 #[tokio::test]
 async fn migrate_applies_on_postgres_too() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let options = db.pg_options().expect("a PostgreSQL test database");
     let url = format!(
         "postgres://{}@{}:{}/{}",

@@ -17,7 +17,7 @@ use serde_json::json;
 use todo_lib::outbox::{CLAIM_LEASE, Sweep, republish_unpublished};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::serve::with_common_layers;
-use todo_lib::testing::{DaprStandIn, TestDb};
+use todo_testing::{DaprStandIn, TestDb};
 
 fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (TestApp, Arc<dyn Publisher>) {
     let publisher: Arc<dyn Publisher> = Arc::new(
@@ -45,7 +45,7 @@ async fn wait_for_unpublished(app: &TestApp, n: usize) -> usize {
     }
 }
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     every_change_is_published_in_order_and_marked,
     a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches_up,
     a_sidecar_that_is_down_does_not_fail_the_request,
@@ -129,7 +129,7 @@ async fn the_sidecar_token_is_sent_when_configured(db: TestDb) {
     assert_eq!(wait_for_unpublished(&app, 0).await, 0);
 
     let other = DaprStandIn::start("pubsub", Some("sidecar-secret")).await;
-    let (app, _) = app_with_sidecar(todo_lib::testing::sqlite().await, &other.url, None);
+    let (app, _) = app_with_sidecar(todo_testing::sqlite().await, &other.url, None);
     app.create("alice", json!({ "title": "t" })).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while other.violations().is_empty() && std::time::Instant::now() < deadline {

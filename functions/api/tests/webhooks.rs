@@ -80,7 +80,7 @@ async fn invalid_urls_are_422_and_store_nothing(app: TestApp) {
     };
     let strict = TestApp {
         router: with_common_layers(api::app(state), common::settings()),
-        db: todo_lib::testing::sqlite().await,
+        db: todo_testing::sqlite().await,
     };
     for url in [
         "http://hooks.example.com/h",

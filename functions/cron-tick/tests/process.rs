@@ -9,7 +9,7 @@ use chrono::Utc;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::store::ConnectOptions;
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::DaprStandIn;
+use todo_testing::DaprStandIn;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cron-tick");
 

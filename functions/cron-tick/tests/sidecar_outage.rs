@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::serve::{Settings, with_common_layers};
-use todo_lib::testing::DaprStandIn;
+use todo_testing::DaprStandIn;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cron-tick");
 const JWT_SECRET: &str = "sidecar-outage-secret-sidecar-outage-secret";
@@ -134,7 +134,7 @@ impl Driver {
 
 #[tokio::test]
 async fn a_sidecar_failing_then_down_for_30_seconds_loses_nothing() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let sidecar = DaprStandIn::start("pubsub", Some(SIDECAR_TOKEN)).await;
     let api = serve_api(Arc::clone(&db.store), &sidecar.url).await;
     let (_cron_process, cron) = start_cron_tick(&db.postgres_url().expect("url"), &sidecar.url);

@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{DaprStandIn, TestDb, loopback_deliverer};
+use todo_testing::{DaprStandIn, TestDb, loopback_deliverer};
 use tower::ServiceExt;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     options_and_an_empty_post_answer_200,
     due_reminders_are_published_as_task_due_once,
     overlapping_ticks_publish_each_reminder_once,

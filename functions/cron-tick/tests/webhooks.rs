@@ -20,11 +20,11 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
 use todo_lib::task::NewTask;
-use todo_lib::testing::{Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer};
 use todo_lib::webhook::{Backoff, Deliverer, DeliveryStatus, SenderSettings, Webhook};
+use todo_testing::{Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer};
 use tower::ServiceExt;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
     a_5xx_is_retried_after_a_backoff_and_only_to_the_failed_webhook,
     a_4xx_is_recorded_as_failed_and_not_retried,
@@ -116,7 +116,7 @@ fn sorted(mut pairs: Vec<(uuid::Uuid, DeliveryStatus)>) -> Vec<(uuid::Uuid, Deli
 fn verify_with_python(secret: &str, request: &Received) -> Result<(), String> {
     use std::io::Write;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/verify-webhook.py");
-    let mut child = std::process::Command::new(todo_lib::testing::python())
+    let mut child = std::process::Command::new(todo_testing::python())
         .arg(script)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

@@ -16,9 +16,9 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::outbox::publish_and_mark;
 use todo_lib::publish::Publisher;
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::TestDb;
+use todo_testing::TestDb;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     success_is_delivered_once_in_dapr_s_envelope,
     retry_is_retried_until_success,
     drop_is_dead_lettered_at_once,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{Host, items};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_lib::testing::PrivatePostgres;
+use todo_testing::PrivatePostgres;
 
 /// One user per writer, so that each user's lists stay under their 200-item page.
 const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];

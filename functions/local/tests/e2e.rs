@@ -14,7 +14,7 @@ use chrono::{SecondsFormat, Utc};
 use common::{Host, items};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_lib::testing::WebhookReceiver;
+use todo_testing::WebhookReceiver;
 
 fn rfc3339(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -93,7 +93,7 @@ async fn a_webhook_receiver_that_hangs_does_not_delay_another_users_reminder() {
     }
 
     let within = Duration::from_secs(5);
-    let is_due = |r: &todo_lib::testing::Received| r.body.contains("\"task.due\"");
+    let is_due = |r: &todo_testing::Received| r.body.contains("\"task.due\"");
     let mut bob_due = false;
     while !bob_due && started.elapsed() < within {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -245,7 +245,7 @@ async fn malformed_events_sent_with_curl_get_400_with_a_clear_message_and_change
 
 fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let output = Command::new(todo_lib::testing::python())
+    let output = Command::new(todo_testing::python())
         .current_dir(root)
         .arg("scripts/invoke")
         .args(args)

@@ -11,14 +11,14 @@ use std::time::Duration;
 use common::{Host, SECRET, items, token};
 use reqwest::StatusCode;
 use serde_json::json;
-use todo_lib::testing::WebhookReceiver;
+use todo_testing::WebhookReceiver;
 
 const APP_TOKEN: &str = "app-token-3f9a1c7e5b2d4068";
 const DB_PASSWORD: &str = "db-password-8e4b1f2a9c";
 
 #[tokio::test]
 async fn no_secret_reaches_the_logs_even_at_debug_level() {
-    let db = todo_lib::testing::postgres().await;
+    let db = todo_testing::postgres().await;
     let url = db.postgres_url().expect("url").replacen("postgres@", &format!("postgres:{DB_PASSWORD}@"), 1);
     let env = [
         ("DATABASE_URL", url.as_str()),

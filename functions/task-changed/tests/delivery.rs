@@ -6,9 +6,9 @@
 use chrono::{Duration, Utc};
 use serde_json::json;
 use todo_lib::task::TaskPatch;
-use todo_lib::testing::{TestDb, deliver_via_dapr, facts};
+use todo_testing::{TestDb, deliver_via_dapr, facts};
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     updates_and_deletions_are_recorded_once_each,
     events_arriving_out_of_order_are_listed_in_the_order_they_happened,
     other_event_types_are_dropped_as_misrouted,

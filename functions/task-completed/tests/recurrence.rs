@@ -15,10 +15,10 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::store::{ListQuery, StatusFilter};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver};
+use todo_testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver};
 use tower::ServiceExt;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     a_daily_task_rolls_forward_one_day_exactly_once,
     weekdays_skip_the_weekend,
     monthly_on_the_31st_skips_short_months,

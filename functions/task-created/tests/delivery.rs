@@ -9,10 +9,10 @@ use chrono::Utc;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
-use todo_lib::testing::{TestDb, call as post, dapr_envelope, facts, loopback_deliverer};
+use todo_testing::{TestDb, call as post, dapr_envelope, facts, loopback_deliverer};
 use tower::ServiceExt;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     a_dapr_delivery_succeeds_and_records_the_activity,
     a_plain_structured_event_gets_a_summary,
     a_binary_mode_event_is_accepted,
@@ -182,8 +182,8 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
 }
 
 async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
-    use todo_lib::testing::WebhookReceiver;
     use todo_lib::webhook::{Sender, SenderSettings, Webhook};
+    use todo_testing::WebhookReceiver;
     let mine = WebhookReceiver::start().await;
     let theirs = WebhookReceiver::start().await;
     for (user, receiver) in [("alice", &mine), ("bob", &theirs)] {

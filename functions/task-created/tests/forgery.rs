@@ -14,10 +14,10 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer};
 use todo_lib::webhook::{Sender, SenderSettings, Webhook};
+use todo_testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer};
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     an_event_nobody_wrote_is_dropped_and_changes_nothing,
     a_real_id_naming_another_fact_is_dropped,
     a_real_event_with_other_content_acts_on_the_stored_copy,

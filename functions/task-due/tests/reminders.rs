@@ -9,10 +9,10 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
 use todo_lib::task::{NewTask, Task, TaskPatch};
-use todo_lib::testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver, facts};
+use todo_testing::{TestDb, dapr_envelope, deliver_via_dapr as deliver, facts};
 use tower::ServiceExt;
 
-todo_lib::on_both_backends!(
+todo_testing::on_both_backends!(
     a_reminder_becomes_one_notification_however_often_delivered,
     completed_deleted_or_moved_tasks_get_no_notification,
     a_broken_database_is_retry,

@@ -16,7 +16,7 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use todo_lib::serve::{Settings, with_common_layers};
-use todo_lib::testing::TestDb;
+use todo_testing::TestDb;
 use tower::ServiceExt;
 
 /// Test-only signing secret (at least 32 bytes, as the API demands).
@@ -27,7 +27,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
-        todo_lib::on_both_backends!(wrap = $crate::common::TestApp::with_db; $($name),*);
+        todo_testing::on_both_backends!(wrap = $crate::common::TestApp::with_db; $($name),*);
     };
 }
 
@@ -73,11 +73,11 @@ pub fn settings() -> Settings {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        Self::with_db(todo_lib::testing::sqlite().await)
+        Self::with_db(todo_testing::sqlite().await)
     }
 
     pub async fn postgres() -> Self {
-        Self::with_db(todo_lib::testing::postgres().await)
+        Self::with_db(todo_testing::postgres().await)
     }
 
     pub fn with_db(db: TestDb) -> Self {

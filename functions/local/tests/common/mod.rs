@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::{EncodingKey, Header, encode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use todo_lib::testing::TestDb;
+use todo_testing::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_local");
 pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
@@ -41,7 +41,7 @@ impl Host {
 
     /// Starts the host on a fresh PostgreSQL database (`DATABASE_URL` names it).
     pub async fn start_on_postgres() -> Self {
-        Self::start_on(Some(todo_lib::testing::postgres().await)).await
+        Self::start_on(Some(todo_testing::postgres().await)).await
     }
 
     /// Starts the host on SQLite with these variables besides (or instead of) the defaults.

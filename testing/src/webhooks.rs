@@ -96,6 +96,6 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
 }
 
 /// The deliverer tests use: receivers live on loopback, so loopback is allowed.
-pub fn loopback_deliverer() -> crate::webhook::Deliverer {
-    crate::webhook::Deliverer::new(true).expect("webhook client")
+pub fn loopback_deliverer() -> todo_lib::webhook::Deliverer {
+    todo_lib::webhook::Deliverer::new(true).expect("webhook client")
 }

@@ -23,7 +23,7 @@ use axum::routing::post;
 use cloudevents::AttributesReader;
 use serde_json::Value;
 
-use crate::event::EventType;
+use todo_lib::event::EventType;
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -182,7 +182,7 @@ fn check(
         return Err(format!("unknown pub/sub component '{pubsub}'"));
     }
     if let Some(token) = &inner.token
-        && headers.get(crate::config::DAPR_API_TOKEN_HEADER).and_then(|v| v.to_str().ok())
+        && headers.get(todo_lib::config::DAPR_API_TOKEN_HEADER).and_then(|v| v.to_str().ok())
             != Some(token.as_str())
     {
         return Err("missing or wrong dapr-api-token".into());

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{EventType, OutboxEvent, task_event};
-use crate::store::Store;
-use crate::task::{NewTask, Task, TaskPatch};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::store::Store;
+use todo_lib::task::{NewTask, Task, TaskPatch};
 
 /// A new task of `user` from `input`, stored with its `task.created` event.
 pub async fn created(
@@ -61,7 +61,7 @@ pub async fn deleted(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> Outbo
 /// at `at` (the reminder must be due by then and not claimed yet).
 pub async fn reminder(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
     let claimed = store
-        .claim_due_reminders(at, 1_000, "cron-tick", crate::outbox::CLAIM_LEASE)
+        .claim_due_reminders(at, 1_000, "cron-tick", todo_lib::outbox::CLAIM_LEASE)
         .await
         .expect("reminders are claimed");
     let subject = task.id.to_string();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use crate::store::{ConnectOptions, PgStore, SqliteStore, Store};
+use todo_lib::store::{ConnectOptions, PgStore, SqliteStore, Store};
 
 mod dapr;
 pub mod facts;
@@ -27,10 +27,10 @@ pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
 macro_rules! on_both_backends {
     (wrap = $wrap:path; $($name:ident),* $(,)?) => {
         mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::testing::postgres().await)).await })*
+            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::postgres().await)).await })*
         }
         mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::testing::sqlite().await)).await })*
+            $(#[tokio::test] async fn $name() { super::$name($wrap($crate::sqlite().await)).await })*
         }
     };
     ($($name:ident),* $(,)?) => {
@@ -120,8 +120,8 @@ impl Drop for TestDb {
 
 /// The envelope in which Dapr delivers `event` to a subscriber: our structured
 /// CloudEvent plus the attributes Dapr adds (`pubsubname`, `topic`, trace context).
-pub fn dapr_envelope(event: &crate::event::OutboxEvent) -> serde_json::Value {
-    let mut envelope = crate::event::dapr_envelope(event, crate::config::DEFAULT_PUBSUB_NAME);
+pub fn dapr_envelope(event: &todo_lib::event::OutboxEvent) -> serde_json::Value {
+    let mut envelope = todo_lib::event::dapr_envelope(event, todo_lib::config::DEFAULT_PUBSUB_NAME);
     if let Some(fields) = envelope.as_object_mut() {
         fields.insert("traceid".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
         fields.insert("traceparent".into(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into());
@@ -147,7 +147,7 @@ pub async fn call(
 /// Delivers `event` to a function's `POST /` the way Dapr does.
 pub async fn deliver_via_dapr(
     router: &axum::Router,
-    event: &crate::event::OutboxEvent,
+    event: &todo_lib::event::OutboxEvent,
 ) -> (axum::http::StatusCode, serde_json::Value) {
     let req = axum::http::Request::post("/")
         .header("content-type", "application/cloudevents+json")
