@@ -19,7 +19,9 @@ dapr-dev:
 	@scripts/dapr-dev.sh
 
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation and cargo deny
+# The end-to-end tests in tests/ run the local host's binary: it is built first.
 test: deploy-tools python-tools deny
+	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
 else

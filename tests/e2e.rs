@@ -244,7 +244,7 @@ async fn malformed_events_sent_with_curl_get_400_with_a_clear_message_and_change
 }
 
 fn invoke(host: &Host, args: &[&str]) -> (bool, String) {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let output = Command::new(todo_testing::python())
         .current_dir(root)
         .arg("scripts/invoke")

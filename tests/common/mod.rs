@@ -13,7 +13,20 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use todo_testing::TestDb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_local");
+/// The `local` binary of this build (`target/<profile>/local`), beside the
+/// directory of the test executable (`target/<profile>/deps/`). `make test`
+/// builds it first; `cargo build -p local` does too.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join("local");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p local` (make test does)",
+        bin.display()
+    );
+    bin
+}
 pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
 
 pub struct Host {
@@ -78,7 +91,7 @@ impl Host {
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let log =
             std::fs::File::create(self.dir.join(format!("host-{}.log", self.starts))).expect("log file");
-        let child = Command::new(BIN)
+        let child = Command::new(binary())
             .env_clear()
             .env("DATABASE_URL", self.database_url())
             .env("HOST", "127.0.0.1")

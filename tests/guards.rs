@@ -15,7 +15,7 @@ const APP_TOKEN: &str = "app-token-guards-9d41c2";
 /// or the `task.created` one retyped (the task payload is the same). Refused
 /// before it is read, so that nobody wrote it does not matter here.
 fn example(ty: &str) -> Value {
-    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
     let file = std::fs::read_to_string(format!("{examples}/{ty}.json"))
         .or_else(|_| std::fs::read_to_string(format!("{examples}/task.created.json")))
         .expect("example");
