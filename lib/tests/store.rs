@@ -408,6 +408,7 @@ mod outbox {
         claims_take_only_old_enough_rows_and_lease_them,
         a_released_claim_is_offered_again_at_once_unless_published,
         concurrent_claims_get_disjoint_rows,
+        written_events_are_read_back_by_id_and_newest_first,
     );
 
     async fn events(db: &TestDb, n: usize) -> Vec<Uuid> {
@@ -419,6 +420,31 @@ mod outbox {
             ids.push(e.id);
         }
         ids
+    }
+
+    /// The lookups the event functions (by id) and the operator route (newest
+    /// first, by topic) make; `write_events` writes without a cause.
+    async fn written_events_are_read_back_by_id_and_newest_first(db: TestDb) {
+        let ids = events(&db, 2).await;
+        let t = task("alice", "loose", t0() + Duration::milliseconds(5));
+        let due =
+            task_event(EventType::Due, &t, "test", t0() + Duration::milliseconds(5), None).expect("event");
+        db.store.write_events(std::slice::from_ref(&due)).await.expect("write");
+        let stored = db.store.get_event(due.id).await.expect("get").expect("stored");
+        assert_eq!((stored.id, &stored.payload), (due.id, &due.payload));
+        assert_eq!(db.store.get_event(Uuid::now_v7()).await.expect("get"), None);
+        let newest: Vec<Uuid> =
+            db.store.recent_events(None, 10).await.expect("recent").iter().map(|e| e.id).collect();
+        assert_eq!(newest, [due.id, ids[1], ids[0]]);
+        let created: Vec<Uuid> = db
+            .store
+            .recent_events(Some("task-created"), 1)
+            .await
+            .expect("recent")
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(created, [ids[1]]);
     }
 
     async fn marking_published_removes_an_event_from_the_unpublished(db: TestDb) {

@@ -3,8 +3,9 @@
 //!
 //! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K]
 //!
-//! The tasks the events are about are first written to `DATABASE_URL` (so that
-//! the function's effect is really done: a `task.due` for a task that does not
+//! The tasks the events are about, and then the events themselves, are first
+//! written to `DATABASE_URL`: a function acts only on an event the system wrote,
+//! and its effect is then really done (a `task.due` for a task that does not
 //! exist would only be skipped). Every answer must be `200 {"status":"SUCCESS"}`;
 //! anything else is counted as an error and makes the run fail. Prints one JSON
 //! line: `{"type","events","concurrency","seconds","events_per_sec","p50_ms","p99_ms","errors"}`.
@@ -64,15 +65,25 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         store.mark_published(created.id, now).await?;
         prepared.push(task);
     }
-    let prepared = Arc::new(prepared);
+    // The events, each with a unique id, written as their causes would have.
+    let bodies: Vec<String> = {
+        let events: Vec<OutboxEvent> =
+            (0..events).map(|n| event(ty, &prepared[n % prepared.len()])).collect::<Result<_, _>>()?;
+        for batch in events.chunks(1_000) {
+            store.write_events(batch).await?;
+        }
+        let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
+        events.iter().map(|e| todo_lib::event::dapr_envelope(e, pubsub).to_string()).collect()
+    };
+    let bodies = Arc::new(bodies);
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, next, prepared) =
-            (client.clone(), url.clone(), Arc::clone(&next), Arc::clone(&prepared));
+        let (client, url, next, bodies) =
+            (client.clone(), url.clone(), Arc::clone(&next), Arc::clone(&bodies));
         workers.push(tokio::spawn(async move {
             let (mut latencies, mut errors) = (Vec::new(), 0usize);
             loop {
@@ -80,7 +91,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
                 if n >= events {
                     break;
                 }
-                let body = envelope(ty, &prepared[n % prepared.len()]);
+                let body = bodies[n].clone();
                 let sent = Instant::now();
                 let answer = client
                     .post(&url)
@@ -124,19 +135,13 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     Ok(errors == 0)
 }
 
-/// Dapr's envelope of a fresh event (unique id) of type `ty` about `task`.
-fn envelope(ty: EventType, task: &Task) -> String {
+/// A fresh event (unique id) of type `ty` about `task`.
+fn event(ty: EventType, task: &Task) -> Result<OutboxEvent, todo_lib::event::EventError> {
     let now = Utc::now();
     let reminder = (ty == EventType::Due).then_some(task.remind_at).flatten();
     let mut task = task.clone();
     if ty == EventType::Completed {
         task = task.completed(now).unwrap_or(task);
     }
-    let event: Result<OutboxEvent, _> = task_event(ty, &task, "bench", now, reminder);
-    match event {
-        Ok(event) => {
-            todo_lib::event::dapr_envelope(&event, todo_lib::config::DEFAULT_PUBSUB_NAME).to_string()
-        }
-        Err(_) => String::new(),
-    }
+    task_event(ty, &task, "bench", now, reminder)
 }

@@ -331,6 +331,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// (published rows are pruned after 7 days).
     async fn get_event(&self, id: Uuid) -> Result<Option<OutboxEvent>, StoreError>;
 
+    /// Writes `events` to the outbox in one transaction, each as if its cause's
+    /// transaction had: for tools that generate facts without their causes (the
+    /// load generator). Unpublished; the relay publishes them like any other.
+    async fn write_events(&self, events: &[OutboxEvent]) -> Result<(), StoreError>;
+
     /// The events written last, newest first; only those on `topic` if given.
     async fn recent_events(&self, topic: Option<&str>, limit: i64) -> Result<Vec<OutboxEvent>, StoreError>;
 }

@@ -1085,6 +1085,16 @@ macro_rules! impl_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn write_events(&self, events: &[$crate::event::OutboxEvent]) -> Result<(), StoreError> {
+                let _write = self.writer().await;
+                let mut tx = self.pool.begin().await?;
+                for event in events {
+                    Self::write_event(&mut tx, event).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn recent_events(
                 &self,
                 topic: Option<&str>,
