@@ -19,6 +19,7 @@
 //! # Layout
 //!
 //! - [`config`]: typed configuration from the environment (envy), secrets hidden.
+//! - [`clock`]: the time the schedulers go by, injected (tests step their own).
 //! - [`telemetry`]: tracing-subscriber set-up, readable or JSON logs.
 //! - [`serve`]: one way to run any router: TCP with graceful shutdown, or AWS Lambda.
 //! - [`task`]: the task model, its validation and the pure state changes.
@@ -36,6 +37,7 @@
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 
 pub mod activity;
+pub mod clock;
 pub mod config;
 pub mod error_body;
 pub mod event;

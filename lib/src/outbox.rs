@@ -51,7 +51,7 @@ async fn release(store: &dyn Store, left: &[OutboxEvent]) {
 pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
 /// How [`republish_unpublished`] sweeps the outbox.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Sweep {
     /// An unpublished event younger than this is left to its writer.
     pub min_age: Duration,
@@ -61,6 +61,8 @@ pub struct Sweep {
     pub batch: i64,
     /// Claims per sweep, so one sweep stays short however large the backlog.
     pub max_batches: usize,
+    /// The time the sweep goes by.
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// Republishes events that are still unpublished `min_age` after they were written
@@ -74,7 +76,7 @@ pub async fn republish_unpublished(
 ) -> Result<usize, crate::store::StoreError> {
     let mut published = 0;
     for _ in 0..sweep.max_batches {
-        let now = Utc::now();
+        let now = sweep.clock.now();
         let cutoff = now - chrono::Duration::from_std(sweep.min_age).unwrap_or_default();
         let claimed = store.claim_unpublished(cutoff, now, sweep.lease, sweep.batch).await?;
         if claimed.is_empty() {

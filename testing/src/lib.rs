@@ -219,3 +219,28 @@ pub fn python() -> std::path::PathBuf {
     );
     python
 }
+
+/// A clock that moves only when told, for the schedulers under test: a test
+/// steps it past a backoff or a lease instead of sleeping.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    /// A clock showing `at`, shared.
+    pub fn starting_at(at: chrono::DateTime<chrono::Utc>) -> Arc<Self> {
+        Arc::new(Self(std::sync::Mutex::new(at)))
+    }
+
+    /// Moves the clock `by` forward.
+    pub fn advance(&self, by: std::time::Duration) {
+        let step = chrono::Duration::from_std(by).expect("a step chrono can hold");
+        let mut now = self.0.lock().expect("the clock is never poisoned");
+        *now += step;
+    }
+}
+
+impl todo_lib::clock::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().expect("the clock is never poisoned")
+    }
+}

@@ -108,7 +108,13 @@ async fn a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches
 
 /// Sweeps every unpublished row, however young.
 fn sweep_now() -> Sweep {
-    Sweep { min_age: Duration::ZERO, lease: CLAIM_LEASE, batch: 100, max_batches: 10 }
+    Sweep {
+        min_age: Duration::ZERO,
+        lease: CLAIM_LEASE,
+        batch: 100,
+        max_batches: 10,
+        clock: todo_lib::clock::system(),
+    }
 }
 
 async fn a_sidecar_that_is_down_does_not_fail_the_request(db: TestDb) {

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
+use todo_lib::clock::Clock;
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
@@ -41,6 +42,8 @@ pub struct TickSettings {
     /// How owed webhook deliveries are sent.
     pub webhooks: SenderSettings,
     pub retention: RetentionSettings,
+    /// The time claims, pruning and the webhook sender go by.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// How long rows that no longer serve a purpose are kept, and how often a tick
@@ -85,6 +88,7 @@ impl Default for TickSettings {
             lease: outbox::CLAIM_LEASE,
             webhooks: SenderSettings::default(),
             retention: RetentionSettings::default(),
+            clock: todo_lib::clock::system(),
         }
     }
 }
@@ -107,7 +111,7 @@ pub fn app(
     app_token: Option<secrecy::SecretString>,
     deliverer: Deliverer,
 ) -> Router {
-    let webhooks = Sender::new(deliverer, settings.webhooks.clone());
+    let webhooks = Sender::new(deliverer, settings.webhooks.clone()).with_clock(Arc::clone(&settings.clock));
     let tick = Tick {
         store: Arc::clone(&store),
         publisher,
@@ -150,7 +154,7 @@ async fn run_tick(State(tick): State<Tick>) -> Response {
 
 impl Tick {
     async fn run(&self) -> Result<serde_json::Value, StoreError> {
-        let now = chrono::Utc::now();
+        let now = self.settings.clock.now();
         let (mut reminders, mut published) = (0, 0);
         for _ in 0..self.settings.max_batches {
             let events =
@@ -170,6 +174,7 @@ impl Tick {
                     lease: self.settings.lease,
                     batch: self.settings.batch,
                     max_batches: self.settings.max_batches,
+                    clock: Arc::clone(&self.settings.clock),
                 };
                 outbox::republish_unpublished(self.store.as_ref(), publisher.as_ref(), sweep).await?
             }
@@ -204,7 +209,7 @@ impl Tick {
             }
             *last = Some(Instant::now());
         }
-        let now = chrono::Utc::now();
+        let now = self.settings.clock.now();
         let ago = |d: Duration| {
             chrono::Duration::from_std(d)
                 .ok()

@@ -8,6 +8,7 @@
 //! taken over when its lease ends, and two replicas ticking at once send each
 //! delivery once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -21,7 +22,9 @@ use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
 use todo_lib::task::NewTask;
 use todo_lib::webhook::{Backoff, Deliverer, DeliveryStatus, SenderSettings, Webhook};
-use todo_testing::{Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer};
+use todo_testing::{
+    ManualClock, Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer,
+};
 use tower::ServiceExt;
 
 todo_testing::on_both_backends!(
@@ -43,14 +46,23 @@ fn quick_retries() -> SenderSettings {
     SenderSettings { backoff: Backoff::new(vec![Duration::from_millis(300); 2]), ..SenderSettings::default() }
 }
 
-fn cron(db: &TestDb, deliverer: Deliverer, webhooks: SenderSettings) -> Router {
+/// A cron-tick whose claims, leases and retry times go by `clock`.
+fn cron(db: &TestDb, deliverer: Deliverer, webhooks: SenderSettings, clock: &Arc<ManualClock>) -> Router {
+    let clock: Arc<dyn todo_lib::clock::Clock> = clock.clone();
     cron_tick::app(
         db.store.clone(),
         None,
-        TickSettings { webhooks, ..TickSettings::default() },
+        TickSettings { webhooks, clock, ..TickSettings::default() },
         None,
         deliverer,
     )
+}
+
+/// The test's clock: a minute ahead of the wall clock, so that deliveries the
+/// functions queue (stamped with the wall clock) are due by it at once; from
+/// there only the test moves it.
+fn clock() -> Arc<ManualClock> {
+    ManualClock::starting_at(Utc::now() + chrono::Duration::minutes(1))
 }
 
 /// Runs one tick and returns its webhook round.
@@ -130,13 +142,14 @@ fn verify_with_python(secret: &str, request: &Received) -> Result<(), String> {
 }
 
 async fn the_reminder_reaches_the_webhook_signed_and_verifiable(db: TestDb) {
+    let clock = clock();
     let receiver = WebhookReceiver::start().await;
     let hook = register(&db, "alice", &receiver).await;
     let event = queued_reminder(&db, "alice").await;
     assert!(receiver.received().is_empty(), "task-due only queues it");
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Pending)]);
 
-    let cron = cron(&db, loopback_deliverer(), SenderSettings::default());
+    let cron = cron(&db, loopback_deliverer(), SenderSettings::default(), &clock);
     assert_eq!(tick(&cron).await, round(1, 0, 0, 0));
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0), "sent once");
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Delivered)]);
@@ -162,13 +175,14 @@ async fn the_reminder_reaches_the_webhook_signed_and_verifiable(db: TestDb) {
 }
 
 async fn a_5xx_is_retried_after_a_backoff_and_only_to_the_failed_webhook(db: TestDb) {
+    let clock = clock();
     let healthy = WebhookReceiver::start().await;
     let flaky = WebhookReceiver::start().await;
     flaky.answer_with(&[503]);
     let good = register(&db, "alice", &healthy).await;
     let bad = register(&db, "alice", &flaky).await;
     let event = queued_reminder(&db, "alice").await;
-    let cron = cron(&db, loopback_deliverer(), quick_retries());
+    let cron = cron(&db, loopback_deliverer(), quick_retries(), &clock);
 
     assert_eq!(tick(&cron).await, round(1, 0, 1, 0));
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0), "the retry waits for its backoff");
@@ -176,7 +190,7 @@ async fn a_5xx_is_retried_after_a_backoff_and_only_to_the_failed_webhook(db: Tes
         statuses(&db, &event).await,
         sorted(vec![(good.id, DeliveryStatus::Delivered), (bad.id, DeliveryStatus::Pending)])
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(400));
     assert_eq!(tick(&cron).await, round(1, 0, 0, 0));
     assert_eq!(healthy.received().len(), 1, "the healthy receiver got it once");
     assert_eq!(flaky.received().len(), 2, "the flaky one got it again after its 503");
@@ -187,37 +201,40 @@ async fn a_5xx_is_retried_after_a_backoff_and_only_to_the_failed_webhook(db: Tes
 }
 
 async fn a_4xx_is_recorded_as_failed_and_not_retried(db: TestDb) {
+    let clock = clock();
     let refusing = WebhookReceiver::start().await;
     refusing.answer_with(&[410]);
     let hook = register(&db, "alice", &refusing).await;
     let event = queued_reminder(&db, "alice").await;
-    let cron = cron(&db, loopback_deliverer(), quick_retries());
+    let cron = cron(&db, loopback_deliverer(), quick_retries(), &clock);
     assert_eq!(tick(&cron).await, round(0, 1, 0, 0));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(400));
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0));
     assert_eq!(refusing.received().len(), 1, "not retried");
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
 }
 
 async fn a_receiver_that_keeps_failing_is_given_up_when_the_schedule_runs_out(db: TestDb) {
+    let clock = clock();
     let broken = WebhookReceiver::start().await;
     broken.answer_with(&[500, 502, 503, 504]);
     let hook = register(&db, "alice", &broken).await;
     let event = queued_reminder(&db, "alice").await;
-    let cron = cron(&db, loopback_deliverer(), quick_retries());
+    let cron = cron(&db, loopback_deliverer(), quick_retries(), &clock);
     assert_eq!(tick(&cron).await, round(0, 0, 1, 0));
     for _ in 0..2 {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        clock.advance(Duration::from_millis(400));
         let _ = tick(&cron).await;
     }
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
     assert_eq!(broken.received().len(), 3, "three attempts: the first and two retries");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(400));
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0));
     assert_eq!(broken.received().len(), 3, "nothing after giving up");
 }
 
 async fn a_hanging_receiver_holds_neither_the_tick_nor_other_deliveries(db: TestDb) {
+    let clock = clock();
     let hanging = WebhookReceiver::start().await;
     hanging.answer_with(&[0]);
     let healthy = WebhookReceiver::start().await;
@@ -229,7 +246,8 @@ async fn a_hanging_receiver_holds_neither_the_tick_nor_other_deliveries(db: Test
     let event = queued_reminder(&db, "alice").await;
     // The receiver is given 3 s; a tick waits for its sends for at most 500 ms.
     let deliverer = Deliverer::with_timeout(Duration::from_secs(3), true).expect("client");
-    let cron = cron(&db, deliverer, SenderSettings { wait: Duration::from_millis(500), ..quick_retries() });
+    let cron =
+        cron(&db, deliverer, SenderSettings { wait: Duration::from_millis(500), ..quick_retries() }, &clock);
 
     assert_eq!(tick(&cron).await, round(1, 0, 0, 1), "the tick returned with the hanging send in flight");
     assert_eq!(healthy.received().len(), 1);
@@ -245,7 +263,10 @@ async fn a_hanging_receiver_holds_neither_the_tick_nor_other_deliveries(db: Test
     // After its timeout and backoff the hanging one is retried, and now answers.
     let mut delivered = false;
     for _ in 0..50 {
+        // The send waits out the receiver's real 3 s timeout; its retry time
+        // goes by the test's clock.
         tokio::time::sleep(Duration::from_millis(200)).await;
+        clock.advance(Duration::from_millis(200));
         tick(&cron).await;
         if statuses(&db, &event).await.iter().all(|(_, s)| *s == DeliveryStatus::Delivered) {
             delivered = true;
@@ -258,6 +279,7 @@ async fn a_hanging_receiver_holds_neither_the_tick_nor_other_deliveries(db: Test
 }
 
 async fn a_failing_receivers_backlog_waits_with_it_and_does_not_starve_others(db: TestDb) {
+    let clock = clock();
     let down = WebhookReceiver::start().await;
     down.answer_with(&[503; 20]);
     let bobs = WebhookReceiver::start().await;
@@ -269,7 +291,7 @@ async fn a_failing_receivers_backlog_waits_with_it_and_does_not_starve_others(db
     let bob_event = queued_reminder(&db, "bob").await;
     // Two sends at a time: Alice's first two fail and the six behind them wait
     // for the same backoff, so Bob's (queued last) goes out in the same tick.
-    let cron = cron(&db, loopback_deliverer(), SenderSettings { concurrency: 2, ..quick_retries() });
+    let cron = cron(&db, loopback_deliverer(), SenderSettings { concurrency: 2, ..quick_retries() }, &clock);
     let first = tick(&cron).await;
     assert_eq!(first, round(1, 0, 2, 0), "{first}");
     assert_eq!(down.received().len(), 2, "one try per failing receiver's batch, not one per event");
@@ -278,24 +300,29 @@ async fn a_failing_receivers_backlog_waits_with_it_and_does_not_starve_others(db
 }
 
 async fn a_send_cut_short_by_a_crash_is_taken_over_after_its_lease(db: TestDb) {
+    let clock = clock();
     let receiver = WebhookReceiver::start().await;
     let hook = register(&db, "alice", &receiver).await;
     let event = queued_reminder(&db, "alice").await;
     // A sender claims the delivery and dies before it sends or records anything.
-    let claimed =
-        db.store.claim_webhook_deliveries(Utc::now(), Duration::from_millis(300), 10).await.expect("claim");
+    let claimed = db
+        .store
+        .claim_webhook_deliveries(todo_lib::clock::Clock::now(&*clock), Duration::from_millis(300), 10)
+        .await
+        .expect("claim");
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].webhook.as_ref().map(|w| w.id), Some(hook.id));
 
-    let cron = cron(&db, loopback_deliverer(), SenderSettings::default());
+    let cron = cron(&db, loopback_deliverer(), SenderSettings::default(), &clock);
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0), "leased to the dead sender");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(400));
     assert_eq!(tick(&cron).await, round(1, 0, 0, 0), "taken over once the lease ended");
     assert_eq!(receiver.received().len(), 1);
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Delivered)]);
 }
 
 async fn two_replicas_ticking_at_once_send_each_delivery_once(db: TestDb) {
+    let clock = clock();
     let receiver = WebhookReceiver::start().await;
     register(&db, "alice", &receiver).await;
     let mut events = Vec::new();
@@ -304,7 +331,10 @@ async fn two_replicas_ticking_at_once_send_each_delivery_once(db: TestDb) {
     }
     // Two cron-tick replicas, each with its own sender, four sends at a time.
     let settings = || SenderSettings { concurrency: 4, ..SenderSettings::default() };
-    let (a, b) = (cron(&db, loopback_deliverer(), settings()), cron(&db, loopback_deliverer(), settings()));
+    let (a, b) = (
+        cron(&db, loopback_deliverer(), settings(), &clock),
+        cron(&db, loopback_deliverer(), settings(), &clock),
+    );
     let mut sent = 0;
     for _ in 0..10 {
         let (ra, rb) = tokio::join!(tick(&a), tick(&b));
@@ -322,11 +352,12 @@ async fn two_replicas_ticking_at_once_send_each_delivery_once(db: TestDb) {
 }
 
 async fn a_webhook_deleted_meanwhile_is_not_sent_to(db: TestDb) {
+    let clock = clock();
     let receiver = WebhookReceiver::start().await;
     let hook = register(&db, "alice", &receiver).await;
     let event = queued_reminder(&db, "alice").await;
     assert!(db.store.delete_webhook("alice", hook.id).await.expect("delete"));
-    let cron = cron(&db, loopback_deliverer(), SenderSettings::default());
+    let cron = cron(&db, loopback_deliverer(), SenderSettings::default(), &clock);
     assert_eq!(tick(&cron).await, round(0, 1, 0, 0));
     assert!(receiver.received().is_empty());
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
@@ -345,6 +376,7 @@ fn loopback_host_name() -> String {
 }
 
 async fn a_name_that_resolves_to_loopback_is_refused_at_delivery(db: TestDb) {
+    let clock = clock();
     let receiver = WebhookReceiver::start().await;
     let port = url::Url::parse(&receiver.url).expect("url").port().expect("port");
     // An https URL with a host name passes the registration check; only
@@ -353,16 +385,17 @@ async fn a_name_that_resolves_to_loopback_is_refused_at_delivery(db: TestDb) {
     assert!(todo_lib::webhook::check_url(&url, false).is_ok(), "{url} passes registration");
     let hook = register_url(&db, "alice", &url).await;
     let event = queued_reminder(&db, "alice").await;
-    let cron = cron(&db, Deliverer::new(false).expect("client"), quick_retries());
+    let cron = cron(&db, Deliverer::new(false).expect("client"), quick_retries(), &clock);
 
     assert_eq!(tick(&cron).await, round(0, 1, 0, 0), "refused for good, not retried");
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    clock.advance(Duration::from_millis(400));
     assert_eq!(tick(&cron).await, round(0, 0, 0, 0));
     assert!(receiver.received().is_empty(), "no connection was made");
 }
 
 async fn redirects_are_followed_only_to_addresses_a_webhook_may_reach(db: TestDb) {
+    let clock = clock();
     let first = WebhookReceiver::start().await;
     let second = WebhookReceiver::start().await;
     // Loopback is allowed here (the development flag), so a redirect to
@@ -370,7 +403,7 @@ async fn redirects_are_followed_only_to_addresses_a_webhook_may_reach(db: TestDb
     first.redirect_with(307, &second.url);
     first.redirect_with(307, "http://169.254.169.254/latest/meta-data/");
     let hook = register(&db, "alice", &first).await;
-    let cron = cron(&db, loopback_deliverer(), SenderSettings::default());
+    let cron = cron(&db, loopback_deliverer(), SenderSettings::default(), &clock);
 
     let followed = queued_reminder(&db, "alice").await;
     assert_eq!(tick(&cron).await, round(1, 0, 0, 0));

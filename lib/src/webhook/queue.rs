@@ -23,6 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
+use crate::clock::Clock;
 use crate::store::{Store, StoreError};
 
 /// Waits between attempts: after the n-th failed attempt, the n-th delay; when
@@ -122,12 +123,19 @@ pub struct Sender {
     deliverer: Deliverer,
     settings: Arc<SenderSettings>,
     permits: Arc<Semaphore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Sender {
     pub fn new(deliverer: Deliverer, settings: SenderSettings) -> Self {
         let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        Self { deliverer, settings: Arc::new(settings), permits }
+        Self { deliverer, settings: Arc::new(settings), permits, clock: crate::clock::system() }
+    }
+
+    /// The sender with leases and retry times reckoned by `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Claims owed deliveries and sends them while permits are free, until none
@@ -143,7 +151,7 @@ impl Sender {
             if !drained && Instant::now() < deadline && self.permits.available_permits() >= wanted {
                 let permits = self.take_permits();
                 let owed = store
-                    .claim_webhook_deliveries(Utc::now(), self.settings.lease, permits.len() as i64)
+                    .claim_webhook_deliveries(self.clock.now(), self.settings.lease, permits.len() as i64)
                     .await?;
                 drained = owed.len() < permits.len();
                 for (delivery, permit) in owed.into_iter().zip(permits) {
@@ -186,7 +194,7 @@ impl Sender {
             Some(webhook) => self.deliverer.send(webhook, &owed.event_id, &owed.body).await,
             None => Attempt::sent(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
         };
-        let now = Utc::now();
+        let now = self.clock.now();
         let attempt = self.settings.backoff.record(outcome, owed.attempts.saturating_add(1), now);
         crate::metrics::record_webhook_attempt(attempt.status.as_str());
         if let Err(err) = store.record_webhook_attempt(&owed.event_id, owed.webhook_id, &attempt, now).await {
