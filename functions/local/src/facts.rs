@@ -1,10 +1,19 @@
-//! What the code says about each function, in one place: its name (the Dapr app
-//! id and consumer group), how it is triggered and the topics it consumes. The
-//! local host lists it at `GET /functions`; `deploy-facts` prints it for the
-//! offline validation of the Dapr and Kubernetes manifests (scripts/validate-deploy.py).
+//! The registry of functions, the one list of them: each one's name (the Dapr
+//! app id and consumer group), how it is triggered, the topics it consumes, where
+//! the local host mounts it and how it is built. The local host builds, mounts
+//! and subscribes from it and lists it at `GET /functions`; `deploy-facts`
+//! prints it for the offline validation of the Dapr and Kubernetes manifests
+//! (scripts/validate-deploy.py).
 
+use std::sync::Arc;
+
+use axum::Router;
+use secrecy::SecretString;
 use serde::Serialize;
 use todo_lib::event::EventType;
+use todo_lib::publish::Publisher;
+use todo_lib::store::Store;
+use todo_lib::webhook::Deliverer;
 
 /// How a function is triggered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,21 +36,67 @@ pub struct Function {
     pub accepts: &'static [EventType],
     /// Their topics.
     pub topics: Vec<&'static str>,
+    /// Its router, from what the local host wires it with.
+    #[serde(skip)]
+    pub build: fn(&Wiring) -> Router,
 }
 
-fn function(name: &'static str, trigger: Trigger, accepts: &'static [EventType]) -> Function {
-    Function { name, trigger, accepts, topics: accepts.iter().map(|ty| ty.topic()).collect() }
+impl Function {
+    /// Where the local host mounts it: the API at the root, the others each
+    /// under `/functions/<name>`, exactly as it answers alone.
+    pub fn path(&self) -> Option<String> {
+        (self.trigger != Trigger::Http).then(|| crate::function_path(self.name))
+    }
+}
+
+/// What the local host builds the functions from.
+#[derive(Debug, Clone)]
+pub struct Wiring {
+    pub api: api::AppState,
+    pub store: Arc<dyn Store>,
+    /// The in-process bus.
+    pub publisher: Arc<dyn Publisher>,
+    /// `APP_API_TOKEN`, guarding the function routes.
+    pub token: Option<SecretString>,
+    pub tick: cron_tick::TickSettings,
+    pub deliverer: Deliverer,
+}
+
+fn function(
+    name: &'static str,
+    trigger: Trigger,
+    accepts: &'static [EventType],
+    build: fn(&Wiring) -> Router,
+) -> Function {
+    Function { name, trigger, accepts, topics: accepts.iter().map(|ty| ty.topic()).collect(), build }
 }
 
 /// Every function of the system.
 pub fn functions() -> Vec<Function> {
     vec![
-        function(api::SOURCE, Trigger::Http, &[]),
-        function(task_created::NAME, Trigger::Events, task_created::ACCEPTS),
-        function(task_changed::NAME, Trigger::Events, task_changed::ACCEPTS),
-        function(task_completed::NAME, Trigger::Events, task_completed::ACCEPTS),
-        function(task_due::NAME, Trigger::Events, task_due::ACCEPTS),
-        function(cron_tick::NAME, Trigger::Cron, &[]),
+        function(api::SOURCE, Trigger::Http, &[], |w| api::app(w.api.clone())),
+        function(task_created::NAME, Trigger::Events, task_created::ACCEPTS, |w| {
+            task_created::app(Arc::clone(&w.store), w.token.clone())
+        }),
+        function(task_changed::NAME, Trigger::Events, task_changed::ACCEPTS, |w| {
+            task_changed::app(Arc::clone(&w.store), w.token.clone())
+        }),
+        function(task_completed::NAME, Trigger::Events, task_completed::ACCEPTS, |w| {
+            task_completed::app(Arc::clone(&w.store), Some(Arc::clone(&w.publisher)), w.token.clone())
+        }),
+        function(task_due::NAME, Trigger::Events, task_due::ACCEPTS, |w| {
+            task_due::app(Arc::clone(&w.store), w.token.clone())
+        }),
+        function(cron_tick::NAME, Trigger::Cron, &[], |w| {
+            let publisher = Some(Arc::clone(&w.publisher));
+            cron_tick::app(
+                Arc::clone(&w.store),
+                publisher,
+                w.tick.clone(),
+                w.token.clone(),
+                w.deliverer.clone(),
+            )
+        }),
     ]
 }
 

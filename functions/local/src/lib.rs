@@ -29,6 +29,7 @@ use todo_lib::webhook::Deliverer;
 use tower_http::normalize_path::NormalizePath;
 
 use crate::config::LocalConfig;
+use crate::facts::{Trigger, Wiring};
 use crate::late_bus::LateBus;
 
 /// The binary's name, in its logs.
@@ -53,43 +54,35 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let bus = Arc::new(LateBus::default());
     let publisher: Arc<dyn Publisher> = bus.clone();
 
-    let webhooks = Deliverer::new(ctx.config.webhook_allow_loopback)?;
-    let api = api::app(api::state(ctx, Some(Arc::clone(&publisher)))?);
-    let created = task_created::app(Arc::clone(&store), token.clone());
-    let changed = task_changed::app(Arc::clone(&store), token.clone());
-    let completed = task_completed::app(Arc::clone(&store), Some(Arc::clone(&publisher)), token.clone());
-    let due = task_due::app(Arc::clone(&store), token.clone());
-    let cron =
-        cron_tick::app(Arc::clone(&store), Some(publisher), local.tick_settings(), token.clone(), webhooks);
+    let allow_loopback = ctx.config.webhook_allow_loopback;
+    let wiring = Wiring {
+        api: api::state(ctx, Some(Arc::clone(&publisher)))?,
+        store: Arc::clone(&store),
+        publisher,
+        token: token.clone(),
+        tick: local.tick_settings(),
+        deliverer: Deliverer::new(allow_loopback)?,
+    };
 
-    let subscribers = [
-        (task_created::NAME, task_created::ACCEPTS, &created),
-        (task_changed::NAME, task_changed::ACCEPTS, &changed),
-        (task_completed::NAME, task_completed::ACCEPTS, &completed),
-        (task_due::NAME, task_due::ACCEPTS, &due),
-    ];
+    // Every function from the registry: built, mounted, and subscribed to its topics.
     let mut wired =
         InProcessBus::new(Arc::clone(&store), RetryPolicy::default()).with_app_token(token.clone());
-    for (name, accepts, router) in subscribers {
-        for ty in accepts {
-            wired = wired.subscribe(ty.topic(), name, router.clone());
+    let mut router = Router::new();
+    for function in facts::functions() {
+        let app = (function.build)(&wiring);
+        for ty in function.accepts {
+            wired = wired.subscribe(ty.topic(), function.name, app.clone());
         }
+        if function.trigger == Trigger::Cron {
+            cron::spawn(app.clone(), every, token.clone());
+            tracing::info!(every_ms = every.as_millis() as u64, "in-process cron started");
+        }
+        router = match function.path() {
+            Some(path) => router.nest(&path, app),
+            None => router.merge(app),
+        };
     }
     bus.wire(wired);
-    cron::spawn(cron.clone(), every, token.clone());
-    tracing::info!(every_ms = every.as_millis() as u64, "in-process cron started");
-
-    let functions = [
-        (task_created::NAME, created),
-        (task_changed::NAME, changed),
-        (task_completed::NAME, completed),
-        (task_due::NAME, due),
-        (cron_tick::NAME, cron),
-    ];
-    let mut router = api;
-    for (name, function) in functions {
-        router = router.nest(&function_path(name), function);
-    }
     let router = router.merge(operator::routes(store, token));
     // `/functions/task-due/` is `/functions/task-due`, as a developer expects.
     Ok(Router::new().fallback_service(NormalizePath::trim_trailing_slash(router)))

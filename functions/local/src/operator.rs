@@ -16,9 +16,6 @@ use todo_lib::store::Store;
 
 use todo_lib::function::error;
 
-use crate::facts::Trigger;
-use crate::function_path;
-
 /// Items per page of a listing by default, and at most.
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
@@ -35,8 +32,9 @@ pub(crate) fn routes(store: Arc<dyn Store>, token: Option<SecretString>) -> Rout
 async fn index() -> Json<serde_json::Value> {
     let functions: Vec<_> = crate::facts::functions()
         .into_iter()
-        .filter(|f| f.trigger != Trigger::Http)
-        .map(|f| json!({ "name": f.name, "path": format!("{}/", function_path(f.name)), "topics": f.topics }))
+        .filter_map(|f| {
+            f.path().map(|path| json!({ "name": f.name, "path": format!("{path}/"), "topics": f.topics }))
+        })
         .collect();
     Json(json!({
         "functions": functions,
