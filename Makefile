@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak
+.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -20,7 +20,7 @@ dapr-dev:
 
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools deny
+test: deploy-tools python-tools deny validate-asyncapi
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
@@ -62,6 +62,19 @@ deploy-tools: $(TOOLS)/.installed
 
 ## python-tools: the Python packages the tests and dev helpers use (scripts/python-tools.txt), in a virtualenv under target/
 python-tools: target/python-tools/.installed
+
+## node-tools: the Node packages the tests use (scripts/node-tools/: the AsyncAPI parser), under target/
+node-tools: target/node-tools/.installed
+
+target/node-tools/.installed: scripts/node-tools/package.json scripts/node-tools/package-lock.json
+	mkdir -p target/node-tools
+	cp scripts/node-tools/package.json scripts/node-tools/package-lock.json target/node-tools/
+	npm ci --prefix target/node-tools --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+## validate-asyncapi: docs/asyncapi.json checked by the AsyncAPI project's own parser
+validate-asyncapi: node-tools
+	node scripts/validate-asyncapi.mjs docs/asyncapi.json
 
 ## validate-deploy: check components/, manifests/ and dapr.yaml against their schemas and the code
 validate-deploy: deploy-tools

@@ -59,7 +59,7 @@ impl EventType {
 }
 
 /// The `data` of every task event. Consumers must ignore fields they do not know.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskEventData {
     pub version: u32,
     /// The task's owner, whom consumers act for (webhooks, notifications).

@@ -62,7 +62,11 @@ impl AppState {
     }
 }
 
-/// The whole API: task routes, health probes and `/openapi.json`.
+/// The AsyncAPI document of the events, generated from the registry of functions
+/// by the local crate's test into `docs/asyncapi.json` and embedded here.
+const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/asyncapi.json"));
+
+/// The whole API: task routes, health probes, `/openapi.json` and `/asyncapi.json`.
 pub fn app(state: AppState) -> Router {
     let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()).merge(webhooks::routes()));
     let doc = Arc::new(doc);
@@ -72,6 +76,12 @@ pub fn app(state: AppState) -> Router {
             axum::routing::get(move || {
                 let doc = Arc::clone(&doc);
                 async move { axum::Json(doc) }
+            }),
+        )
+        .route(
+            "/asyncapi.json",
+            axum::routing::get(|| async {
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], ASYNCAPI)
             }),
         )
         .with_state(state.clone());

@@ -1,5 +1,5 @@
-//! The OpenAPI document matches the routes that really serve, and the health
-//! probes answer.
+//! The OpenAPI document matches the routes that really serve, the AsyncAPI
+//! document of the events is served, and the health probes answer.
 
 mod common;
 
@@ -19,6 +19,21 @@ async fn the_document_is_openapi_3_1_with_bearer_security() {
     for schema in ["Task", "NewTask", "TaskPatch", "TaskPage", "ErrorBody", "Priority"] {
         assert!(res.body["components"]["schemas"].get(schema).is_some(), "schema {schema} is documented");
     }
+}
+
+#[tokio::test]
+async fn the_asyncapi_document_of_the_events_is_served_as_committed() {
+    let app = TestApp::sqlite().await;
+    let res = app.send(Method::GET, "/asyncapi.json", None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/asyncapi.json"))
+            .expect("docs"),
+    )
+    .expect("JSON");
+    assert_eq!(res.body, committed);
+    assert_eq!(res.body["asyncapi"], "3.0.0");
+    assert!(res.body["channels"]["task-due"]["messages"]["task.due"].is_object(), "{}", res.body["channels"]);
 }
 
 #[tokio::test]

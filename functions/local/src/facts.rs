@@ -36,6 +36,9 @@ pub struct Function {
     pub accepts: &'static [EventType],
     /// Their topics.
     pub topics: Vec<&'static str>,
+    /// The event types it writes to the outbox (and so publishes).
+    #[serde(skip)]
+    pub publishes: &'static [EventType],
     /// Its router, from what the local host wires it with.
     #[serde(skip)]
     pub build: fn(&Wiring) -> Router,
@@ -65,29 +68,35 @@ pub struct Wiring {
 fn function(
     name: &'static str,
     trigger: Trigger,
-    accepts: &'static [EventType],
+    (accepts, publishes): (&'static [EventType], &'static [EventType]),
     build: fn(&Wiring) -> Router,
 ) -> Function {
-    Function { name, trigger, accepts, topics: accepts.iter().map(|ty| ty.topic()).collect(), build }
+    let topics = accepts.iter().map(|ty| ty.topic()).collect();
+    Function { name, trigger, accepts, topics, publishes, build }
 }
+
+use EventType::{Completed, Created, Deleted, Due, Updated};
 
 /// Every function of the system.
 pub fn functions() -> Vec<Function> {
     vec![
-        function(api::SOURCE, Trigger::Http, &[], |w| api::app(w.api.clone())),
-        function(task_created::NAME, Trigger::Events, task_created::ACCEPTS, |w| {
+        function(api::SOURCE, Trigger::Http, (&[], &[Created, Updated, Completed, Deleted]), |w| {
+            api::app(w.api.clone())
+        }),
+        function(task_created::NAME, Trigger::Events, (task_created::ACCEPTS, &[]), |w| {
             task_created::app(Arc::clone(&w.store), w.token.clone())
         }),
-        function(task_changed::NAME, Trigger::Events, task_changed::ACCEPTS, |w| {
+        function(task_changed::NAME, Trigger::Events, (task_changed::ACCEPTS, &[]), |w| {
             task_changed::app(Arc::clone(&w.store), w.token.clone())
         }),
-        function(task_completed::NAME, Trigger::Events, task_completed::ACCEPTS, |w| {
+        // The next occurrence of a recurring task.
+        function(task_completed::NAME, Trigger::Events, (task_completed::ACCEPTS, &[Created]), |w| {
             task_completed::app(Arc::clone(&w.store), Some(Arc::clone(&w.publisher)), w.token.clone())
         }),
-        function(task_due::NAME, Trigger::Events, task_due::ACCEPTS, |w| {
+        function(task_due::NAME, Trigger::Events, (task_due::ACCEPTS, &[]), |w| {
             task_due::app(Arc::clone(&w.store), w.token.clone())
         }),
-        function(cron_tick::NAME, Trigger::Cron, &[], |w| {
+        function(cron_tick::NAME, Trigger::Cron, (&[], &[Due]), |w| {
             let publisher = Some(Arc::clone(&w.publisher));
             cron_tick::app(
                 Arc::clone(&w.store),
@@ -100,13 +109,21 @@ pub fn functions() -> Vec<Function> {
     ]
 }
 
+/// Every topic some function publishes on, in the order of [`EventType::ALL`].
+fn published_topics() -> Vec<&'static str> {
+    let functions = functions();
+    EventType::ALL
+        .iter()
+        .filter(|ty| functions.iter().any(|f| f.publishes.contains(ty)))
+        .map(|ty| ty.topic())
+        .collect()
+}
+
 /// The facts the deployment must agree with.
 pub fn deploy_facts() -> serde_json::Value {
     serde_json::json!({
         "functions": functions(),
-        // Every event type is published: the API writes all but task.due, which
-        // cron-tick writes (and task-completed writes task.created).
-        "published_topics": EventType::ALL.iter().map(|ty| ty.topic()).collect::<Vec<_>>(),
+        "published_topics": published_topics(),
         "pubsub": todo_lib::config::DEFAULT_PUBSUB_NAME,
         "port": todo_lib::config::DEFAULT_PORT,
         "event_route": "/",

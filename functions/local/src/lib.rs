@@ -12,6 +12,7 @@
 //! subscriber answered, so after a crash the cron's sweep delivers what was left,
 //! and the functions' idempotency keeps each effect single.
 
+pub mod asyncapi;
 pub mod bus;
 pub mod config;
 mod cron;
