@@ -68,6 +68,7 @@ clean=(env -i
 # How this machine reaches the package registries: trust and routing, not packages.
 for var in SSL_CERT_FILE SSL_CERT_DIR REQUESTS_CA_BUNDLE CURL_CA_BUNDLE PIP_CERT PIP_INDEX_URL \
   PIP_EXTRA_INDEX_URL PIP_TRUSTED_HOST PIP_DEFAULT_TIMEOUT CARGO_HTTP_CAINFO \
+  NODE_EXTRA_CA_CERTS NPM_CONFIG_REGISTRY npm_config_registry \
   HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
   if [[ -n ${!var:-} ]]; then clean+=("$var=${!var}"); fi
 done
