@@ -9,12 +9,11 @@
 //! Types below the store, behaviour above it. The models and their rules
 //! ([`task`], [`recurrence`], [`event`], [`activity`], [`notification`], the
 //! webhook records) know nothing of storage; [`store`] persists them; the
-//! behaviour that uses the store ([`function`], [`outbox`], the webhook sender,
+//! behaviour that uses the store ([`function`], [`outbox`], [`sender`],
 //! [`health`]) sits above it. Nothing below imports anything above, and the
 //! crate knows no particular function and no host: each function's use case
 //! lives in its own crate, and the in-process bus with its one user, the local
-//! host. (The webhook module still holds both its records and its sender;
-//! issue #14 splits them with the store.)
+//! host.
 //!
 //! # Layout
 //!
@@ -33,6 +32,7 @@
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
+//! - [`sender`]: sends the webhook deliveries that are owed, under leases, with backoff.
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 
@@ -48,6 +48,7 @@ pub mod notification;
 pub mod outbox;
 pub mod publish;
 pub mod recurrence;
+pub mod sender;
 pub mod serve;
 pub mod store;
 pub mod task;

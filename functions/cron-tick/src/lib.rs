@@ -2,7 +2,7 @@
 //! reminders that are due and writes a `task.due` event for each (in the same
 //! transaction), publishes them, republishes outbox rows that their writers
 //! failed to publish, then sends the webhook deliveries that are owed (see
-//! `todo_lib::webhook::Sender`: a tick waits for them at most a second; slower
+//! `todo_lib::sender::Sender`: a tick waits for them at most a second; slower
 //! receivers finish in the background). Every `retention.every` it also prunes
 //! what has outlived its use (see [`RetentionSettings`]). Safe when ticks overlap
 //! or run on several replicas: claims are disjoint (`FOR UPDATE SKIP LOCKED` on
@@ -20,9 +20,10 @@ use serde_json::json;
 use todo_lib::clock::Clock;
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
+use todo_lib::sender::{Sender, SenderSettings};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Pruned, Retention, Store, StoreError};
-use todo_lib::webhook::{Deliverer, Sender, SenderSettings};
+use todo_lib::webhook::Deliverer;
 
 /// The function's name: its Dapr app id and the `source` of its events.
 pub const NAME: &str = "cron-tick";

@@ -20,8 +20,9 @@ use http_body_util::BodyExt;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
+use todo_lib::sender::{Backoff, SenderSettings};
 use todo_lib::task::NewTask;
-use todo_lib::webhook::{Backoff, Deliverer, DeliveryStatus, SenderSettings, Webhook};
+use todo_lib::webhook::{Deliverer, DeliveryStatus, Webhook};
 use todo_testing::{
     ManualClock, Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer,
 };

@@ -41,9 +41,9 @@ impl LocalConfig {
         cron_tick::TickSettings {
             republish_after: Duration::from_secs(2),
             lease: Duration::from_secs(10),
-            webhooks: todo_lib::webhook::SenderSettings {
+            webhooks: todo_lib::sender::SenderSettings {
                 lease: Duration::from_secs(20),
-                ..todo_lib::webhook::SenderSettings::default()
+                ..todo_lib::sender::SenderSettings::default()
             },
             ..cron_tick::TickSettings::default()
         }

@@ -182,7 +182,8 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
 }
 
 async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
-    use todo_lib::webhook::{Sender, SenderSettings, Webhook};
+    use todo_lib::sender::{Sender, SenderSettings};
+    use todo_lib::webhook::Webhook;
     use todo_testing::WebhookReceiver;
     let mine = WebhookReceiver::start().await;
     let theirs = WebhookReceiver::start().await;

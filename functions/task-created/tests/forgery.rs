@@ -13,8 +13,9 @@ use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
+use todo_lib::sender::{Sender, SenderSettings};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::webhook::{Sender, SenderSettings, Webhook};
+use todo_lib::webhook::Webhook;
 use todo_testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer};
 
 todo_testing::on_both_backends!(

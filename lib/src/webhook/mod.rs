@@ -1,8 +1,9 @@
 //! Users' webhooks: registration rules, Standard Webhooks signatures, and
 //! delivery from a queue of their own, one row per (event, webhook).
 //!
-//! An event handler only queues the event for the user's webhooks ([`queue`]);
-//! `cron-tick` sends what is owed ([`Sender`]), each row under a lease, with
+//! An event handler only queues the event for the user's webhooks
+//! (`crate::function::queue_and_answer`); `cron-tick` sends what is owed
+//! (`crate::sender::Sender`, above the store: this module is below it), each row under a lease, with
 //! bounded concurrency, so a receiver that hangs holds only its own rows and
 //! never an event, a tick or another user's webhooks.
 //!
@@ -24,10 +25,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 mod global;
-mod queue;
 mod reach;
 
-pub use queue::{Backoff, RoundReport, Sender, SenderSettings};
 pub use reach::{check_url, may_connect};
 
 /// Webhooks a user may register.
@@ -100,7 +99,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// What a send came to, before the retry schedule is applied.
-    fn sent(status: DeliveryStatus, status_code: Option<u16>, error: Option<String>) -> Self {
+    pub(crate) fn sent(status: DeliveryStatus, status_code: Option<u16>, error: Option<String>) -> Self {
         Self { status, status_code, error, retry_at: None }
     }
 }

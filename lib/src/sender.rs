@@ -1,4 +1,4 @@
-//! The webhook queue: event handlers queue an event for the user's webhooks
+//! Sending the webhook queue: event handlers queue an event for the user's webhooks
 //! (`todo_lib::function::queue_and_answer`);
 //! a [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
 //! lease, at most `concurrency` at once per process, retrying transient failures
@@ -22,9 +22,9 @@ use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
-use super::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
+use crate::webhook::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
 
 /// Waits between attempts: after the n-th failed attempt, the n-th delay; when
 /// the schedule runs out, the delivery is failed for good.
