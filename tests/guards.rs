@@ -42,18 +42,20 @@ async fn call(
     req.send().await.expect("answered").status()
 }
 
-#[tokio::test]
-async fn every_function_and_operator_route_demands_the_app_token() {
-    let host = Host::start_with_env(&[("APP_API_TOKEN", APP_TOKEN)]).await;
-    let index: Value = reqwest::Client::new()
-        .get(host.url("/functions"))
+/// `GET path` on an operator route, with the app token.
+async fn operator_get(host: &Host, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(host.url(path))
         .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
         .send()
         .await
         .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+}
+
+#[tokio::test]
+async fn every_function_and_operator_route_demands_the_app_token() {
+    let host = Host::start_with_env(&[("APP_API_TOKEN", APP_TOKEN)]).await;
+    let index: Value = operator_get(&host, "/functions").await.json().await.expect("JSON");
     let functions = index["functions"].as_array().expect("functions").clone();
     assert_eq!(functions.len(), 5, "four consumers and cron-tick: {index}");
 
@@ -99,22 +101,13 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     let recorded = |b: &Value| items(b).len() == 1;
     let activity = host.poll("/v1/activity", "dev-user", std::time::Duration::from_secs(10), recorded).await;
     assert!(recorded(&activity), "{activity}");
-    let events: Value = reqwest::Client::new()
-        .get(host.url("/functions/events?function=task-created&limit=1"))
-        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
-        .send()
+    let events: Value = operator_get(&host, "/functions/events?function=task-created&limit=1")
         .await
-        .expect("answered")
         .json()
         .await
         .expect("JSON");
     let event = &events["events"][0];
-    let unknown = reqwest::Client::new()
-        .get(host.url("/functions/events?function=api"))
-        .header(todo_lib::config::DAPR_API_TOKEN_HEADER, APP_TOKEN)
-        .send()
-        .await
-        .expect("answered");
+    let unknown = operator_get(&host, "/functions/events?function=api").await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST, "api consumes no events");
     assert_eq!(event["data"]["task"]["title"], "guarded", "{events}");
     let status = call(&host, Method::POST, "/functions/task-created/", Some(APP_TOKEN), Some(event)).await;

@@ -144,16 +144,20 @@ pub async fn call(
     (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
 
+/// A `POST /` carrying `body` as a structured CloudEvent.
+pub fn structured(body: &serde_json::Value) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post("/")
+        .header("content-type", "application/cloudevents+json")
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("a valid request")
+}
+
 /// Delivers `event` to a function's `POST /` the way Dapr does.
 pub async fn deliver_via_dapr(
     router: &axum::Router,
     event: &todo_lib::event::OutboxEvent,
 ) -> (axum::http::StatusCode, serde_json::Value) {
-    let req = axum::http::Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(axum::body::Body::from(dapr_envelope(event).to_string()))
-        .expect("a valid request");
-    call(router, req).await
+    call(router, structured(&dapr_envelope(event))).await
 }
 
 impl TestDb {

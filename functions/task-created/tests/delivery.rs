@@ -7,9 +7,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use http_body_util::BodyExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use todo_lib::event::OutboxEvent;
-use todo_testing::{TestDb, call as post, dapr_envelope, facts, loopback_deliverer};
+use todo_testing::{TestDb, call as post, dapr_envelope, facts, loopback_deliverer, structured};
 use tower::ServiceExt;
 
 todo_testing::on_both_backends!(
@@ -33,13 +33,6 @@ async fn created_event(db: &TestDb, user: &str) -> OutboxEvent {
 
 fn app(db: &TestDb) -> Router {
     task_created::app(db.store.clone(), None)
-}
-
-fn structured(body: &Value) -> Request<Body> {
-    Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
 }
 
 async fn activity_count(db: &TestDb, user: &str) -> usize {

@@ -8,15 +8,14 @@
 //! task-completed and task-due have their own cases beside their tests.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::Utc;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
 use todo_lib::sender::{Sender, SenderSettings};
 use todo_lib::task::{NewTask, Task};
 use todo_lib::webhook::Webhook;
-use todo_testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer};
+use todo_testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer, structured};
 
 todo_testing::on_both_backends!(
     an_event_nobody_wrote_is_dropped_and_changes_nothing,
@@ -26,13 +25,6 @@ todo_testing::on_both_backends!(
 
 fn app(db: &TestDb) -> Router {
     task_created::app(db.store.clone(), None)
-}
-
-fn structured(body: &Value) -> Request<Body> {
-    Request::post("/")
-        .header("content-type", "application/cloudevents+json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
 }
 
 /// Posts `envelope` as Dapr would and, without `pubsubname`, as curl would: the
