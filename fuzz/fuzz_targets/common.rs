@@ -2,13 +2,13 @@
 //! per fuzzing process, and a request runner that checks the one promise every
 //! route makes: no input, however hostile, is a server error.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use todo_lib::store::{ConnectOptions, SqliteStore, Store};
+use todo_lib::store::{ConnectOptions, Store};
 use tower::ServiceExt;
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
@@ -18,17 +18,18 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-pub fn store() -> Arc<dyn Store> {
-    static STORE: OnceLock<Arc<dyn Store>> = OnceLock::new();
-    Arc::clone(STORE.get_or_init(|| {
-        runtime().block_on(async {
-            let store = SqliteStore::connect_lazy("sqlite::memory:", ConnectOptions::default())
-                .expect("in-memory SQLite");
-            let store: Arc<dyn Store> = Arc::new(store);
-            store.migrate().await.expect("migrations");
-            store
+pub fn store() -> Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE
+        .get_or_init(|| {
+            runtime().block_on(async {
+                let store = todo_lib::store::connect("sqlite::memory:", ConnectOptions::default())
+                    .expect("in-memory SQLite");
+                store.migrate().await.expect("migrations");
+                store
+            })
         })
-    }))
+        .clone()
 }
 
 /// Sends `req` and returns the status and body; panics (a finding) on a 5xx.

@@ -26,3 +26,9 @@ impl Clock for SystemClock {
 pub fn system() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
+
+/// When a lease of `lease` taken at `from` ends: the one place leases are
+/// reckoned (one too long for chrono is taken as the default 60 s).
+pub fn lease_end(from: DateTime<Utc>, lease: std::time::Duration) -> DateTime<Utc> {
+    from + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60))
+}

@@ -1,8 +1,6 @@
 //! `/healthz` (the process is alive) and `/readyz` (its database answers), shared by
 //! every function so that Kubernetes and Dapr probe them all alike.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,7 +14,7 @@ use crate::store::Store;
 pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// Routes for the two probes. Merge them into a function's router.
-pub fn routes(store: Arc<dyn Store>) -> Router {
+pub fn routes(store: Store) -> Router {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(store)
 }
 
@@ -27,7 +25,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// Readiness: 503 while the database cannot be reached, so traffic goes elsewhere,
 /// with `Retry-After` as every 503 of the system carries.
-pub async fn readyz(State(store): State<Arc<dyn Store>>) -> Response {
+pub async fn readyz(State(store): State<Store>) -> Response {
     match store.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response(),
         Err(err) => {

@@ -26,7 +26,8 @@
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
 //! - [`publish`]: publishes one event through the Dapr sidecar ([`publish::Publisher`]).
 //! - [`outbox`]: the outbox relay: publishes after commit, republishes what was left.
-//! - [`store`]: the storage interface and its PostgreSQL and SQLite backends.
+//! - [`store`]: storage by aggregate over PostgreSQL and SQLite; transactions the
+//!   use cases compose.
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
 //! - [`activity`]: the activity history entries the functions write.

@@ -20,7 +20,7 @@ use crate::store::Store;
 /// failure so that one task's events keep their order, and releases the lease of
 /// those left, so that a sweep retries them as soon as the broker is back rather
 /// than when the lease runs out. Returns how many went out.
-pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, events: &[OutboxEvent]) -> usize {
+pub async fn publish_and_mark(store: &Store, publisher: &dyn Publisher, events: &[OutboxEvent]) -> usize {
     let mut sent = 0;
     for event in events {
         if let Err(err) = publisher.publish(event).await {
@@ -39,7 +39,7 @@ pub async fn publish_and_mark(store: &dyn Store, publisher: &dyn Publisher, even
     sent
 }
 
-async fn release(store: &dyn Store, left: &[OutboxEvent]) {
+async fn release(store: &Store, left: &[OutboxEvent]) {
     let ids: Vec<Uuid> = left.iter().map(|e| e.id).collect();
     if let Err(err) = store.release_unpublished(&ids).await {
         // The leases run out on their own; the events wait that long.
@@ -70,7 +70,7 @@ pub struct Sweep {
 /// the publisher fails, leaving the rest for the next run. Returns how many were
 /// published.
 pub async fn republish_unpublished(
-    store: &dyn Store,
+    store: &Store,
     publisher: &dyn Publisher,
     sweep: Sweep,
 ) -> Result<usize, crate::store::StoreError> {
@@ -92,8 +92,8 @@ pub async fn republish_unpublished(
 }
 
 /// Publishes in the background, so the caller (a request handler) answers at once.
-pub fn spawn_publish(store: Arc<dyn Store>, publisher: Arc<dyn Publisher>, events: Vec<OutboxEvent>) {
+pub fn spawn_publish(store: Store, publisher: Arc<dyn Publisher>, events: Vec<OutboxEvent>) {
     tokio::spawn(async move {
-        publish_and_mark(store.as_ref(), publisher.as_ref(), &events).await;
+        publish_and_mark(&store, publisher.as_ref(), &events).await;
     });
 }

@@ -140,7 +140,7 @@ impl Sender {
 
     /// Claims owed deliveries and sends them while permits are free, until none
     /// is owed or `wait` has passed.
-    pub async fn round(&self, store: &Arc<dyn Store>) -> Result<RoundReport, StoreError> {
+    pub async fn round(&self, store: &Store) -> Result<RoundReport, StoreError> {
         let deadline = Instant::now() + self.settings.wait;
         let (done_tx, mut done) = mpsc::unbounded_channel();
         let mut report = RoundReport::default();
@@ -155,10 +155,10 @@ impl Sender {
                     .await?;
                 drained = owed.len() < permits.len();
                 for (delivery, permit) in owed.into_iter().zip(permits) {
-                    let (this, store, done_tx) = (self.clone(), Arc::clone(store), done_tx.clone());
+                    let (this, store, done_tx) = (self.clone(), store.clone(), done_tx.clone());
                     report.in_flight += 1;
                     tokio::spawn(async move {
-                        let status = this.attempt(store.as_ref(), delivery).await;
+                        let status = this.attempt(&store, delivery).await;
                         drop(permit);
                         // The round may have returned: then nobody counts it.
                         let _ = done_tx.send(status);
@@ -189,7 +189,7 @@ impl Sender {
     }
 
     /// Sends one delivery and records how it went.
-    async fn attempt(&self, store: &dyn Store, owed: OwedDelivery) -> DeliveryStatus {
+    async fn attempt(&self, store: &Store, owed: OwedDelivery) -> DeliveryStatus {
         let outcome = match &owed.webhook {
             Some(webhook) => self.deliverer.send(webhook, &owed.event_id, &owed.body).await,
             None => Attempt::sent(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
@@ -197,13 +197,30 @@ impl Sender {
         let now = self.clock.now();
         let attempt = self.settings.backoff.record(outcome, owed.attempts.saturating_add(1), now);
         crate::metrics::record_webhook_attempt(attempt.status.as_str());
-        if let Err(err) = store.record_webhook_attempt(&owed.event_id, owed.webhook_id, &attempt, now).await {
+        if let Err(err) = Self::record(store, &owed, &attempt, now).await {
             // Unrecorded, the delivery stays claimed until its lease ends and is
             // then sent again: the receiver de-duplicates on webhook-id.
             tracing::warn!(error = %crate::telemetry::Chain(&err), event_id = %owed.event_id, webhook_id = %owed.webhook_id,
                 "could not record a webhook attempt; it is sent again after its lease");
         }
         attempt.status
+    }
+
+    /// Records the attempt and ends the delivery's lease; a retry time also
+    /// holds back the webhook's other owed deliveries until then (its receiver
+    /// is failing).
+    async fn record(
+        store: &Store,
+        owed: &OwedDelivery,
+        attempt: &Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = store.begin().await?;
+        tx.record_webhook_attempt(&owed.event_id, owed.webhook_id, attempt, now).await?;
+        if let Some(retry_at) = attempt.retry_at {
+            tx.defer_webhook(owed.webhook_id, retry_at, now).await?;
+        }
+        tx.commit().await
     }
 }
 

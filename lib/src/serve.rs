@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -37,7 +36,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug)]
 pub struct Context {
     pub config: Config,
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     /// The environment, for a function's own settings (read with [`config::from_iter`]).
     pub vars: Vec<(String, String)>,
     /// Served under AWS Lambda, behind a function URL or a gateway: never loopback.

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use sqlx::Row;
-use todo_lib::store::{ConnectOptions, SqliteStore, Store};
+use todo_lib::store::ConnectOptions;
 
 /// (table, column)
 type Columns = BTreeSet<(String, String)>;
@@ -67,9 +67,9 @@ fn pg_constraint_name(table: &str, name: &str) -> bool {
 }
 
 async fn sqlite_schema() -> (Columns, Indexes) {
-    let store = SqliteStore::connect_lazy("sqlite::memory:", ConnectOptions::default()).expect("opens");
+    let store = todo_lib::store::connect("sqlite::memory:", ConnectOptions::default()).expect("opens");
     store.migrate().await.expect("migrates");
-    let pool = store.pool();
+    let pool = store.sqlite_pool().expect("a SQLite store");
     let tables: Vec<String> = sqlx::query_scalar(
         "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name <> ?",
     )

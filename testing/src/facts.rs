@@ -7,78 +7,94 @@ use chrono::{DateTime, Utc};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::store::Store;
 use todo_lib::task::{NewTask, Task, TaskPatch};
+use todo_lib::webhook::{MAX_PER_USER, Webhook};
 
 /// A new task of `user` from `input`, stored with its `task.created` event.
-pub async fn created(
-    store: &dyn Store,
-    user: &str,
-    input: NewTask,
-    at: DateTime<Utc>,
-) -> (Task, OutboxEvent) {
+pub async fn created(store: &Store, user: &str, input: NewTask, at: DateTime<Utc>) -> (Task, OutboxEvent) {
     let task = Task::create(user, input, at).expect("a valid new task");
-    let event = task_event(EventType::Created, &task, "api", at, None).expect("the event builds");
-    store.insert_task(&task, &event).await.expect("the task is stored");
+    let event = inserted(store, &task, at).await;
     (task, event)
 }
 
+/// `task`, built by the caller, stored with its `task.created` event of `at`.
+pub async fn inserted(store: &Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
+    let event = task_event(EventType::Created, task, "api", at, None).expect("the event builds");
+    let mut tx = store.begin().await.expect("a transaction opens");
+    tx.insert_task(task).await.expect("the task is stored");
+    tx.write_event(&event, None).await.expect("the event is stored");
+    tx.commit().await.expect("the task commits");
+    event
+}
+
 /// A new task of `user` titled `title`, stored with its `task.created` event.
-pub async fn created_titled(store: &dyn Store, user: &str, title: &str) -> (Task, OutboxEvent) {
+pub async fn created_titled(store: &Store, user: &str, title: &str) -> (Task, OutboxEvent) {
     let input = NewTask { title: Some(title.into()), ..NewTask::default() };
     created(store, user, input, Utc::now()).await
 }
 
 /// `task` changed by `patch` at `at`, stored with its `task.updated` event.
-pub async fn updated(
-    store: &dyn Store,
-    task: &Task,
-    patch: TaskPatch,
-    at: DateTime<Utc>,
-) -> (Task, OutboxEvent) {
+pub async fn updated(store: &Store, task: &Task, patch: TaskPatch, at: DateTime<Utc>) -> (Task, OutboxEvent) {
     let next = task.patched(patch, at).expect("a valid patch").expect("the patch changes the task");
     changed(store, task, next, EventType::Updated, at).await
 }
 
 /// `task` marked done at `at`, stored with its `task.completed` event.
-pub async fn completed(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> (Task, OutboxEvent) {
+pub async fn completed(store: &Store, task: &Task, at: DateTime<Utc>) -> (Task, OutboxEvent) {
     let next = task.completed(at).expect("the task was open");
     changed(store, task, next, EventType::Completed, at).await
 }
 
 /// `task` open again at `at`, stored with its `task.updated` event.
-pub async fn reopened(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> (Task, OutboxEvent) {
+pub async fn reopened(store: &Store, task: &Task, at: DateTime<Utc>) -> (Task, OutboxEvent) {
     let next = task.reopened(at).expect("the task was done");
     changed(store, task, next, EventType::Updated, at).await
 }
 
 /// `task` deleted at `at`, with its `task.deleted` event.
-pub async fn deleted(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
+pub async fn deleted(store: &Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
     let event = task_event(EventType::Deleted, task, "api", at, None).expect("the event builds");
-    store.delete_task(task, &event).await.expect("the task is deleted");
+    let mut tx = store.begin().await.expect("a transaction opens");
+    tx.delete_task(task).await.expect("the task is deleted");
+    tx.write_event(&event, None).await.expect("the event is stored");
+    tx.commit().await.expect("the deletion commits");
     event
 }
 
 /// The `task.due` event of `task`'s reminder, claimed as `cron-tick` claims it
 /// at `at` (the reminder must be due by then and not claimed yet).
-pub async fn reminder(store: &dyn Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
-    let claimed = store
-        .claim_due_reminders(at, 1_000, "cron-tick", todo_lib::outbox::CLAIM_LEASE)
-        .await
-        .expect("reminders are claimed");
-    let subject = task.id.to_string();
-    claimed
-        .into_iter()
-        .find(|event| event.payload["subject"] == subject.as_str())
-        .expect("the task's reminder was due and unclaimed")
+pub async fn reminder(store: &Store, task: &Task, at: DateTime<Utc>) -> OutboxEvent {
+    let mut tx = store.begin().await.expect("a transaction opens");
+    let claimed = tx.claim_due_reminders(at, 1_000).await.expect("reminders are claimed");
+    let due = claimed.iter().find(|t| t.id == task.id).expect("the task's reminder was due and unclaimed");
+    let event = task_event(EventType::Due, due, "cron-tick", at, due.remind_at).expect("the event builds");
+    let lease_until = todo_lib::clock::lease_end(at, todo_lib::outbox::CLAIM_LEASE);
+    tx.write_event(&event, Some(lease_until)).await.expect("the event is stored");
+    tx.commit().await.expect("the claim commits");
+    event
 }
 
 async fn changed(
-    store: &dyn Store,
+    store: &Store,
     task: &Task,
     next: Task,
     ty: EventType,
     at: DateTime<Utc>,
 ) -> (Task, OutboxEvent) {
     let event = task_event(ty, &next, "api", at, None).expect("the event builds");
-    store.update_task(&next, task.version, &event).await.expect("the change is stored");
+    let mut tx = store.begin().await.expect("a transaction opens");
+    tx.update_task(&next, task.version).await.expect("the change is stored");
+    tx.write_event(&event, None).await.expect("the event is stored");
+    tx.commit().await.expect("the change commits");
     (next, event)
+}
+
+/// A webhook of `user` at `url`, registered straight in the store as if it had
+/// passed the API's checks.
+pub async fn webhook(store: &Store, user: &str, url: &str) -> Webhook {
+    let url = url::Url::parse(url).expect("a webhook URL");
+    let hook = Webhook::new(user, &url, Utc::now()).expect("a random secret");
+    let mut tx = store.begin().await.expect("a transaction opens");
+    assert!(tx.insert_webhook(&hook, MAX_PER_USER).await.expect("the webhook is stored"), "under the limit");
+    tx.commit().await.expect("the webhook commits");
+    hook
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use todo_lib::store::{ConnectOptions, PgStore, SqliteStore, Store};
+use todo_lib::store::{ConnectOptions, Store};
 
 mod dapr;
 pub mod facts;
@@ -43,7 +43,7 @@ pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/
 /// A migrated store, and for PostgreSQL the database to drop when done.
 #[derive(Debug)]
 pub struct TestDb {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     /// The PostgreSQL database this test owns, and the server's admin options.
     owned: Option<(String, PgConnectOptions)>,
     /// The SQLite pool, kept to break it on purpose.
@@ -69,11 +69,11 @@ impl TestDb {
 
 /// An empty, migrated in-memory SQLite database.
 pub async fn sqlite() -> TestDb {
-    let store = SqliteStore::connect_lazy("sqlite::memory:", ConnectOptions::default())
+    let store = todo_lib::store::connect("sqlite::memory:", ConnectOptions::default())
         .expect("in-memory SQLite opens");
     store.migrate().await.expect("SQLite migrations apply");
-    let sqlite_pool = Some(store.pool().clone());
-    TestDb { store: Arc::new(store), owned: None, sqlite_pool }
+    let sqlite_pool = store.sqlite_pool().cloned();
+    TestDb { store, owned: None, sqlite_pool }
 }
 
 /// A new, migrated PostgreSQL database on the test server.
@@ -89,9 +89,9 @@ pub async fn postgres() -> TestDb {
     sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
     conn.close().await.ok();
     let pool = PgPoolOptions::new().max_connections(8).connect_lazy_with(admin.clone().database(&name));
-    let store = PgStore::from_pool(pool);
+    let store = Store::from_pg_pool(pool);
     store.migrate().await.expect("PostgreSQL migrations apply");
-    TestDb { store: Arc::new(store), owned: Some((name, admin)), sqlite_pool: None }
+    TestDb { store, owned: Some((name, admin)), sqlite_pool: None }
 }
 
 impl Drop for TestDb {

@@ -61,7 +61,10 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         };
         let task = Task::create(&format!("bench-user-{}", i % 50), input, now)?;
         let created = task_event(EventType::Created, &task, "bench", now, None)?;
-        store.insert_task(&task, &created).await?;
+        let mut tx = store.begin().await?;
+        tx.insert_task(&task).await?;
+        tx.write_event(&created, None).await?;
+        tx.commit().await?;
         store.mark_published(created.id, now).await?;
         prepared.push(task);
     }
@@ -70,7 +73,11 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         let events: Vec<OutboxEvent> =
             (0..events).map(|n| event(ty, &prepared[n % prepared.len()])).collect::<Result<_, _>>()?;
         for batch in events.chunks(1_000) {
-            store.write_events(batch).await?;
+            let mut tx = store.begin().await?;
+            for event in batch {
+                tx.write_event(event, None).await?;
+            }
+            tx.commit().await?;
         }
         let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
         events.iter().map(|e| todo_lib::event::dapr_envelope(e, pubsub).to_string()).collect()

@@ -44,7 +44,7 @@ pub const SOURCE: &str = "api";
 /// Shared by every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub auth: Arc<Authenticator>,
     /// Sends committed events on; `None` leaves them in the outbox for `cron-tick`.
     pub publisher: Option<Arc<dyn Publisher>>,
@@ -57,7 +57,7 @@ impl AppState {
     /// does not wait for the broker, and a failure only delays the event.
     pub fn publish(&self, event: OutboxEvent) {
         if let Some(publisher) = &self.publisher {
-            outbox::spawn_publish(Arc::clone(&self.store), Arc::clone(publisher), vec![event]);
+            outbox::spawn_publish(self.store.clone(), Arc::clone(publisher), vec![event]);
         }
     }
 }

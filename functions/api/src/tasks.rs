@@ -79,7 +79,10 @@ pub async fn create_task(
     let now = Utc::now();
     let task = Task::create(&user, input, now)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
-    state.store.insert_task(&task, &event).await?;
+    let mut tx = state.store.begin().await?;
+    tx.insert_task(&task).await?;
+    tx.write_event(&event, None).await?;
+    tx.commit().await?;
     state.publish(event);
     tracing::info!(task_id = %task.id, "task created");
     let mut response = task_response(StatusCode::CREATED, &task);
@@ -261,7 +264,13 @@ pub async fn delete_task(
         let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound("task"))?;
         if_match.check(task.version)?;
         let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
-        match state.store.delete_task(&task, &event).await {
+        let deleted = async {
+            let mut tx = state.store.begin().await?;
+            tx.delete_task(&task).await?;
+            tx.write_event(&event, None).await?;
+            tx.commit().await
+        };
+        match deleted.await {
             Ok(()) => {
                 state.publish(event);
                 tracing::info!(task_id = %id, "task deleted");
@@ -311,7 +320,13 @@ where
             return Ok(current);
         };
         let event = task_event(ty, &next, SOURCE, next.updated_at, None)?;
-        match state.store.update_task(&next, current.version, &event).await {
+        let written = async {
+            let mut tx = state.store.begin().await?;
+            tx.update_task(&next, current.version).await?;
+            tx.write_event(&event, None).await?;
+            tx.commit().await
+        };
+        match written.await {
             Ok(()) => {
                 state.publish(event);
                 tracing::info!(task_id = %id, event = ty.as_str(), "task changed");

@@ -79,7 +79,12 @@ pub async fn create_webhook(
     let url =
         webhook::check_url(input.url.trim(), state.allow_loopback_webhooks).map_err(|m| invalid("url", m))?;
     let hook = Webhook::new(&user, &url, Utc::now()).map_err(|e| ApiError::Internal(e.into()))?;
-    if !state.store.insert_webhook(&hook, MAX_PER_USER).await? {
+    let mut tx = state.store.begin().await?;
+    // The limit's count and the insert must not interleave with another registration's.
+    tx.lock_webhooks_of(&user).await?;
+    let inserted = tx.insert_webhook(&hook, MAX_PER_USER).await?;
+    tx.commit().await?;
+    if !inserted {
         return Err(invalid("url", format!("at most {MAX_PER_USER} webhooks per user; delete one first")));
     }
     tracing::info!(webhook_id = %hook.id, "webhook registered");

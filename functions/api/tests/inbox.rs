@@ -25,7 +25,7 @@ async fn notify(app: &TestApp, user: &str, task: &Value, event_id: &str) -> Noti
     let data =
         TaskEventData { version: 1, user_id: user.into(), task: stored, reminder_at: Some(Utc::now()) };
     let n = Notification::reminder(event_id, &data, Utc::now());
-    assert!(app.db.store.record_notification("task-due", &n).await.expect("record"));
+    assert!(app.db.store.record_notification_once("task-due", &n, Utc::now()).await.expect("record"));
     n
 }
 
@@ -77,7 +77,7 @@ async fn activity_is_listed_per_user_and_per_task(app: TestApp) {
             .expect("task");
         let data = TaskEventData { version: 1, user_id: "alice".into(), task: stored, reminder_at: None };
         let entry = Activity::of_event(EventType::Created, &format!("e{i}"), &data, Utc::now());
-        assert!(app.db.store.record_activity("task-created", &entry).await.expect("record"));
+        assert!(app.db.store.record_activity_once("task-created", &entry, Utc::now()).await.expect("record"));
     }
     let all = app.send(Method::GET, "/v1/activity", Some("alice"), None).await;
     assert_eq!(all.body["items"].as_array().map(Vec::len), Some(2));

@@ -25,7 +25,7 @@ fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (Test
     );
     let auth = Authenticator::with_secret(&SecretString::from(common::SECRET)).expect("secret");
     let state = AppState {
-        store: Arc::clone(&db.store),
+        store: db.store.clone(),
         auth: Arc::new(auth),
         publisher: Some(Arc::clone(&publisher)),
         allow_loopback_webhooks: true,
@@ -88,13 +88,13 @@ async fn a_failing_sidecar_does_not_fail_the_request_and_the_republisher_catches
     assert_eq!(app.outbox_len().await, 3, "nothing is marked published");
 
     // While the sidecar still fails, the republisher publishes nothing and loses nothing.
-    let sent = republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), sweep_now()).await;
+    let sent = republish_unpublished(&app.db.store, publisher.as_ref(), sweep_now()).await;
     assert_eq!(sent.expect("store works"), 0);
     assert_eq!(app.outbox_len().await, 3);
 
     sidecar.set_failing(false);
     // The failed attempt leased the rows; a later run (after the lease) takes them.
-    let store = app.db.store.as_ref();
+    let store = &app.db.store;
     let now = chrono::Utc::now() + chrono::Duration::seconds(120);
     let claimed = store.claim_unpublished(now, now, Duration::from_secs(60), 100).await.expect("claim");
     let sent = todo_lib::outbox::publish_and_mark(store, publisher.as_ref(), &claimed).await;
@@ -122,7 +122,7 @@ async fn a_sidecar_that_is_down_does_not_fail_the_request(db: TestDb) {
     let (app, publisher) = app_with_sidecar(db, &format!("http://127.0.0.1:{port}"), None);
     let res = app.send(Method::POST, "/v1/tasks", Some("alice"), Some(json!({ "title": "t" }))).await;
     assert_eq!(res.status, StatusCode::CREATED);
-    let sent = republish_unpublished(app.db.store.as_ref(), publisher.as_ref(), sweep_now()).await;
+    let sent = republish_unpublished(&app.db.store, publisher.as_ref(), sweep_now()).await;
     assert_eq!(sent.expect("store works"), 0);
     assert_eq!(app.outbox_len().await, 1, "the event waits in the outbox");
 }

@@ -73,7 +73,7 @@ async fn invalid_urls_are_422_and_store_nothing(app: TestApp) {
     // The same database behind an API without the development flag.
     let auth = Authenticator::with_secret(&SecretString::from(common::SECRET)).expect("secret");
     let state = AppState {
-        store: Arc::clone(&app.db.store),
+        store: app.db.store.clone(),
         auth: Arc::new(auth),
         publisher: None,
         allow_loopback_webhooks: false,

@@ -16,8 +16,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde_json::json;
-use todo_lib::clock::Clock;
+use todo_lib::clock::{Clock, lease_end};
+use todo_lib::event::{EventError, EventType, OutboxEvent, task_event};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::sender::{Sender, SenderSettings};
@@ -96,7 +98,7 @@ impl Default for TickSettings {
 
 #[derive(Debug, Clone)]
 struct Tick {
-    store: Arc<dyn Store>,
+    store: Store,
     publisher: Option<Arc<dyn Publisher>>,
     settings: Arc<TickSettings>,
     webhooks: Sender,
@@ -106,7 +108,7 @@ struct Tick {
 
 /// The function's router, sending webhooks through `deliverer`.
 pub fn app(
-    store: Arc<dyn Store>,
+    store: Store,
     publisher: Option<Arc<dyn Publisher>>,
     settings: TickSettings,
     app_token: Option<secrecy::SecretString>,
@@ -114,7 +116,7 @@ pub fn app(
 ) -> Router {
     let webhooks = Sender::new(deliverer, settings.webhooks.clone()).with_clock(Arc::clone(&settings.clock));
     let tick = Tick {
-        store: Arc::clone(&store),
+        store: store.clone(),
         publisher,
         settings: Arc::new(settings),
         webhooks,
@@ -153,16 +155,43 @@ async fn run_tick(State(tick): State<Tick>) -> Response {
     }
 }
 
+/// Why a tick stopped short; the next one retries.
+#[derive(Debug, thiserror::Error)]
+enum TickError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A `task.due` event could not be built: a bug, and nothing was claimed.
+    #[error("a task.due event could not be built")]
+    Event(#[from] EventError),
+}
+
 impl Tick {
-    async fn run(&self) -> Result<serde_json::Value, StoreError> {
+    /// Claims up to a batch of due reminders and writes a `task.due` event for
+    /// each, in one transaction. The events are leased to this tick, which
+    /// publishes them; only if that fails do republishers take them, after the
+    /// lease. Concurrent ticks claim disjoint reminders.
+    async fn claim_reminders(&self, now: DateTime<Utc>) -> Result<Vec<OutboxEvent>, TickError> {
+        let lease_until = lease_end(now, self.settings.lease);
+        let mut tx = self.store.begin().await?;
+        let tasks = tx.claim_due_reminders(now, self.settings.batch).await?;
+        let mut events = Vec::with_capacity(tasks.len());
+        for task in &tasks {
+            let event = task_event(EventType::Due, task, NAME, now, task.remind_at)?;
+            tx.write_event(&event, Some(lease_until)).await?;
+            events.push(event);
+        }
+        tx.commit().await?;
+        Ok(events)
+    }
+
+    async fn run(&self) -> Result<serde_json::Value, TickError> {
         let now = self.settings.clock.now();
         let (mut reminders, mut published) = (0, 0);
         for _ in 0..self.settings.max_batches {
-            let events =
-                self.store.claim_due_reminders(now, self.settings.batch, NAME, self.settings.lease).await?;
+            let events = self.claim_reminders(now).await?;
             reminders += events.len();
             if let Some(publisher) = &self.publisher {
-                published += outbox::publish_and_mark(self.store.as_ref(), publisher.as_ref(), &events).await;
+                published += outbox::publish_and_mark(&self.store, publisher.as_ref(), &events).await;
             }
             if (events.len() as i64) < self.settings.batch {
                 break;
@@ -177,7 +206,7 @@ impl Tick {
                     max_batches: self.settings.max_batches,
                     clock: Arc::clone(&self.settings.clock),
                 };
-                outbox::republish_unpublished(self.store.as_ref(), publisher.as_ref(), sweep).await?
+                outbox::republish_unpublished(&self.store, publisher.as_ref(), sweep).await?
             }
             None => 0,
         };

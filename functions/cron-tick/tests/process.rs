@@ -6,9 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use todo_lib::event::{EventType, task_event};
 use todo_lib::store::ConnectOptions;
-use todo_lib::task::{NewTask, Task};
+use todo_lib::task::NewTask;
 use todo_testing::DaprStandIn;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cron-tick");
@@ -40,9 +39,7 @@ async fn the_binary_publishes_due_reminders_through_the_sidecar_named_in_its_env
         remind_before_minutes: Some(0),
         ..NewTask::default()
     };
-    let task = Task::create("alice", input, now).expect("valid");
-    let created = task_event(EventType::Created, &task, "api", now, None).expect("event");
-    store.insert_task(&task, &created).await.expect("insert");
+    let (_, created) = todo_testing::facts::created(&store, "alice", input, now).await;
     store.mark_published(created.id, now).await.expect("mark");
 
     let sidecar = DaprStandIn::start("pubsub", Some("sidecar-token")).await;

@@ -39,7 +39,7 @@ fn free_port() -> u16 {
 }
 
 /// The API over loopback, publishing through the sidecar at `sidecar_url`.
-async fn serve_api(store: Arc<dyn todo_lib::store::Store>, sidecar_url: &str) -> String {
+async fn serve_api(store: todo_lib::store::Store, sidecar_url: &str) -> String {
     let publisher: Arc<dyn Publisher> = Arc::new(
         DaprPublisher::new(sidecar_url, "pubsub", Some(SecretString::from(SIDECAR_TOKEN))).expect("client"),
     );
@@ -136,7 +136,7 @@ impl Driver {
 async fn a_sidecar_failing_then_down_for_30_seconds_loses_nothing() {
     let db = todo_testing::postgres().await;
     let sidecar = DaprStandIn::start("pubsub", Some(SIDECAR_TOKEN)).await;
-    let api = serve_api(Arc::clone(&db.store), &sidecar.url).await;
+    let api = serve_api(db.store.clone(), &sidecar.url).await;
     let (_cron_process, cron) = start_cron_tick(&db.postgres_url().expect("url"), &sidecar.url);
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);

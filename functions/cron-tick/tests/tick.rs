@@ -13,9 +13,9 @@ use chrono::Utc;
 use cron_tick::TickSettings;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use todo_lib::event::{EventType, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::task::{NewTask, Task};
+use todo_testing::facts;
 use todo_testing::{DaprStandIn, TestDb, loopback_deliverer};
 use tower::ServiceExt;
 
@@ -72,9 +72,7 @@ async fn due_tasks(db: &TestDb, n: usize) -> Vec<Task> {
             remind_before_minutes: Some(0),
             ..NewTask::default()
         };
-        let task = Task::create("alice", input, now).expect("valid");
-        let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
-        db.store.insert_task(&task, &event).await.expect("insert");
+        let (task, event) = facts::created(&db.store, "alice", input, now).await;
         db.store.mark_published(event.id, now).await.expect("mark");
         tasks.push(task);
     }
@@ -145,11 +143,7 @@ async fn overlapping_ticks_publish_each_reminder_once(db: TestDb) {
 }
 
 async fn stale_outbox_rows_are_republished(db: TestDb) {
-    let now = Utc::now();
-    let task =
-        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
-    let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
-    db.store.insert_task(&task, &event).await.expect("insert");
+    let (_, event) = facts::created_titled(&db.store, "alice", "t").await;
     let (app, sidecar) = sidecar_app(&db).await;
     let (_, body) = call(&app, Method::POST, &[]).await;
     assert_eq!(body["republished"], 1);

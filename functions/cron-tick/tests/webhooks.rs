@@ -92,8 +92,8 @@ async fn queued_reminder(db: &TestDb, user: &str) -> OutboxEvent {
         remind_before_minutes: Some(5),
         ..NewTask::default()
     };
-    let (task, _) = facts::created(db.store.as_ref(), user, input, now).await;
-    let due = facts::reminder(db.store.as_ref(), &task, now + chrono::Duration::seconds(1)).await;
+    let (task, _) = facts::created(&db.store, user, input, now).await;
+    let due = facts::reminder(&db.store, &task, now + chrono::Duration::seconds(1)).await;
     let task_due = task_due::app(db.store.clone(), None);
     let (status, body) = deliver_via_dapr(&task_due, &due).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
@@ -107,10 +107,7 @@ async fn register(db: &TestDb, user: &str, receiver: &WebhookReceiver) -> Webhoo
 /// Registers `url` straight in the store, as if it had passed the API's check
 /// (a name can be rebound to another address after registration).
 async fn register_url(db: &TestDb, user: &str, url: &str) -> Webhook {
-    let url = url::Url::parse(url).expect("url");
-    let hook = Webhook::new(user, &url, Utc::now()).expect("random");
-    assert!(db.store.insert_webhook(&hook, 10).await.expect("insert"));
-    hook
+    todo_testing::facts::webhook(&db.store, user, url).await
 }
 
 async fn statuses(db: &TestDb, event: &OutboxEvent) -> Vec<(uuid::Uuid, DeliveryStatus)> {

@@ -8,7 +8,6 @@
 //! the outbox, and it is delivered again (idempotent consumers make that harmless).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -50,7 +49,7 @@ struct Subscriber {
 /// Delivers events to in-process function routers by topic.
 #[derive(Debug, Clone)]
 pub struct InProcessBus {
-    store: Arc<dyn Store>,
+    store: Store,
     subscribers: HashMap<String, Subscriber>,
     retry: RetryPolicy,
     /// Sent as `dapr-api-token`, as Dapr sends `APP_API_TOKEN` to the app.
@@ -65,7 +64,7 @@ enum Answer {
 }
 
 impl InProcessBus {
-    pub fn new(store: Arc<dyn Store>, retry: RetryPolicy) -> Self {
+    pub fn new(store: Store, retry: RetryPolicy) -> Self {
         Self { store, subscribers: HashMap::new(), retry, app_token: None }
     }
 

@@ -56,7 +56,7 @@ impl Function {
 #[derive(Debug, Clone)]
 pub struct Wiring {
     pub api: api::AppState,
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     /// The in-process bus.
     pub publisher: Arc<dyn Publisher>,
     /// `APP_API_TOKEN`, guarding the function routes.
@@ -84,27 +84,21 @@ pub fn functions() -> Vec<Function> {
             api::app(w.api.clone())
         }),
         function(task_created::NAME, Trigger::Events, (task_created::ACCEPTS, &[]), |w| {
-            task_created::app(Arc::clone(&w.store), w.token.clone())
+            task_created::app(w.store.clone(), w.token.clone())
         }),
         function(task_changed::NAME, Trigger::Events, (task_changed::ACCEPTS, &[]), |w| {
-            task_changed::app(Arc::clone(&w.store), w.token.clone())
+            task_changed::app(w.store.clone(), w.token.clone())
         }),
         // The next occurrence of a recurring task.
         function(task_completed::NAME, Trigger::Events, (task_completed::ACCEPTS, &[Created]), |w| {
-            task_completed::app(Arc::clone(&w.store), Some(Arc::clone(&w.publisher)), w.token.clone())
+            task_completed::app(w.store.clone(), Some(Arc::clone(&w.publisher)), w.token.clone())
         }),
         function(task_due::NAME, Trigger::Events, (task_due::ACCEPTS, &[]), |w| {
-            task_due::app(Arc::clone(&w.store), w.token.clone())
+            task_due::app(w.store.clone(), w.token.clone())
         }),
         function(cron_tick::NAME, Trigger::Cron, (&[], &[Due]), |w| {
             let publisher = Some(Arc::clone(&w.publisher));
-            cron_tick::app(
-                Arc::clone(&w.store),
-                publisher,
-                w.tick.clone(),
-                w.token.clone(),
-                w.deliverer.clone(),
-            )
+            cron_tick::app(w.store.clone(), publisher, w.tick.clone(), w.token.clone(), w.deliverer.clone())
         }),
     ]
 }

@@ -51,14 +51,14 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     ctx.store.migrate().await?;
     tracing::info!("migrations applied");
 
-    let store = Arc::clone(&ctx.store);
+    let store = ctx.store.clone();
     let bus = Arc::new(LateBus::default());
     let publisher: Arc<dyn Publisher> = bus.clone();
 
     let allow_loopback = ctx.config.webhook_allow_loopback;
     let wiring = Wiring {
         api: api::state(ctx, Some(Arc::clone(&publisher)))?,
-        store: Arc::clone(&store),
+        store: store.clone(),
         publisher,
         token: token.clone(),
         tick: local.tick_settings(),
@@ -66,8 +66,7 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     };
 
     // Every function from the registry: built, mounted, and subscribed to its topics.
-    let mut wired =
-        InProcessBus::new(Arc::clone(&store), RetryPolicy::default()).with_app_token(token.clone());
+    let mut wired = InProcessBus::new(store.clone(), RetryPolicy::default()).with_app_token(token.clone());
     let mut router = Router::new();
     for function in facts::functions() {
         let app = (function.build)(&wiring);

@@ -3,7 +3,6 @@
 //! the bus gave up on. Guarded like the function routes (`APP_API_TOKEN`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -20,7 +19,7 @@ use todo_lib::function::error;
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
-pub(crate) fn routes(store: Arc<dyn Store>, token: Option<SecretString>) -> Router {
+pub(crate) fn routes(store: Store, token: Option<SecretString>) -> Router {
     let routes = Router::new()
         .route("/functions", get(index))
         .route("/functions/events", get(events))
@@ -45,10 +44,7 @@ async fn index() -> Json<serde_json::Value> {
 
 /// The events the outbox holds, newest first: those a function consumes with
 /// `function=<name>`, else all; each as the CloudEvent that was published.
-async fn events(
-    State(store): State<Arc<dyn Store>>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
+async fn events(State(store): State<Store>, Query(params): Query<HashMap<String, String>>) -> Response {
     let limit = match parse_limit(&params, &["limit", "function"]) {
         Ok(limit) => limit,
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),
@@ -88,10 +84,7 @@ async fn events(
     Json(json!({ "events": events })).into_response()
 }
 
-async fn dead_letters(
-    State(store): State<Arc<dyn Store>>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
+async fn dead_letters(State(store): State<Store>, Query(params): Query<HashMap<String, String>>) -> Response {
     let limit = match parse_limit(&params, &["limit"]) {
         Ok(limit) => limit,
         Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),

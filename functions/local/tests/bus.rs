@@ -70,12 +70,7 @@ fn fast() -> RetryPolicy {
 }
 
 async fn created(db: &TestDb) -> OutboxEvent {
-    let now = Utc::now();
-    let task =
-        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
-    let event = task_event(EventType::Created, &task, "api", now, None).expect("event");
-    db.store.insert_task(&task, &event).await.expect("insert");
-    event
+    todo_testing::facts::created_titled(&db.store, "alice", "t").await.1
 }
 
 fn bus(db: &TestDb, script: &Script) -> InProcessBus {
@@ -138,7 +133,7 @@ async fn publish_and_mark_empties_the_outbox(db: TestDb) {
     let script = Script::new(&["RETRY"]);
     let event = created(&db).await;
     let bus = bus(&db, &script);
-    assert_eq!(publish_and_mark(db.store.as_ref(), &bus, std::slice::from_ref(&event)).await, 1);
+    assert_eq!(publish_and_mark(&db.store, &bus, std::slice::from_ref(&event)).await, 1);
     assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
     assert_eq!(script.received().len(), 2);
 }

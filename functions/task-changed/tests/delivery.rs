@@ -20,7 +20,7 @@ fn retitled(title: &str) -> TaskPatch {
 
 async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (task, _) = facts::created_titled(store, "alice", "Buy milk").await;
     let (task, updated) = facts::updated(store, &task, retitled("Buy oat milk"), Utc::now()).await;
     let deleted = facts::deleted(store, &task, Utc::now()).await;
@@ -41,7 +41,7 @@ async fn updates_and_deletions_are_recorded_once_each(db: TestDb) {
 
 async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    let store = db.store.as_ref();
+    let store = &db.store;
     let t0 = Utc::now();
     let (task, _) = facts::created_titled(store, "alice", "Buy milk").await;
     let (task, first) = facts::updated(store, &task, retitled("one"), t0 + Duration::seconds(1)).await;
@@ -60,7 +60,7 @@ async fn events_arriving_out_of_order_are_listed_in_the_order_they_happened(db: 
 
 async fn other_event_types_are_dropped_as_misrouted(db: TestDb) {
     let app = task_changed::app(db.store.clone(), None);
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (task, created) = facts::created_titled(store, "alice", "Buy milk").await;
     let (_, completed) = facts::completed(store, &task, Utc::now()).await;
     for event in [&created, &completed] {

@@ -8,14 +8,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use todo_lib::activity::Activity;
-use todo_lib::event::{EventType, task_event};
+use todo_lib::clock::lease_end;
+use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_traceparent};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
-use todo_lib::store::{Completion, Store};
+use todo_lib::store::{Store, StoreError};
+use todo_lib::task::Task;
 
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
@@ -25,8 +28,50 @@ pub const ACCEPTS: &[EventType] = &[EventType::Completed];
 
 #[derive(Debug)]
 pub struct TaskCompleted {
-    store: Arc<dyn Store>,
+    store: Store,
     publisher: Option<Arc<dyn Publisher>>,
+}
+
+/// What recording a completion came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completion {
+    /// This consumer had already handled the event: nothing changed.
+    Duplicate,
+    /// Recorded; `next_created` says whether the next occurrence was created now
+    /// (false when there is none, or another delivery already created it).
+    Recorded { next_created: bool },
+}
+
+impl TaskCompleted {
+    /// Records the completion once per event, in one transaction: the activity
+    /// entry and, for a recurring task, its next occurrence with its
+    /// `task.created` event (leased to this delivery, which publishes it). The
+    /// occurrence is reserved by series and time, so it is created at most once
+    /// whichever delivery or event asks.
+    async fn record(
+        &self,
+        event_id: &str,
+        activity: &Activity,
+        next: Option<(&Task, &OutboxEvent)>,
+        now: DateTime<Utc>,
+    ) -> Result<Completion, StoreError> {
+        let mut tx = self.store.begin().await?;
+        if !tx.claim_event(NAME, event_id, now).await? {
+            return Ok(Completion::Duplicate);
+        }
+        let mut next_created = false;
+        if let Some((task, event)) = next
+            && let (Some(series), Some(due)) = (task.series_id, task.due_at)
+            && tx.reserve_occurrence(series, due, task.id).await?
+        {
+            tx.insert_task(task).await?;
+            tx.write_event(event, Some(lease_end(event.created_at, outbox::CLAIM_LEASE))).await?;
+            next_created = true;
+        }
+        tx.insert_activity(activity).await?;
+        tx.commit().await?;
+        Ok(Completion::Recorded { next_created })
+    }
 }
 
 #[async_trait]
@@ -58,14 +103,12 @@ impl EventHandler for TaskCompleted {
             None => None,
         };
         let pair = next.as_ref().zip(next_event.as_ref());
-        let (recorded, next_created) =
-            match self.store.record_completion(NAME, &activity, pair, outbox::CLAIM_LEASE).await? {
-                Completion::Duplicate => (false, false),
-                Completion::Recorded { next_created } => (true, next_created),
-            };
+        let (recorded, next_created) = match self.record(&delivery.id, &activity, pair, now).await? {
+            Completion::Duplicate => (false, false),
+            Completion::Recorded { next_created } => (true, next_created),
+        };
         if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
-            outbox::publish_and_mark(self.store.as_ref(), publisher.as_ref(), std::slice::from_ref(event))
-                .await;
+            outbox::publish_and_mark(&self.store, publisher.as_ref(), std::slice::from_ref(event)).await;
         }
         let next_task = next.filter(|_| next_created);
         let summary = json!({
@@ -73,17 +116,17 @@ impl EventHandler for TaskCompleted {
             "next_task_id": next_task.as_ref().map(|t| t.id),
             "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
         });
-        todo_lib::function::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await
     }
 }
 
 /// The function's router over `store`, publishing next occurrences through `publisher`.
 pub fn app(
-    store: Arc<dyn Store>,
+    store: Store,
     publisher: Option<Arc<dyn Publisher>>,
     app_token: Option<secrecy::SecretString>,
 ) -> Router {
-    let handler = Arc::new(TaskCompleted { store: Arc::clone(&store), publisher });
+    let handler = Arc::new(TaskCompleted { store: store.clone(), publisher });
     todo_lib::function::router(handler, store, app_token)
 }
 

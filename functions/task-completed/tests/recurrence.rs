@@ -15,7 +15,7 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::store::{ListQuery, StatusFilter};
 use todo_lib::task::{NewTask, Task};
-use todo_testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver};
+use todo_testing::{DaprStandIn, TestDb, dapr_envelope, deliver_via_dapr as deliver, facts};
 use tower::ServiceExt;
 
 todo_testing::on_both_backends!(
@@ -55,13 +55,9 @@ fn recurring(due: DateTime<Utc>, rule: &str, zone: Option<&str>) -> Task {
 /// `task.completed` event.
 async fn complete(db: &TestDb, task: &Task) -> OutboxEvent {
     if db.store.get_task("alice", task.id).await.expect("get").is_none() {
-        let created = task_event(EventType::Created, task, "api", Utc::now(), None).expect("event");
-        db.store.insert_task(task, &created).await.expect("insert");
+        facts::inserted(&db.store, task, Utc::now()).await;
     }
-    let done = task.completed(Utc::now()).expect("open");
-    let event = task_event(EventType::Completed, &done, "api", Utc::now(), None).expect("event");
-    db.store.update_task(&done, task.version, &event).await.expect("update");
-    event
+    facts::completed(&db.store, task, Utc::now()).await.1
 }
 
 async fn open_tasks(db: &TestDb) -> Vec<Task> {
@@ -161,12 +157,8 @@ async fn concurrent_completions_of_one_occurrence_create_one_next(db: TestDb) {
     let first = complete(&db, &task).await;
     // Reopened and completed again: a second, distinct completion event.
     let done = db.store.get_task("alice", task.id).await.expect("get").expect("exists");
-    let reopened = done.reopened(Utc::now()).expect("done");
-    let e = task_event(EventType::Updated, &reopened, "api", Utc::now(), None).expect("event");
-    db.store.update_task(&reopened, done.version, &e).await.expect("reopen");
-    let again = reopened.completed(Utc::now()).expect("open");
-    let second = task_event(EventType::Completed, &again, "api", Utc::now(), None).expect("event");
-    db.store.update_task(&again, reopened.version, &second).await.expect("complete");
+    let (reopened, _) = facts::reopened(&db.store, &done, Utc::now()).await;
+    let (_, second) = facts::completed(&db.store, &reopened, Utc::now()).await;
 
     let app = task_completed::app(db.store.clone(), None, None);
     let (a, b, c, d) = tokio::join!(

@@ -17,8 +17,8 @@ pub const NAME: &str = "task-created";
 pub const ACCEPTS: &[EventType] = &[EventType::Created];
 
 /// The function's router over `store`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
-    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, Arc::clone(&store)));
+pub fn app(store: Store, app_token: Option<secrecy::SecretString>) -> Router {
+    let handler = Arc::new(RecordFact::new(NAME, ACCEPTS, store.clone()));
     todo_lib::function::router(handler, store, app_token)
 }
 

@@ -5,7 +5,6 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::Utc;
 use http_body_util::BodyExt;
 use serde_json::json;
 use todo_lib::event::OutboxEvent;
@@ -28,7 +27,7 @@ todo_testing::on_both_backends!(
 
 /// A new task of `user` stored with its `task.created` event, as the API writes them.
 async fn created_event(db: &TestDb, user: &str) -> OutboxEvent {
-    facts::created_titled(db.store.as_ref(), user, "Buy milk").await.1
+    facts::created_titled(&db.store, user, "Buy milk").await.1
 }
 
 fn app(db: &TestDb) -> Router {
@@ -176,18 +175,11 @@ async fn the_app_token_is_enforced_on_events_but_not_on_health(db: TestDb) {
 
 async fn the_fact_is_queued_for_the_owners_webhooks_only(db: TestDb) {
     use todo_lib::sender::{Sender, SenderSettings};
-    use todo_lib::webhook::Webhook;
     use todo_testing::WebhookReceiver;
     let mine = WebhookReceiver::start().await;
     let theirs = WebhookReceiver::start().await;
     for (user, receiver) in [("alice", &mine), ("bob", &theirs)] {
-        let url = url::Url::parse(&receiver.url).expect("url");
-        assert!(
-            db.store
-                .insert_webhook(&Webhook::new(user, &url, Utc::now()).expect("random"), 10)
-                .await
-                .expect("insert")
-        );
+        todo_testing::facts::webhook(&db.store, user, &receiver.url).await;
     }
     let event = created_event(&db, "alice").await;
     let (status, body) = post(&app(&db), structured(&event.payload)).await;

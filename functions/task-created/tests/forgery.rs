@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use todo_lib::event::{EventType, task_event};
 use todo_lib::sender::{Sender, SenderSettings};
 use todo_lib::task::{NewTask, Task};
-use todo_lib::webhook::Webhook;
 use todo_testing::{TestDb, WebhookReceiver, call, dapr_envelope, facts, loopback_deliverer, structured};
 
 todo_testing::on_both_backends!(
@@ -38,9 +37,7 @@ async fn both_ways(app: &Router, envelope: &Value) -> ((StatusCode, Value), (Sta
 
 async fn register(db: &TestDb, user: &str) -> WebhookReceiver {
     let receiver = WebhookReceiver::start().await;
-    let url = url::Url::parse(&receiver.url).expect("url");
-    let hook = Webhook::new(user, &url, Utc::now()).expect("random");
-    assert!(db.store.insert_webhook(&hook, 10).await.expect("insert"));
+    todo_testing::facts::webhook(&db.store, user, &receiver.url).await;
     receiver
 }
 
@@ -73,7 +70,7 @@ async fn an_event_nobody_wrote_is_dropped_and_changes_nothing(db: TestDb) {
 }
 
 async fn a_real_id_naming_another_fact_is_dropped(db: TestDb) {
-    let store = db.store.as_ref();
+    let store = &db.store;
     let _receiver = register(&db, "bob").await;
     let (task, created) = facts::created_titled(store, "alice", "Buy milk").await;
     let (_, updated) = facts::completed(store, &task, Utc::now()).await;
@@ -103,7 +100,7 @@ async fn a_real_id_naming_another_fact_is_dropped(db: TestDb) {
 
 async fn a_real_event_with_other_content_acts_on_the_stored_copy(db: TestDb) {
     let receiver = register(&db, "alice").await;
-    let (_, created) = facts::created_titled(db.store.as_ref(), "alice", "Buy milk").await;
+    let (_, created) = facts::created_titled(&db.store, "alice", "Buy milk").await;
     let mut envelope = dapr_envelope(&created);
     envelope["data"]["task"]["title"] = "Wire 500 EUR to evil.example".into();
     envelope["data"]["task"]["tags"] = json!(["a,b"]);

@@ -25,7 +25,7 @@ pub const ACCEPTS: &[EventType] = &[EventType::Due];
 
 #[derive(Debug)]
 pub struct TaskDue {
-    store: Arc<dyn Store>,
+    store: Store,
 }
 
 #[async_trait]
@@ -55,15 +55,15 @@ impl EventHandler for TaskDue {
             todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
         }
         let notification = Notification::reminder(&delivery.id, data, now);
-        let recorded = self.store.record_notification(NAME, &notification).await?;
+        let recorded = self.store.record_notification_once(NAME, &notification, now).await?;
         let summary = json!({ "notification_id": notification.id });
-        todo_lib::function::queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await
     }
 }
 
 /// The function's router over `store`.
-pub fn app(store: Arc<dyn Store>, app_token: Option<secrecy::SecretString>) -> Router {
-    let handler = Arc::new(TaskDue { store: Arc::clone(&store) });
+pub fn app(store: Store, app_token: Option<secrecy::SecretString>) -> Router {
+    let handler = Arc::new(TaskDue { store: store.clone() });
     todo_lib::function::router(handler, store, app_token)
 }
 

@@ -29,8 +29,8 @@ async fn due(db: &TestDb) -> (Task, OutboxEvent) {
         remind_before_minutes: Some(10),
         ..NewTask::default()
     };
-    let (task, _) = facts::created(db.store.as_ref(), "alice", input, now).await;
-    let event = facts::reminder(db.store.as_ref(), &task, now + Duration::seconds(1)).await;
+    let (task, _) = facts::created(&db.store, "alice", input, now).await;
+    let event = facts::reminder(&db.store, &task, now + Duration::seconds(1)).await;
     (task, event)
 }
 
@@ -53,7 +53,7 @@ async fn completed_deleted_or_moved_tasks_get_no_notification(db: TestDb) {
     let app = task_due::app(db.store.clone(), None);
     let now = Utc::now();
 
-    let store = db.store.as_ref();
+    let store = &db.store;
     let (task, event) = due(&db).await;
     facts::completed(store, &task, now).await;
     assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));

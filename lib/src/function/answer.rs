@@ -14,7 +14,7 @@ use crate::store::Store;
 /// for a webhook registered meanwhile) and, if nothing else was recorded, is a
 /// duplicate.
 pub async fn queue_and_answer(
-    store: &dyn Store,
+    store: &Store,
     delivery: &Delivery,
     recorded: bool,
     mut summary: serde_json::Value,

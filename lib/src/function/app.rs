@@ -3,8 +3,6 @@
 //! (`/healthz`, `/readyz`, `/metrics`, open to probes and scrapers) and its
 //! answers for paths and methods it does not serve.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::response::Response;
 use secrecy::SecretString;
@@ -30,7 +28,7 @@ impl Fallbacks {
 pub fn assemble(
     routes: Router,
     app_token: Option<SecretString>,
-    store: Arc<dyn Store>,
+    store: Store,
     fallbacks: Fallbacks,
 ) -> Router {
     let Fallbacks { not_found, method_not_allowed } = fallbacks;

@@ -3,8 +3,6 @@
 //! user's webhooks (once per webhook; `cron-tick` sends them). `task-created` and
 //! `task-changed` are this handler for their event types.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use serde_json::json;
 
@@ -17,12 +15,12 @@ use crate::store::Store;
 pub struct RecordFact {
     name: &'static str,
     accepts: &'static [EventType],
-    store: Arc<dyn Store>,
+    store: Store,
 }
 
 impl RecordFact {
     /// Function `name` (its consumer id) recording the events of types `accepts`.
-    pub fn new(name: &'static str, accepts: &'static [EventType], store: Arc<dyn Store>) -> Self {
+    pub fn new(name: &'static str, accepts: &'static [EventType], store: Store) -> Self {
         Self { name, accepts, store }
     }
 }
@@ -40,8 +38,8 @@ impl EventHandler for RecordFact {
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
         let at = delivery.time.unwrap_or_else(chrono::Utc::now);
         let activity = Activity::of_event(delivery.ty, &delivery.id, &delivery.data, at);
-        let recorded = self.store.record_activity(self.name, &activity).await?;
+        let recorded = self.store.record_activity_once(self.name, &activity, chrono::Utc::now()).await?;
         let summary = json!({ "activity_id": activity.id });
-        queue_and_answer(self.store.as_ref(), delivery, recorded, summary).await
+        queue_and_answer(&self.store, delivery, recorded, summary).await
     }
 }

@@ -86,20 +86,16 @@ pub trait EventHandler: Send + Sync + 'static {
 #[derive(Clone)]
 struct FunctionState {
     handler: Arc<dyn EventHandler>,
-    store: Arc<dyn Store>,
+    store: Store,
 }
 
 /// The router of an event function. `app_token` is `APP_API_TOKEN`: when set,
 /// every route but the health probes demands it in `dapr-api-token`.
-pub fn router(
-    handler: Arc<dyn EventHandler>,
-    store: Arc<dyn Store>,
-    app_token: Option<SecretString>,
-) -> Router {
+pub fn router(handler: Arc<dyn EventHandler>, store: Store, app_token: Option<SecretString>) -> Router {
     let events = Router::new()
         .route("/", post(receive))
         .route("/dapr/subscribe", get(|| async { axum::Json(Vec::<Value>::new()) }))
-        .with_state(FunctionState { handler, store: Arc::clone(&store) });
+        .with_state(FunctionState { handler, store: store.clone() });
     assemble(events, app_token, store, Fallbacks::EVENTS)
 }
 
@@ -123,7 +119,7 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
     );
     async {
         let started = std::time::Instant::now();
-        let result = match verify::take_stored(&mut delivery, state.store.as_ref()).await {
+        let result = match verify::take_stored(&mut delivery, &state.store).await {
             Ok(()) => handler.handle(&delivery).await,
             Err(refused) => Err(refused),
         };

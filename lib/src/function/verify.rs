@@ -15,7 +15,7 @@ use crate::store::Store;
 /// Replaces the delivery's data, time, source and subject with those of the
 /// event stored under its id; a permanent error when there is none or when the
 /// delivered copy names another fact.
-pub(super) async fn take_stored(delivery: &mut Delivery, store: &dyn Store) -> Result<(), HandleError> {
+pub(super) async fn take_stored(delivery: &mut Delivery, store: &Store) -> Result<(), HandleError> {
     let unknown = || {
         HandleError::Permanent(format!(
             "no event with id '{}' was written by this system (forged, or pruned from the outbox \

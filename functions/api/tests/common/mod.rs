@@ -87,7 +87,7 @@ impl TestApp {
 
     pub fn with_auth(db: TestDb, auth: Authenticator) -> Self {
         let state = AppState {
-            store: Arc::clone(&db.store),
+            store: db.store.clone(),
             auth: Arc::new(auth),
             publisher: None,
             allow_loopback_webhooks: true,

@@ -1,0 +1,116 @@
+//! Activity history entries.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::db::{Pool, Tx, on_pool, on_tx};
+use super::timestamp::Timestamp;
+use super::{Store, StoreError};
+use crate::activity::Activity;
+
+const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, task_id, kind, event_id, summary, \
+     occurred_at) values ($1, $2, $3, $4, $5, $6, $7)";
+
+/// PostgreSQL only: claims (consumer $8, event $5) at $9 and writes the activity
+/// entry in one statement; no row is written when the event was already claimed.
+const RECORD_ACTIVITY_ONCE: &str = "with claimed as (insert into processed_events \
+     (consumer, event_id, processed_at) values ($8, $5, $9) on conflict do nothing returning 1) \
+     insert into activity (id, user_id, task_id, kind, event_id, summary, occurred_at) \
+     select $1, $2, $3, $4, $5, $6, $7 where exists (select 1 from claimed)";
+
+/// $1 user, $2 task (or null for all tasks), $3 limit; newest first.
+const SELECT_ACTIVITY: &str = "select id, user_id, task_id, kind, event_id, summary, occurred_at \
+     from activity where user_id = $1 and ($2 is null or task_id = $2) order by occurred_at desc, id desc limit $3";
+
+/// An `activity` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+struct ActivityRow {
+    id: Uuid,
+    user_id: String,
+    task_id: Uuid,
+    kind: String,
+    event_id: String,
+    summary: String,
+    occurred_at: Timestamp,
+}
+
+impl From<ActivityRow> for Activity {
+    fn from(row: ActivityRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            task_id: row.task_id,
+            kind: row.kind,
+            event_id: row.event_id,
+            summary: row.summary,
+            occurred_at: row.occurred_at.into(),
+        }
+    }
+}
+
+/// Binds an activity entry's 7 columns in [`INSERT_ACTIVITY`] order.
+macro_rules! bind_activity {
+    ($query:expr, $activity:expr) => {{
+        let activity: &Activity = $activity;
+        $query
+            .bind(activity.id)
+            .bind(activity.user_id.as_str())
+            .bind(activity.task_id)
+            .bind(activity.kind.as_str())
+            .bind(activity.event_id.as_str())
+            .bind(activity.summary.as_str())
+            .bind(Timestamp(activity.occurred_at))
+    }};
+}
+
+impl Tx {
+    pub async fn insert_activity(&mut self, activity: &Activity) -> Result<(), StoreError> {
+        on_tx!(self, |c| bind_activity!(sqlx::query(INSERT_ACTIVITY), activity)
+            .execute(c)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records `activity` for `consumer` once per event id, claimed at `at`:
+    /// `false` (and no change) when this consumer already handled that event.
+    /// On PostgreSQL one statement, one round trip instead of four (begin,
+    /// claim, insert, commit); on SQLite that transaction.
+    pub async fn record_activity_once(
+        &self,
+        consumer: &str,
+        activity: &Activity,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if let Pool::Postgres(pool) = &self.pool {
+            let written = bind_activity!(sqlx::query(RECORD_ACTIVITY_ONCE), activity)
+                .bind(consumer)
+                .bind(Timestamp(at))
+                .execute(pool)
+                .await?;
+            return Ok(written.rows_affected() == 1);
+        }
+        let mut tx = self.begin().await?;
+        if !tx.claim_event(consumer, &activity.event_id, at).await? {
+            return Ok(false);
+        }
+        tx.insert_activity(activity).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The user's activity, newest first, for one task or all of them.
+    pub async fn list_activity(
+        &self,
+        user_id: &str,
+        task_id: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let rows: Vec<ActivityRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_ACTIVITY).bind(user_id).bind(task_id).bind(limit).fetch_all(c).await?
+        });
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,61 @@
+//! Retention: deleting what has outlived its use, in bounded batches.
+
+use chrono::{DateTime, Utc};
+
+use super::db::on_writer;
+use super::timestamp::Timestamp;
+use super::{Store, StoreError};
+
+/// What [`Store::prune`] deletes: rows older than these instants, at most
+/// `limit` of each kind per call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub published_before: DateTime<Utc>,
+    pub processed_before: DateTime<Utc>,
+    pub deliveries_before: DateTime<Utc>,
+    pub limit: i64,
+}
+
+/// How many rows [`Store::prune`] deleted, by kind.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Pruned {
+    pub outbox: u64,
+    pub processed: u64,
+    pub webhook_deliveries: u64,
+}
+
+/// Each deletes at most $2 rows older than $1, oldest first.
+const PRUNE_OUTBOX: &str = "delete from outbox where id in (select id from outbox \
+     where published_at is not null and published_at < $1 order by published_at limit $2)";
+
+const PRUNE_PROCESSED: &str = "delete from processed_events where (consumer, event_id) in \
+     (select consumer, event_id from processed_events where processed_at < $1 order by processed_at limit $2)";
+
+const PRUNE_DELIVERIES: &str = "delete from webhook_deliveries where (event_id, webhook_id) in \
+     (select event_id, webhook_id from webhook_deliveries where status <> 'pending' and updated_at < $1 \
+     order by updated_at limit $2)";
+
+impl Store {
+    /// Deletes, up to `cutoffs.limit` rows of each, oldest first: outbox rows
+    /// published before `published_before`, processed event ids recorded before
+    /// `processed_before`, and final webhook deliveries last changed before
+    /// `deliveries_before`. Owed work and users' data are never pruned.
+    pub async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError> {
+        let mut pruned = Pruned::default();
+        for (statement, before, count) in [
+            (PRUNE_OUTBOX, cutoffs.published_before, &mut pruned.outbox),
+            (PRUNE_PROCESSED, cutoffs.processed_before, &mut pruned.processed),
+            (PRUNE_DELIVERIES, cutoffs.deliveries_before, &mut pruned.webhook_deliveries),
+        ] {
+            *count = on_writer!(self.pool, |c| {
+                sqlx::query(statement)
+                    .bind(Timestamp(before))
+                    .bind(cutoffs.limit)
+                    .execute(c)
+                    .await?
+                    .rows_affected()
+            });
+        }
+        Ok(pruned)
+    }
+}

@@ -1,0 +1,298 @@
+//! Tasks: their rows and tags, the occurrences a series has reserved, and the
+//! reminder claims.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::db::{Dialects, Tx, on_pool, on_tx};
+use super::list::{self, ListQuery, Page, Param};
+use super::timestamp::Timestamp;
+use super::{Store, StoreError};
+use crate::task::{Priority, Task};
+
+/// How many tags a user has used, and on how many tasks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: i64,
+}
+
+/// The columns a [`TaskRow`] reads, with the table alias the list query uses.
+const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
+     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
+     t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
+
+const SELECT_TASK: &str = "select t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
+     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
+     t.completed, t.completed_at, t.created_at, t.updated_at, t.version \
+     from tasks t where t.id = $1 and t.user_id = $2";
+
+/// Binds $1..$20 in this order: see [`bind_task!`].
+const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
+     search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
+     series_id, completed, completed_at, created_at, updated_at, version, series_start) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+
+/// Same binds as [`INSERT_TASK`], then the expected version as $21.
+const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
+     search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
+     remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
+     completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20 \
+     where id = $1 and user_id = $2 and version = $21";
+
+const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
+
+const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
+
+const INSERT_TAG: &str = "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
+
+const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
+     where user_id = $1 group by tag order by count desc, tag asc";
+
+/// Reserves occurrence $2 of series $1 for task $3; affects no row when another
+/// task already holds it. This unique key, not a check-then-insert, is what makes
+/// rolling a series forward happen exactly once under concurrent deliveries.
+const RESERVE_OCCURRENCE: &str = "insert into series_occurrences (series_id, occurs_at, task_id) \
+     values ($1, $2, $3) on conflict do nothing";
+
+/// Claims due reminders: $1 now, $2 limit, $3 false (open tasks). Claiming
+/// writes first, so that on SQLite the transaction takes the write lock at once.
+/// Overlapping ticks on PostgreSQL skip rows another holds instead of waiting.
+const CLAIM_REMINDERS: Dialects = Dialects {
+    postgres: "update tasks set reminded_at = remind_at where id in (select id from tasks \
+         where completed = $3 and remind_at is not null and remind_at <= $1 \
+         and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2 \
+         for update skip locked) \
+         returning id, user_id, title, description, priority, tags, due_at, remind_before_minutes, \
+         remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
+         created_at, updated_at, version",
+    sqlite: "update tasks set reminded_at = remind_at where id in (select id from tasks \
+         where completed = $3 and remind_at is not null and remind_at <= $1 \
+         and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2) \
+         returning id, user_id, title, description, priority, tags, due_at, remind_before_minutes, \
+         remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
+         created_at, updated_at, version",
+};
+
+/// A `tasks` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+struct TaskRow {
+    id: Uuid,
+    user_id: String,
+    title: String,
+    description: String,
+    priority: i16,
+    tags: Json<Vec<String>>,
+    due_at: Option<Timestamp>,
+    remind_before_minutes: Option<i64>,
+    remind_at: Option<Timestamp>,
+    recurrence: Option<String>,
+    time_zone: Option<String>,
+    series_id: Option<Uuid>,
+    series_start: Option<Timestamp>,
+    completed: bool,
+    completed_at: Option<Timestamp>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: i64,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+
+    fn try_from(row: TaskRow) -> Result<Self, StoreError> {
+        let priority = Priority::from_rank(i32::from(row.priority))
+            .ok_or_else(|| StoreError::Corrupt(format!("task {} has priority {}", row.id, row.priority)))?;
+        Ok(Self {
+            id: row.id,
+            user_id: row.user_id,
+            title: row.title,
+            description: row.description,
+            priority,
+            tags: row.tags.0,
+            due_at: row.due_at.map(Into::into),
+            remind_before_minutes: row.remind_before_minutes,
+            remind_at: row.remind_at.map(Into::into),
+            recurrence: row.recurrence,
+            time_zone: row.time_zone,
+            series_id: row.series_id,
+            series_start: row.series_start.map(Into::into),
+            completed: row.completed,
+            completed_at: row.completed_at.map(Into::into),
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            version: row.version,
+        })
+    }
+}
+
+fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
+    rows.into_iter().map(Task::try_from).collect()
+}
+
+/// Binds a task's 20 columns in [`INSERT_TASK`] order.
+macro_rules! bind_task {
+    ($query:expr, $task:expr) => {{
+        let task: &Task = $task;
+        $query
+            .bind(task.id)
+            .bind(task.user_id.as_str())
+            .bind(task.title.as_str())
+            .bind(list::title_key(&task.title))
+            .bind(task.description.as_str())
+            .bind(list::search_text(task))
+            .bind(task.priority.rank() as i16)
+            .bind(Json(&task.tags))
+            .bind(task.due_at.map(Timestamp))
+            .bind(task.remind_before_minutes)
+            .bind(task.remind_at.map(Timestamp))
+            .bind(task.recurrence.as_deref())
+            .bind(task.time_zone.as_deref())
+            .bind(task.series_id)
+            .bind(task.completed)
+            .bind(task.completed_at.map(Timestamp))
+            .bind(Timestamp(task.created_at))
+            .bind(Timestamp(task.updated_at))
+            .bind(task.version)
+            .bind(task.series_start.map(Timestamp))
+    }};
+}
+
+impl Store {
+    /// The user's task with this id; `None` for a missing task and for another
+    /// user's task alike.
+    pub async fn get_task(&self, user_id: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let row: Option<TaskRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_TASK).bind(id).bind(user_id).fetch_optional(c).await?
+        });
+        row.map(Task::try_from).transpose()
+    }
+
+    /// One page of the user's tasks, filtered and sorted as asked: the one
+    /// statement assembled from parts ([`list::plan`]).
+    pub async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page, StoreError> {
+        let plan = list::plan(TASK_COLUMNS, user_id, query);
+        let rows: Vec<TaskRow> = on_pool!(self.pool, |c| {
+            let mut q = sqlx::query_as(&plan.sql);
+            for param in &plan.params {
+                q = match param {
+                    Param::Text(v) => q.bind(v.as_str()),
+                    Param::Int(v) => q.bind(*v),
+                    Param::Bool(v) => q.bind(*v),
+                    Param::Time(v) => q.bind(Timestamp(*v)),
+                    Param::Uuid(v) => q.bind(*v),
+                };
+            }
+            q.fetch_all(c).await?
+        });
+        Ok(list::into_page(tasks(rows)?, query))
+    }
+
+    /// The user's tags with the number of tasks carrying each, most used first.
+    pub async fn tag_counts(&self, user_id: &str) -> Result<Vec<TagCount>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            on_pool!(self.pool, |c| sqlx::query_as(TAG_COUNTS).bind(user_id).fetch_all(c).await?);
+        Ok(rows.into_iter().map(|(tag, count)| TagCount { tag, count }).collect())
+    }
+}
+
+impl Tx {
+    /// Inserts a new task with its tags.
+    #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+    pub async fn insert_task(&mut self, task: &Task) -> Result<(), StoreError> {
+        on_tx!(self, |c| bind_task!(sqlx::query(INSERT_TASK), task).execute(c).await.map(drop)?);
+        self.write_tags(task).await
+    }
+
+    /// Replaces the stored task with `task`, provided the stored version is
+    /// still `expected_version`; otherwise [`StoreError::VersionConflict`].
+    #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+    pub async fn update_task(&mut self, task: &Task, expected_version: i64) -> Result<(), StoreError> {
+        let updated = on_tx!(self, |c| {
+            bind_task!(sqlx::query(UPDATE_TASK), task)
+                .bind(expected_version)
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
+        if updated != 1 {
+            return Err(StoreError::VersionConflict);
+        }
+        self.write_tags(task).await
+    }
+
+    /// Deletes `task` (as last read, version included) with its tags;
+    /// [`StoreError::VersionConflict`] if it changed or vanished meanwhile.
+    #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+    pub async fn delete_task(&mut self, task: &Task) -> Result<(), StoreError> {
+        on_tx!(self, |c| sqlx::query(DELETE_TAGS).bind(task.id).execute(c).await.map(drop)?);
+        let deleted = on_tx!(self, |c| {
+            sqlx::query(DELETE_TASK)
+                .bind(task.id)
+                .bind(task.user_id.as_str())
+                .bind(task.version)
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
+        if deleted != 1 {
+            return Err(StoreError::VersionConflict);
+        }
+        Ok(())
+    }
+
+    /// Reserves the occurrence at `occurs_at` of `series` for `task_id`: `false`
+    /// when another task holds it already (another delivery rolled it forward).
+    pub async fn reserve_occurrence(
+        &mut self,
+        series: Uuid,
+        occurs_at: DateTime<Utc>,
+        task_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        let reserved = on_tx!(self, |c| {
+            sqlx::query(RESERVE_OCCURRENCE)
+                .bind(series)
+                .bind(Timestamp(occurs_at))
+                .bind(task_id)
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
+        Ok(reserved == 1)
+    }
+
+    /// Claims up to `limit` reminders that are due at `now` (open task, reminder
+    /// time passed, not yet claimed for that time), soonest first. Concurrent
+    /// transactions claim disjoint reminders.
+    pub async fn claim_due_reminders(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Task>, StoreError> {
+        let statement = CLAIM_REMINDERS.of(self.backend());
+        let rows: Vec<TaskRow> = on_tx!(self, |c| {
+            sqlx::query_as(statement).bind(Timestamp(now)).bind(limit).bind(false).fetch_all(c).await?
+        });
+        let mut claimed = tasks(rows)?;
+        // `returning` keeps no order.
+        claimed.sort_by_key(|t| (t.remind_at, t.id));
+        Ok(claimed)
+    }
+
+    async fn write_tags(&mut self, task: &Task) -> Result<(), StoreError> {
+        on_tx!(self, |c| sqlx::query(DELETE_TAGS).bind(task.id).execute(c).await.map(drop)?);
+        for tag in &task.tags {
+            on_tx!(self, |c| {
+                sqlx::query(INSERT_TAG)
+                    .bind(task.id)
+                    .bind(task.user_id.as_str())
+                    .bind(tag.as_str())
+                    .execute(c)
+                    .await
+                    .map(drop)?
+            });
+        }
+        Ok(())
+    }
+}

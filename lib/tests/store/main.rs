@@ -1,0 +1,72 @@
+//! The storage conformance suite: every test runs on PostgreSQL (a fresh database
+//! per test) and on SQLite (in memory), and both must behave identically.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::store::{Cursor, ListQuery, Order, SortKey, StatusFilter, Store, StoreError, TagCount};
+use todo_lib::task::{NewTask, Priority, Task, TaskPatch};
+use todo_testing::TestDb;
+use uuid::Uuid;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("valid time")
+}
+
+fn task(user: &str, title: &str, now: DateTime<Utc>) -> Task {
+    Task::create(user, NewTask { title: Some(title.into()), ..NewTask::default() }, now).expect("valid task")
+}
+
+fn event(ty: EventType, task: &Task) -> OutboxEvent {
+    task_event(ty, task, "test", task.updated_at, None).expect("event builds")
+}
+
+async fn insert(db: &TestDb, task: &Task) {
+    let mut tx = db.store.begin().await.expect("begin");
+    tx.insert_task(task).await.expect("insert");
+    tx.write_event(&event(EventType::Created, task), None).await.expect("event");
+    tx.commit().await.expect("commit");
+}
+
+/// Writes `next` over the stored version `expected` with its event of type
+/// `ty`, in one transaction, as the API does.
+async fn update(db: &TestDb, next: &Task, expected: i64, ty: EventType) -> Result<(), StoreError> {
+    let mut tx = db.store.begin().await?;
+    tx.update_task(next, expected).await?;
+    tx.write_event(&event(ty, next), None).await?;
+    tx.commit().await
+}
+
+/// Deletes `task` as last read, with its event, in one transaction.
+async fn delete(db: &TestDb, task: &Task) -> Result<(), StoreError> {
+    let mut tx = db.store.begin().await?;
+    tx.delete_task(task).await?;
+    tx.write_event(&event(EventType::Deleted, task), None).await?;
+    tx.commit().await
+}
+
+async fn list_all(db: &TestDb, user: &str, mut query: ListQuery) -> Vec<Task> {
+    let mut out = Vec::new();
+    for _ in 0..1000 {
+        let page = db.store.list_tasks(user, &query).await.expect("list");
+        out.extend(page.items);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return out,
+        }
+    }
+    panic!("pagination did not end");
+}
+
+fn titles(tasks: &[Task]) -> Vec<&str> {
+    tasks.iter().map(|t| t.title.as_str()).collect()
+}
+
+mod list;
+mod outbox;
+mod reminders;
+mod retention;
+mod tasks;
+mod transactions;
+mod webhooks;

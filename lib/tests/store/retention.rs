@@ -1,0 +1,75 @@
+//! Pruning what has outlived its use, on both backends.
+
+use todo_lib::activity::Activity;
+use todo_lib::store::{Pruned, Retention};
+use todo_lib::webhook::{Attempt, DeliveryStatus};
+
+use super::*;
+
+todo_testing::on_both_backends!(
+    prune_deletes_only_finished_rows_older_than_their_cutoffs,
+    prune_deletes_at_most_limit_rows_of_each_kind_per_call,
+);
+
+fn cutoffs(before: DateTime<Utc>, limit: i64) -> Retention {
+    Retention { published_before: before, processed_before: before, deliveries_before: before, limit }
+}
+
+/// `n` published outbox rows, `n` processed ids and `n` delivered webhook
+/// deliveries; plus one unpublished row and one owed delivery, never pruned.
+async fn rows(db: &TestDb, n: usize) {
+    let hook = todo_testing::facts::webhook(&db.store, "alice", "https://hooks.example.com/x").await;
+    for i in 0..=n {
+        let (t, e) = todo_testing::facts::created_titled(&db.store, "alice", &format!("t{i}")).await;
+        let id = e.id.to_string();
+        db.store.queue_webhook_deliveries(&id, "alice", "{}", Utc::now()).await.expect("queue");
+        if i == n {
+            break; // the unpublished row and the owed delivery
+        }
+        db.store.mark_published(e.id, Utc::now()).await.expect("mark");
+        let data = todo_lib::event::TaskEventData {
+            version: 1,
+            user_id: "alice".into(),
+            task: t.clone(),
+            reminder_at: None,
+        };
+        let activity = Activity::of_event(EventType::Created, &id, &data, Utc::now());
+        assert!(db.store.record_activity_once("task-created", &activity, Utc::now()).await.expect("record"));
+        let sent = Attempt {
+            status: DeliveryStatus::Delivered,
+            status_code: Some(200),
+            error: None,
+            retry_at: None,
+        };
+        let mut tx = db.store.begin().await.expect("begin");
+        tx.record_webhook_attempt(&id, hook.id, &sent, Utc::now()).await.expect("record");
+        tx.commit().await.expect("commit");
+    }
+}
+
+async fn prune_deletes_only_finished_rows_older_than_their_cutoffs(db: TestDb) {
+    rows(&db, 3).await;
+    let earlier = Utc::now() - Duration::minutes(1);
+    assert_eq!(db.store.prune(&cutoffs(earlier, 100)).await.expect("prune"), Pruned::default());
+
+    let later = Utc::now() + Duration::minutes(1);
+    let pruned = db.store.prune(&cutoffs(later, 100)).await.expect("prune");
+    assert_eq!(pruned, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3 });
+    assert_eq!(db.store.count_unpublished().await.expect("count"), 1, "the unpublished row stays");
+    assert_eq!(db.store.count_owed_webhook_deliveries().await.expect("count"), 1, "the owed one stays");
+    assert_eq!(db.store.prune(&cutoffs(later, 100)).await.expect("prune"), Pruned::default());
+    assert_eq!(
+        db.store.list_activity("alice", None, 10).await.expect("activity").len(),
+        3,
+        "users' data is never pruned"
+    );
+}
+
+async fn prune_deletes_at_most_limit_rows_of_each_kind_per_call(db: TestDb) {
+    rows(&db, 5).await;
+    let later = Utc::now() + Duration::minutes(1);
+    let first = db.store.prune(&cutoffs(later, 2)).await.expect("prune");
+    assert_eq!(first, Pruned { outbox: 2, processed: 2, webhook_deliveries: 2 });
+    let rest = db.store.prune(&cutoffs(later, 10)).await.expect("prune");
+    assert_eq!(rest, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3 });
+}
