@@ -30,6 +30,7 @@
 //!   use cases compose.
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
+//! - [`lists`]: task lists, each user's undeletable Inbox among them.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
@@ -44,6 +45,7 @@ pub mod error_body;
 pub mod event;
 pub mod function;
 pub mod health;
+pub mod lists;
 pub mod metrics;
 pub mod notification;
 pub mod outbox;

@@ -149,7 +149,7 @@ pub struct TaskPatch {
 
 /// Marks a field as given (even when `null`), so that PATCH can tell "clear" from
 /// "leave alone".
-fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: Deserialize<'de>,
     D: Deserializer<'de>,
@@ -362,7 +362,7 @@ impl Task {
 }
 
 mod rules;
-mod text;
+pub(crate) mod text;
 
 pub use rules::{FieldError, ValidationErrors};
 use rules::{Fields, required};

@@ -15,6 +15,7 @@ const BELOW: &[&str] = &[
     "notification.rs",
     "webhook",
     "clock.rs",
+    "lists.rs",
 ];
 /// What those may not use.
 const ABOVE_MODELS: &[&str] =

@@ -44,6 +44,10 @@ pub enum ApiError {
     /// `If-Match` named another version.
     #[error("the task has changed (current version {current})")]
     PreconditionFailed { current: i64 },
+    /// The request contradicts what is stored (deleting the Inbox, say); the
+    /// code names the rule.
+    #[error("{message}")]
+    Refused { code: &'static str, message: &'static str },
     /// Writers kept colliding; the client may simply retry.
     #[error("the task is being changed concurrently; retry")]
     Conflict,
@@ -83,7 +87,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-            Self::Conflict => StatusCode::CONFLICT,
+            Self::Conflict | Self::Refused { .. } => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,6 +105,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::Conflict => "conflict",
+            Self::Refused { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }

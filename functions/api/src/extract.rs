@@ -62,6 +62,11 @@ where
     }
 }
 
+/// The `{id}` of a route naming `what` (a list, a webhook), which must be a UUID.
+pub fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::bad_request("invalid_path", format!("{what} id '{raw}' is not a UUID")))
+}
+
 /// The `{id}` of a task route, which must be a UUID.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskId(pub Uuid);

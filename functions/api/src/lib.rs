@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod inbox;
+pub mod lists;
 pub mod openapi;
 pub mod tasks;
 pub mod webhooks;
@@ -68,7 +69,9 @@ const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 
 /// The whole API: task routes, health probes, `/openapi.json` and `/asyncapi.json`.
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::split(tasks::routes().merge(inbox::routes()).merge(webhooks::routes()));
+    let (router, doc) = openapi::split(
+        tasks::routes().merge(lists::routes()).merge(inbox::routes()).merge(webhooks::routes()),
+    );
     let doc = Arc::new(doc);
     let router = router
         .route(

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, path_id};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_webhook, list_webhooks)).routes(routes!(delete_webhook))
@@ -81,7 +81,7 @@ pub async fn create_webhook(
     let hook = Webhook::new(&user, &url, Utc::now()).map_err(|e| ApiError::Internal(e.into()))?;
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another registration's.
-    tx.lock_webhooks_of(&user).await?;
+    tx.lock_user("webhooks", &user).await?;
     let inserted = tx.insert_webhook(&hook, MAX_PER_USER).await?;
     tx.commit().await?;
     if !inserted {
@@ -137,9 +137,7 @@ pub async fn delete_webhook(
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id: Uuid = raw
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid_path", format!("webhook id '{raw}' is not a UUID")))?;
+    let id = path_id(&raw, "webhook")?;
     if state.store.delete_webhook(&user, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

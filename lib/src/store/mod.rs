@@ -5,7 +5,8 @@
 //! with its statements written out whole beside the operations that run them,
 //! its row types and its binds: `tasks` (tasks, tags, recurrence
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
-//! `activity`, `notifications`, `webhooks`, `dead_letters` and `retention`.
+//! `activity`, `notifications`, `webhooks`, `lists`, `dead_letters` and
+//! `retention`; `limits` holds the lock a per-user limit needs.
 //! Reads and one-statement writes are methods of [`Store`]; anything that must
 //! change several rows together is written by its caller as a [`Tx`] from
 //! [`Store::begin`], composed of the aggregates' operations and committed once.
@@ -24,7 +25,9 @@ mod cursor;
 mod db;
 mod dead_letters;
 mod inbox;
+mod limits;
 mod list;
+mod lists;
 mod notifications;
 mod outbox;
 mod postgres;
@@ -72,6 +75,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// `Ok` when a versioned write touched its one row; otherwise the row was
+    /// changed or deleted since it was read.
+    fn unless_conflict(rows_affected: u64) -> Result<(), Self> {
+        if rows_affected == 1 { Ok(()) } else { Err(Self::VersionConflict) }
+    }
+
     /// Whether the caller may succeed by retrying later.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))

@@ -216,9 +216,7 @@ impl Tx {
                 .await?
                 .rows_affected()
         });
-        if updated != 1 {
-            return Err(StoreError::VersionConflict);
-        }
+        StoreError::unless_conflict(updated)?;
         self.write_tags(task).await
     }
 
@@ -236,10 +234,7 @@ impl Tx {
                 .await?
                 .rows_affected()
         });
-        if deleted != 1 {
-            return Err(StoreError::VersionConflict);
-        }
-        Ok(())
+        StoreError::unless_conflict(deleted)
     }
 
     /// Reserves the occurrence at `occurs_at` of `series` for `task_id`: `false`

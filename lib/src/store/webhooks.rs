@@ -8,17 +8,13 @@ use uuid::Uuid;
 
 use super::db::{Dialects, Tx, on_pool, on_tx, on_writer};
 use super::timestamp::Timestamp;
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 use crate::clock::lease_end;
 use crate::webhook::{Attempt, DeliveryStatus, OwedDelivery, Webhook};
 
 /// Inserts webhook ($1..$5) unless the user already has $6 of them.
 const INSERT_WEBHOOK: &str = "insert into webhooks (id, user_id, url, secret, created_at) \
      select $1, $2, $3, $4, $5 where (select count(*) from webhooks where user_id = $2) < $6";
-
-/// PostgreSQL only: a lock on user $1's webhook registrations until the
-/// transaction ends (keyed apart from any other advisory lock by its prefix).
-const LOCK_WEBHOOKS_OF_USER: &str = "select pg_advisory_xact_lock(hashtextextended('webhooks of ' || $1, 0))";
 
 const SELECT_WEBHOOKS: &str =
     "select id, user_id, url, secret, created_at from webhooks where user_id = $1 order by created_at, id";
@@ -101,20 +97,8 @@ struct ClaimedRow {
 }
 
 impl Tx {
-    /// Serializes webhook registrations of `user_id` until the transaction
-    /// ends, so that a limit's count and the insert cannot interleave with
-    /// another registration's. PostgreSQL takes a transaction-scoped advisory
-    /// lock (there may be no row yet to lock); SQLite runs one write
-    /// transaction at a time already.
-    pub async fn lock_webhooks_of(&mut self, user_id: &str) -> Result<(), StoreError> {
-        if self.backend() == Backend::Postgres {
-            on_tx!(self, |c| sqlx::query(LOCK_WEBHOOKS_OF_USER).bind(user_id).execute(c).await.map(drop)?);
-        }
-        Ok(())
-    }
-
     /// Registers `webhook` unless its user already has `max_per_user`; `false`
-    /// then. Under [`Tx::lock_webhooks_of`] the limit holds.
+    /// then. Under [`Tx::lock_user`] for `"webhooks"` the limit holds.
     pub async fn insert_webhook(&mut self, webhook: &Webhook, max_per_user: i64) -> Result<bool, StoreError> {
         let inserted = on_tx!(self, |c| {
             sqlx::query(INSERT_WEBHOOK)

@@ -34,7 +34,7 @@ fn is_joiner(c: char) -> bool {
 }
 
 /// Why `title` (already trimmed) is refused, if it is.
-pub(super) fn title_problem(title: &str) -> Option<&'static str> {
+pub(crate) fn title_problem(title: &str) -> Option<&'static str> {
     if title.chars().any(char::is_control) {
         return Some("must not contain control characters");
     }

@@ -1,0 +1,210 @@
+//! The list endpoints: a user's task lists, their own Inbox among them, created
+//! on first need and never deleted. Lookups are scoped to the owner: another
+//! user's list is 404.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+use todo_lib::lists::{ListPatch, MAX_PER_USER, NewList, TaskList};
+use todo_lib::store::StoreError;
+use todo_lib::task::{FieldError, ValidationErrors};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, path_id, query_pairs};
+
+/// How often a change is retried when another writer got there first.
+const WRITE_ATTEMPTS: usize = 3;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_list, list_lists)).routes(routes!(
+        get_list,
+        update_list,
+        delete_list
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListList {
+    pub items: Vec<TaskList>,
+}
+
+/// The caller's Inbox, created if this is the first they need it.
+async fn inbox(state: &AppState, user: &str) -> Result<TaskList, ApiError> {
+    Ok(state.store.inbox_or_insert(&TaskList::inbox(user, Utc::now())).await?)
+}
+
+async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
+    let id = path_id(raw, "list")?;
+    state.store.get_list(user, id).await?.ok_or(ApiError::NotFound("list"))
+}
+
+/// Create a list.
+#[utoipa::path(
+    post, path = "/v1/lists", tag = "lists",
+    request_body = NewList,
+    responses(
+        (status = 201, description = "Created", body = TaskList, headers(("Location" = String))),
+        (status = 400, description = "Unreadable body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or too many lists", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    JsonBody(input): JsonBody<NewList>,
+) -> Result<Response, ApiError> {
+    let list = TaskList::create(&user, input, Utc::now())?;
+    inbox(&state, &user).await?;
+    let mut tx = state.store.begin().await?;
+    // The limit's count and the insert must not interleave with another creation's.
+    tx.lock_user("lists", &user).await?;
+    let inserted = tx.insert_list(&list, MAX_PER_USER).await?;
+    tx.commit().await?;
+    if !inserted {
+        let message = format!("at most {MAX_PER_USER} lists per user; delete one first");
+        return Err(ApiError::Validation(ValidationErrors(vec![FieldError {
+            field: "name".into(),
+            message,
+        }])));
+    }
+    tracing::info!(list_id = %list.id, "list created");
+    let mut response = (StatusCode::CREATED, Json(&list)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/v1/lists/{}", list.id)) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The caller's lists by position, their Inbox always among them.
+#[utoipa::path(
+    get, path = "/v1/lists", tag = "lists",
+    params(("archived" = Option<bool>, Query, description = "Include archived lists (default false)")),
+    responses(
+        (status = 200, description = "Lists by position, then creation", body = ListList),
+        (status = 400, description = "Invalid query", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_lists(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ListList>, ApiError> {
+    let mut archived = false;
+    let mut errors = Vec::new();
+    for (key, value) in query_pairs(raw.as_deref())? {
+        match (key.as_str(), value.as_str()) {
+            ("archived", "true") => archived = true,
+            ("archived", "false") => archived = false,
+            ("archived", _) => {
+                errors.push(FieldError { field: key, message: "must be true or false".into() })
+            }
+            _ => errors.push(FieldError { field: key, message: "is not a parameter of this route".into() }),
+        }
+    }
+    let archived = ApiError::unless_invalid_query(archived, errors)?;
+    inbox(&state, &user).await?;
+    Ok(Json(ListList { items: state.store.lists(&user, archived).await? }))
+}
+
+/// Get one list.
+#[utoipa::path(
+    get, path = "/v1/lists/{id}", tag = "lists",
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The list", body = TaskList),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<TaskList>, ApiError> {
+    Ok(Json(owned(&state, &user, &raw).await?))
+}
+
+/// Rename, recolour, reorder, archive or restore a list.
+#[utoipa::path(
+    patch, path = "/v1/lists/{id}", tag = "lists",
+    params(("id" = uuid::Uuid, Path)),
+    request_body = ListPatch,
+    responses(
+        (status = 200, description = "The list as changed", body = TaskList),
+        (status = 400, description = "Unreadable body or id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+        (status = 409, description = "Changed concurrently again and again; retry", body = ErrorBody),
+        (status = 422, description = "Invalid fields (the Inbox keeps its name and stays active)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    JsonBody(patch): JsonBody<ListPatch>,
+) -> Result<Json<TaskList>, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let current = owned(&state, &user, &raw).await?;
+        let Some(next) = current.patched(patch.clone(), Utc::now())? else {
+            return Ok(Json(current));
+        };
+        let written = async {
+            let mut tx = state.store.begin().await?;
+            tx.update_list(&next, current.version).await?;
+            tx.commit().await
+        };
+        match written.await {
+            Ok(()) => return Ok(Json(next)),
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
+/// Delete a list. The Inbox cannot be deleted.
+#[utoipa::path(
+    delete, path = "/v1/lists/{id}", tag = "lists",
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+        (status = 409, description = "The list is the caller's Inbox", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_list(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let list = owned(&state, &user, &raw).await?;
+    if list.inbox {
+        return Err(ApiError::Refused { code: "inbox_undeletable", message: "the Inbox cannot be deleted" });
+    }
+    if !state.store.delete_list(&user, list.id).await? {
+        return Err(ApiError::NotFound("list"));
+    }
+    tracing::info!(list_id = %list.id, "list deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

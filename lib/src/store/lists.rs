@@ -1,0 +1,150 @@
+//! Task lists.
+
+use uuid::Uuid;
+
+use super::db::{Tx, on_pool, on_tx, on_writer};
+use super::timestamp::Timestamp;
+use super::{Store, StoreError};
+use crate::lists::TaskList;
+
+const SELECT_LISTS: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
+     updated_at, version from lists where owner_id = $1 and ($2 or archived = $3) \
+     order by position, created_at, id";
+
+const SELECT_LIST: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
+     updated_at, version from lists where id = $1 and owner_id = $2";
+
+/// Inserts list $1..$10 unless its owner already has $11 lists.
+const INSERT_LIST: &str = "insert into lists (id, owner_id, name, colour, position, archived, inbox, \
+     created_at, updated_at, version) select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+     where (select count(*) from lists where owner_id = $2) < $11";
+
+/// Inserts an Inbox ($1..$10) unless the owner has one (`lists_one_inbox`).
+const INSERT_INBOX: &str = "insert into lists (id, owner_id, name, colour, position, archived, inbox, \
+     created_at, updated_at, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing";
+
+const SELECT_INBOX: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
+     updated_at, version from lists where owner_id = $1 and inbox = $2";
+
+/// Same binds as [`INSERT_LIST`]'s first ten, then the expected version as $11.
+const UPDATE_LIST: &str = "update lists set name = $3, colour = $4, position = $5, archived = $6, \
+     inbox = $7, created_at = $8, updated_at = $9, version = $10 \
+     where id = $1 and owner_id = $2 and version = $11";
+
+/// Deletes list $1 of owner $2, never an Inbox ($3 false).
+const DELETE_LIST: &str = "delete from lists where id = $1 and owner_id = $2 and inbox = $3";
+
+/// A `lists` row as read by either backend.
+#[derive(Debug, sqlx::FromRow)]
+struct ListRow {
+    id: Uuid,
+    owner_id: String,
+    name: String,
+    colour: Option<String>,
+    position: i64,
+    archived: bool,
+    inbox: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: i64,
+}
+
+impl From<ListRow> for TaskList {
+    fn from(row: ListRow) -> Self {
+        Self {
+            id: row.id,
+            owner_id: row.owner_id,
+            name: row.name,
+            colour: row.colour,
+            position: row.position,
+            archived: row.archived,
+            inbox: row.inbox,
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+            version: row.version,
+        }
+    }
+}
+
+/// Binds a list's 10 columns in [`INSERT_LIST`] order.
+macro_rules! bind_list {
+    ($query:expr, $list:expr) => {{
+        let list: &TaskList = $list;
+        $query
+            .bind(list.id)
+            .bind(list.owner_id.as_str())
+            .bind(list.name.as_str())
+            .bind(list.colour.as_deref())
+            .bind(list.position)
+            .bind(list.archived)
+            .bind(list.inbox)
+            .bind(Timestamp(list.created_at))
+            .bind(Timestamp(list.updated_at))
+            .bind(list.version)
+    }};
+}
+
+impl Store {
+    /// The owner's lists by position; archived ones only if asked for.
+    pub async fn lists(&self, owner_id: &str, with_archived: bool) -> Result<Vec<TaskList>, StoreError> {
+        let rows: Vec<ListRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_LISTS).bind(owner_id).bind(with_archived).bind(false).fetch_all(c).await?
+        });
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The owner's list with this id; `None` for a missing list and for another
+    /// user's list alike.
+    pub async fn get_list(&self, owner_id: &str, id: Uuid) -> Result<Option<TaskList>, StoreError> {
+        let row: Option<ListRow> = on_pool!(self.pool, |c| sqlx::query_as(SELECT_LIST)
+            .bind(id)
+            .bind(owner_id)
+            .fetch_optional(c)
+            .await?);
+        Ok(row.map(Into::into))
+    }
+
+    /// The owner's Inbox, stored as `inbox` unless they have one already: the
+    /// stored one either way. Concurrent callers all get the same one.
+    pub async fn inbox_or_insert(&self, inbox: &TaskList) -> Result<TaskList, StoreError> {
+        on_writer!(self.pool, |c| bind_list!(sqlx::query(INSERT_INBOX), inbox).execute(c).await.map(drop)?);
+        let row: Option<ListRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_INBOX).bind(inbox.owner_id.as_str()).bind(true).fetch_optional(c).await?
+        });
+        row.map(Into::into)
+            .ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
+    }
+
+    /// Deletes the owner's list unless it is their Inbox; `false` when there is
+    /// no such list (or it is the Inbox).
+    pub async fn delete_list(&self, owner_id: &str, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = on_writer!(self.pool, |c| {
+            sqlx::query(DELETE_LIST).bind(id).bind(owner_id).bind(false).execute(c).await?.rows_affected()
+        });
+        Ok(deleted == 1)
+    }
+}
+
+impl Tx {
+    /// Stores a new list unless its owner already has `max_per_user`; `false`
+    /// then. Under [`Tx::lock_user`] for `"lists"` the limit holds.
+    pub async fn insert_list(&mut self, list: &TaskList, max_per_user: i64) -> Result<bool, StoreError> {
+        let inserted = on_tx!(self, |c| {
+            bind_list!(sqlx::query(INSERT_LIST), list).bind(max_per_user).execute(c).await?.rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Replaces the stored list with `list`, provided the stored version is
+    /// still `expected_version`; otherwise [`StoreError::VersionConflict`].
+    pub async fn update_list(&mut self, list: &TaskList, expected_version: i64) -> Result<(), StoreError> {
+        let updated = on_tx!(self, |c| {
+            bind_list!(sqlx::query(UPDATE_LIST), list)
+                .bind(expected_version)
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
+        StoreError::unless_conflict(updated)
+    }
+}
