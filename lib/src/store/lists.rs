@@ -105,14 +105,22 @@ impl Store {
     }
 
     /// The owner's Inbox, stored as `inbox` unless they have one already: the
-    /// stored one either way. Concurrent callers all get the same one.
+    /// stored one either way. Concurrent callers all get the same one; only the
+    /// first request of a user writes.
     pub async fn inbox_or_insert(&self, inbox: &TaskList) -> Result<TaskList, StoreError> {
+        if let Some(found) = self.inbox_of(&inbox.owner_id).await? {
+            return Ok(found);
+        }
         on_writer!(self.pool, |c| bind_list!(sqlx::query(INSERT_INBOX), inbox).execute(c).await.map(drop)?);
+        let stored = self.inbox_of(&inbox.owner_id).await?;
+        stored.ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
+    }
+
+    async fn inbox_of(&self, owner_id: &str) -> Result<Option<TaskList>, StoreError> {
         let row: Option<ListRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_INBOX).bind(inbox.owner_id.as_str()).bind(true).fetch_optional(c).await?
+            sqlx::query_as(SELECT_INBOX).bind(owner_id).bind(true).fetch_optional(c).await?
         });
-        row.map(Into::into)
-            .ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
+        Ok(row.map(Into::into))
     }
 
     /// Deletes the owner's list unless it is their Inbox; `false` when there is

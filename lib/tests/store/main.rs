@@ -64,6 +64,7 @@ fn titles(tasks: &[Task]) -> Vec<&str> {
 }
 
 mod list;
+mod lists;
 mod outbox;
 mod reminders;
 mod retention;

@@ -1,0 +1,62 @@
+//! Task lists in the store, on both backends: one Inbox per owner however many
+//! ask at once, versioned changes, an Inbox never deleted, lists per owner.
+
+use todo_lib::lists::{ListPatch, NewList, TaskList};
+
+use super::*;
+
+todo_testing::on_both_backends!(
+    one_inbox_per_owner_however_many_ask_at_once,
+    a_stale_version_conflicts_and_changes_nothing,
+    the_inbox_is_never_deleted_and_lists_stay_with_their_owner,
+);
+
+fn named(owner: &str, name: &str) -> TaskList {
+    TaskList::create(owner, NewList { name: Some(name.into()), ..NewList::default() }, t0()).expect("valid")
+}
+
+async fn insert(db: &TestDb, list: &TaskList) {
+    let mut tx = db.store.begin().await.expect("begin");
+    assert!(tx.insert_list(list, 200).await.expect("insert"), "under the limit");
+    tx.commit().await.expect("commit");
+}
+
+async fn one_inbox_per_owner_however_many_ask_at_once(db: TestDb) {
+    let (x, y, z) =
+        (TaskList::inbox("alice", t0()), TaskList::inbox("alice", t0()), TaskList::inbox("alice", t0()));
+    let (a, b, c) = tokio::join!(
+        db.store.inbox_or_insert(&x),
+        db.store.inbox_or_insert(&y),
+        db.store.inbox_or_insert(&z)
+    );
+    let (a, b, c) = (a.expect("inbox"), b.expect("inbox"), c.expect("inbox"));
+    assert!(a == b && b == c, "one Inbox: {a:?} {b:?} {c:?}");
+    assert_eq!(db.store.lists("alice", true).await.expect("lists"), [a]);
+}
+
+async fn a_stale_version_conflicts_and_changes_nothing(db: TestDb) {
+    let list = named("alice", "Home");
+    insert(&db, &list).await;
+    let patch = ListPatch { name: Some("House".into()), ..ListPatch::default() };
+    let next = list.patched(patch, t0() + Duration::seconds(1)).expect("valid").expect("changed");
+    let mut tx = db.store.begin().await.expect("begin");
+    let stale = tx.update_list(&next, list.version + 1).await;
+    assert!(matches!(stale, Err(StoreError::VersionConflict)), "{stale:?}");
+    drop(tx);
+    assert_eq!(db.store.get_list("alice", list.id).await.expect("get"), Some(list.clone()));
+    let mut tx = db.store.begin().await.expect("begin");
+    tx.update_list(&next, list.version).await.expect("update");
+    tx.commit().await.expect("commit");
+    assert_eq!(db.store.get_list("alice", list.id).await.expect("get"), Some(next));
+}
+
+async fn the_inbox_is_never_deleted_and_lists_stay_with_their_owner(db: TestDb) {
+    let inbox = db.store.inbox_or_insert(&TaskList::inbox("alice", t0())).await.expect("inbox");
+    assert!(!db.store.delete_list("alice", inbox.id).await.expect("delete"), "the Inbox stays");
+    let list = named("alice", "Home");
+    insert(&db, &list).await;
+    assert_eq!(db.store.get_list("bob", list.id).await.expect("get"), None);
+    assert!(!db.store.delete_list("bob", list.id).await.expect("delete"), "not Bob's to delete");
+    assert!(db.store.delete_list("alice", list.id).await.expect("delete"));
+    assert_eq!(db.store.lists("alice", true).await.expect("lists"), [inbox]);
+}
