@@ -41,8 +41,8 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
-    /// `If-Match` named another version.
-    #[error("the task has changed (current version {current})")]
+    /// `If-Match` named another version of the task or list.
+    #[error("it has changed since the version If-Match names (current version {current})")]
     PreconditionFailed { current: i64 },
     /// The request contradicts what is stored (deleting the Inbox, say); the
     /// code names the rule.

@@ -89,7 +89,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TaskId {
 pub enum IfMatch {
     /// No header: last writer wins.
     Absent,
-    /// `*`: the task must exist.
+    /// `*`: the task (or list) must exist.
     Any,
     /// One or more entity tags; strong comparison.
     Versions(Vec<i64>),

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::LOCATION;
+use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{JsonBody, path_id, query_pairs};
+use crate::extract::{IfMatch, JsonBody, etag, path_id, query_pairs};
 
 /// How often a change is retried when another writer got there first.
 const WRITE_ATTEMPTS: usize = 3;
@@ -42,6 +42,15 @@ async fn inbox(state: &AppState, user: &str) -> Result<TaskList, ApiError> {
     Ok(state.store.inbox_or_insert(&TaskList::inbox(user, Utc::now())).await?)
 }
 
+/// A list with its `ETag`.
+fn list_response(status: StatusCode, list: &TaskList) -> Response {
+    let mut response = (status, Json(list)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag(list.version)) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}
+
 async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
     let id = path_id(raw, "list")?;
     state.store.get_list(user, id).await?.ok_or(ApiError::NotFound("list"))
@@ -52,7 +61,8 @@ async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiE
     post, path = "/v1/lists", tag = "lists",
     request_body = NewList,
     responses(
-        (status = 201, description = "Created", body = TaskList, headers(("Location" = String))),
+        (status = 201, description = "Created", body = TaskList,
+            headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String))),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
@@ -80,7 +90,7 @@ pub async fn create_list(
         }])));
     }
     tracing::info!(list_id = %list.id, "list created");
-    let mut response = (StatusCode::CREATED, Json(&list)).into_response();
+    let mut response = list_response(StatusCode::CREATED, &list);
     if let Ok(location) = HeaderValue::from_str(&format!("/v1/lists/{}", list.id)) {
         response.headers_mut().insert(LOCATION, location);
     }
@@ -125,7 +135,8 @@ pub async fn list_lists(
     get, path = "/v1/lists/{id}", tag = "lists",
     params(("id" = uuid::Uuid, Path)),
     responses(
-        (status = 200, description = "The list", body = TaskList),
+        (status = 200, description = "The list", body = TaskList,
+            headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
@@ -136,21 +147,26 @@ pub async fn get_list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
-) -> Result<Json<TaskList>, ApiError> {
-    Ok(Json(owned(&state, &user, &raw).await?))
+) -> Result<Response, ApiError> {
+    Ok(list_response(StatusCode::OK, &owned(&state, &user, &raw).await?))
 }
 
 /// Rename, recolour, reorder, archive or restore a list.
 #[utoipa::path(
     patch, path = "/v1/lists/{id}", tag = "lists",
-    params(("id" = uuid::Uuid, Path)),
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this change is based on"),
+    ),
     request_body = ListPatch,
     responses(
-        (status = 200, description = "The list as changed", body = TaskList),
-        (status = 400, description = "Unreadable body or id", body = ErrorBody),
+        (status = 200, description = "The list as changed", body = TaskList,
+            headers(("ETag" = String, description = "The version, for If-Match"))),
+        (status = 400, description = "Unreadable body or id, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "Changed concurrently again and again; retry", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
         (status = 422, description = "Invalid fields (the Inbox keeps its name and stays active)", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -159,12 +175,14 @@ pub async fn update_list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
+    if_match: IfMatch,
     JsonBody(patch): JsonBody<ListPatch>,
-) -> Result<Json<TaskList>, ApiError> {
+) -> Result<Response, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
         let current = owned(&state, &user, &raw).await?;
+        if_match.check(current.version)?;
         let Some(next) = current.patched(patch.clone(), Utc::now())? else {
-            return Ok(Json(current));
+            return Ok(list_response(StatusCode::OK, &current));
         };
         let written = async {
             let mut tx = state.store.begin().await?;
@@ -172,7 +190,8 @@ pub async fn update_list(
             tx.commit().await
         };
         match written.await {
-            Ok(()) => return Ok(Json(next)),
+            Ok(()) => return Ok(list_response(StatusCode::OK, &next)),
+            // Changed meanwhile: read again, which re-checks If-Match.
             Err(StoreError::VersionConflict) => continue,
             Err(err) => return Err(err.into()),
         }
@@ -183,13 +202,17 @@ pub async fn update_list(
 /// Delete a list. The Inbox cannot be deleted.
 #[utoipa::path(
     delete, path = "/v1/lists/{id}", tag = "lists",
-    params(("id" = uuid::Uuid, Path)),
+    params(
+        ("id" = uuid::Uuid, Path),
+        ("If-Match" = Option<String>, Header, description = "ETag of the version this deletion is based on"),
+    ),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "The list is the caller's Inbox", body = ErrorBody),
+        (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -197,14 +220,26 @@ pub async fn delete_list(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
+    if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
-    let list = owned(&state, &user, &raw).await?;
-    if list.inbox {
-        return Err(ApiError::Refused { code: "inbox_undeletable", message: "the Inbox cannot be deleted" });
+    for _ in 0..WRITE_ATTEMPTS {
+        let list = owned(&state, &user, &raw).await?;
+        if list.inbox {
+            return Err(ApiError::Refused {
+                code: "inbox_undeletable",
+                message: "the Inbox cannot be deleted",
+            });
+        }
+        if_match.check(list.version)?;
+        match state.store.delete_list(&list).await {
+            Ok(()) => {
+                tracing::info!(list_id = %list.id, "list deleted");
+                return Ok(StatusCode::NO_CONTENT);
+            }
+            // Changed meanwhile: read again, which re-checks existence and If-Match.
+            Err(StoreError::VersionConflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
     }
-    if !state.store.delete_list(&user, list.id).await? {
-        return Err(ApiError::NotFound("list"));
-    }
-    tracing::info!(list_id = %list.id, "list deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Err(ApiError::Conflict)
 }

@@ -19,6 +19,7 @@ both_backends!(
     concurrent_first_requests_make_one_inbox,
     bad_ids_and_queries_are_400,
     at_most_two_hundred_lists_even_under_concurrent_creation,
+    if_match_guards_changes_and_deletions,
 );
 
 async fn lists(app: &TestApp, user: &str, query: &str) -> Vec<Value> {
@@ -201,4 +202,50 @@ async fn at_most_two_hundred_lists_even_under_concurrent_creation(app: TestApp) 
         );
     }
     assert_eq!(lists(&app, "alice", "").await.len(), 200);
+}
+
+async fn if_match_guards_changes_and_deletions(app: TestApp) {
+    let list = create(&app, "alice", json!({ "name": "Home" })).await;
+    let path = format!("/v1/lists/{}", list["id"].as_str().expect("id"));
+    let read = app.send(Method::GET, &path, Some("alice"), None).await;
+    assert_eq!(read.header("etag"), Some("\"1\""));
+
+    let changed = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "name": "House" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(
+        (changed.status, changed.header("etag")),
+        (StatusCode::OK, Some("\"2\"")),
+        "{:?}",
+        changed.body
+    );
+    let stale = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("alice"),
+            Some(json!({ "name": "Flat" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!((stale.status, stale.code()), (StatusCode::PRECONDITION_FAILED, "precondition_failed"));
+    let delete = app.send_with(Method::DELETE, &path, Some("alice"), None, &[("if-match", "\"1\"")]).await;
+    assert_eq!(delete.status, StatusCode::PRECONDITION_FAILED);
+    let malformed = app.send_with(Method::DELETE, &path, Some("alice"), None, &[("if-match", "2")]).await;
+    assert_eq!((malformed.status, malformed.code()), (StatusCode::BAD_REQUEST, "invalid_header"));
+    let now = app.send(Method::GET, &path, Some("alice"), None).await;
+    assert_eq!(
+        (now.body["name"].as_str(), now.body["version"].as_i64()),
+        (Some("House"), Some(2)),
+        "refused requests changed nothing"
+    );
+
+    let deleted = app.send_with(Method::DELETE, &path, Some("alice"), None, &[("if-match", "\"2\"")]).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
 }

@@ -31,8 +31,8 @@ const UPDATE_LIST: &str = "update lists set name = $3, colour = $4, position = $
      inbox = $7, created_at = $8, updated_at = $9, version = $10 \
      where id = $1 and owner_id = $2 and version = $11";
 
-/// Deletes list $1 of owner $2, never an Inbox ($3 false).
-const DELETE_LIST: &str = "delete from lists where id = $1 and owner_id = $2 and inbox = $3";
+/// Deletes list $1 of owner $2 at version $3, never an Inbox ($4 false).
+const DELETE_LIST: &str = "delete from lists where id = $1 and owner_id = $2 and version = $3 and inbox = $4";
 
 /// A `lists` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
@@ -123,13 +123,21 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
-    /// Deletes the owner's list unless it is their Inbox; `false` when there is
-    /// no such list (or it is the Inbox).
-    pub async fn delete_list(&self, owner_id: &str, id: Uuid) -> Result<bool, StoreError> {
+    /// Deletes `list` (as last read, version included) unless it is an Inbox;
+    /// [`StoreError::VersionConflict`] if it changed or vanished meanwhile, or
+    /// is an Inbox.
+    pub async fn delete_list(&self, list: &TaskList) -> Result<(), StoreError> {
         let deleted = on_writer!(self.pool, |c| {
-            sqlx::query(DELETE_LIST).bind(id).bind(owner_id).bind(false).execute(c).await?.rows_affected()
+            sqlx::query(DELETE_LIST)
+                .bind(list.id)
+                .bind(list.owner_id.as_str())
+                .bind(list.version)
+                .bind(false)
+                .execute(c)
+                .await?
+                .rows_affected()
         });
-        Ok(deleted == 1)
+        StoreError::unless_conflict(deleted)
     }
 }
 

@@ -52,11 +52,15 @@ async fn a_stale_version_conflicts_and_changes_nothing(db: TestDb) {
 
 async fn the_inbox_is_never_deleted_and_lists_stay_with_their_owner(db: TestDb) {
     let inbox = db.store.inbox_or_insert(&TaskList::inbox("alice", t0())).await.expect("inbox");
-    assert!(!db.store.delete_list("alice", inbox.id).await.expect("delete"), "the Inbox stays");
+    let conflict = |r: Result<(), StoreError>| matches!(r, Err(StoreError::VersionConflict));
+    assert!(conflict(db.store.delete_list(&inbox).await), "the Inbox stays");
     let list = named("alice", "Home");
     insert(&db, &list).await;
     assert_eq!(db.store.get_list("bob", list.id).await.expect("get"), None);
-    assert!(!db.store.delete_list("bob", list.id).await.expect("delete"), "not Bob's to delete");
-    assert!(db.store.delete_list("alice", list.id).await.expect("delete"));
+    let stolen = TaskList { owner_id: "bob".into(), ..list.clone() };
+    assert!(conflict(db.store.delete_list(&stolen).await), "not Bob's to delete");
+    let stale = TaskList { version: list.version + 1, ..list.clone() };
+    assert!(conflict(db.store.delete_list(&stale).await), "not a version it never had");
+    db.store.delete_list(&list).await.expect("delete");
     assert_eq!(db.store.lists("alice", true).await.expect("lists"), [inbox]);
 }
