@@ -1,11 +1,16 @@
 //! Extractors whose rejections speak the API's error shape: a JSON body with
-//! field-level errors, a task id, `If-Match`, and the list query string.
+//! field-level errors, a task id, `If-Match`, and the list query string; and the
+//! versioned answer (`ETag`, `Location`) that goes with `If-Match`.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::{CONTENT_TYPE, IF_MATCH};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use todo_lib::store::{Cursor, CursorError, ListQuery, Order, SortKey, StatusFilter};
 use todo_lib::task::{FieldError, Priority};
@@ -144,6 +149,25 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         }
         Ok(Self::Versions(versions))
     }
+}
+
+/// `body` answered with `status`, the `ETag` of `version` and, for a created
+/// resource, its `Location`: how tasks and lists answer alike.
+pub fn versioned(
+    status: StatusCode,
+    body: &impl Serialize,
+    version: i64,
+    location: Option<&str>,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&etag(version)) {
+        headers.insert(ETAG, value);
+    }
+    if let Some(value) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        headers.insert(LOCATION, value);
+    }
+    response
 }
 
 /// The strong entity tag of a version.

@@ -4,9 +4,8 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
 use todo_lib::lists::{ListPatch, MAX_PER_USER, NewList, TaskList};
@@ -19,7 +18,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{IfMatch, JsonBody, etag, path_id, query_pairs};
+use crate::extract::{IfMatch, JsonBody, path_id, query_pairs, versioned};
 
 /// How often a change is retried when another writer got there first.
 const WRITE_ATTEMPTS: usize = 3;
@@ -44,11 +43,7 @@ async fn inbox(state: &AppState, user: &str) -> Result<TaskList, ApiError> {
 
 /// A list with its `ETag`.
 fn list_response(status: StatusCode, list: &TaskList) -> Response {
-    let mut response = (status, Json(list)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&etag(list.version)) {
-        response.headers_mut().insert(ETAG, value);
-    }
-    response
+    versioned(status, list, list.version, None)
 }
 
 async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
@@ -90,11 +85,7 @@ pub async fn create_list(
         }])));
     }
     tracing::info!(list_id = %list.id, "list created");
-    let mut response = list_response(StatusCode::CREATED, &list);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/lists/{}", list.id)) {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    Ok(response)
+    Ok(versioned(StatusCode::CREATED, &list, list.version, Some(&format!("/v1/lists/{}", list.id))))
 }
 
 /// The caller's lists by position, their Inbox always among them.

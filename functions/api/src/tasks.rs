@@ -4,9 +4,8 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
@@ -18,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{IfMatch, JsonBody, TaskId, etag, list_query};
+use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
 use crate::{AppState, SOURCE};
 
 /// How often a change is retried when another writer got there first and the
@@ -49,11 +48,7 @@ pub struct TagList {
 
 /// A task with its `ETag`.
 fn task_response(status: StatusCode, task: &Task) -> Response {
-    let mut headers = HeaderMap::new();
-    if let Ok(value) = HeaderValue::from_str(&etag(task.version)) {
-        headers.insert(ETAG, value);
-    }
-    (status, headers, Json(task)).into_response()
+    versioned(status, task, task.version, None)
 }
 
 /// Create a task.
@@ -85,11 +80,7 @@ pub async fn create_task(
     tx.commit().await?;
     state.publish(event);
     tracing::info!(task_id = %task.id, "task created");
-    let mut response = task_response(StatusCode::CREATED, &task);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/tasks/{}", task.id)) {
-        response.headers_mut().insert(LOCATION, location);
-    }
-    Ok(response)
+    Ok(versioned(StatusCode::CREATED, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
 }
 
 /// List tasks: filter, search, sort, paginate.
