@@ -41,7 +41,7 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let router = task_created::app(common::store(), None, todo_testing::loopback_deliverer());
+    let router = task_created::app(common::store(), None);
     let mut req = Request::post("/");
     let content_type = CONTENT_TYPES[usize::from(input.content_type) % CONTENT_TYPES.len()];
     if !content_type.is_empty() {

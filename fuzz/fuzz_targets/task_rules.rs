@@ -22,7 +22,7 @@ struct Input {
 fuzz_target!(|input: Input| {
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).single().expect("time");
     if let Ok(new) = serde_json::from_str::<NewTask>(&input.json)
-        && let Ok(task) = Task::create("fuzz", new, now)
+        && let Ok(task) = Task::create("fuzz", new.list_id.unwrap_or_default(), new, now)
     {
         assert!(!task.title.trim().is_empty() && task.title.chars().count() <= 200, "{task:?}");
         assert!(task.tags.len() <= todo_lib::task::TAGS_MAX, "{task:?}");
@@ -30,6 +30,7 @@ fuzz_target!(|input: Input| {
         if let Some(next) = task.next_occurrence(now) {
             assert!(next.due_at > task.due_at, "{task:?} -> {next:?}");
             assert_eq!(next.series_id, task.series_id.or(Some(task.id)), "{task:?} -> {next:?}");
+            assert_eq!(next.list_id, task.list_id, "{task:?} -> {next:?}");
         }
     }
     let start = now + chrono::Duration::minutes(i64::from(input.start));

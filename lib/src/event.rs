@@ -14,8 +14,12 @@ use uuid::Uuid;
 use crate::task::Task;
 
 /// Identifies the shape of `data`; bump with [`DATA_VERSION`] on a breaking change.
-pub const DATA_SCHEMA: &str = "urn:todo:events:task:v1";
-pub const DATA_VERSION: u32 = 1;
+/// Version 2 (issue #15): the task names its list (`task.list_id`).
+pub const DATA_SCHEMA: &str = "urn:todo:events:task:v2";
+pub const DATA_VERSION: u32 = 2;
+/// The first version whose task names its list; older events were written
+/// before lists, when every task was in what became its owner's Inbox.
+pub const LISTS_SINCE_VERSION: u32 = 2;
 
 /// The event types, each published on its own topic so that KEDA's lag for a
 /// function counts only its own work.
@@ -179,7 +183,7 @@ mod tests {
     fn task_event_follows_the_contract() {
         let now = Utc::now();
         let input = NewTask { title: Some("t".into()), ..NewTask::default() };
-        let task = Task::create("alice", input, now).expect("valid");
+        let task = Task::create("alice", Uuid::now_v7(), input, now).expect("valid");
         let row = task_event(EventType::Created, &task, "api", now, None).expect("builds");
 
         let ce = &row.payload;

@@ -73,6 +73,11 @@ pub struct Task {
     /// The owner: the `sub` of the JWT that created it. Never shown to clients.
     #[serde(skip)]
     pub user_id: String,
+    /// The list the task is in. Always present, except in task events of data
+    /// version 1 (written before lists), whose task was in its owner's Inbox;
+    /// there it reads as nil until the function machinery names that Inbox.
+    #[serde(default)]
+    pub list_id: Uuid,
     pub title: String,
     pub description: String,
     pub priority: Priority,
@@ -105,6 +110,9 @@ pub struct Task {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
+    /// The list to put it in (one the caller may add to); the caller's Inbox
+    /// when absent.
+    pub list_id: Option<Uuid>,
     /// Required; 1 to 200 characters after trimming.
     pub title: Option<String>,
     pub description: Option<String>,
@@ -121,6 +129,10 @@ pub struct NewTask {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
+    /// Moves the task to this list (one the caller may add to).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub list_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
@@ -158,14 +170,22 @@ where
 }
 
 impl Task {
-    /// A new open task owned by `user_id`, or every reason the input is invalid.
-    pub fn create(user_id: &str, input: NewTask, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+    /// A new open task owned by `user_id` in list `list_id` (which the caller
+    /// resolved from `input.list_id` and checked), or every reason the input is
+    /// invalid.
+    pub fn create(
+        user_id: &str,
+        list_id: Uuid,
+        input: NewTask,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ValidationErrors> {
         let now = now.trunc_subsecs(6);
         let Some(title) = input.title else {
             let mut errors = ValidationErrors::default();
             errors.add("title", "is required");
             // Report the other fields' problems too.
             let rest = Fields {
+                list_id,
                 title: "x".into(),
                 description: input.description.unwrap_or_default(),
                 priority: Priority::default(),
@@ -181,6 +201,7 @@ impl Task {
             return Err(errors);
         };
         let fields = Fields {
+            list_id,
             title,
             description: input.description.unwrap_or_default(),
             priority: input.priority.unwrap_or_default(),
@@ -195,6 +216,7 @@ impl Task {
         let mut task = Self {
             id,
             user_id: user_id.to_owned(),
+            list_id,
             title: String::new(),
             description: String::new(),
             priority: Priority::default(),
@@ -229,7 +251,12 @@ impl Task {
             None => Some(current.priority),
             Some(v) => required("priority", v, &mut errors),
         };
+        let list_id = match patch.list_id {
+            None => Some(current.list_id),
+            Some(v) => required("list_id", v, &mut errors),
+        };
         let fields = Fields {
+            list_id: list_id.unwrap_or(current.list_id),
             // A null title is already reported; validate the rest against the current one.
             title: title.unwrap_or_else(|| current.title.clone()),
             description: patch.description.map_or(current.description.clone(), Option::unwrap_or_default),
@@ -295,6 +322,7 @@ impl Task {
 
     fn fields(&self) -> Fields {
         Fields {
+            list_id: self.list_id,
             title: self.title.clone(),
             description: self.description.clone(),
             priority: self.priority,
@@ -350,6 +378,7 @@ impl Task {
             Some(_) if rule_changed || self.series_start.is_none() => fields.due_at,
             Some(_) => self.series_start,
         };
+        self.list_id = fields.list_id;
         self.title = fields.title;
         self.description = fields.description;
         self.priority = fields.priority;

@@ -5,13 +5,24 @@
 use chrono::{DateTime, Utc};
 
 use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::lists::TaskList;
 use todo_lib::store::Store;
 use todo_lib::task::{NewTask, Task, TaskPatch};
 use todo_lib::webhook::{MAX_PER_USER, Webhook};
 
-/// A new task of `user` from `input`, stored with its `task.created` event.
+/// `user`'s Inbox, created on first need as the API creates it.
+pub async fn inbox(store: &Store, user: &str) -> TaskList {
+    store.inbox_or_insert(&TaskList::inbox(user, Utc::now())).await.expect("the Inbox is stored")
+}
+
+/// A new task of `user` from `input` (in `input.list_id`, else their Inbox),
+/// stored with its `task.created` event.
 pub async fn created(store: &Store, user: &str, input: NewTask, at: DateTime<Utc>) -> (Task, OutboxEvent) {
-    let task = Task::create(user, input, at).expect("a valid new task");
+    let list = match input.list_id {
+        Some(list) => list,
+        None => inbox(store, user).await.id,
+    };
+    let task = Task::create(user, list, input, at).expect("a valid new task");
     let event = inserted(store, &task, at).await;
     (task, event)
 }

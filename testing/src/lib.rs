@@ -69,15 +69,28 @@ impl TestDb {
 
 /// An empty, migrated in-memory SQLite database.
 pub async fn sqlite() -> TestDb {
+    let db = sqlite_unmigrated().await;
+    db.store.migrate().await.expect("SQLite migrations apply");
+    db
+}
+
+/// An in-memory SQLite database without tables, for tests of the migrations.
+pub async fn sqlite_unmigrated() -> TestDb {
     let store = todo_lib::store::connect("sqlite::memory:", ConnectOptions::default())
         .expect("in-memory SQLite opens");
-    store.migrate().await.expect("SQLite migrations apply");
     let sqlite_pool = store.sqlite_pool().cloned();
     TestDb { store, owned: None, sqlite_pool }
 }
 
 /// A new, migrated PostgreSQL database on the test server.
 pub async fn postgres() -> TestDb {
+    let db = postgres_unmigrated().await;
+    db.store.migrate().await.expect("PostgreSQL migrations apply");
+    db
+}
+
+/// A new PostgreSQL database without tables, for tests of the migrations.
+pub async fn postgres_unmigrated() -> TestDb {
     let url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned());
     let admin =
         PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL parses").disable_statement_logging();
@@ -89,9 +102,7 @@ pub async fn postgres() -> TestDb {
     sqlx::query(&format!("create database {name}")).execute(&mut conn).await.expect("create test database");
     conn.close().await.ok();
     let pool = PgPoolOptions::new().max_connections(8).connect_lazy_with(admin.clone().database(&name));
-    let store = Store::from_pg_pool(pool);
-    store.migrate().await.expect("PostgreSQL migrations apply");
-    TestDb { store, owned: Some((name, admin)), sqlite_pool: None }
+    TestDb { store: Store::from_pg_pool(pool), owned: Some((name, admin)), sqlite_pool: None }
 }
 
 impl Drop for TestDb {

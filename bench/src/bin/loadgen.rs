@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use bench::{Args, percentile};
 use chrono::Utc;
 use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::lists::TaskList;
 use todo_lib::store::ConnectOptions;
 use todo_lib::task::{NewTask, Task};
 
@@ -51,7 +52,13 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let store = todo_lib::store::connect(&database_url, ConnectOptions::default())?;
     let now = Utc::now();
     let mut prepared = Vec::with_capacity(tasks);
+    let mut inboxes = std::collections::HashMap::new();
     for i in 0..tasks {
+        let user = format!("bench-user-{}", i % 50);
+        if !inboxes.contains_key(&user) {
+            let inbox = store.inbox_or_insert(&TaskList::inbox(&user, now)).await?;
+            inboxes.insert(user.clone(), inbox.id);
+        }
         let input = NewTask {
             title: Some(format!("bench {i}")),
             due_at: Some(now + chrono::Duration::days(1)),
@@ -59,7 +66,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             recurrence: Some("FREQ=DAILY".into()),
             ..NewTask::default()
         };
-        let task = Task::create(&format!("bench-user-{}", i % 50), input, now)?;
+        let task = Task::create(&user, inboxes[&user], input, now)?;
         let created = task_event(EventType::Created, &task, "bench", now, None)?;
         let mut tx = store.begin().await?;
         tx.insert_task(&task).await?;

@@ -161,6 +161,15 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::VersionConflict => Self::Conflict,
+            // The list was checked, then deleted before the task was written.
+            StoreError::NoSuchList => Self::Validation(ValidationErrors(vec![FieldError {
+                field: "list_id".into(),
+                message: crate::lists::NO_SUCH_LIST.into(),
+            }])),
+            StoreError::ListNotEmpty => Self::Refused {
+                code: "list_not_empty",
+                message: "the list still holds tasks: move them to another list or delete them first",
+            },
             err if err.is_transient() => Self::Unavailable(err.into()),
             err => Self::Internal(err.into()),
         }

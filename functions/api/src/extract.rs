@@ -287,6 +287,10 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 Ok(n) if (1..=todo_lib::store::LIMIT_MAX).contains(&n) => query.limit = n,
                 _ => err("limit", format!("must be a whole number from 1 to {}", todo_lib::store::LIMIT_MAX)),
             },
+            "list" => match uuid::Uuid::parse_str(value) {
+                Ok(id) => query.list = Some(id),
+                Err(_) => err("list", "must be a list id (a UUID)".into()),
+            },
             "cursor" => cursor = Some(value.to_owned()),
             other => err(other, "unknown parameter".into()),
         }

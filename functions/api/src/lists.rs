@@ -14,6 +14,7 @@ use todo_lib::task::{FieldError, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -36,14 +37,32 @@ pub struct ListList {
     pub items: Vec<TaskList>,
 }
 
+/// The field error for a `list_id` that names no list of the caller.
+pub(crate) const NO_SUCH_LIST: &str = "no such list";
+
 /// The caller's Inbox, created if this is the first they need it.
-async fn inbox(state: &AppState, user: &str) -> Result<TaskList, ApiError> {
+pub(crate) async fn inbox(state: &AppState, user: &str) -> Result<TaskList, ApiError> {
     Ok(state.store.inbox_or_insert(&TaskList::inbox(user, Utc::now())).await?)
 }
 
 /// A list with its `ETag`.
 fn list_response(status: StatusCode, list: &TaskList) -> Response {
     versioned(status, list, list.version, None)
+}
+
+/// Why the caller cannot put tasks into list `id` (`list_id` of a new task or
+/// a move); `None` when they can: it is theirs and not archived.
+pub(crate) async fn refusal_for_tasks(
+    state: &AppState,
+    user: &str,
+    id: Uuid,
+) -> Result<Option<FieldError>, ApiError> {
+    let message = match state.store.get_list(user, id).await? {
+        None => NO_SUCH_LIST,
+        Some(list) if list.archived => "the list is archived: restore it first",
+        Some(_) => return Ok(None),
+    };
+    Ok(Some(FieldError { field: "list_id".into(), message: message.into() }))
 }
 
 async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
@@ -190,7 +209,7 @@ pub async fn update_list(
     Err(ApiError::Conflict)
 }
 
-/// Delete a list. The Inbox cannot be deleted.
+/// Delete a list. The Inbox cannot be deleted, nor a list while tasks are in it.
 #[utoipa::path(
     delete, path = "/v1/lists/{id}", tag = "lists",
     params(
@@ -202,7 +221,8 @@ pub async fn update_list(
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
-        (status = 409, description = "The list is the caller's Inbox", body = ErrorBody),
+        (status = 409, description = "The list is the caller's Inbox (`inbox_undeletable`) or still \
+            holds tasks (`list_not_empty`)", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
     ),
     security(("bearer" = []))

@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::store::{StoreError, TagCount};
-use todo_lib::task::{NewTask, Task, TaskPatch};
+use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
-use crate::{AppState, SOURCE};
+use crate::{AppState, SOURCE, lists};
 
 /// How often a change is retried when another writer got there first and the
 /// client did not ask for a precondition (last writer wins).
@@ -72,7 +72,11 @@ pub async fn create_task(
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let task = Task::create(&user, input, now)?;
+    let (list_id, refusal) = match input.list_id {
+        Some(id) => (id, lists::refusal_for_tasks(&state, &user, id).await?),
+        None => (lists::inbox(&state, &user).await?.id, None),
+    };
+    let task = with_refusal(Task::create(&user, list_id, input, now), refusal)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     let mut tx = state.store.begin().await?;
     tx.insert_task(&task).await?;
@@ -87,6 +91,7 @@ pub async fn create_task(
 #[utoipa::path(
     get, path = "/v1/tasks", tag = "tasks",
     params(
+        ("list" = Option<uuid::Uuid>, Query, description = "Only the tasks of this list"),
         ("status" = Option<String>, Query, description = "open, done or all (default all)"),
         ("priority" = Option<String>, Query, description = "Any of these priorities, comma-separated or repeated"),
         ("tag" = Option<String>, Query, description = "All of these tags, comma-separated or repeated"),
@@ -103,6 +108,7 @@ pub async fn create_task(
         (status = 200, description = "One page", body = TaskPage),
         (status = 400, description = "Invalid query parameters", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "`list` names no list of the caller", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -112,6 +118,9 @@ pub async fn list_tasks(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskPage>, ApiError> {
     let query = list_query(raw.as_deref(), Utc::now())?;
+    if let Some(list) = query.list {
+        state.store.get_list(&user, list).await?.ok_or(ApiError::NotFound("list"))?;
+    }
     let page = state.store.list_tasks(&user, &query).await?;
     Ok(Json(TaskPage { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
 }
@@ -137,7 +146,8 @@ pub async fn get_task(
     Ok(task_response(StatusCode::OK, &task))
 }
 
-/// Change some fields of a task. `null` clears a clearable field.
+/// Change some fields of a task, or move it to another list (`list_id`).
+/// `null` clears a clearable field.
 #[utoipa::path(
     patch, path = "/v1/tasks/{id}", tag = "tasks",
     params(
@@ -153,7 +163,7 @@ pub async fn get_task(
         (status = 409, description = "Concurrent writers kept colliding; retry", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or a `list_id` the task cannot move to", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -164,8 +174,15 @@ pub async fn update_task(
     if_match: IfMatch,
     JsonBody(patch): JsonBody<TaskPatch>,
 ) -> Result<Response, ApiError> {
+    let target = match patch.list_id {
+        Some(Some(list)) => Some((list, lists::refusal_for_tasks(&state, &user, list).await?)),
+        _ => None,
+    };
     let task = change(&state, &user, id, &if_match, |task| {
-        Ok(task.patched(patch.clone(), Utc::now())?.map(|t| (t, EventType::Updated)))
+        // Staying in its list needs no right to add to it (an archived one, say).
+        let refusal = target.clone().filter(|(list, _)| *list != task.list_id).and_then(|(_, r)| r);
+        let next = with_refusal(task.patched(patch.clone(), Utc::now()), refusal)?;
+        Ok(next.map(|t| (t, EventType::Updated)))
     })
     .await?;
     Ok(task_response(StatusCode::OK, &task))
@@ -289,6 +306,18 @@ pub async fn list_tags(
     AuthUser(user): AuthUser,
 ) -> Result<Json<TagList>, ApiError> {
     Ok(Json(TagList { tags: state.store.tag_counts(&user).await? }))
+}
+
+/// `result`, with `refusal` (of the task's list) among its field errors.
+fn with_refusal<T>(result: Result<T, ValidationErrors>, refusal: Option<FieldError>) -> Result<T, ApiError> {
+    match (result, refusal) {
+        (Ok(value), None) => Ok(value),
+        (Ok(_), Some(refusal)) => Err(ValidationErrors(vec![refusal]).into()),
+        (Err(mut errors), refusal) => {
+            errors.0.extend(refusal);
+            Err(errors.into())
+        }
+    }
 }
 
 /// Reads the task, checks `If-Match`, applies `apply` and writes the result with

@@ -122,8 +122,13 @@ async fn endless_retry_is_dead_lettered_after_the_last_attempt(db: TestDb) {
 async fn a_topic_without_subscriber_is_published_and_nothing_happens(db: TestDb) {
     let script = Script::new(&[]);
     let now = Utc::now();
-    let task =
-        Task::create("alice", NewTask { title: Some("t".into()), ..NewTask::default() }, now).expect("valid");
+    let task = Task::create(
+        "alice",
+        uuid::Uuid::now_v7(),
+        NewTask { title: Some("t".into()), ..NewTask::default() },
+        now,
+    )
+    .expect("valid");
     let updated = task_event(EventType::Updated, &task, "api", now, None).expect("event");
     bus(&db, &script).publish(&updated).await.expect("published");
     assert!(script.received().is_empty());

@@ -1,7 +1,8 @@
 //! `task-completed`: reacts to `task.completed`. For a recurring task it creates
 //! the next occurrence exactly once, under duplicate and concurrent deliveries
 //! alike (a unique key on series and occurrence time), skipping occurrences already
-//! in the past; the new task's `task.created` goes through the outbox. Every
+//! in the past, in the list of the one completed (none once that list is
+//! gone); the new task's `task.created` goes through the outbox. Every
 //! completion also gets its activity entry and is queued for the user's webhooks.
 
 use std::sync::Arc;
@@ -103,7 +104,16 @@ impl EventHandler for TaskCompleted {
             None => None,
         };
         let pair = next.as_ref().zip(next_event.as_ref());
-        let (recorded, next_created) = match self.record(&delivery.id, &activity, pair, now).await? {
+        let completion = match self.record(&delivery.id, &activity, pair, now).await {
+            // The task and then its list were deleted before this completion
+            // was handled: the series ends with the list.
+            Err(StoreError::NoSuchList) => {
+                tracing::info!(task_id = %completed.id, "the list of the series is gone: no next occurrence");
+                self.record(&delivery.id, &activity, None, now).await?
+            }
+            other => other?,
+        };
+        let (recorded, next_created) = match completion {
             Completion::Duplicate => (false, false),
             Completion::Recorded { next_created } => (true, next_created),
         };

@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::lists::{NewList, TaskList};
 use todo_lib::publish::{DaprPublisher, Publisher};
 use todo_lib::store::{ListQuery, StatusFilter};
 use todo_lib::task::{NewTask, Task};
@@ -31,13 +32,17 @@ todo_testing::on_both_backends!(
     the_new_occurrence_is_published_as_task_created,
     poison_is_dropped_and_a_broken_database_retried_without_loss,
     a_forged_completion_creates_nothing,
+    the_next_occurrence_stays_in_the_list,
+    a_completion_written_before_lists_rolls_forward_into_the_inbox,
+    a_series_ends_with_its_deleted_list,
 );
 
 fn utc(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid time")
 }
 
-fn recurring(due: DateTime<Utc>, rule: &str, zone: Option<&str>) -> Task {
+/// Alice's recurring task in her Inbox, not stored yet.
+async fn recurring(db: &TestDb, due: DateTime<Utc>, rule: &str, zone: Option<&str>) -> Task {
     let input = NewTask {
         title: Some("Water plants".into()),
         description: Some("the big ones".into()),
@@ -47,8 +52,10 @@ fn recurring(due: DateTime<Utc>, rule: &str, zone: Option<&str>) -> Task {
         remind_before_minutes: Some(15),
         recurrence: Some(rule.into()),
         time_zone: zone.map(String::from),
+        list_id: None,
     };
-    Task::create("alice", input, Utc::now()).expect("valid")
+    let inbox = facts::inbox(&db.store, "alice").await;
+    Task::create("alice", inbox.id, input, Utc::now()).expect("valid")
 }
 
 /// Stores `task` (unless it is stored already), completes it, and returns the
@@ -77,7 +84,7 @@ async fn next_due(db: &TestDb, task: &Task) -> Option<DateTime<Utc>> {
 }
 
 async fn a_daily_task_rolls_forward_one_day_exactly_once(db: TestDb) {
-    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
     let app = task_completed::app(db.store.clone(), None, None);
     let event = complete(&db, &task).await;
     for _ in 0..3 {
@@ -117,43 +124,43 @@ async fn a_daily_task_rolls_forward_one_day_exactly_once(db: TestDb) {
 
 async fn weekdays_skip_the_weekend(db: TestDb) {
     // 2031-05-02 is a Friday.
-    let task = recurring(utc(2031, 5, 2, 9), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", None);
+    let task = recurring(&db, utc(2031, 5, 2, 9), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", None).await;
     assert_eq!(next_due(&db, &task).await, Some(utc(2031, 5, 5, 9)));
 }
 
 async fn monthly_on_the_31st_skips_short_months(db: TestDb) {
-    let task = recurring(utc(2031, 1, 31, 9), "FREQ=MONTHLY;BYMONTHDAY=31", None);
+    let task = recurring(&db, utc(2031, 1, 31, 9), "FREQ=MONTHLY;BYMONTHDAY=31", None).await;
     assert_eq!(next_due(&db, &task).await, Some(utc(2031, 3, 31, 9)));
 }
 
 async fn count_ends_the_series(db: TestDb) {
-    let first = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY;COUNT=2", None);
+    let first = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY;COUNT=2", None).await;
     assert_eq!(next_due(&db, &first).await, Some(utc(2031, 5, 2, 9)));
     let second = open_tasks(&db).await.remove(0);
     assert_eq!(next_due(&db, &second).await, None, "COUNT=2 counts from the series' start");
 }
 
 async fn until_ends_the_series(db: TestDb) {
-    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY;UNTIL=20310501T235959Z", None);
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY;UNTIL=20310501T235959Z", None).await;
     assert_eq!(next_due(&db, &task).await, None);
 }
 
 async fn local_time_is_kept_across_dst(db: TestDb) {
     // 09:00 in Berlin: 08:00 UTC before the switch on 2031-03-30, 07:00 UTC after.
-    let task = recurring(utc(2031, 3, 29, 8), "FREQ=DAILY", Some("Europe/Berlin"));
+    let task = recurring(&db, utc(2031, 3, 29, 8), "FREQ=DAILY", Some("Europe/Berlin")).await;
     assert_eq!(next_due(&db, &task).await, Some(utc(2031, 3, 30, 7)));
 }
 
 async fn past_occurrences_are_skipped(db: TestDb) {
     let ten_days_ago = Utc::now() - chrono::Duration::days(10);
-    let task = recurring(ten_days_ago, "FREQ=DAILY", None);
+    let task = recurring(&db, ten_days_ago, "FREQ=DAILY", None).await;
     let next = next_due(&db, &task).await.expect("a next occurrence");
     assert!(next > Utc::now(), "the next occurrence is in the future: {next}");
     assert!(next <= Utc::now() + chrono::Duration::days(1), "and it is the first one: {next}");
 }
 
 async fn concurrent_completions_of_one_occurrence_create_one_next(db: TestDb) {
-    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
     let first = complete(&db, &task).await;
     // Reopened and completed again: a second, distinct completion event.
     let done = db.store.get_task("alice", task.id).await.expect("get").expect("exists");
@@ -176,9 +183,7 @@ async fn concurrent_completions_of_one_occurrence_create_one_next(db: TestDb) {
 }
 
 async fn a_task_that_does_not_recur_only_gets_its_activity(db: TestDb) {
-    let task =
-        Task::create("alice", NewTask { title: Some("once".into()), ..NewTask::default() }, Utc::now())
-            .expect("valid");
+    let (task, _) = facts::created_titled(&db.store, "alice", "once").await;
     let app = task_completed::app(db.store.clone(), None, None);
     let event = complete(&db, &task).await;
     let req = Request::post("/")
@@ -199,7 +204,7 @@ async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
     let publisher: Arc<dyn Publisher> =
         Arc::new(DaprPublisher::new(&sidecar.url, "pubsub", None).expect("client"));
     let app = task_completed::app(db.store.clone(), Some(publisher), None);
-    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
     let event = complete(&db, &task).await;
     deliver(&app, &event).await;
     let accepted = sidecar.wait_for(1, Duration::from_secs(10)).await;
@@ -211,7 +216,7 @@ async fn the_new_occurrence_is_published_as_task_created(db: TestDb) {
 
 async fn poison_is_dropped_and_a_broken_database_retried_without_loss(db: TestDb) {
     let app = task_completed::app(db.store.clone(), None, None);
-    let task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
     let event = complete(&db, &task).await;
 
     let mut wrong = dapr_envelope(&event);
@@ -242,7 +247,7 @@ async fn poison_is_dropped_and_a_broken_database_retried_without_loss(db: TestDb
 /// recurring task with content the API would refuse, creates no task.
 async fn a_forged_completion_creates_nothing(db: TestDb) {
     let app = task_completed::app(db.store.clone(), None, None);
-    let mut task = recurring(utc(2031, 5, 1, 9), "FREQ=DAILY", None);
+    let mut task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
     task.user_id = "bob".into();
     task.title = "\0\u{202e}".repeat(1_500);
     let done = task.completed(Utc::now()).expect("open");
@@ -252,4 +257,67 @@ async fn a_forged_completion_creates_nothing(db: TestDb) {
     q.status = StatusFilter::All;
     assert!(db.store.list_tasks("bob", &q).await.expect("list").items.is_empty(), "no task for bob");
     assert!(db.store.list_activity("bob", None, 10).await.expect("activity").is_empty());
+}
+
+/// Alice's list `name`, stored.
+async fn list_of_alice(db: &TestDb, name: &str) -> TaskList {
+    let list =
+        TaskList::create("alice", NewList { name: Some(name.into()), ..NewList::default() }, Utc::now())
+            .expect("valid");
+    let mut tx = db.store.begin().await.expect("begin");
+    assert!(tx.insert_list(&list, 200).await.expect("insert"), "under the limit");
+    tx.commit().await.expect("commit");
+    list
+}
+
+async fn the_next_occurrence_stays_in_the_list(db: TestDb) {
+    let chores = list_of_alice(&db, "Chores").await;
+    let task = Task { list_id: chores.id, ..recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await };
+    assert_eq!(next_due(&db, &task).await, Some(utc(2031, 5, 2, 9)));
+    let open = open_tasks(&db).await;
+    assert_eq!(open.iter().map(|t| t.list_id).collect::<Vec<_>>(), [chores.id]);
+}
+
+/// Events of data version 1 name no list: their task was in the owner's
+/// Inbox, where the migration put it, and so is the next occurrence.
+async fn a_completion_written_before_lists_rolls_forward_into_the_inbox(db: TestDb) {
+    let task = recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await;
+    facts::inserted(&db.store, &task, Utc::now()).await;
+    let done = task.completed(Utc::now()).expect("open");
+    let mut event = task_event(EventType::Completed, &done, "api", Utc::now(), None).expect("event");
+    event.payload["dataschema"] = "urn:todo:events:task:v1".into();
+    event.payload["data"]["version"] = 1.into();
+    event.payload["data"]["task"].as_object_mut().expect("a task").remove("list_id");
+    let mut tx = db.store.begin().await.expect("begin");
+    tx.update_task(&done, task.version).await.expect("update");
+    tx.write_event(&event, None).await.expect("event");
+    tx.commit().await.expect("commit");
+
+    let app = task_completed::app(db.store.clone(), None, None);
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    let open = open_tasks(&db).await;
+    let inbox = facts::inbox(&db.store, "alice").await;
+    assert_eq!(
+        open.iter().map(|t| (t.due_at, t.list_id)).collect::<Vec<_>>(),
+        [(Some(utc(2031, 5, 2, 9)), inbox.id)]
+    );
+}
+
+async fn a_series_ends_with_its_deleted_list(db: TestDb) {
+    let chores = list_of_alice(&db, "Chores").await;
+    let task = Task { list_id: chores.id, ..recurring(&db, utc(2031, 5, 1, 9), "FREQ=DAILY", None).await };
+    let event = complete(&db, &task).await;
+    let done = db.store.get_task("alice", task.id).await.expect("get").expect("stored");
+    facts::deleted(&db.store, &done, Utc::now()).await;
+    db.store.delete_list(&chores).await.expect("the emptied list is deleted");
+
+    let app = task_completed::app(db.store.clone(), None, None);
+    assert_eq!(deliver(&app, &event).await, (StatusCode::OK, json!({ "status": "SUCCESS" })));
+    assert!(open_tasks(&db).await.is_empty(), "no occurrence without its list");
+    assert_eq!(db.store.list_activity("alice", Some(task.id), 10).await.expect("activity").len(), 1);
+    assert_eq!(
+        deliver(&app, &event).await,
+        (StatusCode::OK, json!({ "status": "SUCCESS" })),
+        "a duplicate too"
+    );
 }

@@ -50,7 +50,7 @@ async fn an_event_nobody_wrote_is_dropped_and_changes_nothing(db: TestDb) {
     let _receiver = register(&db, "bob").await;
     // A well-formed event for bob's task, with a title a user could never store.
     let input = NewTask { title: Some("pay here: evil.example".into()), ..NewTask::default() };
-    let task = Task::create("bob", input, Utc::now()).expect("valid");
+    let task = Task::create("bob", uuid::Uuid::now_v7(), input, Utc::now()).expect("valid");
     let forged = task_event(EventType::Created, &task, "api", Utc::now(), None).expect("event");
     let mut envelope = dapr_envelope(&forged);
     envelope["data"]["task"]["title"] = "\u{202e}\0".repeat(1_500).into();

@@ -5,11 +5,16 @@
 //! comes from the stored copy. So a forged event (one nobody wrote, or a real id
 //! with altered data) is dropped whoever can reach the event routes, and a
 //! webhook body or a notification never carries text from the request.
+//!
+//! Events written before lists (data version 1) name no list: their task was
+//! in its owner's Inbox, where the migration to lists put it, so that is the
+//! list a handler sees.
 
 use chrono::DateTime;
 
 use super::{Delivery, HandleError};
-use crate::event::TaskEventData;
+use crate::event::{LISTS_SINCE_VERSION, TaskEventData};
+use crate::lists::TaskList;
 use crate::store::Store;
 
 /// Replaces the delivery's data, time, source and subject with those of the
@@ -40,6 +45,10 @@ pub(super) async fn take_stored(delivery: &mut Delivery, store: &Store) -> Resul
         )));
     }
     delivery.data = data;
+    if delivery.data.version < LISTS_SINCE_VERSION {
+        let inbox = TaskList::inbox(&delivery.data.user_id, chrono::Utc::now());
+        delivery.data.task.list_id = store.inbox_or_insert(&inbox).await?.id;
+    }
     delivery.time = time;
     delivery.source = payload["source"].as_str().unwrap_or_default().to_owned();
     delivery.subject = payload["subject"].as_str().map(str::to_owned);

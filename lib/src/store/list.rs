@@ -85,6 +85,8 @@ impl Order {
 /// What to list. Built by the API from query parameters.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// Only the tasks of this list.
+    pub list: Option<Uuid>,
     pub status: StatusFilter,
     /// Any of these priorities; empty means all.
     pub priorities: Vec<Priority>,
@@ -108,6 +110,7 @@ impl ListQuery {
     /// Everything, newest first, first page.
     pub fn new(now: DateTime<Utc>) -> Self {
         Self {
+            list: None,
             status: StatusFilter::All,
             priorities: Vec::new(),
             tags: Vec::new(),
@@ -174,6 +177,10 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
     let user = p.bind(Param::Text(user_id.to_owned()));
     let mut sql = format!("select {columns} from tasks t where t.user_id = {user}");
 
+    if let Some(list) = query.list {
+        let list = p.bind(Param::Uuid(list));
+        sql += &format!(" and t.list_id = {list}");
+    }
     match query.status {
         StatusFilter::All => {}
         StatusFilter::Open | StatusFilter::Done => {

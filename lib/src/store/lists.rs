@@ -125,7 +125,9 @@ impl Store {
 
     /// Deletes `list` (as last read, version included) unless it is an Inbox;
     /// [`StoreError::VersionConflict`] if it changed or vanished meanwhile, or
-    /// is an Inbox.
+    /// is an Inbox; [`StoreError::ListNotEmpty`] while tasks are in it. The
+    /// tasks' foreign key decides, so a task added concurrently either lands
+    /// before (and the deletion is refused) or finds no list.
     pub async fn delete_list(&self, list: &TaskList) -> Result<(), StoreError> {
         let deleted = on_writer!(self.pool, |c| {
             sqlx::query(DELETE_LIST)
@@ -134,7 +136,8 @@ impl Store {
                 .bind(list.version)
                 .bind(false)
                 .execute(c)
-                .await?
+                .await
+                .map_err(StoreError::list_not_empty)?
                 .rows_affected()
         });
         StoreError::unless_conflict(deleted)

@@ -69,6 +69,12 @@ pub enum StoreError {
     /// The URL names no backend we know.
     #[error("unsupported DATABASE_URL scheme (expected postgres://, postgresql:// or sqlite:)")]
     UnsupportedUrl,
+    /// The list a task is written to does not exist (or was deleted meanwhile).
+    #[error("no such list")]
+    NoSuchList,
+    /// The list cannot be deleted while tasks are in it.
+    #[error("the list still holds tasks")]
+    ListNotEmpty,
     /// A stored value no longer parses (an unknown priority, say).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -79,6 +85,18 @@ impl StoreError {
     /// changed or deleted since it was read.
     fn unless_conflict(rows_affected: u64) -> Result<(), Self> {
         if rows_affected == 1 { Ok(()) } else { Err(Self::VersionConflict) }
+    }
+
+    /// [`Self::NoSuchList`] for a foreign-key violation (a task naming a
+    /// missing list), else what `err` always maps to.
+    fn no_such_list(err: sqlx::Error) -> Self {
+        if is_foreign_key(&err) { Self::NoSuchList } else { err.into() }
+    }
+
+    /// [`Self::ListNotEmpty`] for a foreign-key violation (tasks still name
+    /// the list being deleted), else what `err` always maps to.
+    fn list_not_empty(err: sqlx::Error) -> Self {
+        if is_foreign_key(&err) { Self::ListNotEmpty } else { err.into() }
     }
 
     /// Whether the caller may succeed by retrying later.
@@ -120,6 +138,11 @@ fn is_transient(err: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// A foreign-key violation, as either backend reports it.
+fn is_foreign_key(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 /// Options for opening a store.

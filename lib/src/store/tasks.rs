@@ -19,27 +19,27 @@ pub struct TagCount {
 }
 
 /// The columns a [`TaskRow`] reads, with the table alias the list query uses.
-const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
+const TASK_COLUMNS: &str = "t.id, t.user_id, t.list_id, t.title, t.description, t.priority, t.tags, \
      t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
      t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
 
-const SELECT_TASK: &str = "select t.id, t.user_id, t.title, t.description, t.priority, t.tags, \
+const SELECT_TASK: &str = "select t.id, t.user_id, t.list_id, t.title, t.description, t.priority, t.tags, \
      t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
      t.completed, t.completed_at, t.created_at, t.updated_at, t.version \
      from tasks t where t.id = $1 and t.user_id = $2";
 
-/// Binds $1..$20 in this order: see [`bind_task!`].
+/// Binds $1..$21 in this order: see [`bind_task!`].
 const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
      search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
-     series_id, completed, completed_at, created_at, updated_at, version, series_start) \
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+     series_id, completed, completed_at, created_at, updated_at, version, series_start, list_id) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)";
 
-/// Same binds as [`INSERT_TASK`], then the expected version as $21.
+/// Same binds as [`INSERT_TASK`], then the expected version as $22.
 const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
      search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
      remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
-     completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20 \
-     where id = $1 and user_id = $2 and version = $21";
+     completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20, \
+     list_id = $21 where id = $1 and user_id = $2 and version = $22";
 
 const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
 
@@ -64,13 +64,13 @@ const CLAIM_REMINDERS: Dialects = Dialects {
          where completed = $3 and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2 \
          for update skip locked) \
-         returning id, user_id, title, description, priority, tags, due_at, remind_before_minutes, \
+         returning id, user_id, list_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
          created_at, updated_at, version",
     sqlite: "update tasks set reminded_at = remind_at where id in (select id from tasks \
          where completed = $3 and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2) \
-         returning id, user_id, title, description, priority, tags, due_at, remind_before_minutes, \
+         returning id, user_id, list_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
          created_at, updated_at, version",
 };
@@ -80,6 +80,7 @@ const CLAIM_REMINDERS: Dialects = Dialects {
 struct TaskRow {
     id: Uuid,
     user_id: String,
+    list_id: Uuid,
     title: String,
     description: String,
     priority: i16,
@@ -107,6 +108,7 @@ impl TryFrom<TaskRow> for Task {
         Ok(Self {
             id: row.id,
             user_id: row.user_id,
+            list_id: row.list_id,
             title: row.title,
             description: row.description,
             priority,
@@ -131,7 +133,7 @@ fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
     rows.into_iter().map(Task::try_from).collect()
 }
 
-/// Binds a task's 20 columns in [`INSERT_TASK`] order.
+/// Binds a task's 21 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
         let task: &Task = $task;
@@ -156,6 +158,7 @@ macro_rules! bind_task {
             .bind(Timestamp(task.updated_at))
             .bind(task.version)
             .bind(task.series_start.map(Timestamp))
+            .bind(task.list_id)
     }};
 }
 
@@ -198,22 +201,29 @@ impl Store {
 }
 
 impl Tx {
-    /// Inserts a new task with its tags.
+    /// Inserts a new task with its tags; [`StoreError::NoSuchList`] when its
+    /// list does not exist (deleted since it was checked, say).
     #[tracing::instrument(skip_all, fields(task_id = %task.id))]
     pub async fn insert_task(&mut self, task: &Task) -> Result<(), StoreError> {
-        on_tx!(self, |c| bind_task!(sqlx::query(INSERT_TASK), task).execute(c).await.map(drop)?);
+        on_tx!(self, |c| bind_task!(sqlx::query(INSERT_TASK), task)
+            .execute(c)
+            .await
+            .map_err(StoreError::no_such_list)
+            .map(drop)?);
         self.write_tags(task).await
     }
 
     /// Replaces the stored task with `task`, provided the stored version is
-    /// still `expected_version`; otherwise [`StoreError::VersionConflict`].
+    /// still `expected_version`; otherwise [`StoreError::VersionConflict`], or
+    /// [`StoreError::NoSuchList`] when it moves to a list that does not exist.
     #[tracing::instrument(skip_all, fields(task_id = %task.id))]
     pub async fn update_task(&mut self, task: &Task, expected_version: i64) -> Result<(), StoreError> {
         let updated = on_tx!(self, |c| {
             bind_task!(sqlx::query(UPDATE_TASK), task)
                 .bind(expected_version)
                 .execute(c)
-                .await?
+                .await
+                .map_err(StoreError::no_such_list)?
                 .rows_affected()
         });
         StoreError::unless_conflict(updated)?;

@@ -39,6 +39,8 @@ impl ValidationErrors {
 /// build one, so one set of rules covers both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Fields {
+    /// Checked by the caller, who knows which lists the user may write to.
+    pub(super) list_id: uuid::Uuid,
     pub(super) title: String,
     pub(super) description: String,
     pub(super) priority: Priority,

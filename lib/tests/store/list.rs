@@ -36,6 +36,7 @@ async fn list_filters_by_any_of_several_priorities(db: TestDb) {
     {
         let t = Task::create(
             "alice",
+            inbox_id("alice"),
             NewTask { title: Some(title.into()), priority: Some(p), ..NewTask::default() },
             t0(),
         )
@@ -54,6 +55,7 @@ async fn list_filters_by_all_of_several_tags(db: TestDb) {
         let tags = tags.into_iter().map(String::from).collect();
         let t = Task::create(
             "alice",
+            inbox_id("alice"),
             NewTask { title: Some(title.into()), tags: Some(tags), ..NewTask::default() },
             t0(),
         )
@@ -68,10 +70,16 @@ async fn list_filters_by_all_of_several_tags(db: TestDb) {
 }
 
 async fn list_searches_title_and_description_case_insensitively(db: TestDb) {
-    let a = Task::create("alice", NewTask { title: Some("Call MOM".into()), ..NewTask::default() }, t0())
-        .expect("valid");
+    let a = Task::create(
+        "alice",
+        inbox_id("alice"),
+        NewTask { title: Some("Call MOM".into()), ..NewTask::default() },
+        t0(),
+    )
+    .expect("valid");
     let b = Task::create(
         "alice",
+        inbox_id("alice"),
         NewTask {
             title: Some("Errand".into()),
             description: Some("buy a gift for mom".into()),
@@ -102,8 +110,13 @@ async fn list_search_treats_wildcards_literally(db: TestDb) {
 
 async fn list_filters_by_due_window_and_overdue(db: TestDb) {
     let due = |title: &str, at: Option<DateTime<Utc>>| {
-        Task::create("alice", NewTask { title: Some(title.into()), due_at: at, ..NewTask::default() }, t0())
-            .expect("valid")
+        Task::create(
+            "alice",
+            inbox_id("alice"),
+            NewTask { title: Some(title.into()), due_at: at, ..NewTask::default() },
+            t0(),
+        )
+        .expect("valid")
     };
     let past = due("past", Some(t0() - Duration::hours(1)));
     let past_done = due("past done", Some(t0() - Duration::hours(2))).completed(t0()).expect("open");
@@ -158,7 +171,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
             due_at: due_days.map(|d| t0() + Duration::days(d)),
             ..NewTask::default()
         };
-        let t = Task::create("alice", input, created).expect("valid");
+        let t = Task::create("alice", inbox_id("alice"), input, created).expect("valid");
         insert(&db, &t).await;
         all.push(t);
     }
@@ -235,6 +248,7 @@ async fn tag_counts_are_per_user_and_most_used_first(db: TestDb) {
         let tags = tags.into_iter().map(String::from).collect();
         let t = Task::create(
             user,
+            inbox_id(user),
             NewTask { title: Some("t".into()), tags: Some(tags), ..NewTask::default() },
             t0(),
         )

@@ -2,9 +2,11 @@
 //! per test) and on SQLite (in memory), and both must behave identically.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::lists::TaskList;
 use todo_lib::store::{Cursor, ListQuery, Order, SortKey, StatusFilter, Store, StoreError, TagCount};
 use todo_lib::task::{NewTask, Priority, Task, TaskPatch};
 use todo_testing::TestDb;
@@ -14,8 +16,24 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).single().expect("valid time")
 }
 
+/// The list the suite's tasks of `user` are in, its id derived from the name
+/// so that building a task needs no database; [`ensure_inbox`] stores it.
+fn inbox_id(user: &str) -> Uuid {
+    let mut hasher = std::hash::DefaultHasher::new();
+    user.hash(&mut hasher);
+    Uuid::from_u64_pair(hasher.finish(), 0x15)
+}
+
+/// Stores `user`'s Inbox under [`inbox_id`] unless it is there already.
+async fn ensure_inbox(db: &TestDb, user: &str) {
+    let inbox = TaskList { id: inbox_id(user), ..TaskList::inbox(user, t0()) };
+    let stored = db.store.inbox_or_insert(&inbox).await.expect("the Inbox is stored");
+    assert_eq!(stored.id, inbox.id, "the suite makes every Inbox of its users");
+}
+
 fn task(user: &str, title: &str, now: DateTime<Utc>) -> Task {
-    Task::create(user, NewTask { title: Some(title.into()), ..NewTask::default() }, now).expect("valid task")
+    Task::create(user, inbox_id(user), NewTask { title: Some(title.into()), ..NewTask::default() }, now)
+        .expect("valid task")
 }
 
 fn event(ty: EventType, task: &Task) -> OutboxEvent {
@@ -23,6 +41,7 @@ fn event(ty: EventType, task: &Task) -> OutboxEvent {
 }
 
 async fn insert(db: &TestDb, task: &Task) {
+    ensure_inbox(db, &task.user_id).await;
     let mut tx = db.store.begin().await.expect("begin");
     tx.insert_task(task).await.expect("insert");
     tx.write_event(&event(EventType::Created, task), None).await.expect("event");

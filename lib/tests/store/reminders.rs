@@ -17,7 +17,7 @@ fn with_reminder(user: &str, title: &str, due: DateTime<Utc>, minutes: i64) -> T
         remind_before_minutes: Some(minutes),
         ..NewTask::default()
     };
-    Task::create(user, input, t0()).expect("valid")
+    Task::create(user, inbox_id(user), input, t0()).expect("valid")
 }
 
 /// Claims in a transaction of its own, committed.

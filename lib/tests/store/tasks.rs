@@ -22,8 +22,9 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
         remind_before_minutes: Some(90),
         recurrence: Some("FREQ=MONTHLY;BYMONTHDAY=1".into()),
         time_zone: Some("Europe/Berlin".into()),
+        list_id: None,
     };
-    let created = Task::create("alice", input, t0()).expect("valid");
+    let created = Task::create("alice", inbox_id("alice"), input, t0()).expect("valid");
     insert(&db, &created).await;
 
     let read = db.store.get_task("alice", created.id).await.expect("get").expect("exists");
@@ -41,6 +42,7 @@ async fn get_is_scoped_to_the_owner(db: TestDb) {
 async fn update_with_the_expected_version_replaces_the_task_and_its_tags(db: TestDb) {
     let t = Task::create(
         "alice",
+        inbox_id("alice"),
         NewTask { title: Some("a".into()), tags: Some(vec!["x".into()]), ..NewTask::default() },
         t0(),
     )
@@ -74,6 +76,7 @@ async fn update_with_a_stale_version_conflicts_and_changes_nothing(db: TestDb) {
 async fn delete_removes_the_task_and_its_tags(db: TestDb) {
     let t = Task::create(
         "alice",
+        inbox_id("alice"),
         NewTask { title: Some("a".into()), tags: Some(vec!["x".into()]), ..NewTask::default() },
         t0(),
     )

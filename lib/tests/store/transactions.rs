@@ -13,6 +13,7 @@ todo_testing::on_both_backends!(
 
 async fn a_dropped_transaction_changes_nothing(db: TestDb) {
     let t = task("alice", "a", t0());
+    ensure_inbox(&db, "alice").await;
     let mut tx = db.store.begin().await.expect("begin");
     tx.insert_task(&t).await.expect("insert");
     tx.write_event(&event(EventType::Created, &t), None).await.expect("event");
@@ -43,6 +44,7 @@ async fn a_failed_operation_leaves_the_rest_uncommitted(db: TestDb) {
 /// midway must hand the turn on, or every later writer would wait forever.
 async fn a_writer_follows_a_transaction_dropped_midway(db: TestDb) {
     let t = task("alice", "a", t0());
+    ensure_inbox(&db, "alice").await;
     let mut tx = db.store.begin().await.expect("begin");
     tx.insert_task(&t).await.expect("insert");
     drop(tx);
