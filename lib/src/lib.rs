@@ -31,6 +31,7 @@
 //! - [`function`]: what every event function shares: receiving CloudEvents,
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
 //! - [`lists`]: task lists, each user's undeletable Inbox among them.
+//! - [`members`]: who may do what in a list: members and their roles.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
@@ -46,6 +47,7 @@ pub mod event;
 pub mod function;
 pub mod health;
 pub mod lists;
+pub mod members;
 pub mod metrics;
 pub mod notification;
 pub mod outbox;

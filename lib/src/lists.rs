@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::members::Role;
 use crate::task::{ValidationErrors, text};
 
 /// Longest list name, in characters after trimming.
@@ -20,7 +21,8 @@ pub const INBOX_NAME: &str = "Inbox";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TaskList {
     pub id: Uuid,
-    /// The JWT `sub` of the user who owns it.
+    /// The JWT `sub` of the user who made it (its first owner; the owner of
+    /// an Inbox). Who may do what is in its members.
     pub owner_id: String,
     pub name: String,
     /// `#rrggbb`, lower case; `null` for none.
@@ -33,6 +35,9 @@ pub struct TaskList {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
+    /// The caller's role in the list: not a column of the list but of their
+    /// membership, read with it.
+    pub role: Role,
 }
 
 /// The body of a create request.
@@ -72,6 +77,7 @@ impl TaskList {
             created_at: now,
             updated_at: now,
             version: 1,
+            role: Role::Owner,
         }
     }
 
@@ -99,6 +105,7 @@ impl TaskList {
             created_at: now,
             updated_at: now,
             version: 1,
+            role: Role::Owner,
         })
     }
 

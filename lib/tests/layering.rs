@@ -16,6 +16,7 @@ const BELOW: &[&str] = &[
     "webhook",
     "clock.rs",
     "lists.rs",
+    "members.rs",
 ];
 /// What those may not use.
 const ABOVE_MODELS: &[&str] =

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// to someone else; the two are one answer.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller is a member of the list, but their role does not allow
+    /// this; the message says what it takes.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// No such route.
     #[error("no route for this path")]
     RouteNotFound,
@@ -80,6 +84,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -96,6 +101,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod inbox;
 pub mod lists;
+pub mod members;
 pub mod openapi;
 pub mod tasks;
 pub mod webhooks;
@@ -70,7 +71,11 @@ const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 /// The whole API: task routes, health probes, `/openapi.json` and `/asyncapi.json`.
 pub fn app(state: AppState) -> Router {
     let (router, doc) = openapi::split(
-        tasks::routes().merge(lists::routes()).merge(inbox::routes()).merge(webhooks::routes()),
+        tasks::routes()
+            .merge(lists::routes())
+            .merge(members::routes())
+            .merge(inbox::routes())
+            .merge(webhooks::routes()),
     );
     let doc = Arc::new(doc);
     let router = router

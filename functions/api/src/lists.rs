@@ -1,6 +1,7 @@
-//! The list endpoints: a user's task lists, their own Inbox among them, created
-//! on first need and never deleted. Lookups are scoped to the owner: another
-//! user's list is 404.
+//! The list endpoints: the lists a user is a member of, their own Inbox among
+//! them, created on first need and never deleted. Lookups go through the
+//! caller's membership: a list they are not a member of is 404; changing or
+//! deleting a list takes its owner (403 for other members).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -51,7 +52,8 @@ fn list_response(status: StatusCode, list: &TaskList) -> Response {
 }
 
 /// Why the caller cannot put tasks into list `id` (`list_id` of a new task or
-/// a move); `None` when they can: it is theirs and not archived.
+/// a move): `None` when they can (a member who writes tasks, of a list not
+/// archived); 403 for a viewer.
 pub(crate) async fn refusal_for_tasks(
     state: &AppState,
     user: &str,
@@ -59,15 +61,30 @@ pub(crate) async fn refusal_for_tasks(
 ) -> Result<Option<FieldError>, ApiError> {
     let message = match state.store.get_list(user, id).await? {
         None => NO_SUCH_LIST,
+        Some(list) if !list.role.writes_tasks() => return Err(ApiError::Forbidden(VIEWERS_READ)),
         Some(list) if list.archived => "the list is archived: restore it first",
         Some(_) => return Ok(None),
     };
     Ok(Some(FieldError { field: "list_id".into(), message: message.into() }))
 }
 
-async fn owned(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
+/// Why a viewer's write is refused.
+pub(crate) const VIEWERS_READ: &str = "a viewer of this list may read its tasks but not change them";
+
+/// The list the path names, if the caller is a member.
+pub(crate) async fn visible(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
     let id = path_id(raw, "list")?;
     state.store.get_list(user, id).await?.ok_or(ApiError::NotFound("list"))
+}
+
+/// The list the path names, if the caller owns it: 404 for a non-member,
+/// 403 for a member who does not own it.
+pub(crate) async fn managed(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
+    let list = visible(state, user, raw).await?;
+    if !list.role.manages() {
+        return Err(ApiError::Forbidden("only an owner of the list may change it or its members"));
+    }
+    Ok(list)
 }
 
 /// Create a list.
@@ -107,7 +124,8 @@ pub async fn create_list(
     Ok(versioned(StatusCode::CREATED, &list, list.version, Some(&format!("/v1/lists/{}", list.id))))
 }
 
-/// The caller's lists by position, their Inbox always among them.
+/// The lists the caller is a member of, by position, with their role in
+/// each; their Inbox always among them.
 #[utoipa::path(
     get, path = "/v1/lists", tag = "lists",
     params(("archived" = Option<bool>, Query, description = "Include archived lists (default false)")),
@@ -158,7 +176,7 @@ pub async fn get_list(
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(list_response(StatusCode::OK, &owned(&state, &user, &raw).await?))
+    Ok(list_response(StatusCode::OK, &visible(&state, &user, &raw).await?))
 }
 
 /// Rename, recolour, reorder, archive or restore a list.
@@ -174,6 +192,7 @@ pub async fn get_list(
             headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 400, description = "Unreadable body or id, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "Changed concurrently again and again; retry", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
@@ -189,7 +208,7 @@ pub async fn update_list(
     JsonBody(patch): JsonBody<ListPatch>,
 ) -> Result<Response, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = owned(&state, &user, &raw).await?;
+        let current = managed(&state, &user, &raw).await?;
         if_match.check(current.version)?;
         let Some(next) = current.patched(patch.clone(), Utc::now())? else {
             return Ok(list_response(StatusCode::OK, &current));
@@ -220,6 +239,7 @@ pub async fn update_list(
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "The list is the caller's Inbox (`inbox_undeletable`) or still \
             holds tasks (`list_not_empty`)", body = ErrorBody),
@@ -234,7 +254,7 @@ pub async fn delete_list(
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let list = owned(&state, &user, &raw).await?;
+        let list = managed(&state, &user, &raw).await?;
         if list.inbox {
             return Err(ApiError::Refused {
                 code: "inbox_undeletable",

@@ -14,7 +14,7 @@ use crate::AppState;
     modifiers(&BearerAuth),
     tags(
         (name = "tasks", description = "The authenticated user's tasks"),
-        (name = "lists", description = "The user's task lists, their Inbox among them"),
+        (name = "lists", description = "The lists the user is a member of, their Inbox among them, and their members"),
         (name = "notifications", description = "Reminders delivered in the app"),
         (name = "activity", description = "What happened to the user's tasks"),
         (name = "webhooks", description = "Endpoints that receive the user's events, signed"),

@@ -1,6 +1,8 @@
 //! The task endpoints. Each handler reads, applies a pure change from
 //! [`todo_lib::task`], and writes the task with its outbox event in one
-//! transaction. Every lookup is scoped to the caller: another user's task is 404.
+//! transaction. Every lookup goes through the caller's membership of the task's
+//! list: a task in a list they are not a member of is 404, and a viewer's
+//! write is 403.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -9,6 +11,7 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
+use todo_lib::members::Role;
 use todo_lib::store::{StoreError, TagCount};
 use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
@@ -60,6 +63,7 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String))),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller only views the list named by `list_id`", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
@@ -159,6 +163,7 @@ pub async fn get_task(
         (status = 200, description = "The changed task", body = Task, headers(("ETag" = String))),
         (status = 400, description = "Unreadable body or header", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller only views the task's list", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 409, description = "Concurrent writers kept colliding; retry", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
@@ -199,6 +204,7 @@ pub async fn update_task(
         (status = 200, description = "The task, done", body = Task, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller only views the task's list", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
     ),
@@ -228,6 +234,7 @@ pub async fn complete_task(
         (status = 200, description = "The task, open", body = Task, headers(("ETag" = String))),
         (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller only views the task's list", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
     ),
@@ -257,6 +264,7 @@ pub async fn reopen_task(
         (status = 204, description = "Deleted"),
         (status = 400, description = "The id is not a UUID, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller only views the task's list", body = ErrorBody),
         (status = 404, description = "No such task for this user", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
     ),
@@ -269,7 +277,7 @@ pub async fn delete_task(
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound("task"))?;
+        let task = writable(state.store.task_and_role(&user, id).await?)?;
         if_match.check(task.version)?;
         let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
         let deleted = async {
@@ -308,6 +316,16 @@ pub async fn list_tags(
     Ok(Json(TagList { tags: state.store.tag_counts(&user).await? }))
 }
 
+/// The task read with the caller's role, if they may write it: 404 when they
+/// cannot see it, 403 when they only view its list.
+fn writable(found: Option<(Task, Role)>) -> Result<Task, ApiError> {
+    match found {
+        None => Err(ApiError::NotFound("task")),
+        Some((_, role)) if !role.writes_tasks() => Err(ApiError::Forbidden(lists::VIEWERS_READ)),
+        Some((task, _)) => Ok(task),
+    }
+}
+
 /// `result`, with `refusal` (of the task's list) among its field errors.
 fn with_refusal<T>(result: Result<T, ValidationErrors>, refusal: Option<FieldError>) -> Result<T, ApiError> {
     match (result, refusal) {
@@ -334,7 +352,7 @@ where
     F: Fn(&Task) -> Result<Option<(Task, EventType)>, ApiError>,
 {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = state.store.get_task(user, id).await?.ok_or(ApiError::NotFound("task"))?;
+        let current = writable(state.store.task_and_role(user, id).await?)?;
         if_match.check(current.version)?;
         let Some((next, ty)) = apply(&current)? else {
             return Ok(current);

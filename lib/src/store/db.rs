@@ -77,6 +77,17 @@ impl Tx {
         }
     }
 
+    /// Rolls back now. Dropping a `Tx` rolls back too, but on PostgreSQL only
+    /// when its connection is next used, so its row locks may outlive it for a
+    /// moment; a caller that goes on to read the same rows says so here.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self.inner {
+            Inner::Postgres(tx) => tx.rollback().await?,
+            Inner::Sqlite(tx, _turn) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
         match self.inner {
             Inner::Postgres(tx) => tx.commit().await?,

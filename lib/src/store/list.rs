@@ -170,12 +170,16 @@ impl Plan {
     }
 }
 
-/// Renders `query` for `user_id`, asking for one row more than the page so the
-/// caller knows whether another page follows.
+/// Renders `query` for `user_id` (the tasks of the lists they are a member
+/// of), asking for one row more than the page so the caller knows whether
+/// another page follows.
 pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
     let mut p = Plan::default();
     let user = p.bind(Param::Text(user_id.to_owned()));
-    let mut sql = format!("select {columns} from tasks t where t.user_id = {user}");
+    let mut sql = format!(
+        "select {columns} from tasks t \
+         where t.list_id in (select m.list_id from list_members m where m.user_id = {user})"
+    );
 
     if let Some(list) = query.list {
         let list = p.bind(Param::Uuid(list));
@@ -288,7 +292,7 @@ mod tests {
         q.tags = vec!["a".into(), "b".into()];
         let p = plan("t.id", "u", &q);
         assert_eq!(p.params.len(), 4);
-        assert!(p.sql.contains("t.user_id = $1"));
+        assert!(p.sql.contains("m.user_id = $1"));
         assert!(p.sql.contains("g.tag = $2"));
         assert!(p.sql.contains("g.tag = $3"));
         assert!(p.sql.ends_with("limit $4"));

@@ -1,18 +1,24 @@
-//! Task lists.
+//! Task lists, read through the reader's membership (with their role in it).
 
 use uuid::Uuid;
 
 use super::db::{Tx, on_pool, on_tx, on_writer};
+use super::members;
 use super::timestamp::Timestamp;
 use super::{Store, StoreError};
 use crate::lists::TaskList;
+use crate::members::{Member, Role};
 
-const SELECT_LISTS: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
-     updated_at, version from lists where owner_id = $1 and ($2 or archived = $3) \
-     order by position, created_at, id";
+/// The lists member $1 belongs to, archived ones too if $2 (else $3 false).
+const SELECT_LISTS: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+     l.created_at, l.updated_at, l.version, m.role from lists l \
+     join list_members m on m.list_id = l.id and m.user_id = $1 \
+     where ($2 or l.archived = $3) order by l.position, l.created_at, l.id";
 
-const SELECT_LIST: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
-     updated_at, version from lists where id = $1 and owner_id = $2";
+/// List $1 if $2 is a member.
+const SELECT_LIST: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+     l.created_at, l.updated_at, l.version, m.role from lists l \
+     join list_members m on m.list_id = l.id and m.user_id = $2 where l.id = $1";
 
 /// Inserts list $1..$10 unless its owner already has $11 lists.
 const INSERT_LIST: &str = "insert into lists (id, owner_id, name, colour, position, archived, inbox, \
@@ -23,16 +29,25 @@ const INSERT_LIST: &str = "insert into lists (id, owner_id, name, colour, positi
 const INSERT_INBOX: &str = "insert into lists (id, owner_id, name, colour, position, archived, inbox, \
      created_at, updated_at, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing";
 
-const SELECT_INBOX: &str = "select id, owner_id, name, colour, position, archived, inbox, created_at, \
-     updated_at, version from lists where owner_id = $1 and inbox = $2";
+/// The Inbox of $1 ($2 true), with its one member, its owner.
+const SELECT_INBOX: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+     l.created_at, l.updated_at, l.version, m.role from lists l \
+     join list_members m on m.list_id = l.id and m.user_id = l.owner_id \
+     where l.owner_id = $1 and l.inbox = $2";
+
+/// Makes $1 the owner ($2) of their Inbox ($3 true), whichever insert stored it.
+const INSERT_INBOX_OWNER: &str = "insert into list_members (list_id, user_id, role, added_at) \
+     select id, owner_id, $2, created_at from lists where owner_id = $1 and inbox = $3 \
+     on conflict do nothing";
 
 /// Same binds as [`INSERT_LIST`]'s first ten, then the expected version as $11.
 const UPDATE_LIST: &str = "update lists set name = $3, colour = $4, position = $5, archived = $6, \
      inbox = $7, created_at = $8, updated_at = $9, version = $10 \
      where id = $1 and owner_id = $2 and version = $11";
 
-/// Deletes list $1 of owner $2 at version $3, never an Inbox ($4 false).
-const DELETE_LIST: &str = "delete from lists where id = $1 and owner_id = $2 and version = $3 and inbox = $4";
+/// Deletes list $1 at version $2, never an Inbox ($3 false); its members go
+/// with it (`on delete cascade`).
+const DELETE_LIST: &str = "delete from lists where id = $1 and version = $2 and inbox = $3";
 
 /// A `lists` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
@@ -47,11 +62,15 @@ struct ListRow {
     created_at: Timestamp,
     updated_at: Timestamp,
     version: i64,
+    role: String,
 }
 
-impl From<ListRow> for TaskList {
-    fn from(row: ListRow) -> Self {
-        Self {
+impl TryFrom<ListRow> for TaskList {
+    type Error = StoreError;
+
+    fn try_from(row: ListRow) -> Result<Self, StoreError> {
+        let role = members::role(&row.role, row.id)?;
+        Ok(Self {
             id: row.id,
             owner_id: row.owner_id,
             name: row.name,
@@ -62,7 +81,8 @@ impl From<ListRow> for TaskList {
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
             version: row.version,
-        }
+            role,
+        })
     }
 }
 
@@ -85,33 +105,43 @@ macro_rules! bind_list {
 }
 
 impl Store {
-    /// The owner's lists by position; archived ones only if asked for.
-    pub async fn lists(&self, owner_id: &str, with_archived: bool) -> Result<Vec<TaskList>, StoreError> {
+    /// The lists `user_id` is a member of, by position, with their role in
+    /// each; archived ones only if asked for.
+    pub async fn lists(&self, user_id: &str, with_archived: bool) -> Result<Vec<TaskList>, StoreError> {
         let rows: Vec<ListRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_LISTS).bind(owner_id).bind(with_archived).bind(false).fetch_all(c).await?
+            sqlx::query_as(SELECT_LISTS).bind(user_id).bind(with_archived).bind(false).fetch_all(c).await?
         });
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// The owner's list with this id; `None` for a missing list and for another
-    /// user's list alike.
-    pub async fn get_list(&self, owner_id: &str, id: Uuid) -> Result<Option<TaskList>, StoreError> {
+    /// The list with this id, with the role `user_id` has in it; `None` for a
+    /// missing list and for one they are not a member of alike.
+    pub async fn get_list(&self, user_id: &str, id: Uuid) -> Result<Option<TaskList>, StoreError> {
         let row: Option<ListRow> = on_pool!(self.pool, |c| sqlx::query_as(SELECT_LIST)
             .bind(id)
-            .bind(owner_id)
+            .bind(user_id)
             .fetch_optional(c)
             .await?);
-        Ok(row.map(Into::into))
+        row.map(TryInto::try_into).transpose()
     }
 
-    /// The owner's Inbox, stored as `inbox` unless they have one already: the
-    /// stored one either way. Concurrent callers all get the same one; only the
-    /// first request of a user writes.
+    /// The owner's Inbox, stored as `inbox` (with its owner as its one member)
+    /// unless they have one already: the stored one either way. Concurrent
+    /// callers all get the same one; only the first request of a user writes.
     pub async fn inbox_or_insert(&self, inbox: &TaskList) -> Result<TaskList, StoreError> {
         if let Some(found) = self.inbox_of(&inbox.owner_id).await? {
             return Ok(found);
         }
-        on_writer!(self.pool, |c| bind_list!(sqlx::query(INSERT_INBOX), inbox).execute(c).await.map(drop)?);
+        let mut tx = self.begin().await?;
+        on_tx!(tx, |c| bind_list!(sqlx::query(INSERT_INBOX), inbox).execute(c).await.map(drop)?);
+        on_tx!(tx, |c| sqlx::query(INSERT_INBOX_OWNER)
+            .bind(inbox.owner_id.as_str())
+            .bind(Role::Owner.as_str())
+            .bind(true)
+            .execute(c)
+            .await
+            .map(drop)?);
+        tx.commit().await?;
         let stored = self.inbox_of(&inbox.owner_id).await?;
         stored.ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
     }
@@ -120,7 +150,7 @@ impl Store {
         let row: Option<ListRow> = on_pool!(self.pool, |c| {
             sqlx::query_as(SELECT_INBOX).bind(owner_id).bind(true).fetch_optional(c).await?
         });
-        Ok(row.map(Into::into))
+        row.map(TryInto::try_into).transpose()
     }
 
     /// Deletes `list` (as last read, version included) unless it is an Inbox;
@@ -132,7 +162,6 @@ impl Store {
         let deleted = on_writer!(self.pool, |c| {
             sqlx::query(DELETE_LIST)
                 .bind(list.id)
-                .bind(list.owner_id.as_str())
                 .bind(list.version)
                 .bind(false)
                 .execute(c)
@@ -145,12 +174,16 @@ impl Store {
 }
 
 impl Tx {
-    /// Stores a new list unless its owner already has `max_per_user`; `false`
-    /// then. Under [`Tx::lock_user`] for `"lists"` the limit holds.
+    /// Stores a new list, with its maker as its owner, unless they already
+    /// made `max_per_user`; `false` then. Under [`Tx::lock_user`] for
+    /// `"lists"` the limit holds.
     pub async fn insert_list(&mut self, list: &TaskList, max_per_user: i64) -> Result<bool, StoreError> {
         let inserted = on_tx!(self, |c| {
             bind_list!(sqlx::query(INSERT_LIST), list).bind(max_per_user).execute(c).await?.rows_affected()
         });
+        if inserted == 1 {
+            self.insert_member(&Member::owner(list.id, &list.owner_id, list.created_at)).await?;
+        }
         Ok(inserted == 1)
     }
 

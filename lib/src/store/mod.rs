@@ -5,8 +5,10 @@
 //! with its statements written out whole beside the operations that run them,
 //! its row types and its binds: `tasks` (tasks, tags, recurrence
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
-//! `activity`, `notifications`, `webhooks`, `lists`, `dead_letters` and
-//! `retention`; `limits` holds the lock a per-user limit needs.
+//! `activity`, `notifications`, `webhooks`, `lists`, `members` (who may see
+//! and change a list and its tasks), `dead_letters` and `retention`; `limits`
+//! holds the lock a per-user limit needs. Lists and tasks are read through the
+//! reader's membership: a list they are not a member of is not there for them.
 //! Reads and one-statement writes are methods of [`Store`]; anything that must
 //! change several rows together is written by its caller as a [`Tx`] from
 //! [`Store::begin`], composed of the aggregates' operations and committed once.
@@ -28,6 +30,7 @@ mod inbox;
 mod limits;
 mod list;
 mod lists;
+mod members;
 mod notifications;
 mod outbox;
 mod postgres;
@@ -41,6 +44,7 @@ pub use db::Tx;
 pub use list::{
     Cursor, CursorError, LIMIT_DEFAULT, LIMIT_MAX, ListQuery, Order, Page, SortKey, StatusFilter,
 };
+pub use members::Headcount;
 pub use retention::{Pruned, Retention};
 pub use tasks::TagCount;
 

@@ -7,8 +7,10 @@ use uuid::Uuid;
 
 use super::db::{Dialects, Tx, on_pool, on_tx};
 use super::list::{self, ListQuery, Page, Param};
+use super::members;
 use super::timestamp::Timestamp;
 use super::{Store, StoreError};
+use crate::members::Role;
 use crate::task::{Priority, Task};
 
 /// How many tags a user has used, and on how many tasks.
@@ -23,10 +25,11 @@ const TASK_COLUMNS: &str = "t.id, t.user_id, t.list_id, t.title, t.description, 
      t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
      t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
 
+/// Task $1 if $2 is a member of its list, with their role there.
 const SELECT_TASK: &str = "select t.id, t.user_id, t.list_id, t.title, t.description, t.priority, t.tags, \
      t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
-     t.completed, t.completed_at, t.created_at, t.updated_at, t.version \
-     from tasks t where t.id = $1 and t.user_id = $2";
+     t.completed, t.completed_at, t.created_at, t.updated_at, t.version, m.role \
+     from tasks t join list_members m on m.list_id = t.list_id and m.user_id = $2 where t.id = $1";
 
 /// Binds $1..$21 in this order: see [`bind_task!`].
 const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
@@ -47,8 +50,10 @@ const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
 
 const INSERT_TAG: &str = "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
 
-const TAG_COUNTS: &str = "select tag, count(*) as count from task_tags \
-     where user_id = $1 group by tag order by count desc, tag asc";
+/// The tags of the tasks in the lists $1 is a member of.
+const TAG_COUNTS: &str = "select g.tag, count(*) as count from task_tags g \
+     join tasks t on t.id = g.task_id join list_members m on m.list_id = t.list_id and m.user_id = $1 \
+     group by g.tag order by count desc, g.tag asc";
 
 /// Reserves occurrence $2 of series $1 for task $3; affects no row when another
 /// task already holds it. This unique key, not a check-then-insert, is what makes
@@ -129,6 +134,14 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
+/// A task with the reader's role in its list.
+#[derive(Debug, sqlx::FromRow)]
+struct TaskRoleRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    role: String,
+}
+
 fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
     rows.into_iter().map(Task::try_from).collect()
 }
@@ -163,16 +176,23 @@ macro_rules! bind_task {
 }
 
 impl Store {
-    /// The user's task with this id; `None` for a missing task and for another
-    /// user's task alike.
+    /// The task with this id if `user_id` is a member of its list; `None` for
+    /// a missing task and for one in another's list alike.
     pub async fn get_task(&self, user_id: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
-        let row: Option<TaskRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_TASK).bind(id).bind(user_id).fetch_optional(c).await?
-        });
-        row.map(Task::try_from).transpose()
+        Ok(self.task_and_role(user_id, id).await?.map(|(task, _)| task))
     }
 
-    /// One page of the user's tasks, filtered and sorted as asked: the one
+    /// [`Store::get_task`], with the role `user_id` has in the task's list.
+    pub async fn task_and_role(&self, user_id: &str, id: Uuid) -> Result<Option<(Task, Role)>, StoreError> {
+        let row: Option<TaskRoleRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_TASK).bind(id).bind(user_id).fetch_optional(c).await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let role = members::role(&row.role, row.task.list_id)?;
+        Ok(Some((Task::try_from(row.task)?, role)))
+    }
+
+    /// One page of the tasks in the lists the user is a member of, filtered and sorted as asked: the one
     /// statement assembled from parts ([`list::plan`]).
     pub async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page, StoreError> {
         let plan = list::plan(TASK_COLUMNS, user_id, query);
@@ -192,7 +212,8 @@ impl Store {
         Ok(list::into_page(tasks(rows)?, query))
     }
 
-    /// The user's tags with the number of tasks carrying each, most used first.
+    /// The tags of the tasks the user can see, with the number of tasks
+    /// carrying each, most used first.
     pub async fn tag_counts(&self, user_id: &str) -> Result<Vec<TagCount>, StoreError> {
         let rows: Vec<(String, i64)> =
             on_pool!(self.pool, |c| sqlx::query_as(TAG_COUNTS).bind(user_id).fetch_all(c).await?);

@@ -84,6 +84,7 @@ fn titles(tasks: &[Task]) -> Vec<&str> {
 
 mod list;
 mod lists;
+mod members;
 mod outbox;
 mod reminders;
 mod retention;

@@ -1,0 +1,198 @@
+//! The member endpoints of a list: every member sees who else is; owners add
+//! members, change their roles and remove them; any member may leave. A list
+//! always keeps an owner, and an Inbox is never shared. Each change runs under
+//! the list's member lock, so the owners it counts are the owners it leaves.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::Serialize;
+use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
+use todo_lib::store::Tx;
+use todo_lib::task::{FieldError, ValidationErrors};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::lists::{managed, visible};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, add_member))
+        .routes(routes!(change_member, remove_member))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberList {
+    pub items: Vec<Member>,
+}
+
+const LAST_OWNER: ApiError = ApiError::Refused {
+    code: "last_owner",
+    message: "a list keeps at least one owner: make another member an owner first",
+};
+
+/// Opens the transaction that changes `list`'s members, holding its lock.
+async fn locked(state: &AppState, list: Uuid) -> Result<Tx, ApiError> {
+    let mut tx = state.store.begin().await?;
+    tx.lock_user("members", &list.to_string()).await?;
+    Ok(tx)
+}
+
+/// Who is in a list, earliest first.
+#[utoipa::path(
+    get, path = "/v1/lists/{id}/members", tag = "lists",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The members, earliest first", body = MemberList),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_members(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<MemberList>, ApiError> {
+    let list = visible(&state, &user, &raw).await?;
+    Ok(Json(MemberList { items: state.store.members(list.id).await? }))
+}
+
+/// Share a list: add a user with a role (owners only).
+#[utoipa::path(
+    post, path = "/v1/lists/{id}/members", tag = "lists",
+    params(("id" = Uuid, Path)),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = Member, headers(("Location" = String))),
+        (status = 400, description = "Unreadable body or id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+        (status = 409, description = "Already a member (`already_member`), or the list is an Inbox \
+            (`inbox_personal`)", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or the list has 100 members", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    JsonBody(input): JsonBody<NewMember>,
+) -> Result<Response, ApiError> {
+    let list = managed(&state, &user, &raw).await?;
+    let member = Member::create(list.id, input, Utc::now())?;
+    if list.inbox {
+        return Err(ApiError::Refused {
+            code: "inbox_personal",
+            message: "an Inbox is personal: share another list",
+        });
+    }
+    let mut tx = locked(&state, list.id).await?;
+    if tx.member(list.id, &member.user_id).await?.is_some() {
+        return Err(ApiError::Refused {
+            code: "already_member",
+            message: "the user is a member already: change their role instead",
+        });
+    }
+    if tx.headcount(list.id).await?.members >= MAX_PER_LIST {
+        return Err(ApiError::Validation(ValidationErrors(vec![FieldError {
+            field: "user_id".into(),
+            message: format!("a list has at most {MAX_PER_LIST} members"),
+        }])));
+    }
+    tx.insert_member(&member).await?;
+    tx.commit().await?;
+    tracing::info!(list_id = %list.id, role = member.role.as_str(), "member added");
+    let location = format!("/v1/lists/{}/members/{}", list.id, urlencoding(&member.user_id));
+    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(member)).into_response())
+}
+
+/// Change a member's role (owners only). The last owner stays an owner.
+#[utoipa::path(
+    patch, path = "/v1/lists/{id}/members/{user_id}", tag = "lists",
+    params(("id" = Uuid, Path), ("user_id" = String, Path)),
+    request_body = MemberPatch,
+    responses(
+        (status = 200, description = "The member with their new role", body = Member),
+        (status = 400, description = "Unreadable body or id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller, or no such member", body = ErrorBody),
+        (status = 409, description = "It would leave the list without an owner (`last_owner`)", body = ErrorBody),
+        (status = 422, description = "No role given", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn change_member(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((raw, member_id)): Path<(String, String)>,
+    JsonBody(patch): JsonBody<MemberPatch>,
+) -> Result<Json<Member>, ApiError> {
+    let list = managed(&state, &user, &raw).await?;
+    let role = patch.role()?;
+    let mut tx = locked(&state, list.id).await?;
+    let member = tx.member(list.id, &member_id).await?.ok_or(ApiError::NotFound("member"))?;
+    if member.role == role {
+        return Ok(Json(member));
+    }
+    if member.role == Role::Owner && tx.headcount(list.id).await?.owners <= 1 {
+        return Err(LAST_OWNER);
+    }
+    tx.set_role(list.id, &member_id, role).await?;
+    tx.commit().await?;
+    tracing::info!(list_id = %list.id, role = role.as_str(), "member's role changed");
+    Ok(Json(Member { role, ..member }))
+}
+
+/// Remove a member (owners), or leave a list (any member, for themselves).
+/// Takes effect on the member's next request.
+#[utoipa::path(
+    delete, path = "/v1/lists/{id}/members/{user_id}", tag = "lists",
+    params(("id" = Uuid, Path), ("user_id" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "Removing someone else takes an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller, or no such member", body = ErrorBody),
+        (status = 409, description = "The member is the list's last owner (`last_owner`)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((raw, member_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let list = if member_id == user {
+        visible(&state, &user, &raw).await?
+    } else {
+        managed(&state, &user, &raw).await?
+    };
+    let mut tx = locked(&state, list.id).await?;
+    let member = tx.member(list.id, &member_id).await?.ok_or(ApiError::NotFound("member"))?;
+    if member.role == Role::Owner && tx.headcount(list.id).await?.owners <= 1 {
+        return Err(LAST_OWNER);
+    }
+    tx.delete_member(list.id, &member_id).await?;
+    tx.commit().await?;
+    tracing::info!(list_id = %list.id, "member removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `id` as one path segment.
+fn urlencoding(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
