@@ -1,6 +1,6 @@
 //! No secret reaches the logs, even at the most verbose level: the JWT secret,
 //! the database password, the Dapr app token, users' bearer tokens, webhook
-//! signing secrets, and credentials presented wrongly. The real `local` binary
+//! signing secrets, invitation tokens, and credentials presented wrongly. The real `local` binary
 //! runs every path that touches them (requests, events, webhook delivery,
 //! refusals) with RUST_LOG at debug and trace, and its log is read afterwards.
 
@@ -42,6 +42,16 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let notes =
         host.poll("/v1/notifications", "alice", Duration::from_secs(5), |b| !items(b).is_empty()).await;
     assert_eq!(items(&notes).len(), 1);
+
+    // An invitation's token travels in its accept route's path.
+    let list = host.post("/v1/lists", "alice", json!({ "name": "Team" })).await;
+    let list_id = list.body["id"].as_str().expect("id").to_owned();
+    let invitation =
+        host.post(&format!("/v1/lists/{list_id}/invitations"), "alice", json!({ "role": "editor" })).await;
+    assert_eq!(invitation.status, StatusCode::CREATED, "{}", invitation.body);
+    let invitation_token = invitation.body["token"].as_str().expect("token").to_owned();
+    let joined = host.post(&format!("/v1/invitations/{invitation_token}/accept"), "bob", json!({})).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
 
     let client = reqwest::Client::new();
     let alice_token = token("alice");
@@ -86,6 +96,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
         ("user's token signature", alice_signature.as_str()),
         ("bogus bearer token", bogus_bearer),
         ("wrong app token", wrong_app_token),
+        ("invitation token", invitation_token.trim_start_matches("inv_")),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the log");
     }

@@ -32,6 +32,7 @@
 //!   the caller's protocol (Dapr SUCCESS/RETRY/DROP or HTTP), the app token.
 //! - [`lists`]: task lists, each user's undeletable Inbox among them.
 //! - [`members`]: who may do what in a list: members and their roles.
+//! - [`invitations`]: invitations to a list by link, kept only as hashes.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
@@ -46,6 +47,7 @@ pub mod error_body;
 pub mod event;
 pub mod function;
 pub mod health;
+pub mod invitations;
 pub mod lists;
 pub mod members;
 pub mod metrics;

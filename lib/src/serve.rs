@@ -150,11 +150,24 @@ impl From<&Config> for Settings {
     }
 }
 
+/// The path as logged: a segment that is a secret (an invitation's token,
+/// which its route carries) shows only its prefix.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    use crate::invitations::TOKEN_PREFIX;
+    if !path.contains(TOKEN_PREFIX) {
+        return path.into();
+    }
+    let segments: Vec<&str> =
+        path.split('/').map(|s| if s.starts_with(TOKEN_PREFIX) { "inv_[redacted]" } else { s }).collect();
+    segments.join("/").into()
+}
+
 /// Request id, tracing, timeout and body limit: the same for every function.
 pub fn with_common_layers(app: Router, settings: Settings) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        let path = loggable_path(req.uri().path());
+        tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
     });
     app.layer(DefaultBodyLimit::max(settings.body_limit_bytes)).layer(
         ServiceBuilder::new()
@@ -239,6 +252,15 @@ mod tests {
         let config: Config = config::from_iter(vars.clone()).expect("valid config");
         let store = store::connect("sqlite::memory:", ConnectOptions::default()).expect("store");
         Context { config, store, vars, lambda }
+    }
+
+    #[test]
+    fn invitation_tokens_are_not_logged_with_the_path() {
+        assert_eq!(
+            loggable_path("/v1/invitations/inv_s3cr3t/accept"),
+            "/v1/invitations/inv_[redacted]/accept"
+        );
+        assert_eq!(loggable_path("/v1/tasks/0193"), "/v1/tasks/0193");
     }
 
     #[test]

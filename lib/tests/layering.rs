@@ -17,6 +17,7 @@ const BELOW: &[&str] = &[
     "clock.rs",
     "lists.rs",
     "members.rs",
+    "invitations.rs",
 ];
 /// What those may not use.
 const ABOVE_MODELS: &[&str] =

@@ -52,6 +52,10 @@ pub enum ApiError {
     /// code names the rule.
     #[error("{message}")]
     Refused { code: &'static str, message: &'static str },
+    /// What the request names existed but is no longer usable (an invitation
+    /// accepted or expired); the code says which.
+    #[error("{message}")]
+    Gone { code: &'static str, message: &'static str },
     /// Writers kept colliding; the client may simply retry.
     #[error("the task is being changed concurrently; retry")]
     Conflict,
@@ -93,6 +97,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::Conflict | Self::Refused { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -111,7 +116,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::Conflict => "conflict",
-            Self::Refused { code, .. } => code,
+            Self::Refused { code, .. } | Self::Gone { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod inbox;
+pub mod invitations;
 pub mod lists;
 pub mod members;
 pub mod openapi;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         tasks::routes()
             .merge(lists::routes())
             .merge(members::routes())
+            .merge(invitations::routes())
             .merge(inbox::routes())
             .merge(webhooks::routes()),
     );

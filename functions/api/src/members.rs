@@ -39,8 +39,16 @@ const LAST_OWNER: ApiError = ApiError::Refused {
     message: "a list keeps at least one owner: make another member an owner first",
 };
 
+pub(crate) const ALREADY_MEMBER: ApiError = ApiError::Refused {
+    code: "already_member",
+    message: "the user is a member already: change their role instead",
+};
+
+pub(crate) const INBOX_PERSONAL: ApiError =
+    ApiError::Refused { code: "inbox_personal", message: "an Inbox is personal: share another list" };
+
 /// Opens the transaction that changes `list`'s members, holding its lock.
-async fn locked(state: &AppState, list: Uuid) -> Result<Tx, ApiError> {
+pub(crate) async fn locked(state: &AppState, list: Uuid) -> Result<Tx, ApiError> {
     let mut tx = state.store.begin().await?;
     tx.lock_user("members", &list.to_string()).await?;
     Ok(tx)
@@ -93,17 +101,11 @@ pub async fn add_member(
     let list = managed(&state, &user, &raw).await?;
     let member = Member::create(list.id, input, Utc::now())?;
     if list.inbox {
-        return Err(ApiError::Refused {
-            code: "inbox_personal",
-            message: "an Inbox is personal: share another list",
-        });
+        return Err(INBOX_PERSONAL);
     }
     let mut tx = locked(&state, list.id).await?;
     if tx.member(list.id, &member.user_id).await?.is_some() {
-        return Err(ApiError::Refused {
-            code: "already_member",
-            message: "the user is a member already: change their role instead",
-        });
+        return Err(ALREADY_MEMBER);
     }
     if tx.headcount(list.id).await?.members >= MAX_PER_LIST {
         return Err(ApiError::Validation(ValidationErrors(vec![FieldError {

@@ -119,6 +119,8 @@ async fn every_api_route_requires_a_token() {
         (Method::POST, format!("/v1/lists/{id}/members")),
         (Method::PATCH, format!("/v1/lists/{id}/members/bob")),
         (Method::DELETE, format!("/v1/lists/{id}/members/bob")),
+        (Method::POST, format!("/v1/lists/{id}/invitations")),
+        (Method::POST, "/v1/invitations/inv_x/accept".to_owned()),
         (Method::GET, "/v1/notifications".to_owned()),
         (Method::POST, format!("/v1/notifications/{id}/read")),
         (Method::GET, "/v1/activity".to_owned()),

@@ -66,6 +66,8 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/lists/{id}/members",
         "PATCH /v1/lists/{id}/members/{user_id}",
         "DELETE /v1/lists/{id}/members/{user_id}",
+        "POST /v1/lists/{id}/invitations",
+        "POST /v1/invitations/{token}/accept",
         "GET /v1/notifications",
         "POST /v1/notifications/{id}/read",
         "GET /v1/activity",

@@ -109,6 +109,13 @@ async fn every_route_answers_each_role_as_the_table_says_and_refusals_change_not
             &[],
             [409, 403, 403, 404, 404, 401],
         ),
+        (
+            Method::POST,
+            format!("/v1/lists/{list}/invitations"),
+            Some(json!({ "role": "viewer" })),
+            &[],
+            [201, 403, 403, 404, 404, 401],
+        ),
         (Method::GET, format!("/v1/tasks/{task}"), None, &[], [200, 200, 200, 404, 404, 401]),
         (Method::GET, format!("/v1/tasks?list={list}"), None, &[], [200, 200, 200, 404, 404, 401]),
         (

@@ -6,7 +6,7 @@
 //! its row types and its binds: `tasks` (tasks, tags, recurrence
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
 //! `activity`, `notifications`, `webhooks`, `lists`, `members` (who may see
-//! and change a list and its tasks), `dead_letters` and `retention`; `limits`
+//! and change a list and its tasks), `invitations` (to lists, by link), `dead_letters` and `retention`; `limits`
 //! holds the lock a per-user limit needs. Lists and tasks are read through the
 //! reader's membership: a list they are not a member of is not there for them.
 //! Reads and one-statement writes are methods of [`Store`]; anything that must
@@ -27,6 +27,7 @@ mod cursor;
 mod db;
 mod dead_letters;
 mod inbox;
+mod invitations;
 mod limits;
 mod list;
 mod lists;

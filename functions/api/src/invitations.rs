@@ -1,0 +1,145 @@
+//! Invitations by link: an owner makes one for a role; whoever holds its
+//! token joins with that role, once, before it expires. Accepting runs under
+//! the list's member lock, like every other change of members.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use todo_lib::invitations::{Closed, Invitation, NewInvitation, token_hash};
+use todo_lib::lists::TaskList;
+use todo_lib::members::{MAX_PER_LIST, Member, Role};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::lists::managed;
+use crate::members::{ALREADY_MEMBER, locked};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_invitation)).routes(routes!(accept_invitation))
+}
+
+/// A new invitation, with its token: shown only here, once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedInvitation {
+    pub id: Uuid,
+    pub list_id: Uuid,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+    /// Give it to the invitee; it is stored only as a hash.
+    pub token: String,
+    /// Where the invitee POSTs to join (with their own bearer token).
+    pub accept_path: String,
+}
+
+/// Invite someone to a list by link (owners only).
+#[utoipa::path(
+    post, path = "/v1/lists/{id}/invitations", tag = "lists",
+    params(("id" = Uuid, Path)),
+    request_body = NewInvitation,
+    responses(
+        (status = 201, description = "Created; the token is shown only now", body = CreatedInvitation),
+        (status = 400, description = "Unreadable body or id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+        (status = 409, description = "The list is an Inbox (`inbox_personal`)", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_invitation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    JsonBody(input): JsonBody<NewInvitation>,
+) -> Result<Response, ApiError> {
+    let list = managed(&state, &user, &raw).await?;
+    let (invitation, token) = Invitation::create(list.id, &user, input, Utc::now())?;
+    if list.inbox {
+        return Err(crate::members::INBOX_PERSONAL);
+    }
+    let mut tx = state.store.begin().await?;
+    tx.insert_invitation(&invitation).await?;
+    tx.commit().await?;
+    tracing::info!(list_id = %list.id, invitation_id = %invitation.id, "invitation created");
+    let token = token.expose_secret().to_owned();
+    let body = CreatedInvitation {
+        id: invitation.id,
+        list_id: list.id,
+        role: invitation.role,
+        expires_at: invitation.expires_at,
+        accept_path: format!("/v1/invitations/{token}/accept"),
+        token,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Join a list with an invitation's token, as the caller.
+#[utoipa::path(
+    post, path = "/v1/invitations/{token}/accept", tag = "lists",
+    params(("token" = String, Path, description = "The invitation's token")),
+    responses(
+        (status = 200, description = "Joined: the list, with the caller's role", body = TaskList),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No invitation has this token", body = ErrorBody),
+        (status = 409, description = "The caller is a member already (`already_member`; the \
+            invitation stays open), or the list is full (`list_full`)", body = ErrorBody),
+        (status = 410, description = "Accepted already (`invitation_used`) or expired \
+            (`invitation_expired`)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(token): Path<String>,
+) -> Result<Json<TaskList>, ApiError> {
+    let hash = token_hash(&token);
+    let now = Utc::now();
+    let found = state.store.invitation(&hash).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let list_id = found.list_id;
+    // Read again under the lock: what was read before may have been accepted since.
+    let mut tx = locked(&state, list_id).await?;
+    let invitation = tx.invitation(&hash).await?.ok_or(ApiError::NotFound("invitation"))?;
+    if let Some(closed) = invitation.closed(now) {
+        return Err(gone(closed));
+    }
+    if tx.member(list_id, &user).await?.is_some() {
+        return Err(ALREADY_MEMBER);
+    }
+    if tx.headcount(list_id).await?.members >= MAX_PER_LIST {
+        return Err(ApiError::Refused {
+            code: "list_full",
+            message: "the list has as many members as it may",
+        });
+    }
+    if !tx.accept_invitation(&invitation, &user, now).await? {
+        return Err(gone(Closed::Used));
+    }
+    tx.insert_member(&Member { role: invitation.role, ..Member::owner(list_id, &user, now) }).await?;
+    tx.commit().await?;
+    tracing::info!(%list_id, invitation_id = %invitation.id, role = invitation.role.as_str(), "invitation accepted");
+    let list = state.store.get_list(&user, list_id).await?;
+    list.map(Json).ok_or(ApiError::NotFound("list"))
+}
+
+fn gone(closed: Closed) -> ApiError {
+    match closed {
+        Closed::Used => {
+            ApiError::Gone { code: "invitation_used", message: "the invitation was accepted already" }
+        }
+        Closed::Expired => {
+            ApiError::Gone { code: "invitation_expired", message: "the invitation has expired" }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Invitations by link, on both backends: an owner invites with a role;
+//! the invitee joins once with that role; a used, expired or unknown token
+//! joins nobody, nor does one accepted by a member already (it stays open);
+//! concurrent acceptances of one token make one member. Only owners invite,
+//! and an Inbox is never shared.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use common::{TestApp, id_of};
+use serde_json::{Value, json};
+use todo_lib::invitations::{Invitation, NewInvitation};
+use todo_lib::members::Role;
+
+both_backends!(
+    an_invitation_joins_its_invitee_once_with_its_role,
+    expired_unknown_and_member_held_tokens_join_nobody,
+    concurrent_acceptances_of_one_token_make_one_member,
+    only_owners_invite_and_never_to_an_inbox,
+);
+
+async fn new_list(app: &TestApp) -> String {
+    let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    id_of(&res.body)
+}
+
+async fn invite(app: &TestApp, list: &str, body: Value) -> Value {
+    let res =
+        app.send(Method::POST, &format!("/v1/lists/{list}/invitations"), Some("alice"), Some(body)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    res.body
+}
+
+async fn accept(app: &TestApp, token: &str, user: &str) -> common::TestResponse {
+    app.send(Method::POST, &format!("/v1/invitations/{token}/accept"), Some(user), None).await
+}
+
+async fn members(app: &TestApp, list: &str) -> Vec<(String, String)> {
+    let res = app.send(Method::GET, &format!("/v1/lists/{list}/members"), Some("alice"), None).await;
+    res.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            (m["user_id"].as_str().expect("id").to_owned(), m["role"].as_str().expect("role").to_owned())
+        })
+        .collect()
+}
+
+async fn an_invitation_joins_its_invitee_once_with_its_role(app: TestApp) {
+    let list = new_list(&app).await;
+    let made = invite(&app, &list, json!({ "role": "editor", "expires_in_hours": 24 })).await;
+    let token = made["token"].as_str().expect("token").to_owned();
+    assert_eq!(made["accept_path"], format!("/v1/invitations/{token}/accept"));
+    assert_eq!((made["role"].as_str(), made["list_id"].as_str()), (Some("editor"), Some(list.as_str())));
+
+    let joined = accept(&app, &token, "bob").await;
+    assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.body);
+    assert_eq!(
+        (joined.body["id"].as_str(), joined.body["role"].as_str()),
+        (Some(list.as_str()), Some("editor"))
+    );
+    let task = app.create("bob", json!({ "title": "from Bob", "list_id": list })).await;
+    assert_eq!(task["list_id"], list.as_str(), "an editor now");
+
+    let again = accept(&app, &token, "carol").await;
+    assert_eq!((again.status, again.code()), (StatusCode::GONE, "invitation_used"), "single use");
+    let twice = accept(&app, &token, "bob").await;
+    assert_eq!(twice.status, StatusCode::GONE);
+    assert_eq!(
+        members(&app, &list).await,
+        [("alice".into(), "owner".into()), ("bob".into(), "editor".into())]
+    );
+}
+
+async fn expired_unknown_and_member_held_tokens_join_nobody(app: TestApp) {
+    let list = new_list(&app).await;
+    let list_id: uuid::Uuid = list.parse().expect("uuid");
+    // Made four days ago, valid for three: expired a day ago.
+    let old = NewInvitation { role: Some(Role::Viewer), expires_in_hours: Some(72) };
+    let (expired, token) =
+        Invitation::create(list_id, "alice", old, Utc::now() - Duration::days(4)).expect("valid");
+    let mut tx = app.db.store.begin().await.expect("begin");
+    tx.insert_invitation(&expired).await.expect("insert");
+    tx.commit().await.expect("commit");
+    use secrecy::ExposeSecret as _;
+    let late = accept(&app, token.expose_secret(), "bob").await;
+    assert_eq!((late.status, late.code()), (StatusCode::GONE, "invitation_expired"));
+
+    let unknown = accept(&app, "inv_nobody-made-this", "bob").await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "not_found"));
+
+    let made = invite(&app, &list, json!({ "role": "viewer" })).await;
+    let token = made["token"].as_str().expect("token");
+    let own = accept(&app, token, "alice").await;
+    assert_eq!((own.status, own.code()), (StatusCode::CONFLICT, "already_member"));
+    let anonymous = app.send(Method::POST, &format!("/v1/invitations/{token}/accept"), None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(members(&app, &list).await, [("alice".into(), "owner".into())], "nobody joined");
+    let joined = accept(&app, token, "dave").await;
+    assert_eq!(
+        (joined.status, joined.body["role"].as_str()),
+        (StatusCode::OK, Some("viewer")),
+        "it stayed open"
+    );
+}
+
+async fn concurrent_acceptances_of_one_token_make_one_member(app: TestApp) {
+    let list = new_list(&app).await;
+    let made = invite(&app, &list, json!({ "role": "viewer" })).await;
+    let token = made["token"].as_str().expect("token");
+    let (a, b, c) =
+        tokio::join!(accept(&app, token, "bob"), accept(&app, token, "carol"), accept(&app, token, "dave"));
+    let statuses = [a.status, b.status, c.status];
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::GONE).count(), 2, "{statuses:?}");
+    assert_eq!(members(&app, &list).await.len(), 2, "the owner and one invitee");
+}
+
+async fn only_owners_invite_and_never_to_an_inbox(app: TestApp) {
+    let list = new_list(&app).await;
+    let made = invite(&app, &list, json!({ "role": "editor" })).await;
+    accept(&app, made["token"].as_str().expect("token"), "bob").await;
+    let path = format!("/v1/lists/{list}/invitations");
+    let by_editor = app.send(Method::POST, &path, Some("bob"), Some(json!({ "role": "owner" }))).await;
+    assert_eq!((by_editor.status, by_editor.code()), (StatusCode::FORBIDDEN, "forbidden"));
+    let by_stranger = app.send(Method::POST, &path, Some("mallory"), Some(json!({ "role": "owner" }))).await;
+    assert_eq!(by_stranger.status, StatusCode::NOT_FOUND);
+    for (body, fields) in [
+        (json!({}), vec!["role"]),
+        (json!({ "role": "viewer", "expires_in_hours": 0 }), vec!["expires_in_hours"]),
+        (json!({ "role": "viewer", "expires_in_hours": 721 }), vec!["expires_in_hours"]),
+    ] {
+        let res = app.send(Method::POST, &path, Some("alice"), Some(body.clone())).await;
+        assert_eq!(
+            (res.status, res.detail_fields()),
+            (StatusCode::UNPROCESSABLE_ENTITY, fields.iter().map(|f| f.to_string()).collect()),
+            "{body}"
+        );
+    }
+    app.create_titled("alice", "private").await;
+    let lists = app.send(Method::GET, "/v1/lists", Some("alice"), None).await;
+    let inbox = id_of(
+        lists.body["items"].as_array().expect("items").iter().find(|l| l["inbox"] == true).expect("Inbox"),
+    );
+    let res = app
+        .send(
+            Method::POST,
+            &format!("/v1/lists/{inbox}/invitations"),
+            Some("alice"),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "inbox_personal"));
+}

@@ -1,0 +1,105 @@
+//! Invitations to lists, found by the hash of their token and accepted once.
+
+use uuid::Uuid;
+
+use super::db::{Tx, on_pool, on_tx};
+use super::members;
+use super::timestamp::Timestamp;
+use super::{Store, StoreError};
+use crate::invitations::Invitation;
+
+const INSERT_INVITATION: &str = "insert into list_invitations (id, token_hash, list_id, role, created_by, \
+     created_at, expires_at, accepted_by, accepted_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const SELECT_INVITATION: &str = "select id, token_hash, list_id, role, created_by, created_at, expires_at, \
+     accepted_by, accepted_at from list_invitations where token_hash = $1";
+
+/// Accepts invitation $1 for $2 at $3, unless it was accepted or expired:
+/// the one statement that makes an invitation single-use under concurrency.
+const ACCEPT_INVITATION: &str = "update list_invitations set accepted_by = $2, accepted_at = $3 \
+     where id = $1 and accepted_by is null and expires_at > $3";
+
+#[derive(Debug, sqlx::FromRow)]
+struct InvitationRow {
+    id: Uuid,
+    token_hash: String,
+    list_id: Uuid,
+    role: String,
+    created_by: String,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    accepted_by: Option<String>,
+    accepted_at: Option<Timestamp>,
+}
+
+impl TryFrom<InvitationRow> for Invitation {
+    type Error = StoreError;
+
+    fn try_from(row: InvitationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            role: members::role(&row.role, row.list_id)?,
+            id: row.id,
+            token_hash: row.token_hash,
+            list_id: row.list_id,
+            created_by: row.created_by,
+            created_at: row.created_at.into(),
+            expires_at: row.expires_at.into(),
+            accepted_by: row.accepted_by,
+            accepted_at: row.accepted_at.map(Into::into),
+        })
+    }
+}
+
+impl Store {
+    /// The invitation whose token hashes to `token_hash`, open or not.
+    pub async fn invitation(&self, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<InvitationRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_INVITATION).bind(token_hash).fetch_optional(c).await?
+        });
+        row.map(TryInto::try_into).transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_invitation(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
+        on_tx!(self, |c| sqlx::query(INSERT_INVITATION)
+            .bind(invitation.id)
+            .bind(invitation.token_hash.as_str())
+            .bind(invitation.list_id)
+            .bind(invitation.role.as_str())
+            .bind(invitation.created_by.as_str())
+            .bind(Timestamp(invitation.created_at))
+            .bind(Timestamp(invitation.expires_at))
+            .bind(invitation.accepted_by.as_deref())
+            .bind(invitation.accepted_at.map(Timestamp))
+            .execute(c)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// [`Store::invitation`], inside the transaction.
+    pub async fn invitation(&mut self, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<InvitationRow> =
+            on_tx!(self, |c| sqlx::query_as(SELECT_INVITATION).bind(token_hash).fetch_optional(c).await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Marks `invitation` accepted by `user_id` at `at`; `false` when it was
+    /// accepted meanwhile or has expired by then.
+    pub async fn accept_invitation(
+        &mut self,
+        invitation: &Invitation,
+        user_id: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let accepted = on_tx!(self, |c| sqlx::query(ACCEPT_INVITATION)
+            .bind(invitation.id)
+            .bind(user_id)
+            .bind(Timestamp(at))
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(accepted == 1)
+    }
+}
