@@ -8,12 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::task::ValidationErrors;
+use crate::task::{ValidationErrors, text};
 
 /// Members a list may have, its owners included.
 pub const MAX_PER_LIST: i64 = 100;
-/// Longest user id accepted, in bytes (a JWT `sub` is far shorter in practice).
-pub const USER_ID_MAX_BYTES: usize = 255;
 
 /// What a member may do, ordered by rights: each role may do everything the
 /// one before it may.
@@ -92,7 +90,7 @@ impl Member {
         let mut errors = ValidationErrors::default();
         let user_id = match input.user_id {
             Some(id) => {
-                if let Some(problem) = user_id_problem(&id) {
+                if let Some(problem) = text::user_id_problem(&id) {
                     errors.add("user_id", problem);
                 }
                 id
@@ -122,18 +120,6 @@ impl MemberPatch {
                 Err(errors)
             }
         }
-    }
-}
-
-/// Why `id` cannot be a user id: empty, too long, or with control or
-/// surrounding white space characters (a JWT `sub` has none).
-pub fn user_id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() || id.len() > USER_ID_MAX_BYTES {
-        Some("must be 1 to 255 bytes")
-    } else if id.chars().any(char::is_control) || id.trim() != id {
-        Some("must not contain control characters or surrounding spaces")
-    } else {
-        None
     }
 }
 

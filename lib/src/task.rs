@@ -78,6 +78,9 @@ pub struct Task {
     /// there it reads as nil until the function machinery names that Inbox.
     #[serde(default)]
     pub list_id: Uuid,
+    /// The member of its list who is to do it (their user id), if anyone.
+    #[serde(default)]
+    pub assignee_id: Option<String>,
     pub title: String,
     pub description: String,
     pub priority: Priority,
@@ -113,6 +116,8 @@ pub struct NewTask {
     /// The list to put it in (one the caller may add to); the caller's Inbox
     /// when absent.
     pub list_id: Option<Uuid>,
+    /// A member of the task's list.
+    pub assignee_id: Option<String>,
     /// Required; 1 to 200 characters after trimming.
     pub title: Option<String>,
     pub description: Option<String>,
@@ -133,6 +138,10 @@ pub struct TaskPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Uuid>)]
     pub list_id: Option<Option<Uuid>>,
+    /// A member of the task's list; `null` unassigns.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub assignee_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
@@ -186,6 +195,7 @@ impl Task {
             // Report the other fields' problems too.
             let rest = Fields {
                 list_id,
+                assignee_id: input.assignee_id,
                 title: "x".into(),
                 description: input.description.unwrap_or_default(),
                 priority: Priority::default(),
@@ -202,6 +212,7 @@ impl Task {
         };
         let fields = Fields {
             list_id,
+            assignee_id: input.assignee_id,
             title,
             description: input.description.unwrap_or_default(),
             priority: input.priority.unwrap_or_default(),
@@ -217,6 +228,7 @@ impl Task {
             id,
             user_id: user_id.to_owned(),
             list_id,
+            assignee_id: None,
             title: String::new(),
             description: String::new(),
             priority: Priority::default(),
@@ -257,6 +269,7 @@ impl Task {
         };
         let fields = Fields {
             list_id: list_id.unwrap_or(current.list_id),
+            assignee_id: patch.assignee_id.unwrap_or(current.assignee_id.clone()),
             // A null title is already reported; validate the rest against the current one.
             title: title.unwrap_or_else(|| current.title.clone()),
             description: patch.description.map_or(current.description.clone(), Option::unwrap_or_default),
@@ -307,6 +320,14 @@ impl Task {
         Some(next)
     }
 
+    /// The task with nobody assigned, or `None` if nobody was.
+    pub fn unassigned(&self, now: DateTime<Utc>) -> Option<Self> {
+        self.assignee_id.as_ref()?;
+        let mut next = self.next_version(now);
+        next.assignee_id = None;
+        Some(next)
+    }
+
     /// Whether the task is open and its due time has passed.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         !self.completed && self.due_at.is_some_and(|due| due < now)
@@ -323,6 +344,7 @@ impl Task {
     fn fields(&self) -> Fields {
         Fields {
             list_id: self.list_id,
+            assignee_id: self.assignee_id.clone(),
             title: self.title.clone(),
             description: self.description.clone(),
             priority: self.priority,
@@ -379,6 +401,7 @@ impl Task {
             Some(_) => self.series_start,
         };
         self.list_id = fields.list_id;
+        self.assignee_id = fields.assignee_id;
         self.title = fields.title;
         self.description = fields.description;
         self.priority = fields.priority;
@@ -395,6 +418,7 @@ pub(crate) mod text;
 
 pub use rules::{FieldError, ValidationErrors};
 use rules::{Fields, required};
+pub use text::user_id_problem;
 
 #[cfg(test)]
 mod tests;

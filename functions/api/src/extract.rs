@@ -291,6 +291,10 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 Ok(id) => query.list = Some(id),
                 Err(_) => err("list", "must be a list id (a UUID)".into()),
             },
+            "assignee" => match value {
+                "" => err("assignee", "must be a user id, or me".into()),
+                _ => query.assignee = Some(value.to_owned()),
+            },
             "cursor" => cursor = Some(value.to_owned()),
             other => err(other, "unknown parameter".into()),
         }

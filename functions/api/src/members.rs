@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
+use todo_lib::event::{EventType, task_event};
 use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
 use todo_lib::store::Tx;
 use todo_lib::task::{FieldError, ValidationErrors};
@@ -17,11 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::lists::{managed, visible};
+use crate::{AppState, SOURCE};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -159,7 +160,8 @@ pub async fn change_member(
 }
 
 /// Remove a member (owners), or leave a list (any member, for themselves).
-/// Takes effect on the member's next request.
+/// Takes effect on the member's next request; the list's tasks assigned to
+/// them are unassigned, each with its `task.updated`.
 #[utoipa::path(
     delete, path = "/v1/lists/{id}/members/{user_id}", tag = "lists",
     params(("id" = Uuid, Path), ("user_id" = String, Path)),
@@ -189,8 +191,21 @@ pub async fn remove_member(
         return Err(LAST_OWNER);
     }
     tx.delete_member(list.id, &member_id).await?;
+    // Their tasks in the list are nobody's now, each change with its event.
+    let now = Utc::now();
+    let mut events = Vec::new();
+    for task in tx.assigned_tasks(list.id, &member_id).await? {
+        let Some(next) = task.unassigned(now) else { continue };
+        let event = task_event(EventType::Updated, &next, SOURCE, now, None)?;
+        tx.update_task(&next, task.version).await?;
+        tx.write_event(&event, None).await?;
+        events.push(event);
+    }
     tx.commit().await?;
-    tracing::info!(list_id = %list.id, "member removed");
+    tracing::info!(list_id = %list.id, unassigned = events.len(), "member removed");
+    for event in events {
+        state.publish(event);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

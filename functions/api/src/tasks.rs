@@ -22,6 +22,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
 use crate::{AppState, SOURCE, lists};
+use uuid::Uuid;
 
 /// How often a change is retried when another writer got there first and the
 /// client did not ask for a precondition (last writer wins).
@@ -76,11 +77,16 @@ pub async fn create_task(
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let (list_id, refusal) = match input.list_id {
-        Some(id) => (id, lists::refusal_for_tasks(&state, &user, id).await?),
-        None => (lists::inbox(&state, &user).await?.id, None),
+    let (list_id, mut refusals) = match input.list_id {
+        Some(id) => (id, Vec::from_iter(lists::refusal_for_tasks(&state, &user, id).await?)),
+        None => (lists::inbox(&state, &user).await?.id, Vec::new()),
     };
-    let task = with_refusal(Task::create(&user, list_id, input, now), refusal)?;
+    if refusals.is_empty()
+        && let Some(assignee) = &input.assignee_id
+    {
+        refusals.extend(assignee_refusal(&state, list_id, assignee).await?);
+    }
+    let task = with_refusals(Task::create(&user, list_id, input, now), refusals)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     let mut tx = state.store.begin().await?;
     tx.insert_task(&task).await?;
@@ -96,6 +102,7 @@ pub async fn create_task(
     get, path = "/v1/tasks", tag = "tasks",
     params(
         ("list" = Option<uuid::Uuid>, Query, description = "Only the tasks of this list"),
+        ("assignee" = Option<String>, Query, description = "Only the tasks assigned to this user; `me` for the caller"),
         ("status" = Option<String>, Query, description = "open, done or all (default all)"),
         ("priority" = Option<String>, Query, description = "Any of these priorities, comma-separated or repeated"),
         ("tag" = Option<String>, Query, description = "All of these tags, comma-separated or repeated"),
@@ -121,7 +128,10 @@ pub async fn list_tasks(
     AuthUser(user): AuthUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskPage>, ApiError> {
-    let query = list_query(raw.as_deref(), Utc::now())?;
+    let mut query = list_query(raw.as_deref(), Utc::now())?;
+    if query.assignee.as_deref() == Some("me") {
+        query.assignee = Some(user.clone());
+    }
     if let Some(list) = query.list {
         state.store.get_list(&user, list).await?.ok_or(ApiError::NotFound("list"))?;
     }
@@ -183,10 +193,12 @@ pub async fn update_task(
         Some(Some(list)) => Some((list, lists::refusal_for_tasks(&state, &user, list).await?)),
         _ => None,
     };
+    let assignee = assignee_check(&state, &user, id, &patch).await?;
     let task = change(&state, &user, id, &if_match, |task| {
         // Staying in its list needs no right to add to it (an archived one, say).
         let refusal = target.clone().filter(|(list, _)| *list != task.list_id).and_then(|(_, r)| r);
-        let next = with_refusal(task.patched(patch.clone(), Utc::now()), refusal)?;
+        let refusals = refusal.into_iter().chain(assignee.clone()).collect();
+        let next = with_refusals(task.patched(patch.clone(), Utc::now()), refusals)?;
         Ok(next.map(|t| (t, EventType::Updated)))
     })
     .await?;
@@ -326,15 +338,54 @@ fn writable(found: Option<(Task, Role)>) -> Result<Task, ApiError> {
     }
 }
 
-/// `result`, with `refusal` (of the task's list) among its field errors.
-fn with_refusal<T>(result: Result<T, ValidationErrors>, refusal: Option<FieldError>) -> Result<T, ApiError> {
-    match (result, refusal) {
-        (Ok(value), None) => Ok(value),
-        (Ok(_), Some(refusal)) => Err(ValidationErrors(vec![refusal]).into()),
-        (Err(mut errors), refusal) => {
-            errors.0.extend(refusal);
+/// `result`, with `refusals` (of the task's list or assignee) among its field errors.
+fn with_refusals<T>(result: Result<T, ValidationErrors>, refusals: Vec<FieldError>) -> Result<T, ApiError> {
+    match result {
+        Ok(value) if refusals.is_empty() => Ok(value),
+        Ok(_) => Err(ValidationErrors(refusals).into()),
+        Err(mut errors) => {
+            errors.0.extend(refusals);
             Err(errors.into())
         }
+    }
+}
+
+/// Why `assignee` cannot be assigned a task of `list`: they are not a member.
+async fn assignee_refusal(
+    state: &AppState,
+    list: Uuid,
+    assignee: &str,
+) -> Result<Option<FieldError>, ApiError> {
+    if todo_lib::task::user_id_problem(assignee).is_some() {
+        return Ok(None); // The task rules report it.
+    }
+    Ok(match state.store.role_in(list, assignee).await? {
+        Some(_) => None,
+        None => Some(FieldError { field: "assignee_id".into(), message: NOT_A_MEMBER.into() }),
+    })
+}
+
+const NOT_A_MEMBER: &str = "must be a member of the task's list";
+
+/// Whether the assignee the task would have after `patch` is a member of the
+/// list it would be in, checked when either changes.
+async fn assignee_check(
+    state: &AppState,
+    user: &str,
+    id: Uuid,
+    patch: &TaskPatch,
+) -> Result<Option<FieldError>, ApiError> {
+    if patch.assignee_id.is_none() && patch.list_id.is_none() {
+        return Ok(None);
+    }
+    let Some((current, _)) = state.store.task_and_role(user, id).await? else {
+        return Ok(None); // `change` answers 404.
+    };
+    let list = patch.list_id.flatten().unwrap_or(current.list_id);
+    let assignee = patch.assignee_id.clone().unwrap_or(current.assignee_id);
+    match assignee {
+        Some(assignee) => assignee_refusal(state, list, &assignee).await,
+        None => Ok(None),
     }
 }
 

@@ -87,6 +87,8 @@ impl Order {
 pub struct ListQuery {
     /// Only the tasks of this list.
     pub list: Option<Uuid>,
+    /// Only the tasks assigned to this user.
+    pub assignee: Option<String>,
     pub status: StatusFilter,
     /// Any of these priorities; empty means all.
     pub priorities: Vec<Priority>,
@@ -111,6 +113,7 @@ impl ListQuery {
     pub fn new(now: DateTime<Utc>) -> Self {
         Self {
             list: None,
+            assignee: None,
             status: StatusFilter::All,
             priorities: Vec::new(),
             tags: Vec::new(),
@@ -184,6 +187,10 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery) -> Plan {
     if let Some(list) = query.list {
         let list = p.bind(Param::Uuid(list));
         sql += &format!(" and t.list_id = {list}");
+    }
+    if let Some(assignee) = &query.assignee {
+        let assignee = p.bind(Param::Text(assignee.clone()));
+        sql += &format!(" and t.assignee_id = {assignee}");
     }
     match query.status {
         StatusFilter::All => {}

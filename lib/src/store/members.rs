@@ -60,6 +60,14 @@ pub struct Headcount {
 }
 
 impl Store {
+    /// The role `user_id` has in `list_id`, if they are a member.
+    pub async fn role_in(&self, list_id: Uuid, user_id: &str) -> Result<Option<Role>, StoreError> {
+        let row: Option<MemberRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_MEMBER).bind(list_id).bind(user_id).fetch_optional(c).await?
+        });
+        Ok(row.map(Member::try_from).transpose()?.map(|m| m.role))
+    }
+
     /// The members of `list_id`, earliest first.
     pub async fn members(&self, list_id: Uuid) -> Result<Vec<Member>, StoreError> {
         let rows: Vec<MemberRow> =

@@ -41,6 +41,9 @@ impl ValidationErrors {
 pub(super) struct Fields {
     /// Checked by the caller, who knows which lists the user may write to.
     pub(super) list_id: uuid::Uuid,
+    /// Whether they are a member is the caller's to check; here, that it
+    /// could be a user id at all.
+    pub(super) assignee_id: Option<String>,
     pub(super) title: String,
     pub(super) description: String,
     pub(super) priority: Priority,
@@ -67,6 +70,10 @@ impl Fields {
             errors.add("description", format!("must be at most {DESCRIPTION_MAX_CHARS} characters"));
         } else if self.description.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             errors.add("description", "must not contain control characters other than newlines and tabs");
+        }
+
+        if let Some(problem) = self.assignee_id.as_deref().and_then(text::user_id_problem) {
+            errors.add("assignee_id", problem);
         }
 
         match normalize_tags(&self.tags) {

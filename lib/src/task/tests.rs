@@ -237,6 +237,7 @@ fn next_occurrence_keeps_the_fields_and_moves_the_due_and_reminder() {
     assert_eq!((next.completed, next.completed_at, next.version), (false, None, 1));
     assert_eq!((next.series_id, next.tags.clone()), (task.series_id, task.tags.clone()));
     assert_eq!(next.list_id, LIST, "the series stays in its list");
+    assert_eq!(next.assignee_id, task.assignee_id, "with its assignee");
     assert_ne!(next.id, task.id);
     assert_eq!(Task::create("a", LIST, new_task("once"), now()).expect("valid").next_occurrence(now()), None);
 }
@@ -251,4 +252,16 @@ fn a_reminder_offset_out_of_any_range_does_not_panic() {
         let next = task.next_occurrence(now()).expect("recurs");
         assert_eq!(next.remind_at, None, "{minutes}: no reminder rather than a panic");
     }
+}
+
+#[test]
+fn a_task_is_assigned_unassigned_and_its_assignee_id_checked() {
+    let input = NewTask { assignee_id: Some("bob".into()), ..new_task("t") };
+    let task = Task::create("a", LIST, input, now()).expect("valid");
+    assert_eq!(task.assignee_id.as_deref(), Some("bob"));
+    let next = task.unassigned(now()).expect("was assigned");
+    assert_eq!((next.assignee_id.clone(), next.version), (None, 2));
+    assert_eq!(next.unassigned(now()), None, "nobody to unassign");
+    let bad = NewTask { assignee_id: Some(String::new()), ..new_task("t") };
+    assert_eq!(fields_of(Task::create("a", LIST, bad, now()).expect_err("empty id")), ["assignee_id"]);
 }

@@ -86,6 +86,22 @@ pub(super) fn normalize_tag(tag: &str, max_chars: usize) -> Result<String, Strin
     Ok(tag)
 }
 
+/// Longest user id accepted, in bytes (a JWT `sub` is far shorter in practice).
+pub const USER_ID_MAX_BYTES: usize = 255;
+
+/// Why `id` cannot be a user id (a member's, an assignee's): empty, too
+/// long, or with control or surrounding white space characters (a JWT `sub`
+/// has none).
+pub fn user_id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() || id.len() > USER_ID_MAX_BYTES {
+        Some("must be 1 to 255 bytes")
+    } else if id.chars().any(char::is_control) || id.trim() != id {
+        Some("must not contain control characters or surrounding spaces")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

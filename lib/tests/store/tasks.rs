@@ -23,6 +23,7 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
         recurrence: Some("FREQ=MONTHLY;BYMONTHDAY=1".into()),
         time_zone: Some("Europe/Berlin".into()),
         list_id: None,
+        assignee_id: None,
     };
     let created = Task::create("alice", inbox_id("alice"), input, t0()).expect("valid");
     insert(&db, &created).await;
