@@ -80,9 +80,14 @@ pub struct MemberPatch {
 }
 
 impl Member {
+    /// `user_id` in `list_id` with `role`, from `at`.
+    pub fn new(list_id: Uuid, user_id: &str, role: Role, at: DateTime<Utc>) -> Self {
+        Self { list_id, user_id: user_id.to_owned(), role, added_at: at.trunc_subsecs(6) }
+    }
+
     /// The creator of a list, its first owner.
     pub fn owner(list_id: Uuid, user_id: &str, at: DateTime<Utc>) -> Self {
-        Self { list_id, user_id: user_id.to_owned(), role: Role::Owner, added_at: at.trunc_subsecs(6) }
+        Self::new(list_id, user_id, Role::Owner, at)
     }
 
     /// A new member of `list_id` from `input`, checked.

@@ -126,7 +126,7 @@ pub async fn accept_invitation(
     if !tx.accept_invitation(&invitation, &user, now).await? {
         return Err(gone(Closed::Used));
     }
-    tx.insert_member(&Member { role: invitation.role, ..Member::owner(list_id, &user, now) }).await?;
+    tx.insert_member(&Member::new(list_id, &user, invitation.role, now)).await?;
     tx.commit().await?;
     tracing::info!(%list_id, invitation_id = %invitation.id, role = invitation.role.as_str(), "invitation accepted");
     let list = state.store.get_list(&user, list_id).await?;

@@ -19,7 +19,7 @@ async fn shared(db: &TestDb) -> TaskList {
         .expect("valid");
     let mut tx = db.store.begin().await.expect("begin");
     assert!(tx.insert_list(&list, 200).await.expect("insert"), "under the limit");
-    let bob = Member { role: Role::Editor, ..Member::owner(list.id, "bob", t0()) };
+    let bob = Member::new(list.id, "bob", Role::Editor, t0());
     tx.insert_member(&bob).await.expect("Bob joins");
     tx.commit().await.expect("commit");
     list
