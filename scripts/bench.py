@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bench: the figures of the system on this machine, beside its limits.
 
-usage: scripts/bench.py [SECTION...]     sections: api pgbench functions local coldstart sizes
+usage: scripts/bench.py [SECTION...]     sections: api pgbench functions sharing local coldstart sizes
                                          (default: all, in that order)
 
 Needs release binaries (make bench builds them), wrk, pgbench and PostgreSQL on
@@ -167,13 +167,7 @@ def section_functions():
     for fn, ty in (("task-created", "task.created"), ("task-changed", "task.updated"),
                    ("task-completed", "task.completed"), ("task-due", "task.due")):
         proc = Proc(fn, {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
-        events = max(2000, SECONDS * 1500)
-        out = subprocess.run([REL / "loadgen", "--url", proc.base + "/", "--type", ty, "--events", str(events),
-                              "--concurrency", "16", "--tasks", "1000"],
-                             env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
-        if out.returncode != 0 and not out.stdout:
-            raise SystemExit(f"bench: loadgen failed for {fn}: {out.stderr}")
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = loadgen(proc.base, url, ty)
         note = f"{r['errors']} errors" if r["errors"] else ""
         limit = LIMITS.get(("create", 16))
         if limit:
@@ -182,6 +176,66 @@ def section_functions():
             "≥ 5,000 events/s", note)
         row(f"{fn} on postgres", "peak RSS under load", f"{proc.status('VmHWM') / 1024:.1f} MB", "≤ 40 MB")
         proc.stop()
+
+
+def loadgen(base, url, ty, extra=()):
+    events = max(2000, SECONDS * 1500)
+    out = subprocess.run([REL / "loadgen", "--url", base + "/", "--type", ty, "--events", str(events),
+                          "--concurrency", "16", "--tasks", "1000", *extra],
+                         env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    if out.returncode != 0 and not out.stdout:
+        raise SystemExit(f"bench: loadgen failed: {out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def section_sharing():
+    """Issue #15: a list of 5 members against a single owner, in the same run."""
+    section = "sharing on postgres"
+    # The API: create and list as a single owner in their Inbox, then as a
+    # member of a list shared by 5 (the list query goes through membership).
+    url = fresh_pg("todo_bench_sharing")
+    migrate(url)
+    api = Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+    owner, member = "bench-owner", "bench-member-1"
+    shared = api_call(api.base, "POST", "/v1/lists", token(owner), {"name": "Bench household"})
+    for k in range(1, 5):
+        api_call(api.base, "POST", f"/v1/lists/{shared['id']}/members", token(owner),
+                 {"user_id": f"bench-member-{k}", "role": "editor"})
+    figures = {}
+    for who, env in (("single owner", {"TOKEN": token(owner)}),
+                     ("member of a list of 5", {"TOKEN": token(member), "LIST_ID": shared["id"]})):
+        for op, script in (("create", "create.lua"), ("list", "list.lua")):
+            rps, p50, p99, bad, sock = wrk(api.base + "/v1/tasks", script, 16, env)
+            figures[(who, op)] = rps
+            target, note = "", ""
+            if who != "single owner":
+                target = "within 10 % of the single owner"
+                note = f"{rps / figures[('single owner', op)] * 100:.0f} % of the single owner's"
+            limit = LIMITS.get((op, 16))
+            if limit:
+                note = (note + "; " if note else "") + f"{rps / limit * 100:.0f} % of pgbench"
+            if bad or sock:
+                note += f" ERRORS: {bad} non-2xx {sock}"
+            row(section, f"api {op} as {who}, 16 connections",
+                f"{rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms", target, note)
+    api.stop()
+    # The fan-out: task-created queueing each event for 1 webhook (a single
+    # owner) and for 5 (one per member of a list of 5).
+    rates = {}
+    for members in (1, 5):
+        url = fresh_pg("todo_bench_fanout")
+        migrate(url)
+        proc = Proc("task-created", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+        r = loadgen(proc.base, url, "task.created", ("--members", str(members)))
+        proc.stop()
+        rates[members] = r["events_per_sec"]
+        target, note = "", f"{r['errors']} errors" if r["errors"] else ""
+        if members > 1:
+            target = "cost ≤ 2x the single owner's"
+            note = (note + "; " if note else "") + f"cost {rates[1] / rates[members]:.2f}x the single owner's"
+        who = "single owner, 1 webhook" if members == 1 else f"list of {members}, 1 webhook each"
+        row(section, f"task-created fan-out, {who}, 16 concurrent",
+            f"{r['events_per_sec']:,.0f} events/s, p99 {r['p99_ms']:.2f} ms", target, note)
 
 
 def metric(base, name, labels):
@@ -264,7 +318,7 @@ def section_sizes():
 
 
 SECTIONS = {"api": section_api, "pgbench": section_pgbench, "functions": section_functions,
-            "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
+            "sharing": section_sharing, "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
 
 
 def machine():
@@ -276,7 +330,7 @@ def machine():
 
 
 def main():
-    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "local", "coldstart", "sizes"]
+    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "sharing", "local", "coldstart", "sizes"]
     for name in chosen:
         if name not in SECTIONS:
             raise SystemExit(f"bench: unknown section '{name}' (one of {', '.join(SECTIONS)})")

@@ -1,5 +1,6 @@
 //! The activity history: one entry per thing that happened to a task, written by
-//! the event functions, read by the API.
+//! the event functions, read by the API. An entry belongs to the list its task
+//! was in when it happened, and every member of that list sees it.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,6 +14,8 @@ pub struct Activity {
     #[serde(skip)]
     pub user_id: String,
     pub task_id: Uuid,
+    /// The list the task was in when it happened.
+    pub list_id: Uuid,
     /// The event type that caused it, e.g. `task.created`.
     pub kind: String,
     /// The causing event's id.
@@ -29,6 +32,7 @@ impl Activity {
             id: Uuid::now_v7(),
             user_id: data.user_id.clone(),
             task_id: data.task.id,
+            list_id: data.task.list_id,
             kind: ty.as_str().to_owned(),
             event_id: event_id.to_owned(),
             summary: data.task.title.clone(),

@@ -24,11 +24,12 @@ pub struct Notification {
 }
 
 impl Notification {
-    /// The notification for the reminder in a `task.due` event, created at `now`.
-    pub fn reminder(event_id: &str, data: &TaskEventData, now: DateTime<Utc>) -> Self {
+    /// The notification to `recipient` of the reminder in a `task.due` event,
+    /// created at `now`.
+    pub fn reminder(event_id: &str, data: &TaskEventData, recipient: &str, now: DateTime<Utc>) -> Self {
         Self {
             id: Uuid::now_v7(),
-            user_id: data.user_id.clone(),
+            user_id: recipient.to_owned(),
             task_id: data.task.id,
             event_id: event_id.to_owned(),
             title: data.task.title.clone(),

@@ -1,6 +1,6 @@
-//! Sending the webhook queue: event handlers queue an event for the user's webhooks
-//! (`todo_lib::function::queue_and_answer`);
-//! a [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
+//! Sending the webhook queue: event handlers queue an event for the webhooks of
+//! the members of its task's list (`todo_lib::function::queue_and_answer`); a
+//! [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
 //! lease, at most `concurrency` at once per process, retrying transient failures
 //! on a [`Backoff`] schedule.
 //!

@@ -1,7 +1,9 @@
 //! The migration that puts every task in a list (issue #15), run on a database
 //! populated by the schema before it, on both backends: each task lands in its
 //! owner's Inbox, an Inbox that existed already is kept, a user without tasks
-//! gets none, and from then on a task without a list is refused.
+//! gets none, and from then on a task without a list is refused. The activity
+//! written before lists lands in its user's Inbox too (one is made for a user
+//! who has activity but no tasks left).
 
 use std::path::PathBuf;
 
@@ -24,6 +26,14 @@ const OLD_TASK: &str = "insert into tasks (id, user_id, title, title_key, descri
 /// $2 owner, $3 created.
 const OLD_INBOX: &str = "insert into lists (id, owner_id, name, colour, position, archived, inbox, \
      created_at, updated_at, version) values ($1, $2, 'Inbox', null, 0, $3, $4, $5, $5, 1)";
+
+/// An activity entry as the schema at [`BEFORE`] stores it: $1 id, $2 user,
+/// $3 task, $4 event, $5 summary, $6 when.
+const OLD_ACTIVITY: &str = "insert into activity (id, user_id, task_id, kind, event_id, summary, \
+     occurred_at) values ($1, $2, $3, 'task.created', $4, $5, $6)";
+
+/// Who had activity before lists, and its summary; Erin's tasks are gone.
+const OLD_ACTIVITY_OF: [(&str, &str); 2] = [("alice", "Pay rent"), ("erin", "Gone for good")];
 
 const NULL_LIST: &str = "insert into tasks (id, user_id, title, title_key, description, search_text, \
      priority, tags, completed, created_at, updated_at, version, list_id) \
@@ -77,6 +87,18 @@ macro_rules! seed {
             .execute(&mut *conn)
             .await
             .expect("Bob's Inbox");
+        for (user, summary) in OLD_ACTIVITY_OF {
+            sqlx::query(OLD_ACTIVITY)
+                .bind(Uuid::now_v7())
+                .bind(user)
+                .bind(Uuid::now_v7())
+                .bind(Uuid::now_v7().to_string())
+                .bind(summary)
+                .bind($at)
+                .execute(&mut *conn)
+                .await
+                .expect("an old activity entry");
+        }
     }};
 }
 
@@ -143,6 +165,14 @@ async fn migrate_and_check(db: &TestDb, bob_inbox: Uuid) -> usize {
         expected.sort_unstable();
         assert_eq!(titles, expected, "every task of {owner} is in their Inbox");
         assert!(page.items.iter().all(|t| t.list_id == inbox), "{:?}", page.items);
+    }
+    for (user, summary) in OLD_ACTIVITY_OF {
+        let lists = db.store.lists(user, true).await.expect("lists");
+        let [inbox] = lists.as_slice() else { panic!("{user} has one list, the Inbox: {lists:?}") };
+        let entries = db.store.list_activity_in(user, inbox.id, 10).await.expect("activity");
+        let summaries: Vec<&str> = entries.iter().map(|a| a.summary.as_str()).collect();
+        assert_eq!(summaries, [summary], "{user}'s old activity is in their Inbox");
+        assert_eq!(db.store.list_activity(user, None, 10).await.expect("activity"), entries);
     }
     old.len()
 }

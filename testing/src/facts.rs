@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::lists::TaskList;
+use todo_lib::lists::{NewList, TaskList};
+use todo_lib::members::{Member, Role};
 use todo_lib::store::Store;
 use todo_lib::task::{NewTask, Task, TaskPatch};
 use todo_lib::webhook::{MAX_PER_USER, Webhook};
@@ -13,6 +14,28 @@ use todo_lib::webhook::{MAX_PER_USER, Webhook};
 /// `user`'s Inbox, created on first need as the API creates it.
 pub async fn inbox(store: &Store, user: &str) -> TaskList {
     store.inbox_or_insert(&TaskList::inbox(user, Utc::now())).await.expect("the Inbox is stored")
+}
+
+/// A list named `name` made by `owner` and shared with `members` in their
+/// roles, stored as the API stores it.
+pub async fn shared_list(store: &Store, owner: &str, name: &str, members: &[(&str, Role)]) -> TaskList {
+    let now = Utc::now();
+    let input = NewList { name: Some(name.into()), ..NewList::default() };
+    let list = TaskList::create(owner, input, now).expect("a valid list");
+    let mut tx = store.begin().await.expect("a transaction opens");
+    assert!(tx.insert_list(&list, todo_lib::lists::MAX_PER_USER).await.expect("the list is stored"));
+    for (user, role) in members {
+        tx.insert_member(&Member::new(list.id, user, *role, now)).await.expect("the member is stored");
+    }
+    tx.commit().await.expect("the list commits");
+    list
+}
+
+/// `user` taken out of `list`, as the API removes a member.
+pub async fn removed(store: &Store, list: &TaskList, user: &str) {
+    let mut tx = store.begin().await.expect("a transaction opens");
+    assert!(tx.delete_member(list.id, user).await.expect("the member is deleted"), "{user} was a member");
+    tx.commit().await.expect("the removal commits");
 }
 
 /// A new task of `user` from `input` (in `input.list_id`, else their Inbox),

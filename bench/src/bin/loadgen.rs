@@ -1,7 +1,13 @@
 //! Sends CloudEvents to an event function the way Dapr delivers them, each with
 //! a unique id, and reports events per second and latency percentiles.
 //!
-//! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K]
+//! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K] [--members M]
+//!
+//! With `--members M` each task's user keeps the tasks in a list shared with
+//! M - 1 others, and each of the M members has one webhook, so that every
+//! event is queued for M webhooks: the fan-out issue #15 measures (`M = 1` is
+//! the single owner with one webhook). Without it, tasks are in their user's
+//! Inbox and nobody has a webhook.
 //!
 //! The tasks the events are about, and then the events themselves, are first
 //! written to `DATABASE_URL`: a function acts only on an event the system wrote,
@@ -18,7 +24,8 @@ use std::time::{Duration, Instant};
 use bench::{Args, percentile};
 use chrono::Utc;
 use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::lists::TaskList;
+use todo_lib::lists::{NewList, TaskList};
+use todo_lib::members::{Member, Role};
 use todo_lib::store::ConnectOptions;
 use todo_lib::task::{NewTask, Task};
 
@@ -46,6 +53,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let events: usize = args.number("events", 10_000)?;
     let concurrency: usize = args.number("concurrency", 16)?;
     let tasks: usize = args.number("tasks", 1_000)?;
+    let members: usize = args.number("members", 0)?;
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
 
     // The tasks, written as the API would (their own events marked published).
@@ -56,8 +64,11 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     for i in 0..tasks {
         let user = format!("bench-user-{}", i % 50);
         if !inboxes.contains_key(&user) {
-            let inbox = store.inbox_or_insert(&TaskList::inbox(&user, now)).await?;
-            inboxes.insert(user.clone(), inbox.id);
+            let list = match members {
+                0 => store.inbox_or_insert(&TaskList::inbox(&user, now)).await?,
+                m => shared_list(&store, &user, m).await?,
+            };
+            inboxes.insert(user.clone(), list.id);
         }
         let input = NewTask {
             title: Some(format!("bench {i}")),
@@ -147,6 +158,31 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         })
     );
     Ok(errors == 0)
+}
+
+/// A list of `owner` shared with `members - 1` others, each of the `members`
+/// with one webhook.
+async fn shared_list(
+    store: &todo_lib::store::Store,
+    owner: &str,
+    members: usize,
+) -> Result<TaskList, Box<dyn std::error::Error>> {
+    let now = Utc::now();
+    let input = NewList { name: Some(format!("shared by {owner}")), ..NewList::default() };
+    let list = TaskList::create(owner, input, now).map_err(|e| format!("{e:?}"))?;
+    let url = url::Url::parse("https://hooks.example.com/bench")?;
+    let mut tx = store.begin().await?;
+    tx.insert_list(&list, todo_lib::lists::MAX_PER_USER).await?;
+    let others: Vec<String> = (1..members).map(|k| format!("{owner}-member-{k}")).collect();
+    for other in &others {
+        tx.insert_member(&Member::new(list.id, other, Role::Editor, now)).await?;
+    }
+    for user in std::iter::once(owner).chain(others.iter().map(String::as_str)) {
+        let hook = todo_lib::webhook::Webhook::new(user, &url, now)?;
+        tx.insert_webhook(&hook, todo_lib::webhook::MAX_PER_USER).await?;
+    }
+    tx.commit().await?;
+    Ok(list)
 }
 
 /// A fresh event (unique id) of type `ty` about `task`.

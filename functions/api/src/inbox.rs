@@ -1,5 +1,6 @@
 //! What the event functions produced for the user: in-app notifications (from
-//! `task-due`) and the activity history (from every function).
+//! `task-due`) and the activity history (from every function) of the lists the
+//! user is a member of.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(read_notification))
         .routes(routes!(list_activity))
         .routes(routes!(task_activity))
+        .routes(routes!(list_activity_in))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +114,7 @@ pub async fn read_notification(
     read.map(Json).ok_or(ApiError::NotFound("notification"))
 }
 
-/// The caller's activity across all tasks, newest first.
+/// The activity of every list the caller is a member of, newest first.
 #[utoipa::path(
     get, path = "/v1/activity", tag = "activity",
     params(("limit" = Option<i64>, Query, description = "1 to 200 (default 50)")),
@@ -132,7 +134,8 @@ pub async fn list_activity(
     Ok(Json(ActivityList { items: state.store.list_activity(&user, None, limit).await? }))
 }
 
-/// One task's activity, newest first (kept after the task is deleted).
+/// One task's activity in the lists the caller is a member of, newest first
+/// (kept after the task is deleted).
 #[utoipa::path(
     get, path = "/v1/tasks/{id}/activity", tag = "activity",
     params(
@@ -154,4 +157,31 @@ pub async fn task_activity(
 ) -> Result<Json<ActivityList>, ApiError> {
     let (limit, _) = parse_query(raw.as_deref(), false)?;
     Ok(Json(ActivityList { items: state.store.list_activity(&user, Some(id), limit).await? }))
+}
+
+/// One list's activity, newest first: what happened to its tasks while they
+/// were in it, for every member to see.
+#[utoipa::path(
+    get, path = "/v1/lists/{id}/activity", tag = "activity",
+    params(
+        ("id" = Uuid, Path, description = "List id"),
+        ("limit" = Option<i64>, Query, description = "1 to 200 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "Activity", body = ActivityList),
+        (status = 400, description = "Invalid id or query parameters", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_activity_in(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ActivityList>, ApiError> {
+    let list = crate::lists::visible(&state, &user, &raw).await?;
+    let (limit, _) = parse_query(query.as_deref(), false)?;
+    Ok(Json(ActivityList { items: state.store.list_activity_in(&user, list.id, limit).await? }))
 }

@@ -24,7 +24,7 @@ async fn notify(app: &TestApp, user: &str, task: &Value, event_id: &str) -> Noti
         app.db.store.get_task(user, id_of(task).parse().expect("uuid")).await.expect("get").expect("task");
     let data =
         TaskEventData { version: 1, user_id: user.into(), task: stored, reminder_at: Some(Utc::now()) };
-    let n = Notification::reminder(event_id, &data, Utc::now());
+    let n = Notification::reminder(event_id, &data, user, Utc::now());
     assert!(app.db.store.record_notification_once("task-due", &n, Utc::now()).await.expect("record"));
     n
 }
@@ -88,6 +88,17 @@ async fn activity_is_listed_per_user_and_per_task(app: TestApp) {
     let theirs =
         app.send(Method::GET, &format!("/v1/tasks/{}/activity", id_of(&a)), Some("mallory"), None).await;
     assert_eq!(theirs.body, json!({ "items": [] }));
+    let inbox = a["list_id"].as_str().expect("the task's list");
+    let listed =
+        app.send(Method::GET, &format!("/v1/lists/{inbox}/activity?limit=1"), Some("alice"), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1), "the limit holds");
+    assert_eq!(
+        (listed.body["items"][0]["summary"].as_str(), listed.body["items"][0]["list_id"].as_str()),
+        (Some("b"), Some(inbox))
+    );
+    let hidden = app.send(Method::GET, &format!("/v1/lists/{inbox}/activity"), Some("mallory"), None).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
 }
 
 async fn invalid_inbox_queries_are_400(app: TestApp) {

@@ -116,6 +116,7 @@ async fn every_route_answers_each_role_as_the_table_says_and_refusals_change_not
             &[],
             [201, 403, 403, 404, 404, 401],
         ),
+        (Method::GET, format!("/v1/lists/{list}/activity"), None, &[], [200, 200, 200, 404, 404, 401]),
         (Method::GET, format!("/v1/tasks/{task}"), None, &[], [200, 200, 200, 404, 404, 401]),
         (Method::GET, format!("/v1/tasks?list={list}"), None, &[], [200, 200, 200, 404, 404, 401]),
         (

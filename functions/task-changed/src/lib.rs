@@ -1,7 +1,8 @@
 //! `task-changed`: reacts to `task.updated` and `task.deleted` by recording the
-//! activity entry, once per event however often it is delivered, and queueing
-//! the fact for the user's webhooks. Without it those topics would have no consumer:
-//! edits and deletions would be missing from the history users see.
+//! activity entry in the task's list, once per event however often it is
+//! delivered, and queueing the fact for the webhooks of every member of that
+//! list. Without it those topics would have no consumer: edits and deletions
+//! would be missing from the history users see.
 
 use std::sync::Arc;
 

@@ -3,7 +3,8 @@
 //! alike (a unique key on series and occurrence time), skipping occurrences already
 //! in the past, in the list of the one completed (none once that list is
 //! gone); the new task's `task.created` goes through the outbox. Every
-//! completion also gets its activity entry and is queued for the user's webhooks.
+//! completion also gets its activity entry in the task's list and is queued for
+//! the webhooks of every member of that list.
 
 use std::sync::Arc;
 

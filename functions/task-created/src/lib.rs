@@ -1,6 +1,7 @@
-//! `task-created`: reacts to `task.created` by recording the activity entry, once
-//! per event however often it is delivered, and queueing the fact for the user's
-//! webhooks (once per webhook; `cron-tick` sends them).
+//! `task-created`: reacts to `task.created` by recording the activity entry in
+//! the task's list, once per event however often it is delivered, and queueing
+//! the fact for the webhooks of every member of that list (once per webhook;
+//! `cron-tick` sends them).
 
 use std::sync::Arc;
 

@@ -1,21 +1,26 @@
 //! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
-//! notification, once per event, and queueing it for the user's webhooks (once
-//! per webhook; `cron-tick` sends them, signed). A reminder whose task was
-//! completed, deleted or moved since it was claimed (its stored reminder time is
-//! no longer the event's) is skipped: it would only be noise (a moved one is
-//! claimed again for its new time). The event is the one `cron-tick` stored
-//! (see `todo_lib::function`), so its reminder time is always present.
+//! notification, once per event, to the task's assignee (unassigned, to its
+//! creator), and queueing it for the webhooks of every member of the task's
+//! list (once per webhook; `cron-tick` sends them, signed). The one reminded
+//! must still be a member of the list: an assignee who left hands the reminder
+//! to the creator, and when neither is a member nobody is reminded. A reminder
+//! whose task was completed, deleted or moved since it was claimed (its stored
+//! reminder time is no longer the event's) is skipped: it would only be noise
+//! (a moved one is claimed again for its new time). The event is the one
+//! `cron-tick` stored (see `todo_lib::function`), so its reminder time is
+//! always present.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
 use serde_json::json;
-use todo_lib::event::EventType;
+use todo_lib::event::{EventType, TaskEventData};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
-use todo_lib::store::Store;
+use todo_lib::store::{Store, StoreError};
+use todo_lib::task::Task;
 
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
@@ -26,6 +31,21 @@ pub const ACCEPTS: &[EventType] = &[EventType::Due];
 #[derive(Debug)]
 pub struct TaskDue {
     store: Store,
+}
+
+impl TaskDue {
+    /// Whom the reminder is for: the assignee named in the event, else the
+    /// creator, whichever first still sees the task (it is in a list they are a
+    /// member of); with the task as it is now (`None` when neither does).
+    async fn recipient<'a>(&self, data: &'a TaskEventData) -> Result<(&'a str, Option<Task>), StoreError> {
+        let candidates = data.task.assignee_id.iter().chain(std::iter::once(&data.user_id));
+        for candidate in candidates {
+            if let Some(task) = self.store.get_task(candidate, data.task.id).await? {
+                return Ok((candidate, Some(task)));
+            }
+        }
+        Ok((&data.user_id, None))
+    }
 }
 
 #[async_trait]
@@ -40,9 +60,9 @@ impl EventHandler for TaskDue {
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
         let data = &delivery.data;
-        let current = self.store.get_task(&data.user_id, data.task.id).await?;
+        let (recipient, current) = self.recipient(data).await?;
         let skip = match &current {
-            None => Some("the task was deleted"),
+            None => Some("the task was deleted, or neither its assignee nor its creator is in its list"),
             Some(task) if task.completed => Some("the task was completed"),
             Some(task) if task.remind_at != data.reminder_at => Some("the reminder was moved"),
             Some(_) => None,
@@ -54,7 +74,7 @@ impl EventHandler for TaskDue {
         if let Some(reminder_at) = data.reminder_at {
             todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
         }
-        let notification = Notification::reminder(&delivery.id, data, now);
+        let notification = Notification::reminder(&delivery.id, data, recipient, now);
         let recorded = self.store.record_notification_once(NAME, &notification, now).await?;
         let summary = json!({ "notification_id": notification.id });
         todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await

@@ -1,5 +1,5 @@
 //! The last step of a handler that recorded its own effect: the event queued for
-//! the user's webhooks, and the answer it comes to.
+//! the webhooks of every member of the task's list, and the answer it comes to.
 
 use chrono::Utc;
 use serde_json::json;
@@ -8,8 +8,9 @@ use super::{Delivery, HandleError, Handled};
 use crate::store::Store;
 
 /// The last step of an event handler that has recorded its own effect
-/// (`recorded` is false for a duplicate): queues the event for each of the
-/// user's webhooks that does not have it yet, and answers with `summary` and how
+/// (`recorded` is false for a duplicate): queues the event for each webhook of
+/// each member of the task's list that does not have it yet (once per
+/// webhook, however often and however concurrently the event is delivered), and answers with `summary` and how
 /// many were queued. Idempotent: a redelivered event queues nothing new (except
 /// for a webhook registered meanwhile) and, if nothing else was recorded, is a
 /// duplicate.
@@ -22,7 +23,7 @@ pub async fn queue_and_answer(
     let now = Utc::now();
     let data = &delivery.data;
     let body = json!({ "type": delivery.ty.as_str(), "timestamp": now, "data": data }).to_string();
-    let queued = store.queue_webhook_deliveries(&delivery.id, &data.user_id, &body, now).await?;
+    let queued = store.queue_webhook_deliveries(&delivery.id, data.task.list_id, &body, now).await?;
     if !recorded && queued == 0 {
         return Ok(Handled::Duplicate);
     }

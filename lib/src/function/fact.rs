@@ -1,6 +1,7 @@
-//! The handler of a function whose effect is the fact itself: an activity entry,
-//! once per event however often it is delivered, and the event queued for the
-//! user's webhooks (once per webhook; `cron-tick` sends them). `task-created` and
+//! The handler of a function whose effect is the fact itself: an activity entry
+//! in the task's list, once per event however often it is delivered, and the
+//! event queued for the webhooks of every member of that list (once per
+//! webhook; `cron-tick` sends them). `task-created` and
 //! `task-changed` are this handler for their event types.
 
 use async_trait::async_trait;

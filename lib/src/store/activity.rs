@@ -8,19 +8,23 @@ use super::timestamp::Timestamp;
 use super::{Store, StoreError};
 use crate::activity::Activity;
 
-const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, task_id, kind, event_id, summary, \
-     occurred_at) values ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, task_id, list_id, kind, event_id, \
+     summary, occurred_at) values ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// PostgreSQL only: claims (consumer $8, event $5) at $9 and writes the activity
-/// entry in one statement; no row is written when the event was already claimed.
+/// PostgreSQL only: claims (consumer $9, event $6) at $10 and writes the
+/// activity entry in one statement; no row is written when the event was
+/// already claimed.
 const RECORD_ACTIVITY_ONCE: &str = "with claimed as (insert into processed_events \
-     (consumer, event_id, processed_at) values ($8, $5, $9) on conflict do nothing returning 1) \
-     insert into activity (id, user_id, task_id, kind, event_id, summary, occurred_at) \
-     select $1, $2, $3, $4, $5, $6, $7 where exists (select 1 from claimed)";
+     (consumer, event_id, processed_at) values ($9, $6, $10) on conflict do nothing returning 1) \
+     insert into activity (id, user_id, task_id, list_id, kind, event_id, summary, occurred_at) \
+     select $1, $2, $3, $4, $5, $6, $7, $8 where exists (select 1 from claimed)";
 
-/// $1 user, $2 task (or null for all tasks), $3 limit; newest first.
-const SELECT_ACTIVITY: &str = "select id, user_id, task_id, kind, event_id, summary, occurred_at \
-     from activity where user_id = $1 and ($2 is null or task_id = $2) order by occurred_at desc, id desc limit $3";
+/// The entries of the lists user $1 is a member of, of task $2 and of list $3
+/// (each null for all), at most $4; newest first.
+const SELECT_ACTIVITY: &str = "select id, user_id, task_id, list_id, kind, event_id, summary, occurred_at \
+     from activity where list_id in (select m.list_id from list_members m where m.user_id = $1) \
+     and ($2 is null or task_id = $2) and ($3 is null or list_id = $3) \
+     order by occurred_at desc, id desc limit $4";
 
 /// An `activity` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
@@ -28,6 +32,7 @@ struct ActivityRow {
     id: Uuid,
     user_id: String,
     task_id: Uuid,
+    list_id: Uuid,
     kind: String,
     event_id: String,
     summary: String,
@@ -40,6 +45,7 @@ impl From<ActivityRow> for Activity {
             id: row.id,
             user_id: row.user_id,
             task_id: row.task_id,
+            list_id: row.list_id,
             kind: row.kind,
             event_id: row.event_id,
             summary: row.summary,
@@ -48,7 +54,7 @@ impl From<ActivityRow> for Activity {
     }
 }
 
-/// Binds an activity entry's 7 columns in [`INSERT_ACTIVITY`] order.
+/// Binds an activity entry's 8 columns in [`INSERT_ACTIVITY`] order.
 macro_rules! bind_activity {
     ($query:expr, $activity:expr) => {{
         let activity: &Activity = $activity;
@@ -56,6 +62,7 @@ macro_rules! bind_activity {
             .bind(activity.id)
             .bind(activity.user_id.as_str())
             .bind(activity.task_id)
+            .bind(activity.list_id)
             .bind(activity.kind.as_str())
             .bind(activity.event_id.as_str())
             .bind(activity.summary.as_str())
@@ -101,15 +108,43 @@ impl Store {
         Ok(true)
     }
 
-    /// The user's activity, newest first, for one task or all of them.
+    /// The activity of the lists the user is a member of, newest first, for
+    /// one task or all of them.
     pub async fn list_activity(
         &self,
         user_id: &str,
         task_id: Option<Uuid>,
         limit: i64,
     ) -> Result<Vec<Activity>, StoreError> {
+        self.select_activity(user_id, task_id, None, limit).await
+    }
+
+    /// The activity of one list, newest first, if the user is a member of it
+    /// (else none).
+    pub async fn list_activity_in(
+        &self,
+        user_id: &str,
+        list_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<Activity>, StoreError> {
+        self.select_activity(user_id, None, Some(list_id), limit).await
+    }
+
+    async fn select_activity(
+        &self,
+        user_id: &str,
+        task_id: Option<Uuid>,
+        list_id: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<Activity>, StoreError> {
         let rows: Vec<ActivityRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_ACTIVITY).bind(user_id).bind(task_id).bind(limit).fetch_all(c).await?
+            sqlx::query_as(SELECT_ACTIVITY)
+                .bind(user_id)
+                .bind(task_id)
+                .bind(list_id)
+                .bind(limit)
+                .fetch_all(c)
+                .await?
         });
         Ok(rows.into_iter().map(Into::into).collect())
     }

@@ -26,11 +26,13 @@ const DELETE_WEBHOOK: &str = "delete from webhooks where id = $1 and user_id = $
 const SELECT_DELIVERY_STATUSES: &str =
     "select webhook_id, status from webhook_deliveries where event_id = $1";
 
-/// Queues body $3 for each webhook of user $2 that does not have event $1 yet, due
-/// at $4. A row the previous design left owed without a body gets this one.
+/// Queues body $3 for each webhook of each member of list $2 that does not have
+/// event $1 yet, due at $4. A row the previous design left owed without a body
+/// gets this one.
 const QUEUE_DELIVERIES: &str = "insert into webhook_deliveries (event_id, webhook_id, status, \
-     attempts, body, next_attempt_at, updated_at) select $1, id, 'pending', 0, $3, $4, $4 from webhooks \
-     where user_id = $2 on conflict (event_id, webhook_id) do update set body = excluded.body, \
+     attempts, body, next_attempt_at, updated_at) select $1, w.id, 'pending', 0, $3, $4, $4 \
+     from webhooks w where w.user_id in (select m.user_id from list_members m where m.list_id = $2) \
+     on conflict (event_id, webhook_id) do update set body = excluded.body, \
      next_attempt_at = excluded.next_attempt_at \
      where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null";
 
@@ -194,19 +196,21 @@ impl Store {
             .collect()
     }
 
-    /// Queues `body` (event `event_id`) for each of the user's webhooks that does
-    /// not have it yet, due at `now`; how many were queued (0 for a duplicate).
+    /// Queues `body` (event `event_id`) for each webhook of each member of the
+    /// list that does not have it yet, due at `now`; how many were queued (0
+    /// for a duplicate). Membership is read as this statement runs: a member
+    /// removed before the event was written gets nothing of it.
     pub async fn queue_webhook_deliveries(
         &self,
         event_id: &str,
-        user_id: &str,
+        list_id: Uuid,
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let queued = on_writer!(self.pool, |c| {
             sqlx::query(QUEUE_DELIVERIES)
                 .bind(event_id)
-                .bind(user_id)
+                .bind(list_id)
                 .bind(body)
                 .bind(Timestamp(now))
                 .execute(c)

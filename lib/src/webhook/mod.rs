@@ -1,8 +1,8 @@
 //! Users' webhooks: registration rules, Standard Webhooks signatures, and
 //! delivery from a queue of their own, one row per (event, webhook).
 //!
-//! An event handler only queues the event for the user's webhooks
-//! (`crate::function::queue_and_answer`); `cron-tick` sends what is owed
+//! An event handler only queues the event for the webhooks of the members of
+//! the task's list (`crate::function::queue_and_answer`); `cron-tick` sends what is owed
 //! (`crate::sender::Sender`, above the store: this module is below it), each row under a lease, with
 //! bounded concurrency, so a receiver that hangs holds only its own rows and
 //! never an event, a tick or another user's webhooks.

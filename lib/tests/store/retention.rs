@@ -22,7 +22,7 @@ async fn rows(db: &TestDb, n: usize) {
     for i in 0..=n {
         let (t, e) = todo_testing::facts::created_titled(&db.store, "alice", &format!("t{i}")).await;
         let id = e.id.to_string();
-        db.store.queue_webhook_deliveries(&id, "alice", "{}", Utc::now()).await.expect("queue");
+        db.store.queue_webhook_deliveries(&id, t.list_id, "{}", Utc::now()).await.expect("queue");
         if i == n {
             break; // the unpublished row and the owed delivery
         }

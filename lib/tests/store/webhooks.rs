@@ -36,8 +36,10 @@ async fn record(db: &TestDb, event_id: &str, webhook: Uuid, attempt: &Attempt, n
     tx.commit().await.expect("commit");
 }
 
+/// Queues an event of a task in `user`'s Inbox, whose only member is `user`.
 async fn queue(db: &TestDb, event_id: &str, user: &str, at: DateTime<Utc>) -> u64 {
-    db.store.queue_webhook_deliveries(event_id, user, r#"{"n":1}"#, at).await.expect("queue")
+    let inbox = todo_testing::facts::inbox(&db.store, user).await.id;
+    db.store.queue_webhook_deliveries(event_id, inbox, r#"{"n":1}"#, at).await.expect("queue")
 }
 
 fn attempt(status: DeliveryStatus, retry_at: Option<DateTime<Utc>>) -> Attempt {
