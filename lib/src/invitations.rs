@@ -1,7 +1,7 @@
 //! Invitations by link: an owner shares a list with someone whose user id
 //! they do not know. The token is shown once, to the owner; the store keeps
 //! only its SHA-256, so a leaked database lets nobody join. An invitation is
-//! accepted once, before it expires, with the role it names.
+//! accepted once, before it expires or is revoked, with the role it names.
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -34,6 +34,8 @@ pub struct Invitation {
     /// Who accepted it; `null` while it is open.
     pub accepted_by: Option<String>,
     pub accepted_at: Option<DateTime<Utc>>,
+    /// When an owner revoked it; `null` unless revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub token_hash: String,
 }
@@ -52,6 +54,7 @@ pub struct NewInvitation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {
     Used,
+    Revoked,
     Expired,
 }
 
@@ -84,6 +87,7 @@ impl Invitation {
             expires_at: now + Duration::hours(hours),
             accepted_by: None,
             accepted_at: None,
+            revoked_at: None,
             token_hash: token_hash(token.expose_secret()),
         };
         Ok((invitation, token))
@@ -93,6 +97,8 @@ impl Invitation {
     pub fn closed(&self, now: DateTime<Utc>) -> Option<Closed> {
         if self.accepted_by.is_some() {
             Some(Closed::Used)
+        } else if self.revoked_at.is_some() {
+            Some(Closed::Revoked)
         } else if self.expires_at <= now {
             Some(Closed::Expired)
         } else {
@@ -155,6 +161,8 @@ mod tests {
         let (mut open, _) = Invitation::create(Uuid::now_v7(), "a", input, now).expect("valid");
         assert_eq!(open.closed(now), None);
         assert_eq!(open.closed(now + Duration::hours(1)), Some(Closed::Expired));
+        open.revoked_at = Some(now);
+        assert_eq!(open.closed(now), Some(Closed::Revoked));
         open.accepted_by = Some("bob".into());
         assert_eq!(open.closed(now), Some(Closed::Used));
     }

@@ -1,6 +1,8 @@
 //! Invitations by link: an owner makes one for a role; whoever holds its
-//! token joins with that role, once, before it expires. Accepting runs under
-//! the list's member lock, like every other change of members.
+//! token joins with that role, once, before it expires or an owner revokes
+//! it. Owners list a list's invitations (never their tokens). Accepting and
+//! revoking run under the list's member lock, like every other change of
+//! members, so an invitation is either accepted or revoked, never both.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -20,12 +22,20 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, path_id};
 use crate::lists::managed;
 use crate::members::{ALREADY_MEMBER, locked};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_invitation)).routes(routes!(accept_invitation))
+    OpenApiRouter::new()
+        .routes(routes!(create_invitation, list_invitations))
+        .routes(routes!(revoke_invitation))
+        .routes(routes!(accept_invitation))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationList {
+    pub items: Vec<Invitation>,
 }
 
 /// A new invitation, with its token: shown only here, once.
@@ -84,6 +94,67 @@ pub async fn create_invitation(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// A list's invitations, open or closed, newest first (owners only; at
+/// most 200). Their tokens are never shown again.
+#[utoipa::path(
+    get, path = "/v1/lists/{id}/invitations", tag = "lists",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The invitations, newest first", body = InvitationList),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_invitations(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(raw): Path<String>,
+) -> Result<Json<InvitationList>, ApiError> {
+    let list = managed(&state, &user, &raw).await?;
+    Ok(Json(InvitationList { items: state.store.invitations(list.id).await? }))
+}
+
+/// Revoke an invitation that was not accepted (owners only): its token then
+/// answers 410 `invitation_revoked`. Revoking it again changes nothing.
+#[utoipa::path(
+    delete, path = "/v1/lists/{id}/invitations/{invitation_id}", tag = "lists",
+    params(("id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Revoked (or revoked already)"),
+        (status = 400, description = "An id is not a UUID", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 404, description = "No such list of the caller, or no such invitation of it", body = ErrorBody),
+        (status = 409, description = "Accepted already (`invitation_used`): remove the member instead", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn revoke_invitation(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path((raw, raw_invitation)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let invitation_id = path_id(&raw_invitation, "invitation")?;
+    let list = managed(&state, &user, &raw).await?;
+    let mut tx = locked(&state, list.id).await?;
+    let invitation =
+        tx.invitation_in(list.id, invitation_id).await?.ok_or(ApiError::NotFound("invitation"))?;
+    if invitation.accepted_by.is_some() {
+        return Err(ApiError::Refused {
+            code: "invitation_used",
+            message: "the invitation was accepted already: remove the member instead",
+        });
+    }
+    if tx.revoke_invitation(&invitation, Utc::now()).await? {
+        tx.commit().await?;
+        tracing::info!(list_id = %list.id, %invitation_id, "invitation revoked");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Join a list with an invitation's token, as the caller.
 #[utoipa::path(
     post, path = "/v1/invitations/{token}/accept", tag = "lists",
@@ -94,8 +165,8 @@ pub async fn create_invitation(
         (status = 404, description = "No invitation has this token", body = ErrorBody),
         (status = 409, description = "The caller is a member already (`already_member`; the \
             invitation stays open), or the list is full (`list_full`)", body = ErrorBody),
-        (status = 410, description = "Accepted already (`invitation_used`) or expired \
-            (`invitation_expired`)", body = ErrorBody),
+        (status = 410, description = "Accepted already (`invitation_used`), revoked \
+            (`invitation_revoked`) or expired (`invitation_expired`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -137,6 +208,9 @@ fn gone(closed: Closed) -> ApiError {
     match closed {
         Closed::Used => {
             ApiError::Gone { code: "invitation_used", message: "the invitation was accepted already" }
+        }
+        Closed::Revoked => {
+            ApiError::Gone { code: "invitation_revoked", message: "the invitation was revoked by an owner" }
         }
         Closed::Expired => {
             ApiError::Gone { code: "invitation_expired", message: "the invitation has expired" }

@@ -120,6 +120,8 @@ async fn every_api_route_requires_a_token() {
         (Method::PATCH, format!("/v1/lists/{id}/members/bob")),
         (Method::DELETE, format!("/v1/lists/{id}/members/bob")),
         (Method::POST, format!("/v1/lists/{id}/invitations")),
+        (Method::GET, format!("/v1/lists/{id}/invitations")),
+        (Method::DELETE, format!("/v1/lists/{id}/invitations/{id}")),
         (Method::POST, "/v1/invitations/inv_x/accept".to_owned()),
         (Method::GET, "/v1/notifications".to_owned()),
         (Method::POST, format!("/v1/notifications/{id}/read")),

@@ -2,7 +2,8 @@
 //! the invitee joins once with that role; a used, expired or unknown token
 //! joins nobody, nor does one accepted by a member already (it stays open);
 //! concurrent acceptances of one token make one member. Only owners invite,
-//! and an Inbox is never shared.
+//! list and revoke invitations (never seeing a token again), a revoked token
+//! joins nobody, and an Inbox is never shared.
 
 mod common;
 
@@ -18,6 +19,9 @@ both_backends!(
     expired_unknown_and_member_held_tokens_join_nobody,
     concurrent_acceptances_of_one_token_make_one_member,
     only_owners_invite_and_never_to_an_inbox,
+    owners_list_invitations_without_their_tokens,
+    a_revoked_invitation_joins_nobody,
+    an_invitation_is_either_accepted_or_revoked_under_a_race,
 );
 
 async fn new_list(app: &TestApp) -> String {
@@ -154,4 +158,82 @@ async fn only_owners_invite_and_never_to_an_inbox(app: TestApp) {
         )
         .await;
     assert_eq!((res.status, res.code()), (StatusCode::CONFLICT, "inbox_personal"));
+}
+
+async fn owners_list_invitations_without_their_tokens(app: TestApp) {
+    let list = new_list(&app).await;
+    let first = invite(&app, &list, json!({ "role": "editor" })).await;
+    let second = invite(&app, &list, json!({ "role": "viewer", "expires_in_hours": 1 })).await;
+    accept(&app, first["token"].as_str().expect("token"), "bob").await;
+    let path = format!("/v1/lists/{list}/invitations");
+    let res = app.send(Method::GET, &path, Some("alice"), None).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    let items = res.body["items"].as_array().expect("items");
+    let ids: Vec<&str> = items.iter().filter_map(|i| i["id"].as_str()).collect();
+    assert_eq!(ids, [second["id"].as_str().expect("id"), first["id"].as_str().expect("id")], "newest first");
+    assert_eq!((items[1]["accepted_by"].as_str(), items[1]["role"].as_str()), (Some("bob"), Some("editor")));
+    assert_eq!((items[0]["accepted_by"].clone(), items[0]["revoked_at"].clone()), (Value::Null, Value::Null));
+    for token in [&first["token"], &second["token"]] {
+        let token = token.as_str().expect("token");
+        assert!(!res.body.to_string().contains(token), "a token is shown only once");
+    }
+    let text = res.body.to_string();
+    assert!(!text.contains("token"), "no token field, no hash: {text}");
+    for (caller, want) in [("bob", StatusCode::FORBIDDEN), ("mallory", StatusCode::NOT_FOUND)] {
+        let refused = app.send(Method::GET, &path, Some(caller), None).await;
+        assert_eq!(refused.status, want, "{caller}: {:?}", refused.body);
+    }
+}
+
+async fn a_revoked_invitation_joins_nobody(app: TestApp) {
+    let list = new_list(&app).await;
+    let made = invite(&app, &list, json!({ "role": "editor" })).await;
+    let (id, token) = (made["id"].as_str().expect("id"), made["token"].as_str().expect("token"));
+    let path = format!("/v1/lists/{list}/invitations/{id}");
+    let by_stranger = app.send(Method::DELETE, &path, Some("mallory"), None).await;
+    assert_eq!(by_stranger.status, StatusCode::NOT_FOUND);
+    for _ in 0..2 {
+        let revoked = app.send(Method::DELETE, &path, Some("alice"), None).await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT, "revoking again changes nothing: {:?}", revoked.body);
+    }
+    let late = accept(&app, token, "bob").await;
+    assert_eq!((late.status, late.code()), (StatusCode::GONE, "invitation_revoked"));
+    assert_eq!(members(&app, &list).await, [("alice".into(), "owner".into())], "nobody joined");
+    let listed = app.send(Method::GET, &format!("/v1/lists/{list}/invitations"), Some("alice"), None).await;
+    assert!(listed.body["items"][0]["revoked_at"].is_string(), "{:?}", listed.body);
+
+    let used = invite(&app, &list, json!({ "role": "viewer" })).await;
+    accept(&app, used["token"].as_str().expect("token"), "carol").await;
+    let used_path = format!("/v1/lists/{list}/invitations/{}", used["id"].as_str().expect("id"));
+    let too_late = app.send(Method::DELETE, &used_path, Some("alice"), None).await;
+    assert_eq!((too_late.status, too_late.code()), (StatusCode::CONFLICT, "invitation_used"));
+    let by_viewer = app.send(Method::DELETE, &used_path, Some("carol"), None).await;
+    assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
+    let other_list = new_list(&app).await;
+    let elsewhere = format!("/v1/lists/{other_list}/invitations/{id}");
+    let wrong_list = app.send(Method::DELETE, &elsewhere, Some("alice"), None).await;
+    assert_eq!(wrong_list.status, StatusCode::NOT_FOUND, "an invitation is found only in its own list");
+    let bad = app.send(Method::DELETE, &format!("/v1/lists/{list}/invitations/xyz"), Some("alice"), None).await;
+    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_path"));
+}
+
+async fn an_invitation_is_either_accepted_or_revoked_under_a_race(app: TestApp) {
+    let list = new_list(&app).await;
+    for round in 0..5 {
+        let made = invite(&app, &list, json!({ "role": "viewer" })).await;
+        let (id, token) = (made["id"].as_str().expect("id"), made["token"].as_str().expect("token"));
+        let path = format!("/v1/lists/{list}/invitations/{id}");
+        let invitee = format!("user-{round}");
+        let (joined, revoked) =
+            tokio::join!(accept(&app, token, &invitee), app.send(Method::DELETE, &path, Some("alice"), None));
+        let member = members(&app, &list).await.iter().any(|(user, _)| *user == invitee);
+        match (joined.status, revoked.status) {
+            (StatusCode::OK, StatusCode::CONFLICT) => assert!(member, "accepted first"),
+            (StatusCode::GONE, StatusCode::NO_CONTENT) => {
+                assert_eq!(joined.code(), "invitation_revoked");
+                assert!(!member, "revoked first");
+            }
+            other => panic!("both or neither won: {other:?} {:?} {:?}", joined.body, revoked.body),
+        }
+    }
 }

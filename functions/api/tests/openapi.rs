@@ -67,6 +67,8 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "PATCH /v1/lists/{id}/members/{user_id}",
         "DELETE /v1/lists/{id}/members/{user_id}",
         "POST /v1/lists/{id}/invitations",
+        "GET /v1/lists/{id}/invitations",
+        "DELETE /v1/lists/{id}/invitations/{invitation_id}",
         "POST /v1/invitations/{token}/accept",
         "GET /v1/notifications",
         "POST /v1/notifications/{id}/read",

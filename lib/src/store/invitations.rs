@@ -1,4 +1,6 @@
-//! Invitations to lists, found by the hash of their token and accepted once.
+//! Invitations to lists, found by the hash of their token and accepted once;
+//! listed and revoked by their list's owners. Accepting and revoking run under
+//! the list's member lock ([`Tx::lock_user`] for `"members"`).
 
 use uuid::Uuid;
 
@@ -9,15 +11,39 @@ use super::{Store, StoreError};
 use crate::invitations::Invitation;
 
 const INSERT_INVITATION: &str = "insert into list_invitations (id, token_hash, list_id, role, created_by, \
-     created_at, expires_at, accepted_by, accepted_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     created_at, expires_at, accepted_by, accepted_at, revoked_at) \
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-const SELECT_INVITATION: &str = "select id, token_hash, list_id, role, created_by, created_at, expires_at, \
-     accepted_by, accepted_at from list_invitations where token_hash = $1";
+/// A select of every column of `list_invitations`, then `$rest`.
+macro_rules! select_invitations {
+    ($rest:literal) => {
+        concat!(
+            "select id, token_hash, list_id, role, created_by, created_at, expires_at, accepted_by, \
+             accepted_at, revoked_at from list_invitations ",
+            $rest
+        )
+    };
+}
 
-/// Accepts invitation $1 for $2 at $3, unless it was accepted or expired:
-/// the one statement that makes an invitation single-use under concurrency.
+const SELECT_BY_TOKEN: &str = select_invitations!("where token_hash = $1");
+
+const SELECT_IN_LIST: &str = select_invitations!("where id = $1 and list_id = $2");
+
+/// List $1's invitations, newest first, at most $2.
+const SELECT_OF_LIST: &str = select_invitations!("where list_id = $1 order by created_at desc, id desc limit $2");
+
+/// Accepts invitation $1 for $2 at $3, unless it was accepted, revoked or
+/// expired: the one statement that makes an invitation single-use under
+/// concurrency.
 const ACCEPT_INVITATION: &str = "update list_invitations set accepted_by = $2, accepted_at = $3 \
-     where id = $1 and accepted_by is null and expires_at > $3";
+     where id = $1 and accepted_by is null and revoked_at is null and expires_at > $3";
+
+/// Revokes invitation $1 at $2 unless it was accepted or revoked already.
+const REVOKE_INVITATION: &str = "update list_invitations set revoked_at = $2 \
+     where id = $1 and accepted_by is null and revoked_at is null";
+
+/// The most invitations of a list shown at once, newest first.
+pub const INVITATIONS_SHOWN: i64 = 200;
 
 #[derive(Debug, sqlx::FromRow)]
 struct InvitationRow {
@@ -30,6 +56,7 @@ struct InvitationRow {
     expires_at: Timestamp,
     accepted_by: Option<String>,
     accepted_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
 }
 
 impl TryFrom<InvitationRow> for Invitation {
@@ -46,6 +73,7 @@ impl TryFrom<InvitationRow> for Invitation {
             expires_at: row.expires_at.into(),
             accepted_by: row.accepted_by,
             accepted_at: row.accepted_at.map(Into::into),
+            revoked_at: row.revoked_at.map(Into::into),
         })
     }
 }
@@ -54,9 +82,18 @@ impl Store {
     /// The invitation whose token hashes to `token_hash`, open or not.
     pub async fn invitation(&self, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
         let row: Option<InvitationRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_INVITATION).bind(token_hash).fetch_optional(c).await?
+            sqlx::query_as(SELECT_BY_TOKEN).bind(token_hash).fetch_optional(c).await?
         });
         row.map(TryInto::try_into).transpose()
+    }
+
+    /// The list's invitations, open or not, newest first (at most
+    /// [`INVITATIONS_SHOWN`]).
+    pub async fn invitations(&self, list_id: Uuid) -> Result<Vec<Invitation>, StoreError> {
+        let rows: Vec<InvitationRow> = on_pool!(self.pool, |c| {
+            sqlx::query_as(SELECT_OF_LIST).bind(list_id).bind(INVITATIONS_SHOWN).fetch_all(c).await?
+        });
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 }
 
@@ -72,6 +109,7 @@ impl Tx {
             .bind(Timestamp(invitation.expires_at))
             .bind(invitation.accepted_by.as_deref())
             .bind(invitation.accepted_at.map(Timestamp))
+            .bind(invitation.revoked_at.map(Timestamp))
             .execute(c)
             .await
             .map(drop)?);
@@ -81,8 +119,31 @@ impl Tx {
     /// [`Store::invitation`], inside the transaction.
     pub async fn invitation(&mut self, token_hash: &str) -> Result<Option<Invitation>, StoreError> {
         let row: Option<InvitationRow> =
-            on_tx!(self, |c| sqlx::query_as(SELECT_INVITATION).bind(token_hash).fetch_optional(c).await?);
+            on_tx!(self, |c| sqlx::query_as(SELECT_BY_TOKEN).bind(token_hash).fetch_optional(c).await?);
         row.map(TryInto::try_into).transpose()
+    }
+
+    /// Invitation `id` of list `list_id`, open or not.
+    pub async fn invitation_in(&mut self, list_id: Uuid, id: Uuid) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<InvitationRow> =
+            on_tx!(self, |c| sqlx::query_as(SELECT_IN_LIST).bind(id).bind(list_id).fetch_optional(c).await?);
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Revokes `invitation` at `at`; `false` when it was accepted or revoked
+    /// already.
+    pub async fn revoke_invitation(
+        &mut self,
+        invitation: &Invitation,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let revoked = on_tx!(self, |c| sqlx::query(REVOKE_INVITATION)
+            .bind(invitation.id)
+            .bind(Timestamp(at))
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(revoked == 1)
     }
 
     /// Marks `invitation` accepted by `user_id` at `at`; `false` when it was

@@ -205,7 +205,7 @@ impl Store {
     /// One page of the tasks in the lists the user is a member of, filtered and sorted as asked: the one
     /// statement assembled from parts ([`list::plan`]).
     pub async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page, StoreError> {
-        let plan = list::plan(TASK_COLUMNS, user_id, query);
+        let plan = list::plan(TASK_COLUMNS, user_id, query, self.backend());
         let rows: Vec<TaskRow> = on_pool!(self.pool, |c| {
             let mut q = sqlx::query_as(&plan.sql);
             for param in &plan.params {

@@ -152,7 +152,16 @@ async fn list_filters_by_due_window_and_overdue(db: TestDb) {
 }
 
 async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
-    // Ties on every key, missing due times, mixed case: the order must still be total.
+    // Ties on every key, missing due times, mixed case: the order must still be
+    // total. The tasks are spread over three lists Alice is a member of (her
+    // Inbox, a list of hers, one Bob shares with her), which each page merges,
+    // and a list she is not in.
+    ensure_inbox(&db, "alice").await;
+    let mine = todo_testing::facts::shared_list(&db.store, "alice", "Mine", &[]).await;
+    let viewer = [("alice", todo_lib::members::Role::Viewer)];
+    let bobs = todo_testing::facts::shared_list(&db.store, "bob", "Bob's", &viewer).await;
+    let hidden = todo_testing::facts::shared_list(&db.store, "carol", "Carol's", &[]).await;
+    let homes = [("alice", inbox_id("alice")), ("alice", mine.id), ("bob", bobs.id), ("carol", hidden.id)];
     let specs = [
         ("banana", Priority::High, Some(2)),
         ("Apple", Priority::Low, None),
@@ -171,9 +180,12 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
             due_at: due_days.map(|d| t0() + Duration::days(d)),
             ..NewTask::default()
         };
-        let t = Task::create("alice", inbox_id("alice"), input, created).expect("valid");
+        let (creator, list) = homes[i % homes.len()];
+        let t = Task::create(creator, list, input, created).expect("valid");
         insert(&db, &t).await;
-        all.push(t);
+        if creator != "carol" {
+            all.push(t);
+        }
     }
 
     for sort in [SortKey::Due, SortKey::Priority, SortKey::Created, SortKey::Updated, SortKey::Title] {
