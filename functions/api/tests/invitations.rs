@@ -194,7 +194,12 @@ async fn a_revoked_invitation_joins_nobody(app: TestApp) {
     assert_eq!(by_stranger.status, StatusCode::NOT_FOUND);
     for _ in 0..2 {
         let revoked = app.send(Method::DELETE, &path, Some("alice"), None).await;
-        assert_eq!(revoked.status, StatusCode::NO_CONTENT, "revoking again changes nothing: {:?}", revoked.body);
+        assert_eq!(
+            revoked.status,
+            StatusCode::NO_CONTENT,
+            "revoking again changes nothing: {:?}",
+            revoked.body
+        );
     }
     let late = accept(&app, token, "bob").await;
     assert_eq!((late.status, late.code()), (StatusCode::GONE, "invitation_revoked"));
@@ -213,7 +218,8 @@ async fn a_revoked_invitation_joins_nobody(app: TestApp) {
     let elsewhere = format!("/v1/lists/{other_list}/invitations/{id}");
     let wrong_list = app.send(Method::DELETE, &elsewhere, Some("alice"), None).await;
     assert_eq!(wrong_list.status, StatusCode::NOT_FOUND, "an invitation is found only in its own list");
-    let bad = app.send(Method::DELETE, &format!("/v1/lists/{list}/invitations/xyz"), Some("alice"), None).await;
+    let bad =
+        app.send(Method::DELETE, &format!("/v1/lists/{list}/invitations/xyz"), Some("alice"), None).await;
     assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_path"));
 }
 

@@ -30,7 +30,8 @@ const SELECT_BY_TOKEN: &str = select_invitations!("where token_hash = $1");
 const SELECT_IN_LIST: &str = select_invitations!("where id = $1 and list_id = $2");
 
 /// List $1's invitations, newest first, at most $2.
-const SELECT_OF_LIST: &str = select_invitations!("where list_id = $1 order by created_at desc, id desc limit $2");
+const SELECT_OF_LIST: &str =
+    select_invitations!("where list_id = $1 order by created_at desc, id desc limit $2");
 
 /// Accepts invitation $1 for $2 at $3, unless it was accepted, revoked or
 /// expired: the one statement that makes an invitation single-use under
