@@ -4,7 +4,7 @@
 //!
 //! Every change takes `now` as a parameter, so tests state exactly what time it is.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,6 +17,12 @@ pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX_CHARS: usize = 40;
 /// One year: a reminder further ahead than that is almost surely a mistake.
 pub const REMINDER_MAX_MINUTES: i64 = 525_600;
+/// How many levels a tree of tasks may have: a top-level task, its subtasks,
+/// theirs, and theirs (as deep as Todoist lets subtasks go).
+pub const TREE_DEPTH_MAX: usize = 4;
+/// How many subtasks a top-level task may have beneath it, at every level:
+/// completing, moving or deleting it changes them all in one transaction.
+pub const SUBTASKS_MAX: usize = 200;
 /// Due times outside these years are refused (PostgreSQL and JSON clients cope with
 /// them, but no person means them, and the calendar maths should not either).
 const DUE_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
@@ -81,6 +87,9 @@ pub struct Task {
     /// The member of its list who is to do it (their user id), if anyone.
     #[serde(default)]
     pub assignee_id: Option<String>,
+    /// The task this one is a subtask of (in the same list), if any.
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
     pub title: String,
     pub description: String,
     pub priority: Priority,
@@ -118,6 +127,9 @@ pub struct NewTask {
     pub list_id: Option<Uuid>,
     /// A member of the task's list.
     pub assignee_id: Option<String>,
+    /// Makes it a subtask of this task, which it joins in its list (`list_id`
+    /// may be left out, or must name the same list).
+    pub parent_id: Option<Uuid>,
     /// Required; 1 to 200 characters after trimming.
     pub title: Option<String>,
     pub description: Option<String>,
@@ -142,6 +154,12 @@ pub struct TaskPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub assignee_id: Option<Option<String>>,
+    /// Makes it a subtask of this task (in the list it is or moves to);
+    /// `null` makes it a top-level task. A subtask moved to another list
+    /// without a new parent becomes top-level there.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
@@ -196,6 +214,7 @@ impl Task {
             let rest = Fields {
                 list_id,
                 assignee_id: input.assignee_id,
+                parent_id: input.parent_id,
                 title: "x".into(),
                 description: input.description.unwrap_or_default(),
                 priority: Priority::default(),
@@ -213,6 +232,7 @@ impl Task {
         let fields = Fields {
             list_id,
             assignee_id: input.assignee_id,
+            parent_id: input.parent_id,
             title,
             description: input.description.unwrap_or_default(),
             priority: input.priority.unwrap_or_default(),
@@ -229,6 +249,7 @@ impl Task {
             user_id: user_id.to_owned(),
             list_id,
             assignee_id: None,
+            parent_id: None,
             title: String::new(),
             description: String::new(),
             priority: Priority::default(),
@@ -267,9 +288,18 @@ impl Task {
             None => Some(current.list_id),
             Some(v) => required("list_id", v, &mut errors),
         };
+        let list_id = list_id.unwrap_or(current.list_id);
+        // A subtask moved on its own leaves its parent behind, unless the
+        // patch names a parent where it goes.
+        let parent_id = match patch.parent_id {
+            Some(parent) => parent,
+            None if list_id != current.list_id => None,
+            None => current.parent_id,
+        };
         let fields = Fields {
-            list_id: list_id.unwrap_or(current.list_id),
+            list_id,
             assignee_id: patch.assignee_id.unwrap_or(current.assignee_id.clone()),
+            parent_id,
             // A null title is already reported; validate the rest against the current one.
             title: title.unwrap_or_else(|| current.title.clone()),
             description: patch.description.map_or(current.description.clone(), Option::unwrap_or_default),
@@ -328,6 +358,21 @@ impl Task {
         Some(next)
     }
 
+    /// The task moved to `list_id` with the task it is beneath, unassigned when
+    /// its assignee (`keeps_assignee` false) is no member there; `None` if it
+    /// is in that list already.
+    pub fn moved_along(&self, list_id: Uuid, keeps_assignee: bool, now: DateTime<Utc>) -> Option<Self> {
+        if self.list_id == list_id {
+            return None;
+        }
+        let mut next = self.next_version(now);
+        next.list_id = list_id;
+        if !keeps_assignee {
+            next.assignee_id = None;
+        }
+        Some(next)
+    }
+
     /// Whether the task is open and its due time has passed.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         !self.completed && self.due_at.is_some_and(|due| due < now)
@@ -345,6 +390,7 @@ impl Task {
         Fields {
             list_id: self.list_id,
             assignee_id: self.assignee_id.clone(),
+            parent_id: self.parent_id,
             title: self.title.clone(),
             description: self.description.clone(),
             priority: self.priority,
@@ -380,6 +426,32 @@ impl Task {
         Some(next)
     }
 
+    /// A fresh, open copy of this subtask under `parent` (the next occurrence
+    /// of its parent's series, or a copy made for one), created at `now` and
+    /// due `shift` later than it was, as its parent is.
+    pub fn copy_under(&self, parent: &Self, shift: chrono::TimeDelta, now: DateTime<Utc>) -> Self {
+        let now = now.trunc_subsecs(6);
+        let mut copy = self.clone();
+        copy.id = Uuid::now_v7();
+        copy.list_id = parent.list_id;
+        copy.parent_id = Some(parent.id);
+        copy.due_at = self
+            .due_at
+            .and_then(|due| due.checked_add_signed(shift))
+            .filter(|due| DUE_YEARS.contains(&due.year()));
+        copy.remind_before_minutes = self.remind_before_minutes.filter(|_| copy.due_at.is_some());
+        copy.remind_at = copy.fields().remind_at();
+        copy.recurrence = None;
+        copy.series_id = None;
+        copy.series_start = None;
+        copy.completed = false;
+        copy.completed_at = None;
+        copy.created_at = now;
+        copy.updated_at = now;
+        copy.version = 1;
+        copy
+    }
+
     fn fields_with_due(&self, due: DateTime<Utc>) -> Fields {
         Fields { due_at: Some(due), ..self.fields() }
     }
@@ -402,6 +474,7 @@ impl Task {
         };
         self.list_id = fields.list_id;
         self.assignee_id = fields.assignee_id;
+        self.parent_id = fields.parent_id;
         self.title = fields.title;
         self.description = fields.description;
         self.priority = fields.priority;
@@ -416,7 +489,7 @@ impl Task {
 mod rules;
 pub(crate) mod text;
 
-pub use rules::{FieldError, ValidationErrors};
+pub use rules::{FieldError, SUBTASKS_DO_NOT_RECUR, ValidationErrors};
 use rules::{Fields, required};
 pub use text::user_id_problem;
 

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use todo_lib::store::{Cursor, CursorError, ListQuery, Order, SortKey, StatusFilter};
+use todo_lib::store::{Cursor, CursorError, ListQuery, Order, ParentFilter, SortKey, StatusFilter};
 use todo_lib::task::{FieldError, Priority};
 use uuid::Uuid;
 
@@ -294,6 +294,13 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
             "assignee" => match value {
                 "" => err("assignee", "must be a user id, or me".into()),
                 _ => query.assignee = Some(value.to_owned()),
+            },
+            "parent" => match value {
+                "none" => query.parent = Some(ParentFilter::TopLevel),
+                _ => match uuid::Uuid::parse_str(value) {
+                    Ok(id) => query.parent = Some(ParentFilter::Of(id)),
+                    Err(_) => err("parent", "must be a task id (a UUID), or none for top-level tasks".into()),
+                },
             },
             "cursor" => cursor = Some(value.to_owned()),
             other => err(other, "unknown parameter".into()),

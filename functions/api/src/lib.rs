@@ -7,6 +7,7 @@
 //!
 //! - [`auth`]: JWT bearer authentication (HS256 secret, or a JWKS URL).
 //! - [`tasks`]: the task and tag endpoints.
+//! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
 //! - [`extract`]: request extractors that answer in the API's error shape.
@@ -23,6 +24,7 @@ pub mod invitations;
 pub mod lists;
 pub mod members;
 pub mod openapi;
+pub mod subtasks;
 pub mod tasks;
 pub mod webhooks;
 
@@ -56,11 +58,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Hands a committed event to the publisher, in the background: the response
-    /// does not wait for the broker, and a failure only delays the event.
-    pub fn publish(&self, event: OutboxEvent) {
+    /// Hands committed events to the publisher, in the background: the response
+    /// does not wait for the broker, and a failure only delays the events.
+    pub fn publish(&self, events: Vec<OutboxEvent>) {
         if let Some(publisher) = &self.publisher {
-            outbox::spawn_publish(self.store.clone(), Arc::clone(publisher), vec![event]);
+            outbox::spawn_publish(self.store.clone(), Arc::clone(publisher), events);
         }
     }
 }
@@ -73,6 +75,7 @@ const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 pub fn app(state: AppState) -> Router {
     let (router, doc) = openapi::split(
         tasks::routes()
+            .merge(subtasks::routes())
             .merge(lists::routes())
             .merge(members::routes())
             .merge(invitations::routes())

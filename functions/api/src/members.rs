@@ -204,7 +204,7 @@ pub async fn remove_member(
     tx.commit().await?;
     tracing::info!(list_id = %list.id, unassigned = events.len(), "member removed");
     for event in events {
-        state.publish(event);
+        state.publish(vec![event]);
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::members::Role;
-use todo_lib::store::{StoreError, TagCount};
+use todo_lib::store::{ListQuery, TagCount};
 use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
-use crate::{AppState, SOURCE, lists};
+use crate::{AppState, SOURCE, lists, subtasks};
 use uuid::Uuid;
 
 /// How often a change is retried when another writer got there first and the
@@ -77,9 +77,17 @@ pub async fn create_task(
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let (list_id, mut refusals) = match input.list_id {
-        Some(id) => (id, Vec::from_iter(lists::refusal_for_tasks(&state, &user, id).await?)),
-        None => (lists::inbox(&state, &user).await?.id, Vec::new()),
+    let (list_id, mut refusals) = match (input.list_id, input.parent_id) {
+        (Some(id), _) => (id, Vec::from_iter(lists::refusal_for_tasks(&state, &user, id).await?)),
+        // A subtask joins its parent's list.
+        (None, Some(parent)) => match state.store.get_task(&user, parent).await? {
+            Some(parent) => (
+                parent.list_id,
+                Vec::from_iter(lists::refusal_for_tasks(&state, &user, parent.list_id).await?),
+            ),
+            None => (lists::inbox(&state, &user).await?.id, vec![subtasks::no_such_parent()]),
+        },
+        (None, None) => (lists::inbox(&state, &user).await?.id, Vec::new()),
     };
     if refusals.is_empty()
         && let Some(assignee) = &input.assignee_id
@@ -89,10 +97,11 @@ pub async fn create_task(
     let task = with_refusals(Task::create(&user, list_id, input, now), refusals)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     let mut tx = state.store.begin().await?;
+    subtasks::follow(&mut tx, None, &task, now).await?;
     tx.insert_task(&task).await?;
     tx.write_event(&event, None).await?;
     tx.commit().await?;
-    state.publish(event);
+    state.publish(vec![event]);
     tracing::info!(task_id = %task.id, "task created");
     Ok(versioned(StatusCode::CREATED, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
 }
@@ -103,6 +112,7 @@ pub async fn create_task(
     params(
         ("list" = Option<uuid::Uuid>, Query, description = "Only the tasks of this list"),
         ("assignee" = Option<String>, Query, description = "Only the tasks assigned to this user; `me` for the caller"),
+        ("parent" = Option<String>, Query, description = "Only the direct subtasks of this task; `none` for top-level tasks only"),
         ("status" = Option<String>, Query, description = "open, done or all (default all)"),
         ("priority" = Option<String>, Query, description = "Any of these priorities, comma-separated or repeated"),
         ("tag" = Option<String>, Query, description = "All of these tags, comma-separated or repeated"),
@@ -128,14 +138,23 @@ pub async fn list_tasks(
     AuthUser(user): AuthUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskPage>, ApiError> {
-    let mut query = list_query(raw.as_deref(), Utc::now())?;
+    page(&state, &user, list_query(raw.as_deref(), Utc::now())?).await
+}
+
+/// One page of what `query` asks of the tasks `user` can see; `assignee=me`
+/// names the caller, and `list` must be one of the caller's.
+pub(crate) async fn page(
+    state: &AppState,
+    user: &str,
+    mut query: ListQuery,
+) -> Result<Json<TaskPage>, ApiError> {
     if query.assignee.as_deref() == Some("me") {
-        query.assignee = Some(user.clone());
+        query.assignee = Some(user.to_owned());
     }
     if let Some(list) = query.list {
-        state.store.get_list(&user, list).await?.ok_or(ApiError::NotFound("list"))?;
+        state.store.get_list(user, list).await?.ok_or(ApiError::NotFound("list"))?;
     }
-    let page = state.store.list_tasks(&user, &query).await?;
+    let page = state.store.list_tasks(user, &query).await?;
     Ok(Json(TaskPage { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
 }
 
@@ -291,22 +310,29 @@ pub async fn delete_task(
     for _ in 0..WRITE_ATTEMPTS {
         let task = writable(state.store.task_and_role(&user, id).await?)?;
         if_match.check(task.version)?;
-        let event = task_event(EventType::Deleted, &task, SOURCE, Utc::now(), None)?;
+        let now = Utc::now();
         let deleted = async {
             let mut tx = state.store.begin().await?;
-            tx.delete_task(&task).await?;
-            tx.write_event(&event, None).await?;
-            tx.commit().await
+            let mut events = Vec::new();
+            // Its subtasks go first, deepest first, each with its event.
+            for gone in subtasks::beneath_for_deletion(&mut tx, &task).await?.iter().chain([&task]) {
+                tx.delete_task(gone).await?;
+                let event = task_event(EventType::Deleted, gone, SOURCE, now, None)?;
+                tx.write_event(&event, None).await?;
+                events.push(event);
+            }
+            tx.commit().await?;
+            Ok::<_, ApiError>(events)
         };
         match deleted.await {
-            Ok(()) => {
-                state.publish(event);
-                tracing::info!(task_id = %id, "task deleted");
+            Ok(events) => {
+                tracing::info!(task_id = %id, subtasks = events.len() - 1, "task deleted");
+                state.publish(events);
                 return Ok(StatusCode::NO_CONTENT);
             }
             // Changed meanwhile: read again, which re-checks existence and If-Match.
-            Err(StoreError::VersionConflict) => continue,
-            Err(err) => return Err(err.into()),
+            Err(ApiError::Conflict) => continue,
+            Err(err) => return Err(err),
         }
     }
     Err(ApiError::Conflict)
@@ -408,21 +434,28 @@ where
         let Some((next, ty)) = apply(&current)? else {
             return Ok(current);
         };
-        let event = task_event(ty, &next, SOURCE, next.updated_at, None)?;
         let written = async {
             let mut tx = state.store.begin().await?;
-            tx.update_task(&next, current.version).await?;
-            tx.write_event(&event, None).await?;
-            tx.commit().await
+            let followers = subtasks::follow(&mut tx, Some(&current), &next, next.updated_at).await?;
+            let mut events = Vec::with_capacity(1 + followers.len());
+            let changes = [(&next, current.version, ty)].into_iter();
+            for (task, replaces, ty) in changes.chain(followers.iter().map(|f| (&f.task, f.replaces, f.ty))) {
+                tx.update_task(task, replaces).await?;
+                let event = task_event(ty, task, SOURCE, task.updated_at, None)?;
+                tx.write_event(&event, None).await?;
+                events.push(event);
+            }
+            tx.commit().await?;
+            Ok::<_, ApiError>(events)
         };
         match written.await {
-            Ok(()) => {
-                state.publish(event);
-                tracing::info!(task_id = %id, event = ty.as_str(), "task changed");
+            Ok(events) => {
+                tracing::info!(task_id = %id, event = ty.as_str(), subtasks = events.len() - 1, "task changed");
+                state.publish(events);
                 return Ok(next);
             }
-            Err(StoreError::VersionConflict) => continue,
-            Err(err) => return Err(err.into()),
+            Err(ApiError::Conflict) => continue,
+            Err(err) => return Err(err),
         }
     }
     Err(ApiError::Conflict)

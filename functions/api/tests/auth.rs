@@ -127,6 +127,7 @@ async fn every_api_route_requires_a_token() {
         (Method::POST, format!("/v1/notifications/{id}/read")),
         (Method::GET, "/v1/activity".to_owned()),
         (Method::GET, format!("/v1/tasks/{id}/activity")),
+        (Method::GET, format!("/v1/tasks/{id}/subtasks")),
         (Method::GET, format!("/v1/lists/{id}/activity")),
         (Method::POST, "/v1/webhooks".to_owned()),
         (Method::GET, "/v1/webhooks".to_owned()),

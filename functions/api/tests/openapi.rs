@@ -74,6 +74,7 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/notifications/{id}/read",
         "GET /v1/activity",
         "GET /v1/tasks/{id}/activity",
+        "GET /v1/tasks/{id}/subtasks",
         "GET /v1/lists/{id}/activity",
         "POST /v1/webhooks",
         "GET /v1/webhooks",

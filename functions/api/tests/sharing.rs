@@ -127,6 +127,9 @@ async fn every_route_answers_each_role_as_the_table_says_and_refusals_change_not
         (Method::GET, format!("/v1/lists/{list}/activity"), None, &[], [200, 200, 200, 404, 404, 401]),
         (Method::GET, format!("/v1/tasks/{task}"), None, &[], [200, 200, 200, 404, 404, 401]),
         (Method::GET, format!("/v1/tasks?list={list}"), None, &[], [200, 200, 200, 404, 404, 401]),
+        (Method::GET, format!("/v1/tasks/{task}/subtasks"), None, &[], [200, 200, 200, 404, 404, 401]),
+        // Filtering by a parent one cannot see finds nothing, as for one that does not exist.
+        (Method::GET, format!("/v1/tasks?parent={task}"), None, &[], [200, 200, 200, 200, 200, 401]),
         (
             Method::PATCH,
             format!("/v1/tasks/{task}"),
@@ -141,6 +144,13 @@ async fn every_route_answers_each_role_as_the_table_says_and_refusals_change_not
             Method::POST,
             "/v1/tasks".into(),
             Some(json!({ "title": "", "list_id": list })),
+            &[],
+            [422, 422, 403, 422, 422, 401],
+        ),
+        (
+            Method::POST,
+            "/v1/tasks".into(),
+            Some(json!({ "title": "", "parent_id": task })),
             &[],
             [422, 422, 403, 422, 422, 401],
         ),

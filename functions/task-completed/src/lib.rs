@@ -3,9 +3,12 @@
 //! alike (a unique key on series and occurrence time), skipping occurrences already
 //! in the past, in the list of the one completed (none once that list is
 //! gone); the new task's `task.created` goes through the outbox. Every
+//! next occurrence gets fresh copies of the subtasks beneath the one completed
+//! (open, due as much later as their parent), each with its `task.created`. Every
 //! completion also gets its activity entry in the task's list and is queued for
 //! the webhooks of every member of that list.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -21,6 +24,7 @@ use todo_lib::publish::{self, Publisher};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Store, StoreError};
 use todo_lib::task::Task;
+use uuid::Uuid;
 
 /// The function's name: its Dapr app id, consumer id and event `source`.
 pub const NAME: &str = "task-completed";
@@ -35,44 +39,61 @@ pub struct TaskCompleted {
 }
 
 /// What recording a completion came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 enum Completion {
     /// This consumer had already handled the event: nothing changed.
     Duplicate,
-    /// Recorded; `next_created` says whether the next occurrence was created now
-    /// (false when there is none, or another delivery already created it).
-    Recorded { next_created: bool },
+    /// Recorded; `created` holds the `task.created` events of the next
+    /// occurrence and its subtasks' copies when they were created now (empty
+    /// when there is none, or another delivery already created it).
+    Recorded { created: Vec<OutboxEvent> },
 }
 
 impl TaskCompleted {
     /// Records the completion once per event, in one transaction: the activity
-    /// entry and, for a recurring task, its next occurrence with its
-    /// `task.created` event (leased to this delivery, which publishes it). The
-    /// occurrence is reserved by series and time, so it is created at most once
-    /// whichever delivery or event asks.
+    /// entry and, for a recurring task, its next occurrence with fresh copies
+    /// of the subtasks beneath the one completed, each with its `task.created`
+    /// event (leased to this delivery, which publishes them). The occurrence is
+    /// reserved by series and time, so it is created at most once whichever
+    /// delivery or event asks.
     async fn record(
         &self,
-        event_id: &str,
+        delivery: &Delivery,
         activity: &Activity,
-        next: Option<(&Task, &OutboxEvent)>,
+        completed: &Task,
+        next: Option<&Task>,
         now: DateTime<Utc>,
-    ) -> Result<Completion, StoreError> {
+    ) -> Result<Completion, HandleError> {
         let mut tx = self.store.begin().await?;
-        if !tx.claim_event(NAME, event_id, now).await? {
+        if !tx.claim_event(NAME, &delivery.id, now).await? {
             return Ok(Completion::Duplicate);
         }
-        let mut next_created = false;
-        if let Some((task, event)) = next
-            && let (Some(series), Some(due)) = (task.series_id, task.due_at)
-            && tx.reserve_occurrence(series, due, task.id).await?
+        let mut created = Vec::new();
+        if let Some(next) = next
+            && let (Some(series), Some(due)) = (next.series_id, next.due_at)
+            && tx.reserve_occurrence(series, due, next.id).await?
         {
-            tx.insert_task(task).await?;
-            tx.write_event(event, Some(lease_end(event.created_at, outbox::CLAIM_LEASE))).await?;
-            next_created = true;
+            let shift = due - completed.due_at.unwrap_or(due);
+            let mut copies: HashMap<Uuid, Task> = HashMap::from([(completed.id, next.clone())]);
+            let mut fresh = vec![next.clone()];
+            for subtask in tx.subtree(completed.id).await? {
+                let Some(parent) = subtask.parent_id.and_then(|p| copies.get(&p)) else { continue };
+                let copy = subtask.copy_under(parent, shift, now);
+                fresh.push(copy.clone());
+                copies.insert(subtask.id, copy);
+            }
+            for task in &fresh {
+                let mut event = task_event(EventType::Created, task, NAME, now, None)?;
+                // The trace of the completion continues through what it creates.
+                event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
+                tx.insert_task(task).await?;
+                tx.write_event(&event, Some(lease_end(event.created_at, outbox::CLAIM_LEASE))).await?;
+                created.push(event);
+            }
         }
         tx.insert_activity(activity).await?;
         tx.commit().await?;
-        Ok(Completion::Recorded { next_created })
+        Ok(Completion::Recorded { created })
     }
 }
 
@@ -95,37 +116,28 @@ impl EventHandler for TaskCompleted {
             Activity::of_event(delivery.ty, &delivery.id, &delivery.data, delivery.time.unwrap_or(now));
 
         let next = completed.next_occurrence(now);
-        let next_event = match &next {
-            Some(task) => {
-                let mut event = task_event(EventType::Created, task, NAME, now, None)?;
-                // The trace of the completion continues through the new occurrence.
-                event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
-                Some(event)
-            }
-            None => None,
-        };
-        let pair = next.as_ref().zip(next_event.as_ref());
-        let completion = match self.record(&delivery.id, &activity, pair, now).await {
+        let completion = match self.record(delivery, &activity, &completed, next.as_ref(), now).await {
             // The task and then its list were deleted before this completion
             // was handled: the series ends with the list.
-            Err(StoreError::NoSuchList) => {
+            Err(HandleError::Transient(StoreError::NoSuchList)) => {
                 tracing::info!(task_id = %completed.id, "the list of the series is gone: no next occurrence");
-                self.record(&delivery.id, &activity, None, now).await?
+                self.record(delivery, &activity, &completed, None, now).await?
             }
             other => other?,
         };
-        let (recorded, next_created) = match completion {
-            Completion::Duplicate => (false, false),
-            Completion::Recorded { next_created } => (true, next_created),
+        let (recorded, created) = match completion {
+            Completion::Duplicate => (false, Vec::new()),
+            Completion::Recorded { created } => (true, created),
         };
-        if let (true, Some(publisher), Some(event)) = (next_created, &self.publisher, &next_event) {
-            outbox::publish_and_mark(&self.store, publisher.as_ref(), std::slice::from_ref(event)).await;
+        if let (false, Some(publisher)) = (created.is_empty(), &self.publisher) {
+            outbox::publish_and_mark(&self.store, publisher.as_ref(), &created).await;
         }
-        let next_task = next.filter(|_| next_created);
+        let next_task = next.filter(|_| !created.is_empty());
         let summary = json!({
             "activity_id": activity.id,
             "next_task_id": next_task.as_ref().map(|t| t.id),
             "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
+            "subtasks_copied": created.len().saturating_sub(1),
         });
         todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await
     }

@@ -54,6 +54,7 @@ async fn recurring(db: &TestDb, due: DateTime<Utc>, rule: &str, zone: Option<&st
         time_zone: zone.map(String::from),
         list_id: None,
         assignee_id: None,
+        parent_id: None,
     };
     let inbox = facts::inbox(&db.store, "alice").await;
     Task::create("alice", inbox.id, input, Utc::now()).expect("valid")

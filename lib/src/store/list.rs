@@ -83,6 +83,15 @@ impl Order {
     }
 }
 
+/// Which tasks by their place in a tree of subtasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentFilter {
+    /// Only tasks that are not subtasks.
+    TopLevel,
+    /// Only the direct subtasks of this task.
+    Of(Uuid),
+}
+
 /// What to list. Built by the API from query parameters.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
@@ -90,6 +99,7 @@ pub struct ListQuery {
     pub list: Option<Uuid>,
     /// Only the tasks assigned to this user.
     pub assignee: Option<String>,
+    pub parent: Option<ParentFilter>,
     pub status: StatusFilter,
     /// Any of these priorities; empty means all.
     pub priorities: Vec<Priority>,
@@ -115,6 +125,7 @@ impl ListQuery {
         Self {
             list: None,
             assignee: None,
+            parent: None,
             status: StatusFilter::All,
             priorities: Vec::new(),
             tags: Vec::new(),
@@ -196,6 +207,14 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
     if let Some(assignee) = &query.assignee {
         let assignee = p.bind(Param::Text(assignee.clone()));
         sql += &format!(" and t.assignee_id = {assignee}");
+    }
+    match query.parent {
+        None => {}
+        Some(ParentFilter::TopLevel) => sql += " and t.parent_id is null",
+        Some(ParentFilter::Of(parent)) => {
+            let parent = p.bind(Param::Uuid(parent));
+            sql += &format!(" and t.parent_id = {parent}");
+        }
     }
     match query.status {
         StatusFilter::All => {}

@@ -7,7 +7,7 @@
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
 //! `activity`, `notifications`, `webhooks`, `lists`, `members` (who may see
 //! and change a list and its tasks), `invitations` (to lists, by link), `dead_letters` and `retention`; `limits`
-//! holds the lock a per-user limit needs. Lists and tasks are read through the
+//! holds the lock a per-user limit needs; `subtasks` reads the tree beneath a task and the chain above it. Lists and tasks are read through the
 //! reader's membership: a list they are not a member of is not there for them.
 //! Reads and one-statement writes are methods of [`Store`]; anything that must
 //! change several rows together is written by its caller as a [`Tx`] from
@@ -37,13 +37,15 @@ mod outbox;
 mod postgres;
 mod retention;
 mod sqlite;
+mod subtasks;
 mod tasks;
 mod timestamp;
 mod webhooks;
 
 pub use db::Tx;
 pub use list::{
-    Cursor, CursorError, LIMIT_DEFAULT, LIMIT_MAX, ListQuery, Order, Page, SortKey, StatusFilter,
+    Cursor, CursorError, LIMIT_DEFAULT, LIMIT_MAX, ListQuery, Order, Page, ParentFilter, SortKey,
+    StatusFilter,
 };
 pub use members::Headcount;
 pub use retention::{Pruned, Retention};

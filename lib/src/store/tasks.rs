@@ -20,30 +20,40 @@ pub struct TagCount {
     pub count: i64,
 }
 
-/// The columns a [`TaskRow`] reads, with the table alias the list query uses.
-const TASK_COLUMNS: &str = "t.id, t.user_id, t.list_id, t.assignee_id, t.title, t.description, t.priority, t.tags, \
-     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
-     t.completed, t.completed_at, t.created_at, t.updated_at, t.version";
+/// The columns a [`TaskRow`] reads, with the table alias `t`, as a literal
+/// for `concat!`.
+macro_rules! task_columns {
+    () => {
+        "t.id, t.user_id, t.list_id, t.assignee_id, t.title, t.description, t.priority, t.tags, \
+         t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, \
+         t.series_start, t.completed, t.completed_at, t.created_at, t.updated_at, t.version, t.parent_id"
+    };
+}
+pub(super) use task_columns;
+
+/// The columns of a [`TaskRow`], for the list query.
+const TASK_COLUMNS: &str = task_columns!();
 
 /// Task $1 if $2 is a member of its list, with their role there.
-const SELECT_TASK: &str = "select t.id, t.user_id, t.list_id, t.assignee_id, t.title, t.description, t.priority, t.tags, \
-     t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, t.series_start, \
-     t.completed, t.completed_at, t.created_at, t.updated_at, t.version, m.role \
-     from tasks t join list_members m on m.list_id = t.list_id and m.user_id = $2 where t.id = $1";
+const SELECT_TASK: &str = concat!(
+    "select ",
+    task_columns!(),
+    ", m.role from tasks t join list_members m on m.list_id = t.list_id and m.user_id = $2 where t.id = $1"
+);
 
-/// Binds $1..$22 in this order: see [`bind_task!`].
+/// Binds $1..$23 in this order: see [`bind_task!`].
 const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
      search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
      series_id, completed, completed_at, created_at, updated_at, version, series_start, list_id, \
-     assignee_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20, $21, $22)";
+     assignee_id, parent_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+     $17, $18, $19, $20, $21, $22, $23)";
 
-/// Same binds as [`INSERT_TASK`], then the expected version as $23.
+/// Same binds as [`INSERT_TASK`], then the expected version as $24.
 const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
      search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
      remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
      completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20, \
-     list_id = $21, assignee_id = $22 where id = $1 and user_id = $2 and version = $23";
+     list_id = $21, assignee_id = $22, parent_id = $23 where id = $1 and user_id = $2 and version = $24";
 
 const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
 
@@ -57,10 +67,11 @@ const TAG_COUNTS: &str = "select g.tag, count(*) as count from task_tags g \
      group by g.tag order by count desc, g.tag asc";
 
 /// The tasks of list $1 assigned to $2.
-const ASSIGNED_TASKS: &str = "select t.id, t.user_id, t.list_id, t.assignee_id, t.title, t.description, \
-     t.priority, t.tags, t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, \
-     t.series_id, t.series_start, t.completed, t.completed_at, t.created_at, t.updated_at, t.version \
-     from tasks t where t.list_id = $1 and t.assignee_id = $2 order by t.id";
+const ASSIGNED_TASKS: &str = concat!(
+    "select ",
+    task_columns!(),
+    " from tasks t where t.list_id = $1 and t.assignee_id = $2 order by t.id"
+);
 
 /// Reserves occurrence $2 of series $1 for task $3; affects no row when another
 /// task already holds it. This unique key, not a check-then-insert, is what makes
@@ -78,18 +89,18 @@ const CLAIM_REMINDERS: Dialects = Dialects {
          for update skip locked) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
-         created_at, updated_at, version",
+         created_at, updated_at, version, parent_id",
     sqlite: "update tasks set reminded_at = remind_at where id in (select id from tasks \
          where completed = $3 and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
-         created_at, updated_at, version",
+         created_at, updated_at, version, parent_id",
 };
 
 /// A `tasks` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
-struct TaskRow {
+pub(super) struct TaskRow {
     id: Uuid,
     user_id: String,
     list_id: Uuid,
@@ -110,6 +121,7 @@ struct TaskRow {
     created_at: Timestamp,
     updated_at: Timestamp,
     version: i64,
+    parent_id: Option<Uuid>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -123,6 +135,7 @@ impl TryFrom<TaskRow> for Task {
             user_id: row.user_id,
             list_id: row.list_id,
             assignee_id: row.assignee_id,
+            parent_id: row.parent_id,
             title: row.title,
             description: row.description,
             priority,
@@ -151,11 +164,11 @@ struct TaskRoleRow {
     role: String,
 }
 
-fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
+pub(super) fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
     rows.into_iter().map(Task::try_from).collect()
 }
 
-/// Binds a task's 22 columns in [`INSERT_TASK`] order.
+/// Binds a task's 23 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
         let task: &Task = $task;
@@ -182,6 +195,7 @@ macro_rules! bind_task {
             .bind(task.series_start.map(Timestamp))
             .bind(task.list_id)
             .bind(task.assignee_id.as_deref())
+            .bind(task.parent_id)
     }};
 }
 

@@ -44,6 +44,9 @@ pub(super) struct Fields {
     /// Whether they are a member is the caller's to check; here, that it
     /// could be a user id at all.
     pub(super) assignee_id: Option<String>,
+    /// That the parent exists, is in the same list and keeps the tree shallow
+    /// and acyclic is the caller's to check, with the store.
+    pub(super) parent_id: Option<uuid::Uuid>,
     pub(super) title: String,
     pub(super) description: String,
     pub(super) priority: Priority,
@@ -104,7 +107,9 @@ impl Fields {
             errors.add("time_zone", e.to_string());
         }
 
-        if let Some(rule) = &self.recurrence {
+        if self.recurrence.is_some() && self.parent_id.is_some() {
+            errors.add("recurrence", SUBTASKS_DO_NOT_RECUR);
+        } else if let Some(rule) = &self.recurrence {
             match (recurrence::normalize(rule), self.due_at) {
                 (Err(e), _) => errors.add("recurrence", e.to_string()),
                 (Ok(_), None) => errors.add("recurrence", "requires due_at"),
@@ -128,6 +133,11 @@ impl Fields {
         due.checked_sub_signed(Duration::try_minutes(minutes)?)
     }
 }
+
+/// Why a subtask cannot have its own recurrence: its parent's next occurrence
+/// brings fresh copies of it.
+pub const SUBTASKS_DO_NOT_RECUR: &str =
+    "a subtask repeats with its parent: set the recurrence on the top-level task";
 
 /// Normalizes each tag (see [`text::normalize_tag`]) and de-duplicates them,
 /// keeping the first-seen order.

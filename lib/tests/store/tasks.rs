@@ -4,6 +4,7 @@ use super::*;
 
 todo_testing::on_both_backends!(
     insert_then_get_round_trips_every_field,
+    the_tree_reads_beneath_parents_first_and_above_nearest_first,
     get_is_scoped_to_the_owner,
     update_with_the_expected_version_replaces_the_task_and_its_tags,
     update_with_a_stale_version_conflicts_and_changes_nothing,
@@ -24,6 +25,7 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
         time_zone: Some("Europe/Berlin".into()),
         list_id: None,
         assignee_id: None,
+        parent_id: None,
     };
     let created = Task::create("alice", inbox_id("alice"), input, t0()).expect("valid");
     insert(&db, &created).await;
@@ -31,6 +33,43 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
     let read = db.store.get_task("alice", created.id).await.expect("get").expect("exists");
     assert_eq!(read, created);
     assert_eq!(read.user_id, "alice");
+}
+
+async fn the_tree_reads_beneath_parents_first_and_above_nearest_first(db: TestDb) {
+    let at = |minutes| t0() + Duration::minutes(minutes);
+    let task = |title: &str, parent: Option<&Task>, minutes| {
+        let input =
+            NewTask { title: Some(title.into()), parent_id: parent.map(|p| p.id), ..NewTask::default() };
+        Task::create("alice", inbox_id("alice"), input, at(minutes)).expect("valid")
+    };
+    let top = task("top", None, 0);
+    // Created out of order: the read goes by level, then by creation.
+    let b = task("b", Some(&top), 2);
+    let a = task("a", Some(&top), 1);
+    let b1 = task("b1", Some(&b), 3);
+    let a1 = task("a1", Some(&a), 4);
+    let a11 = task("a11", Some(&a1), 5);
+    let elsewhere = task("elsewhere", None, 6);
+    for t in [&top, &b, &a, &b1, &a1, &a11, &elsewhere] {
+        insert(&db, t).await;
+    }
+    let read = db.store.get_task("alice", a11.id).await.expect("get").expect("exists");
+    assert_eq!(read.parent_id, Some(a1.id), "the parent round-trips");
+
+    let mut tx = db.store.begin().await.expect("begin");
+    let beneath: Vec<String> =
+        tx.subtree(top.id).await.expect("subtree").into_iter().map(|t| t.title).collect();
+    assert_eq!(beneath, ["a", "b", "b1", "a1", "a11"]);
+    assert!(tx.subtree(a11.id).await.expect("subtree").is_empty());
+    assert_eq!(tx.ancestry(a11.id).await.expect("ancestry"), [a11.id, a1.id, a.id, top.id]);
+    assert_eq!(tx.ancestry(top.id).await.expect("ancestry"), [top.id]);
+    assert!(tx.ancestry(Uuid::now_v7()).await.expect("ancestry").is_empty());
+    assert_eq!(tx.task_by_id(b1.id).await.expect("read").map(|t| t.title).as_deref(), Some("b1"));
+    drop(tx);
+
+    // A parent with subtasks cannot be deleted from under them.
+    let mut tx = db.store.begin().await.expect("begin");
+    assert!(tx.delete_task(&a1).await.is_err(), "a11 still names it");
 }
 
 async fn get_is_scoped_to_the_owner(db: TestDb) {
