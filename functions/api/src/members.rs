@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
-use todo_lib::store::Tx;
+use todo_lib::store::{StoreError, Tx};
 use todo_lib::task::{FieldError, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -51,8 +51,14 @@ pub(crate) const INBOX_PERSONAL: ApiError =
 /// Opens the transaction that changes `list`'s members, holding its lock.
 pub(crate) async fn locked(state: &AppState, list: Uuid) -> Result<Tx, ApiError> {
     let mut tx = state.store.begin().await?;
-    tx.lock_user("members", &list.to_string()).await?;
+    lock(&mut tx, list).await?;
     Ok(tx)
+}
+
+/// Takes `list`'s member lock in `tx`: who is a member stays as `tx` reads it
+/// until it ends.
+pub(crate) async fn lock(tx: &mut Tx, list: Uuid) -> Result<(), StoreError> {
+    tx.lock_user("members", &list.to_string()).await
 }
 
 /// Who is in a list, earliest first.

@@ -23,11 +23,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{TaskId, list_query};
 use crate::tasks::{self, TaskPage};
+use crate::{AppState, members};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_subtasks))
@@ -109,6 +109,10 @@ pub(crate) async fn follow(
     };
     if reparents && let Some(message) = parent_problem(tx, next, &beneath).await? {
         return Err(ValidationErrors(vec![FieldError { message, ..no_such_parent() }]).into());
+    }
+    if moves {
+        // Whether each assignee may come along is read as it stays.
+        members::lock(tx, next.list_id).await?;
     }
     let mut members: HashMap<String, bool> = HashMap::new();
     let mut followers = Vec::new();

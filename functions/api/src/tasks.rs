@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::members::Role;
-use todo_lib::store::{ListQuery, TagCount};
+use todo_lib::store::{ListQuery, TagCount, Tx};
 use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,8 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
-use crate::{AppState, SOURCE, lists, subtasks};
-use uuid::Uuid;
+use crate::{AppState, SOURCE, lists, members, subtasks};
 
 /// How often a change is retried when another writer got there first and the
 /// client did not ask for a precondition (last writer wins).
@@ -77,7 +76,7 @@ pub async fn create_task(
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
-    let (list_id, mut refusals) = match (input.list_id, input.parent_id) {
+    let (list_id, refusals) = match (input.list_id, input.parent_id) {
         (Some(id), _) => (id, Vec::from_iter(lists::refusal_for_tasks(&state, &user, id).await?)),
         // A subtask joins its parent's list.
         (None, Some(parent)) => match state.store.get_task(&user, parent).await? {
@@ -89,15 +88,11 @@ pub async fn create_task(
         },
         (None, None) => (lists::inbox(&state, &user).await?.id, Vec::new()),
     };
-    if refusals.is_empty()
-        && let Some(assignee) = &input.assignee_id
-    {
-        refusals.extend(assignee_refusal(&state, list_id, assignee).await?);
-    }
     let task = with_refusals(Task::create(&user, list_id, input, now), refusals)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     let mut tx = state.store.begin().await?;
     subtasks::follow(&mut tx, None, &task, now).await?;
+    check_assignee(&mut tx, None, &task).await?;
     tx.insert_task(&task).await?;
     tx.write_event(&event, None).await?;
     tx.commit().await?;
@@ -212,11 +207,10 @@ pub async fn update_task(
         Some(Some(list)) => Some((list, lists::refusal_for_tasks(&state, &user, list).await?)),
         _ => None,
     };
-    let assignee = assignee_check(&state, &user, id, &patch).await?;
     let task = change(&state, &user, id, &if_match, |task| {
         // Staying in its list needs no right to add to it (an archived one, say).
         let refusal = target.clone().filter(|(list, _)| *list != task.list_id).and_then(|(_, r)| r);
-        let refusals = refusal.into_iter().chain(assignee.clone()).collect();
+        let refusals = refusal.into_iter().collect();
         let next = with_refusals(task.patched(patch.clone(), Utc::now()), refusals)?;
         Ok(next.map(|t| (t, EventType::Updated)))
     })
@@ -376,44 +370,25 @@ fn with_refusals<T>(result: Result<T, ValidationErrors>, refusals: Vec<FieldErro
     }
 }
 
-/// Why `assignee` cannot be assigned a task of `list`: they are not a member.
-async fn assignee_refusal(
-    state: &AppState,
-    list: Uuid,
-    assignee: &str,
-) -> Result<Option<FieldError>, ApiError> {
-    if todo_lib::task::user_id_problem(assignee).is_some() {
-        return Ok(None); // The task rules report it.
+/// Refuses (422) `next`'s assignee unless they are a member of its list,
+/// when the assignee or the list is new. Checked in the writing transaction
+/// under the list's member lock, which removing a member holds too: either
+/// the removal sees the assignment and unassigns it, or the assignment sees
+/// the member gone.
+async fn check_assignee(tx: &mut Tx, current: Option<&Task>, next: &Task) -> Result<(), ApiError> {
+    let Some(assignee) = &next.assignee_id else { return Ok(()) };
+    if current.is_some_and(|c| c.assignee_id == next.assignee_id && c.list_id == next.list_id) {
+        return Ok(());
     }
-    Ok(match state.store.role_in(list, assignee).await? {
-        Some(_) => None,
-        None => Some(FieldError { field: "assignee_id".into(), message: NOT_A_MEMBER.into() }),
-    })
+    members::lock(tx, next.list_id).await?;
+    if tx.member(next.list_id, assignee).await?.is_none() {
+        let refusal = FieldError { field: "assignee_id".into(), message: NOT_A_MEMBER.into() };
+        return Err(ValidationErrors(vec![refusal]).into());
+    }
+    Ok(())
 }
 
 const NOT_A_MEMBER: &str = "must be a member of the task's list";
-
-/// Whether the assignee the task would have after `patch` is a member of the
-/// list it would be in, checked when either changes.
-async fn assignee_check(
-    state: &AppState,
-    user: &str,
-    id: Uuid,
-    patch: &TaskPatch,
-) -> Result<Option<FieldError>, ApiError> {
-    if patch.assignee_id.is_none() && patch.list_id.is_none() {
-        return Ok(None);
-    }
-    let Some((current, _)) = state.store.task_and_role(user, id).await? else {
-        return Ok(None); // `change` answers 404.
-    };
-    let list = patch.list_id.flatten().unwrap_or(current.list_id);
-    let assignee = patch.assignee_id.clone().unwrap_or(current.assignee_id);
-    match assignee {
-        Some(assignee) => assignee_refusal(state, list, &assignee).await,
-        None => Ok(None),
-    }
-}
 
 /// Reads the task, checks `If-Match`, applies `apply` and writes the result with
 /// its event, retrying when another writer got in between. `apply` returning
@@ -437,6 +412,7 @@ where
         let written = async {
             let mut tx = state.store.begin().await?;
             let followers = subtasks::follow(&mut tx, Some(&current), &next, next.updated_at).await?;
+            check_assignee(&mut tx, Some(&current), &next).await?;
             let mut events = Vec::with_capacity(1 + followers.len());
             let changes = [(&next, current.version, ty)].into_iter();
             for (task, replaces, ty) in changes.chain(followers.iter().map(|f| (&f.task, f.replaces, f.ty))) {

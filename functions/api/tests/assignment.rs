@@ -1,7 +1,8 @@
 //! Assignment through the API, on both backends: a task is assigned only to a
 //! member of its list; `assignee=me` finds the caller's; `null` unassigns; a
 //! member who leaves is unassigned from the list's tasks, each change with its
-//! `task.updated` event naming no assignee.
+//! `task.updated` event naming no assignee, also when the assignment and the
+//! removal race.
 
 mod common;
 
@@ -12,6 +13,7 @@ use serde_json::json;
 both_backends!(
     tasks_are_assigned_to_members_only_and_found_by_assignee,
     a_member_who_leaves_is_unassigned_with_an_event,
+    an_assignment_racing_the_assignees_removal_never_outlives_it,
 );
 
 /// Alice's list with Bob as an editor.
@@ -105,4 +107,28 @@ async fn a_member_who_leaves_is_unassigned_with_an_event(app: TestApp) {
     assert_eq!(about[1]["type"], "task.updated");
     assert_eq!(about[1]["data"]["task"]["assignee_id"], json!(null));
     assert_eq!(about[0]["data"]["task"]["assignee_id"], "bob");
+}
+
+async fn an_assignment_racing_the_assignees_removal_never_outlives_it(app: TestApp) {
+    let list = shared(&app).await;
+    let members = format!("/v1/lists/{list}/members");
+    let mut outcomes = std::collections::BTreeSet::new();
+    for round in 0..8 {
+        if round > 0 {
+            let bob = json!({ "user_id": "bob", "role": "editor" });
+            let back = app.send(Method::POST, &members, Some("alice"), Some(bob)).await;
+            assert_eq!(back.status, StatusCode::CREATED, "{:?}", back.body);
+        }
+        let task = app.create("alice", json!({ "title": format!("r{round}"), "list_id": list })).await;
+        let (path, bob) = (format!("/v1/tasks/{}", id_of(&task)), format!("{members}/bob"));
+        let (assigned, removed) = tokio::join!(
+            app.send(Method::PATCH, &path, Some("alice"), Some(json!({ "assignee_id": "bob" }))),
+            app.send(Method::DELETE, &bob, Some("alice"), None),
+        );
+        assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        outcomes.insert(assigned.status.as_u16());
+        let read = app.send(Method::GET, &path, Some("alice"), None).await;
+        assert_eq!(read.body["assignee_id"], json!(null), "round {round}: Bob left, yet has the task");
+    }
+    assert!(outcomes.iter().all(|s| [200, 422].contains(s)), "{outcomes:?}");
 }

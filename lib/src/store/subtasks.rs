@@ -38,7 +38,7 @@ impl Tx {
     /// children.
     pub async fn subtree(&mut self, task_id: Uuid) -> Result<Vec<Task>, StoreError> {
         let rows: Vec<TaskRow> =
-            on_tx!(self, |c| { sqlx::query_as(SUBTREE).bind(task_id).bind(LINKS_MAX).fetch_all(c).await? });
+            on_tx!(self, |c| sqlx::query_as(SUBTREE).bind(task_id).bind(LINKS_MAX).fetch_all(c).await?);
         tasks(rows)
     }
 
@@ -46,7 +46,7 @@ impl Tx {
     /// there is no such task.
     pub async fn ancestry(&mut self, task_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         let rows: Vec<(Uuid,)> =
-            on_tx!(self, |c| { sqlx::query_as(ANCESTRY).bind(task_id).bind(LINKS_MAX).fetch_all(c).await? });
+            on_tx!(self, |c| sqlx::query_as(ANCESTRY).bind(task_id).bind(LINKS_MAX).fetch_all(c).await?);
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
