@@ -23,7 +23,7 @@ source scripts/lib/dev-secret.sh
 export APP_API_TOKEN="${APP_API_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')}"
 export DAPR_API_TOKEN="${DAPR_API_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')}"
 
-cargo build --quiet -p api -p task-created -p task-changed -p task-completed -p task-due -p cron-tick --bins
+cargo build --quiet -p api -p task-created -p task-changed -p task-completed -p task-due -p list-members -p cron-tick --bins
 target/debug/api migrate
 # The sidecars read one folder: the shared resources and the local pub/sub.
 rm -rf data/dapr-resources && mkdir -p data/dapr-resources

@@ -26,7 +26,7 @@ NAMESPACE=todo
 # Pinned: the versions whose CRDs manifests/schemas validates against.
 DAPR_VERSION=1.18.3
 KEDA_VERSION=2.20.2
-FUNCTIONS=(api task-created task-changed task-completed task-due cron-tick)
+FUNCTIONS=(api task-created task-changed task-completed task-due list-members cron-tick)
 TOPICS=(task-created task-updated task-completed task-deleted task-due)
 PARTITIONS=6
 WORK=target/deploy-doks

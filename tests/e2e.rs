@@ -272,7 +272,7 @@ async fn scripts_invoke_redelivers_written_events_and_refuses_made_up_ones_in_bo
         .iter()
         .map(|f| f["name"].as_str().expect("a name"))
         .collect();
-    assert_eq!(names.len(), 5, "{served}");
+    assert_eq!(names.len(), 6, "{served}");
     for name in names {
         assert!(help.contains(name), "the help describes {name}: {help}");
         let (_, out) = invoke(&host, &[name, "examples/missing.json"]);

@@ -2,21 +2,26 @@
 //! each one from the transaction that caused it to the broker.
 //!
 //! Contract (DESIGN.md, "Events"): `type` is one of [`EventType`]; `source` names the
-//! producing function; `subject` is the task id; `id` is the outbox row id, stable
-//! across retries and republishes; `data` is [`TaskEventData`], versioned by
-//! `dataschema` and its `version` field.
+//! producing function; `subject` is the task id (the list id for a membership
+//! event); `id` is the outbox row id, stable across retries and republishes;
+//! `data` is [`TaskEventData`] (or, for a membership change of a list,
+//! [`MemberEventData`]), versioned by `dataschema` and its `version` field.
 
 use chrono::{DateTime, Utc};
 use cloudevents::{EventBuilder, EventBuilderV10};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::members::Role;
 use crate::task::Task;
 
 /// Identifies the shape of `data`; bump with [`DATA_VERSION`] on a breaking change.
 /// Version 2 (issue #15): the task names its list (`task.list_id`).
 pub const DATA_SCHEMA: &str = "urn:todo:events:task:v2";
 pub const DATA_VERSION: u32 = 2;
+/// The shape of a membership event's `data` ([`MemberEventData`]).
+pub const MEMBER_DATA_SCHEMA: &str = "urn:todo:events:list-member:v1";
+pub const MEMBER_DATA_VERSION: u32 = 1;
 /// The first version whose task names its list; older events were written
 /// before lists, when every task was in what became its owner's Inbox.
 pub const LISTS_SINCE_VERSION: u32 = 2;
@@ -30,10 +35,28 @@ pub enum EventType {
     Completed,
     Deleted,
     Due,
+    /// A user joined a list (added by an owner, or by accepting an invitation).
+    MemberAdded,
+    /// A user left a list, or an owner removed them.
+    MemberRemoved,
 }
 
 impl EventType {
-    pub const ALL: [Self; 5] = [Self::Created, Self::Updated, Self::Completed, Self::Deleted, Self::Due];
+    pub const ALL: [Self; 7] = [
+        Self::Created,
+        Self::Updated,
+        Self::Completed,
+        Self::Deleted,
+        Self::Due,
+        Self::MemberAdded,
+        Self::MemberRemoved,
+    ];
+
+    /// Whether the event is about a task (its data a [`TaskEventData`]) rather
+    /// than about a list's members ([`MemberEventData`]).
+    pub fn is_task(self) -> bool {
+        !matches!(self, Self::MemberAdded | Self::MemberRemoved)
+    }
 
     /// The CloudEvents `type` attribute.
     pub fn as_str(self) -> &'static str {
@@ -43,6 +66,8 @@ impl EventType {
             Self::Completed => "task.completed",
             Self::Deleted => "task.deleted",
             Self::Due => "task.due",
+            Self::MemberAdded => "list.member_added",
+            Self::MemberRemoved => "list.member_removed",
         }
     }
 
@@ -54,6 +79,8 @@ impl EventType {
             Self::Completed => "task-completed",
             Self::Deleted => "task-deleted",
             Self::Due => "task-due",
+            Self::MemberAdded => "list-member-added",
+            Self::MemberRemoved => "list-member-removed",
         }
     }
 
@@ -73,6 +100,39 @@ pub struct TaskEventData {
     /// For `task.due`: the reminder time that fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_at: Option<DateTime<Utc>>,
+}
+
+/// The `data` of a membership event: who joined or left which list, as what,
+/// and who did it. Consumers must ignore fields they do not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MemberEventData {
+    pub version: u32,
+    pub list_id: Uuid,
+    /// The member who joined or left.
+    pub user_id: String,
+    /// Their role in the list (when they left: the role they had).
+    pub role: Role,
+    /// Who made the change: an owner, or the member themselves (accepting an
+    /// invitation, leaving).
+    pub actor_id: String,
+}
+
+/// The data of an event, by its kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventData {
+    Task(Box<TaskEventData>),
+    Member(MemberEventData),
+}
+
+impl EventData {
+    /// The list whose members the event concerns.
+    pub fn list_id(&self) -> Uuid {
+        match self {
+            Self::Task(data) => data.task.list_id,
+            Self::Member(data) => data.list_id,
+        }
+    }
 }
 
 /// An event waiting in the outbox, written in the same transaction as its cause.
@@ -120,25 +180,49 @@ pub fn task_event(
     now: DateTime<Utc>,
     reminder_at: Option<DateTime<Utc>>,
 ) -> Result<OutboxEvent, EventError> {
-    let id = Uuid::now_v7();
     let data = TaskEventData {
         version: DATA_VERSION,
         user_id: task.user_id.clone(),
         task: task.clone(),
         reminder_at,
     };
+    outbox_event(ty, &task.id.to_string(), DATA_SCHEMA, serde_json::to_value(&data)?, source, now)
+}
+
+/// Builds the outbox row for `data`, a membership change of its list made by
+/// `source` at `now`; the list is its subject and its record key, so one
+/// list's membership events stay ordered.
+pub fn member_event(
+    ty: EventType,
+    data: &MemberEventData,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<OutboxEvent, EventError> {
+    let subject = data.list_id.to_string();
+    outbox_event(ty, &subject, MEMBER_DATA_SCHEMA, serde_json::to_value(data)?, source, now)
+}
+
+fn outbox_event(
+    ty: EventType,
+    subject: &str,
+    schema: &str,
+    data: serde_json::Value,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<OutboxEvent, EventError> {
+    let id = Uuid::now_v7();
     let event = EventBuilderV10::new()
         .id(id.to_string())
         .ty(ty.as_str())
         .source(source)
-        .subject(task.id.to_string())
+        .subject(subject)
         .time(now)
-        .data_with_schema("application/json", DATA_SCHEMA, serde_json::to_value(&data)?)
+        .data_with_schema("application/json", schema, data)
         .build()?;
     Ok(OutboxEvent {
         id,
         topic: ty.topic().to_owned(),
-        partition_key: task.id.to_string(),
+        partition_key: subject.to_owned(),
         payload: serde_json::to_value(&event)?,
         created_at: now,
     })
@@ -174,7 +258,7 @@ mod tests {
     fn every_type_round_trips_through_its_name() {
         for ty in EventType::ALL {
             assert_eq!(EventType::parse(ty.as_str()), Some(ty));
-            assert_eq!(ty.topic(), ty.as_str().replace('.', "-"));
+            assert_eq!(ty.topic(), ty.as_str().replace(['.', '_'], "-"));
         }
         assert_eq!(EventType::parse("task.exploded"), None);
     }
@@ -201,5 +285,30 @@ mod tests {
         assert_eq!(data.user_id, "alice");
         assert_eq!(data.task.id, task.id);
         assert_eq!(data.version, DATA_VERSION);
+    }
+
+    #[test]
+    fn member_event_follows_the_contract() {
+        let now = Utc::now();
+        let list = Uuid::now_v7();
+        let data = MemberEventData {
+            version: MEMBER_DATA_VERSION,
+            list_id: list,
+            user_id: "bob".into(),
+            role: Role::Editor,
+            actor_id: "alice".into(),
+        };
+        let row = member_event(EventType::MemberAdded, &data, "api", now).expect("builds");
+        let ce = &row.payload;
+        assert_eq!(
+            (ce["type"].as_str(), ce["subject"].as_str()),
+            (Some("list.member_added"), Some(&*list.to_string()))
+        );
+        assert_eq!(ce["dataschema"], MEMBER_DATA_SCHEMA);
+        assert_eq!((row.topic.as_str(), row.partition_key.clone()), ("list-member-added", list.to_string()));
+        assert_eq!(ce["data"]["role"], "editor");
+        let back: MemberEventData = serde_json::from_value(ce["data"].clone()).expect("data parses");
+        assert_eq!(back, data);
+        assert!(!EventType::MemberAdded.is_task() && EventType::Due.is_task());
     }
 }

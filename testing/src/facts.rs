@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use todo_lib::event::{EventType, OutboxEvent, task_event};
+use todo_lib::event::{
+    EventType, MEMBER_DATA_VERSION, MemberEventData, OutboxEvent, member_event, task_event,
+};
 use todo_lib::lists::{NewList, TaskList};
 use todo_lib::members::{Member, Role};
 use todo_lib::store::Store;
@@ -36,6 +38,41 @@ pub async fn removed(store: &Store, list: &TaskList, user: &str) {
     let mut tx = store.begin().await.expect("a transaction opens");
     assert!(tx.delete_member(list.id, user).await.expect("the member is deleted"), "{user} was a member");
     tx.commit().await.expect("the removal commits");
+}
+
+/// `user` added to `list` as `role` by `actor`, stored with its
+/// `list.member_added` event as the API stores them.
+pub async fn joined(store: &Store, list: &TaskList, user: &str, role: Role, actor: &str) -> OutboxEvent {
+    let member = Member::new(list.id, user, role, Utc::now());
+    let mut tx = store.begin().await.expect("a transaction opens");
+    tx.insert_member(&member).await.expect("the member is stored");
+    let event = membership(EventType::MemberAdded, &member, actor);
+    tx.write_event(&event, None).await.expect("the event is stored");
+    tx.commit().await.expect("the member commits");
+    event
+}
+
+/// `user` taken out of `list` by `actor`, stored with its
+/// `list.member_removed` event as the API stores them.
+pub async fn left(store: &Store, list: &TaskList, user: &str, actor: &str) -> OutboxEvent {
+    let mut tx = store.begin().await.expect("a transaction opens");
+    let member = tx.member(list.id, user).await.expect("the member reads").expect("a member");
+    assert!(tx.delete_member(list.id, user).await.expect("the member is deleted"));
+    let event = membership(EventType::MemberRemoved, &member, actor);
+    tx.write_event(&event, None).await.expect("the event is stored");
+    tx.commit().await.expect("the removal commits");
+    event
+}
+
+fn membership(ty: EventType, member: &Member, actor: &str) -> OutboxEvent {
+    let data = MemberEventData {
+        version: MEMBER_DATA_VERSION,
+        list_id: member.list_id,
+        user_id: member.user_id.clone(),
+        role: member.role,
+        actor_id: actor.to_owned(),
+    };
+    member_event(ty, &data, "api", Utc::now()).expect("the event builds")
 }
 
 /// A new task of `user` from `input` (in `input.list_id`, else their Inbox),

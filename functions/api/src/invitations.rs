@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::Serialize;
+use todo_lib::event::EventType;
 use todo_lib::invitations::{Closed, Invitation, NewInvitation, token_hash};
 use todo_lib::lists::TaskList;
 use todo_lib::members::{MAX_PER_LIST, Member, Role};
@@ -24,7 +25,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, path_id};
 use crate::lists::managed;
-use crate::members::{ALREADY_MEMBER, locked};
+use crate::members::{self, ALREADY_MEMBER, locked};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -197,8 +198,11 @@ pub async fn accept_invitation(
     if !tx.accept_invitation(&invitation, &user, now).await? {
         return Err(gone(Closed::Used));
     }
-    tx.insert_member(&Member::new(list_id, &user, invitation.role, now)).await?;
+    let member = Member::new(list_id, &user, invitation.role, now);
+    tx.insert_member(&member).await?;
+    let event = members::membership_event(&mut tx, EventType::MemberAdded, &member, &user).await?;
     tx.commit().await?;
+    state.publish(vec![event]);
     tracing::info!(%list_id, invitation_id = %invitation.id, role = invitation.role.as_str(), "invitation accepted");
     let list = state.store.get_list(&user, list_id).await?;
     list.map(Json).ok_or(ApiError::NotFound("list"))

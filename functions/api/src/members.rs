@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
-use todo_lib::event::{EventType, task_event};
+use todo_lib::event::{
+    EventType, MEMBER_DATA_VERSION, MemberEventData, OutboxEvent, member_event, task_event,
+};
 use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
 use todo_lib::store::{StoreError, Tx};
 use todo_lib::task::{FieldError, ValidationErrors};
@@ -121,7 +123,9 @@ pub async fn add_member(
         }])));
     }
     tx.insert_member(&member).await?;
+    let event = membership_event(&mut tx, EventType::MemberAdded, &member, &user).await?;
     tx.commit().await?;
+    state.publish(vec![event]);
     tracing::info!(list_id = %list.id, role = member.role.as_str(), "member added");
     let location = format!("/v1/lists/{}/members/{}", list.id, urlencoding(&member.user_id));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(member)).into_response())
@@ -197,9 +201,9 @@ pub async fn remove_member(
         return Err(LAST_OWNER);
     }
     tx.delete_member(list.id, &member_id).await?;
+    let mut events = vec![membership_event(&mut tx, EventType::MemberRemoved, &member, &user).await?];
     // Their tasks in the list are nobody's now, each change with its event.
     let now = Utc::now();
-    let mut events = Vec::new();
     for task in tx.assigned_tasks(list.id, &member_id).await? {
         let Some(next) = task.unassigned(now) else { continue };
         let event = task_event(EventType::Updated, &next, SOURCE, now, None)?;
@@ -208,11 +212,29 @@ pub async fn remove_member(
         events.push(event);
     }
     tx.commit().await?;
-    tracing::info!(list_id = %list.id, unassigned = events.len(), "member removed");
-    for event in events {
-        state.publish(vec![event]);
-    }
+    tracing::info!(list_id = %list.id, unassigned = events.len() - 1, "member removed");
+    state.publish(events);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Writes, in `tx`, the event of `member` having joined (`list.member_added`)
+/// or left (`list.member_removed`) their list by `actor`'s doing.
+pub(crate) async fn membership_event(
+    tx: &mut Tx,
+    ty: EventType,
+    member: &Member,
+    actor: &str,
+) -> Result<OutboxEvent, ApiError> {
+    let data = MemberEventData {
+        version: MEMBER_DATA_VERSION,
+        list_id: member.list_id,
+        user_id: member.user_id.clone(),
+        role: member.role,
+        actor_id: actor.to_owned(),
+    };
+    let event = member_event(ty, &data, SOURCE, Utc::now())?;
+    tx.write_event(&event, None).await?;
+    Ok(event)
 }
 
 /// `id` as one path segment.

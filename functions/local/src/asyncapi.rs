@@ -1,14 +1,15 @@
 //! The AsyncAPI 3.0 document of the events, generated from the registry of
 //! functions ([`crate::facts`]) and the Rust types: one channel per topic, each
 //! with its one message (the CloudEvent envelope in structured mode, its `data`
-//! schema derived from `TaskEventData` by utoipa), a `send` operation for each
+//! schema derived from `TaskEventData`, or `MemberEventData` for a membership
+//! event, by utoipa), a `send` operation for each
 //! function that publishes it and a `receive` operation for each that consumes
 //! it. `docs/asyncapi.json` holds it, kept in step by a test; the API serves it
 //! at `/asyncapi.json`; `make test` validates it with the AsyncAPI project's
 //! own parser (`scripts/validate-asyncapi.mjs`).
 
 use serde_json::{Map, Value, json};
-use todo_lib::event::{DATA_SCHEMA, EventType, TaskEventData};
+use todo_lib::event::{DATA_SCHEMA, EventType, MEMBER_DATA_SCHEMA, MemberEventData, TaskEventData};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::facts::functions;
@@ -25,7 +26,7 @@ pub fn document() -> Value {
             topic.into(),
             json!({
                 "address": topic,
-                "description": format!("Kafka topic `{topic}`: every `{name}` event, keyed by task id."),
+                "description": format!("Kafka topic `{topic}`: every `{name}` event, keyed by {} id.", about(ty)),
                 "messages": { name: { "$ref": format!("#/components/messages/{name}") } },
             }),
         );
@@ -64,9 +65,19 @@ pub fn document() -> Value {
     })
 }
 
+/// What an event of `ty` is about: its subject and record key.
+fn about(ty: EventType) -> &'static str {
+    if ty.is_task() { "task" } else { "list" }
+}
+
 /// The message of `ty`: its CloudEvent envelope.
 fn message(ty: EventType) -> Value {
     let name = ty.as_str();
+    let (schema, data) = if ty.is_task() {
+        (DATA_SCHEMA, TaskEventData::name())
+    } else {
+        (MEMBER_DATA_SCHEMA, MemberEventData::name())
+    };
     json!({
         "name": name,
         "title": name,
@@ -79,21 +90,26 @@ fn message(ty: EventType) -> Value {
                 "id": { "type": "string", "format": "uuid", "description": "The outbox row id: stable across republishes, the consumers' idempotency key and the webhook-id." },
                 "source": { "type": "string", "description": "The producing function." },
                 "type": { "const": name },
-                "subject": { "type": "string", "format": "uuid", "description": "The task id." },
+                "subject": { "type": "string", "format": "uuid", "description": format!("The {} id.", about(ty)) },
                 "time": { "type": "string", "format": "date-time" },
                 "datacontenttype": { "const": "application/json" },
-                "dataschema": { "const": DATA_SCHEMA },
+                "dataschema": { "const": schema },
                 "traceparent": { "type": "string", "description": "W3C trace context of the cause." },
-                "data": { "$ref": format!("#/components/schemas/{}", TaskEventData::name()) },
+                "data": { "$ref": format!("#/components/schemas/{data}") },
             },
         },
     })
 }
 
-/// `TaskEventData` and every schema it refers to, as utoipa derives them.
+/// `TaskEventData`, `MemberEventData` and every schema they refer to, as
+/// utoipa derives them.
 fn schemas() -> Value {
-    let mut all = vec![(TaskEventData::name().into_owned(), TaskEventData::schema())];
+    let mut all = vec![
+        (TaskEventData::name().into_owned(), TaskEventData::schema()),
+        (MemberEventData::name().into_owned(), MemberEventData::schema()),
+    ];
     TaskEventData::schemas(&mut all);
+    MemberEventData::schemas(&mut all);
     let mut schemas = Map::new();
     for (name, schema) in all {
         schemas.insert(name, serde_json::to_value(schema).unwrap_or(Value::Null));

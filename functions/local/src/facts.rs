@@ -75,14 +75,17 @@ fn function(
     Function { name, trigger, accepts, topics, publishes, build }
 }
 
-use EventType::{Completed, Created, Deleted, Due, Updated};
+use EventType::{Completed, Created, Deleted, Due, MemberAdded, MemberRemoved, Updated};
 
 /// Every function of the system.
 pub fn functions() -> Vec<Function> {
     vec![
-        function(api::SOURCE, Trigger::Http, (&[], &[Created, Updated, Completed, Deleted]), |w| {
-            api::app(w.api.clone())
-        }),
+        function(
+            api::SOURCE,
+            Trigger::Http,
+            (&[], &[Created, Updated, Completed, Deleted, MemberAdded, MemberRemoved]),
+            |w| api::app(w.api.clone()),
+        ),
         function(task_created::NAME, Trigger::Events, (task_created::ACCEPTS, &[]), |w| {
             task_created::app(w.store.clone(), w.token.clone())
         }),
@@ -95,6 +98,10 @@ pub fn functions() -> Vec<Function> {
         }),
         function(task_due::NAME, Trigger::Events, (task_due::ACCEPTS, &[]), |w| {
             task_due::app(w.store.clone(), w.token.clone())
+        }),
+        // Who joined or left a list.
+        function(list_members::NAME, Trigger::Events, (list_members::ACCEPTS, &[]), |w| {
+            list_members::app(w.store.clone(), w.token.clone())
         }),
         function(cron_tick::NAME, Trigger::Cron, (&[], &[Due]), |w| {
             let publisher = Some(Arc::clone(&w.publisher));

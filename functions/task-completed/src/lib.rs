@@ -109,11 +109,11 @@ impl EventHandler for TaskCompleted {
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
         let now = chrono::Utc::now();
-        let mut completed = delivery.data.task.clone();
+        let data = delivery.task()?;
+        let mut completed = data.task.clone();
         // The owner travels beside the task in the event data.
-        completed.user_id = delivery.data.user_id.clone();
-        let activity =
-            Activity::of_event(delivery.ty, &delivery.id, &delivery.data, delivery.time.unwrap_or(now));
+        completed.user_id = data.user_id.clone();
+        let activity = Activity::of_event(delivery.ty, &delivery.id, data, delivery.time.unwrap_or(now));
 
         let next = completed.next_occurrence(now);
         let completion = match self.record(delivery, &activity, &completed, next.as_ref(), now).await {

@@ -59,7 +59,7 @@ impl EventHandler for TaskDue {
     }
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
-        let data = &delivery.data;
+        let data = delivery.task()?;
         let (recipient, current) = self.recipient(data).await?;
         let skip = match &current {
             None => Some("the task was deleted, or neither its assignee nor its creator is in its list"),

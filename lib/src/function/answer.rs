@@ -1,5 +1,5 @@
 //! The last step of a handler that recorded its own effect: the event queued for
-//! the webhooks of every member of the task's list, and the answer it comes to.
+//! the webhooks of every member of the list it concerns, and the answer it comes to.
 
 use chrono::Utc;
 use serde_json::json;
@@ -23,7 +23,7 @@ pub async fn queue_and_answer(
     let now = Utc::now();
     let data = &delivery.data;
     let body = json!({ "type": delivery.ty.as_str(), "timestamp": now, "data": data }).to_string();
-    let queued = store.queue_webhook_deliveries(&delivery.id, data.task.list_id, &body, now).await?;
+    let queued = store.queue_webhook_deliveries(&delivery.id, data.list_id(), &body, now).await?;
     if !recorded && queued == 0 {
         return Ok(Handled::Duplicate);
     }

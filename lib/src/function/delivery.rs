@@ -1,14 +1,15 @@
 //! Turns an HTTP request into a [`Delivery`]: a CloudEvent in structured mode
 //! (Dapr's envelope included, with its extra attributes and `data_base64`) or in
 //! binary mode (`ce-*` headers, as Knative and curl users send), whose data is a
-//! task event. The body was already bounded by the router's body limit.
+//! task event or, for `list.member_*`, a membership event. The body was already bounded by the router's body limit.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, Event};
 
-use crate::event::{EventType, TaskEventData};
+use super::HandleError;
+use crate::event::{EventData, EventType, MemberEventData, TaskEventData};
 
 /// An event, checked and decoded, ready for a handler.
 #[derive(Debug, Clone)]
@@ -19,7 +20,7 @@ pub struct Delivery {
     pub source: String,
     pub subject: Option<String>,
     pub time: Option<DateTime<Utc>>,
-    pub data: TaskEventData,
+    pub data: EventData,
     /// W3C trace context, from the envelope's extension or the request header.
     pub traceparent: Option<String>,
     /// Whether Dapr delivered it (its envelope names the pub/sub component).
@@ -53,8 +54,12 @@ impl Delivery {
             let names: Vec<&str> = accepts.iter().map(|t| t.as_str()).collect();
             return Err(reject(format!("this function handles {}, not {}", names.join(", "), ty.as_str())));
         }
-        let data =
-            decode_data(&event).map_err(|e| reject(format!("invalid data for {}: {e}", ty.as_str())))?;
+        let data = if ty.is_task() {
+            decode_data(&event).map(|data| EventData::Task(Box::new(data)))
+        } else {
+            decode_data(&event).map(EventData::Member)
+        };
+        let data = data.map_err(|e| reject(format!("invalid data for {}: {e}", ty.as_str())))?;
         let traceparent = event
             .extension("traceparent")
             .map(ToString::to_string)
@@ -70,6 +75,27 @@ impl Delivery {
             traceparent,
             via_dapr,
         })
+    }
+
+    /// The task event's data; a permanent error for a membership event (which
+    /// a function handling task events does not accept anyway).
+    pub fn task(&self) -> Result<&TaskEventData, HandleError> {
+        match &self.data {
+            EventData::Task(data) => Ok(data),
+            EventData::Member(_) => {
+                Err(HandleError::Permanent(format!("{} is not a task event", self.ty.as_str())))
+            }
+        }
+    }
+
+    /// The membership event's data; a permanent error for a task event.
+    pub fn member(&self) -> Result<&MemberEventData, HandleError> {
+        match &self.data {
+            EventData::Member(data) => Ok(data),
+            EventData::Task(_) => {
+                Err(HandleError::Permanent(format!("{} is not a membership event", self.ty.as_str())))
+            }
+        }
     }
 
     /// The trace id of the W3C `traceparent`, for the log span.
@@ -89,7 +115,7 @@ fn describe(err: &cloudevents::message::Error) -> String {
     }
 }
 
-fn decode_data(event: &Event) -> Result<TaskEventData, String> {
+fn decode_data<T: serde::de::DeserializeOwned>(event: &Event) -> Result<T, String> {
     match event.data() {
         Some(Data::Json(value)) => serde_json::from_value(value.clone()).map_err(|e| e.to_string()),
         Some(Data::Binary(bytes)) => serde_json::from_slice(bytes).map_err(|e| e.to_string()),

@@ -1,8 +1,8 @@
 //! The handler of a function whose effect is the fact itself: an activity entry
-//! in the task's list, once per event however often it is delivered, and the
+//! in the list of the task (or of the membership change), once per event however often it is delivered, and the
 //! event queued for the webhooks of every member of that list (once per
 //! webhook; `cron-tick` sends them). `task-created` and
-//! `task-changed` are this handler for their event types.
+//! `task-changed` and `list-members` are this handler for their event types.
 
 use async_trait::async_trait;
 use serde_json::json;
@@ -38,7 +38,7 @@ impl EventHandler for RecordFact {
 
     async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
         let at = delivery.time.unwrap_or_else(chrono::Utc::now);
-        let activity = Activity::of_event(delivery.ty, &delivery.id, &delivery.data, at);
+        let activity = Activity::of_data(delivery.ty, &delivery.id, &delivery.data, at);
         let recorded = self.store.record_activity_once(self.name, &activity, chrono::Utc::now()).await?;
         let summary = json!({ "activity_id": activity.id });
         queue_and_answer(&self.store, delivery, recorded, summary).await

@@ -2,7 +2,8 @@
 //! to the outbox in the transaction of its cause, with the id it is delivered
 //! under; the delivered copy only names the fact (its id, type, user, task id,
 //! task version and reminder time), and everything a function writes or sends
-//! comes from the stored copy. So a forged event (one nobody wrote, or a real id
+//! comes from the stored copy. A membership event is checked the same way by
+//! its list, member and role. So a forged event (one nobody wrote, or a real id
 //! with altered data) is dropped whoever can reach the event routes, and a
 //! webhook body or a notification never carries text from the request.
 //!
@@ -13,7 +14,7 @@
 use chrono::DateTime;
 
 use super::{Delivery, HandleError};
-use crate::event::{LISTS_SINCE_VERSION, TaskEventData};
+use crate::event::{EventData, LISTS_SINCE_VERSION, MemberEventData, TaskEventData};
 use crate::lists::TaskList;
 use crate::store::Store;
 
@@ -32,36 +33,50 @@ pub(super) async fn take_stored(delivery: &mut Delivery, store: &Store) -> Resul
     let stored = store.get_event(id).await?.ok_or_else(unknown)?;
     let payload = &stored.payload;
     let corrupt = |what: &str| HandleError::Permanent(format!("the stored event '{id}' has no valid {what}"));
-    let data: TaskEventData =
-        serde_json::from_value(payload["data"].clone()).map_err(|_| corrupt("task event data"))?;
+    let forged = |field: &str| {
+        HandleError::Permanent(format!(
+            "the event's {field} differs from the event '{id}' this system wrote: refused as forged"
+        ))
+    };
     let time = match payload.get("time").and_then(serde_json::Value::as_str) {
         Some(time) => Some(DateTime::parse_from_rfc3339(time).map_err(|_| corrupt("time"))?.to_utc()),
         None => None,
     };
-    let differs = mismatch(delivery, payload["type"].as_str(), &data);
-    if let Some(field) = differs {
-        return Err(HandleError::Permanent(format!(
-            "the event's {field} differs from the event '{id}' this system wrote: refused as forged"
-        )));
+    if payload["type"].as_str() != Some(delivery.ty.as_str()) {
+        return Err(forged("type"));
     }
-    delivery.data = data;
-    if delivery.data.version < LISTS_SINCE_VERSION {
-        let inbox = TaskList::inbox(&delivery.data.user_id, chrono::Utc::now());
-        delivery.data.task.list_id = store.inbox_or_insert(&inbox).await?.id;
-    }
+    delivery.data = match &delivery.data {
+        EventData::Task(given) => {
+            let mut data: TaskEventData =
+                serde_json::from_value(payload["data"].clone()).map_err(|_| corrupt("task event data"))?;
+            if let Some(field) = task_mismatch(given, &data) {
+                return Err(forged(field));
+            }
+            if data.version < LISTS_SINCE_VERSION {
+                let inbox = TaskList::inbox(&data.user_id, chrono::Utc::now());
+                data.task.list_id = store.inbox_or_insert(&inbox).await?.id;
+            }
+            EventData::Task(Box::new(data))
+        }
+        EventData::Member(given) => {
+            let data: MemberEventData = serde_json::from_value(payload["data"].clone())
+                .map_err(|_| corrupt("membership event data"))?;
+            if let Some(field) = member_mismatch(given, &data) {
+                return Err(forged(field));
+            }
+            EventData::Member(data)
+        }
+    };
     delivery.time = time;
     delivery.source = payload["source"].as_str().unwrap_or_default().to_owned();
     delivery.subject = payload["subject"].as_str().map(str::to_owned);
     Ok(())
 }
 
-/// The first identifying field in which the delivered event differs from the
-/// stored one.
-fn mismatch(delivery: &Delivery, stored_type: Option<&str>, stored: &TaskEventData) -> Option<&'static str> {
-    let given = &delivery.data;
-    if stored_type != Some(delivery.ty.as_str()) {
-        Some("type")
-    } else if given.user_id != stored.user_id {
+/// The first identifying field in which the delivered task event differs
+/// from the stored one.
+fn task_mismatch(given: &TaskEventData, stored: &TaskEventData) -> Option<&'static str> {
+    if given.user_id != stored.user_id {
         Some("user_id")
     } else if given.task.id != stored.task.id {
         Some("task id")
@@ -69,6 +84,19 @@ fn mismatch(delivery: &Delivery, stored_type: Option<&str>, stored: &TaskEventDa
         Some("task version")
     } else if given.reminder_at != stored.reminder_at {
         Some("reminder_at")
+    } else {
+        None
+    }
+}
+
+/// The same for a membership event.
+fn member_mismatch(given: &MemberEventData, stored: &MemberEventData) -> Option<&'static str> {
+    if given.list_id != stored.list_id {
+        Some("list_id")
+    } else if given.user_id != stored.user_id {
+        Some("user_id")
+    } else if given.role != stored.role {
+        Some("role")
     } else {
         None
     }

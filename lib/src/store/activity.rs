@@ -31,7 +31,7 @@ const SELECT_ACTIVITY: &str = "select id, user_id, task_id, list_id, kind, event
 struct ActivityRow {
     id: Uuid,
     user_id: String,
-    task_id: Uuid,
+    task_id: Option<Uuid>,
     list_id: Uuid,
     kind: String,
     event_id: String,
