@@ -154,6 +154,35 @@ async fn completing_a_daily_recurring_task_creates_the_next_occurrence_exactly_o
 }
 
 #[tokio::test]
+async fn sharing_a_list_reaches_every_member_through_the_local_host() {
+    let host = Host::start().await;
+    let list = host.post("/v1/lists", "alice", json!({ "name": "Household" })).await;
+    assert_eq!(list.status, StatusCode::CREATED, "{}", list.body);
+    let list = list.body["id"].as_str().expect("id").to_owned();
+    let bob = json!({ "user_id": "bob", "role": "editor" });
+    let added = host.post(&format!("/v1/lists/{list}/members"), "alice", bob).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let task = host.post("/v1/tasks", "bob", json!({ "title": "Buy bread", "list_id": list })).await;
+    assert_eq!(task.status, StatusCode::CREATED, "{}", task.body);
+
+    // Through the in-process bus: list-members and task-created record both in
+    // the list, and Alice sees what Bob did.
+    let kinds = |b: &Value| {
+        items(b).iter().map(|a| a["kind"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>()
+    };
+    let path = format!("/v1/lists/{list}/activity");
+    let activity = host.poll(&path, "alice", Duration::from_secs(10), |b| kinds(b).len() >= 2).await;
+    let mut seen = kinds(&activity);
+    seen.sort_unstable();
+    assert_eq!(seen, ["list.member_added", "task.created"], "{activity}");
+    let joined = items(&activity).into_iter().find(|a| a["kind"] == "list.member_added").expect("joined");
+    assert_eq!(
+        (joined["summary"].as_str(), &joined["task_id"]),
+        (Some("alice added bob as editor"), &json!(null))
+    );
+}
+
+#[tokio::test]
 async fn on_postgresql_a_recurring_reminder_fires_and_its_series_rolls_forward_once() {
     let host = Host::start_on_postgres().await;
     let due = Utc::now() + chrono::Duration::seconds(2);
