@@ -314,6 +314,7 @@ async fn scripts_invoke_redelivers_written_events_and_refuses_made_up_ones_in_bo
         ("task-changed", "examples/task.updated.json"),
         ("task-completed", "examples/task.completed.json"),
         ("task-due", "examples/task.due.json"),
+        ("list-members", "examples/list.member_added.json"),
     ];
     for (function, file) in examples {
         for args in [&[function, file][..], &["--binary", function, file]] {

@@ -57,7 +57,7 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     let host = Host::start_with_env(&[("APP_API_TOKEN", APP_TOKEN)]).await;
     let index: Value = operator_get(&host, "/functions").await.json().await.expect("JSON");
     let functions = index["functions"].as_array().expect("functions").clone();
-    assert_eq!(functions.len(), 5, "four consumers and cron-tick: {index}");
+    assert_eq!(functions.len(), 6, "five consumers and cron-tick: {index}");
 
     let wrong = [None, Some(""), Some("wrong-token"), Some(&APP_TOKEN[..APP_TOKEN.len() - 1])];
     let with_suffix = format!("{APP_TOKEN}x");
@@ -65,7 +65,9 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     for function in &functions {
         let path = function["path"].as_str().expect("path");
         let topics = function["topics"].as_array().expect("topics");
-        let event = topics.first().and_then(Value::as_str).map(|topic| example(&topic.replace('-', ".")));
+        // The topic "list-member-added" carries the type "list.member_added".
+        let ty = |topic: &str| topic.replacen('-', ".", 1).replace('-', "_");
+        let event = topics.first().and_then(Value::as_str).map(|topic| example(&ty(topic)));
         for token in wrong.iter().copied().chain([Some(with_suffix.as_str())]) {
             let status = call(&host, Method::POST, path, token, event.as_ref()).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "POST {path} with {token:?}");
@@ -90,7 +92,7 @@ async fn every_function_and_operator_route_demands_the_app_token() {
             refused += 1;
         }
     }
-    assert_eq!(refused, 57, "every refusal was checked");
+    assert_eq!(refused, 67, "every refusal was checked");
 
     // The refused events had no effect; an event the system wrote, redelivered
     // with the token, is answered (a duplicate: the bus delivered it already).
