@@ -12,7 +12,7 @@ use cloudevents::{EventBuilder, EventBuilderV10};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::members::Role;
+use crate::members::{Member, Role};
 use crate::task::Task;
 
 /// Identifies the shape of `data`; bump with [`DATA_VERSION`] on a breaking change.
@@ -189,17 +189,26 @@ pub fn task_event(
     outbox_event(ty, &task.id.to_string(), DATA_SCHEMA, serde_json::to_value(&data)?, source, now)
 }
 
-/// Builds the outbox row for `data`, a membership change of its list made by
+/// Builds the outbox row for `member` having joined (`list.member_added`) or
+/// left (`list.member_removed`) their list by `actor`'s doing, written by
 /// `source` at `now`; the list is its subject and its record key, so one
 /// list's membership events stay ordered.
 pub fn member_event(
     ty: EventType,
-    data: &MemberEventData,
+    member: &Member,
+    actor: &str,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<OutboxEvent, EventError> {
+    let data = MemberEventData {
+        version: MEMBER_DATA_VERSION,
+        list_id: member.list_id,
+        user_id: member.user_id.clone(),
+        role: member.role,
+        actor_id: actor.to_owned(),
+    };
     let subject = data.list_id.to_string();
-    outbox_event(ty, &subject, MEMBER_DATA_SCHEMA, serde_json::to_value(data)?, source, now)
+    outbox_event(ty, &subject, MEMBER_DATA_SCHEMA, serde_json::to_value(&data)?, source, now)
 }
 
 fn outbox_event(
@@ -298,7 +307,8 @@ mod tests {
             role: Role::Editor,
             actor_id: "alice".into(),
         };
-        let row = member_event(EventType::MemberAdded, &data, "api", now).expect("builds");
+        let bob = Member::new(list, "bob", Role::Editor, now);
+        let row = member_event(EventType::MemberAdded, &bob, "alice", "api", now).expect("builds");
         let ce = &row.payload;
         assert_eq!(
             (ce["type"].as_str(), ce["subject"].as_str()),

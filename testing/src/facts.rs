@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use todo_lib::event::{
-    EventType, MEMBER_DATA_VERSION, MemberEventData, OutboxEvent, member_event, task_event,
-};
+use todo_lib::event::{EventType, OutboxEvent, member_event, task_event};
 use todo_lib::lists::{NewList, TaskList};
 use todo_lib::members::{Member, Role};
 use todo_lib::store::Store;
@@ -65,14 +63,7 @@ pub async fn left(store: &Store, list: &TaskList, user: &str, actor: &str) -> Ou
 }
 
 fn membership(ty: EventType, member: &Member, actor: &str) -> OutboxEvent {
-    let data = MemberEventData {
-        version: MEMBER_DATA_VERSION,
-        list_id: member.list_id,
-        user_id: member.user_id.clone(),
-        role: member.role,
-        actor_id: actor.to_owned(),
-    };
-    member_event(ty, &data, "api", Utc::now()).expect("the event builds")
+    member_event(ty, member, actor, "api", Utc::now()).expect("the event builds")
 }
 
 /// A new task of `user` from `input` (in `input.list_id`, else their Inbox),

@@ -9,9 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
-use todo_lib::event::{
-    EventType, MEMBER_DATA_VERSION, MemberEventData, OutboxEvent, member_event, task_event,
-};
+use todo_lib::event::{EventType, OutboxEvent, member_event, task_event};
 use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
 use todo_lib::store::{StoreError, Tx};
 use todo_lib::task::{FieldError, ValidationErrors};
@@ -225,14 +223,7 @@ pub(crate) async fn membership_event(
     member: &Member,
     actor: &str,
 ) -> Result<OutboxEvent, ApiError> {
-    let data = MemberEventData {
-        version: MEMBER_DATA_VERSION,
-        list_id: member.list_id,
-        user_id: member.user_id.clone(),
-        role: member.role,
-        actor_id: actor.to_owned(),
-    };
-    let event = member_event(ty, &data, SOURCE, Utc::now())?;
+    let event = member_event(ty, member, actor, SOURCE, Utc::now())?;
     tx.write_event(&event, None).await?;
     Ok(event)
 }

@@ -110,39 +110,45 @@ pub(crate) async fn follow(
     if reparents && let Some(message) = parent_problem(tx, next, &beneath).await? {
         return Err(ValidationErrors(vec![FieldError { message, ..no_such_parent() }]).into());
     }
-    if moves {
-        // Whether each assignee may come along is read as it stays.
-        members::lock(tx, next.list_id).await?;
+    if completes {
+        // Completion goes through its own route, never with a move.
+        let done = beneath.iter().filter_map(|task| {
+            let replaces = task.version;
+            task.completed(now).map(|task| Follower { task, replaces, ty: EventType::Completed })
+        });
+        return Ok(done.collect());
     }
-    let mut members: HashMap<String, bool> = HashMap::new();
+    if moves {
+        return Ok(moved_along(tx, &beneath, next.list_id, now).await?);
+    }
+    Ok(Vec::new())
+}
+
+/// The subtasks in `beneath` moved to `list` with the task above them, each
+/// unassigned whose assignee is no member there (read under the list's member
+/// lock, so it stays so until `tx` ends).
+async fn moved_along(
+    tx: &mut Tx,
+    beneath: &[Task],
+    list: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Follower>, StoreError> {
+    members::lock(tx, list).await?;
+    let mut member: HashMap<&str, bool> = HashMap::new();
     let mut followers = Vec::new();
     for task in beneath {
-        let mut changed: Option<Task> = None;
-        if moves {
-            let keeps = match &task.assignee_id {
-                None => true,
-                Some(assignee) => match members.get(assignee) {
-                    Some(known) => *known,
-                    None => {
-                        let member = tx.member(next.list_id, assignee).await?.is_some();
-                        members.insert(assignee.clone(), member);
-                        member
-                    }
-                },
-            };
-            changed = task.moved_along(next.list_id, keeps, now);
-        }
-        if completes {
-            let base = changed.as_ref().unwrap_or(&task);
-            changed = base.completed(now).or(changed);
-        }
-        if let Some(changed) = changed {
-            let ty = if completes && changed.completed && !task.completed {
-                EventType::Completed
-            } else {
-                EventType::Updated
-            };
-            followers.push(Follower { replaces: task.version, task: changed, ty });
+        let keeps = match task.assignee_id.as_deref() {
+            None => true,
+            Some(assignee) => match member.get(assignee) {
+                Some(known) => *known,
+                None => {
+                    let is = tx.member(list, assignee).await?.is_some();
+                    *member.entry(assignee).or_insert(is)
+                }
+            },
+        };
+        if let Some(moved) = task.moved_along(list, keeps, now) {
+            followers.push(Follower { replaces: task.version, task: moved, ty: EventType::Updated });
         }
     }
     Ok(followers)
