@@ -1,5 +1,5 @@
 # One image per function: docker build --build-arg FUNCTION=task-due -t todo/task-due .
-# FUNCTION is a binary of the workspace: api, task-created, task-changed,
+# FUNCTION is a binary of the workspace: api, mcp, task-created, task-changed,
 # task-completed, task-due, list-members, cron-tick (or local, the all-in-one host).
 # The result is distroless (no shell, no package manager), runs as non-root, and
 # holds one static-ish binary: TLS is rustls, so only libc and libgcc are needed.

@@ -11,7 +11,8 @@
 #   verify    create a task through the API and wait for task-created's activity entry
 #
 # Settings (environment): CLUSTER (todo), REGION (fra1), NODE_SIZE (s-2vcpu-4gb),
-# REGISTRY (todo), TAG (git commit), and for `topics`/`secrets` the variables of
+# REGISTRY (todo), TAG (git commit), for `deploy` MCP_PUBLIC_URL (the MCP server's
+# public origin, https://…), and for `topics`/`secrets` the variables of
 # scripts/create-secrets.sh. Needs doctl, kubectl, helm, docker and rpk.
 # Never run by CI: it needs a DigitalOcean account and a Redpanda Cloud cluster.
 set -euo pipefail
@@ -26,7 +27,7 @@ NAMESPACE=todo
 # Pinned: the versions whose CRDs manifests/schemas validates against.
 DAPR_VERSION=1.18.3
 KEDA_VERSION=2.20.2
-FUNCTIONS=(api task-created task-changed task-completed task-due list-members cron-tick)
+FUNCTIONS=(api mcp task-created task-changed task-completed task-due list-members cron-tick)
 TOPICS=(task-created task-updated task-completed task-deleted task-due)
 PARTITIONS=6
 WORK=target/deploy-doks
@@ -74,7 +75,7 @@ step_topics() {
   rpk security acl create "${auth[@]}" --allow-principal "User:$REDPANDA_USERNAME" \
     --operation read,describe --group task- --resource-pattern-type prefixed
   rpk security acl create "${auth[@]}" --allow-principal "User:$REDPANDA_USERNAME" \
-    --operation read,describe --group api --group cron-tick
+    --operation read,describe --group api --group mcp --group cron-tick
 }
 
 step_images() {
@@ -94,9 +95,11 @@ step_secrets() {
   scripts/create-secrets.sh "$NAMESPACE"
 }
 
-# The doks overlay with every image pinned to the digest `images` pushed.
+# The doks overlay with every image pinned to the digest `images` pushed, and the
+# MCP server told its public origin.
 render() {
   [[ -s $WORK/images.txt ]] || { echo "deploy-doks: run the images step first" >&2; exit 1; }
+  : "${MCP_PUBLIC_URL:?set MCP_PUBLIC_URL to the public origin of the MCP server, https://…}"
   {
     echo "apiVersion: kustomize.config.k8s.io/v1beta1"
     echo "kind: Kustomization"
@@ -105,6 +108,10 @@ render() {
     while read -r fn ref; do
       echo "  - {name: registry.digitalocean.com/todo/$fn, newName: ${ref%@*}, digest: ${ref#*@}}"
     done < "$WORK/images.txt"
+    echo "patches:"
+    echo "  - patch: |-"
+    echo "      {apiVersion: apps/v1, kind: Deployment, metadata: {name: mcp}, spec: {template: {spec: {containers:"
+    echo "        [{name: function, env: [{name: MCP_PUBLIC_URL, value: \"$MCP_PUBLIC_URL\"}]}]}}}}"
   } > "$WORK/kustomization.yaml"
   kubectl kustomize "$WORK" > "$WORK/rendered.yaml"
 }
@@ -116,7 +123,7 @@ step_deploy() {
   kubectl apply -f "$WORK/rendered.yaml" --selector 'app.kubernetes.io/name in (todo,todo-function,migrate)'
   kubectl wait --namespace "$NAMESPACE" --for=condition=complete job/migrate --timeout=10m
   kubectl apply -f "$WORK/rendered.yaml"
-  for fn in api cron-tick; do
+  for fn in api mcp cron-tick; do
     kubectl rollout status --namespace "$NAMESPACE" "deployment/$fn" --timeout=5m
   done
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -149,7 +150,14 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        state.auth.authenticate(&parts.headers).await
+    }
+}
+
+impl Authenticator {
+    /// The caller named by the request's `Authorization: Bearer <token>`.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<AuthUser, ApiError> {
+        let Some(value) = headers.get(AUTHORIZATION) else {
             return Err(ApiError::MissingToken);
         };
         let value =
@@ -160,7 +168,7 @@ impl FromRequestParts<AppState> for AuthUser {
                 return Err(ApiError::InvalidToken("expected 'Authorization: Bearer <token>'".into()));
             }
         };
-        state.auth.verify(token).await
+        self.verify(token).await
     }
 }
 

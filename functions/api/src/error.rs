@@ -85,7 +85,8 @@ impl ApiError {
         Self::BadRequest { code, message: message.into(), details: Vec::new() }
     }
 
-    fn status(&self) -> StatusCode {
+    /// The HTTP status the REST API answers with.
+    pub fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -103,7 +104,8 @@ impl ApiError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The stable, machine-readable code of the body.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -121,12 +123,12 @@ impl ApiError {
             Self::Internal(_) => "internal",
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let (message, details) = match &self {
+    /// What the caller is told, in the one error shape, whatever the protocol
+    /// (REST here, a tool error in the MCP server). A server error's cause is
+    /// logged here, once, and never shown.
+    pub fn body(&self) -> ErrorBody {
+        let (message, details) = match self {
             Self::Validation(errors) => ("the request has invalid fields".to_owned(), errors.0.clone()),
             Self::BadRequest { message, details, .. } => (message.clone(), details.clone()),
             Self::InvalidToken(_) => ("the bearer token is not valid".to_owned(), Vec::new()),
@@ -140,11 +142,17 @@ impl IntoResponse for ApiError {
             }
             other => (other.to_string(), Vec::new()),
         };
-        if let Self::InvalidToken(reason) = &self {
+        if let Self::InvalidToken(reason) = self {
             // Why a token failed is useful to an operator, not to whoever sent it.
             tracing::debug!(%reason, "rejected token");
         }
-        let mut response = ErrorBody::new(self.code(), message, details).into_response(status);
+        ErrorBody::new(self.code(), message, details)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.body().into_response(self.status());
         let challenge = match &self {
             Self::MissingToken => Some(r#"Bearer realm="todo""#),
             Self::InvalidToken(_) => Some(r#"Bearer realm="todo", error="invalid_token""#),

@@ -52,19 +52,28 @@ where
             }
         })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(de).map_err(|err| {
-            let field = err.path().to_string();
-            let inner = err.into_inner();
-            let message = format!("the body is not valid JSON for this request: {inner}");
-            let details = if field == "." || field.is_empty() {
-                Vec::new()
-            } else {
-                vec![FieldError { field, message: inner.to_string() }]
-            };
-            ApiError::BadRequest { code: "invalid_json", message, details }
-        })?;
-        Ok(Self(value))
+        serde_path_to_error::deserialize(de).map(Self).map_err(invalid_json)
     }
+}
+
+/// `value` read as the input `T` of a use case, refused exactly as a JSON body
+/// would be: for callers whose input arrives as JSON already (the MCP server's
+/// tool arguments).
+pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(invalid_json)
+}
+
+/// 400 `invalid_json`, naming the offending field when there is one.
+fn invalid_json<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> ApiError {
+    let field = err.path().to_string();
+    let inner = err.into_inner();
+    let message = format!("the body is not valid JSON for this request: {inner}");
+    let details = if field == "." || field.is_empty() {
+        Vec::new()
+    } else {
+        vec![FieldError { field, message: inner.to_string() }]
+    };
+    ApiError::BadRequest { code: "invalid_json", message, details }
 }
 
 /// The `{id}` of a route naming `what` (a list, a webhook), which must be a UUID.

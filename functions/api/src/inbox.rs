@@ -42,7 +42,7 @@ pub struct ActivityList {
 }
 
 /// Parses `limit` (and `unread` where allowed); anything else is refused.
-fn parse_query(raw: Option<&str>, allow_unread: bool) -> Result<(i64, bool), ApiError> {
+pub fn parse_query(raw: Option<&str>, allow_unread: bool) -> Result<(i64, bool), ApiError> {
     let (mut limit, mut unread) = (LIMIT_DEFAULT, false);
     let mut errors = Vec::new();
     for (key, value) in crate::extract::query_pairs(raw)? {

@@ -71,17 +71,26 @@ impl AppState {
 /// by the local crate's test into `docs/asyncapi.json` and embedded here.
 const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/asyncapi.json"));
 
+/// Every documented route.
+fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    tasks::routes()
+        .merge(subtasks::routes())
+        .merge(lists::routes())
+        .merge(members::routes())
+        .merge(invitations::routes())
+        .merge(inbox::routes())
+        .merge(webhooks::routes())
+}
+
+/// The OpenAPI document, as `/openapi.json` serves it: what other ways in to
+/// the same use cases (the MCP server's tools) take their schemas from.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::split(routes()).1
+}
+
 /// The whole API: task routes, health probes, `/openapi.json` and `/asyncapi.json`.
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::split(
-        tasks::routes()
-            .merge(subtasks::routes())
-            .merge(lists::routes())
-            .merge(members::routes())
-            .merge(invitations::routes())
-            .merge(inbox::routes())
-            .merge(webhooks::routes()),
-    );
+    let (router, doc) = openapi::split(routes());
     let doc = Arc::new(doc);
     let router = router
         .route(

@@ -72,7 +72,7 @@ pub async fn list_subtasks(
     ApiError::unless_invalid_query((), fixed)?;
     query.list = Some(task.list_id);
     query.parent = Some(ParentFilter::Of(task.id));
-    tasks::page(&state, &user, query).await
+    tasks::page(&state, &user, query).await.map(Json)
 }
 
 /// A subtask's change that follows its ancestor's: the task as it becomes,

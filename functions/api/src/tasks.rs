@@ -75,20 +75,26 @@ pub async fn create_task(
     AuthUser(user): AuthUser,
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
+    let task = create(&state, &user, input).await?;
+    Ok(versioned(StatusCode::CREATED, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
+}
+
+/// Creates `input` as `user`'s task and writes its `task.created` event: the
+/// use case behind `POST /v1/tasks`, and every other way in (the MCP server).
+pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task, ApiError> {
     let now = Utc::now();
     let (list_id, refusals) = match (input.list_id, input.parent_id) {
-        (Some(id), _) => (id, Vec::from_iter(lists::refusal_for_tasks(&state, &user, id).await?)),
+        (Some(id), _) => (id, Vec::from_iter(lists::refusal_for_tasks(state, user, id).await?)),
         // A subtask joins its parent's list.
-        (None, Some(parent)) => match state.store.get_task(&user, parent).await? {
-            Some(parent) => (
-                parent.list_id,
-                Vec::from_iter(lists::refusal_for_tasks(&state, &user, parent.list_id).await?),
-            ),
-            None => (lists::inbox(&state, &user).await?.id, vec![subtasks::no_such_parent()]),
+        (None, Some(parent)) => match state.store.get_task(user, parent).await? {
+            Some(parent) => {
+                (parent.list_id, Vec::from_iter(lists::refusal_for_tasks(state, user, parent.list_id).await?))
+            }
+            None => (lists::inbox(state, user).await?.id, vec![subtasks::no_such_parent()]),
         },
-        (None, None) => (lists::inbox(&state, &user).await?.id, Vec::new()),
+        (None, None) => (lists::inbox(state, user).await?.id, Vec::new()),
     };
-    let task = with_refusals(Task::create(&user, list_id, input, now), refusals)?;
+    let task = with_refusals(Task::create(user, list_id, input, now), refusals)?;
     let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
     let mut tx = state.store.begin().await?;
     subtasks::follow(&mut tx, None, &task, now).await?;
@@ -98,7 +104,7 @@ pub async fn create_task(
     tx.commit().await?;
     state.publish(vec![event]);
     tracing::info!(task_id = %task.id, "task created");
-    Ok(versioned(StatusCode::CREATED, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
+    Ok(task)
 }
 
 /// List tasks: filter, search, sort, paginate.
@@ -133,16 +139,12 @@ pub async fn list_tasks(
     AuthUser(user): AuthUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TaskPage>, ApiError> {
-    page(&state, &user, list_query(raw.as_deref(), Utc::now())?).await
+    page(&state, &user, list_query(raw.as_deref(), Utc::now())?).await.map(Json)
 }
 
 /// One page of what `query` asks of the tasks `user` can see; `assignee=me`
 /// names the caller, and `list` must be one of the caller's.
-pub(crate) async fn page(
-    state: &AppState,
-    user: &str,
-    mut query: ListQuery,
-) -> Result<Json<TaskPage>, ApiError> {
+pub async fn page(state: &AppState, user: &str, mut query: ListQuery) -> Result<TaskPage, ApiError> {
     if query.assignee.as_deref() == Some("me") {
         query.assignee = Some(user.to_owned());
     }
@@ -150,7 +152,7 @@ pub(crate) async fn page(
         state.store.get_list(user, list).await?.ok_or(ApiError::NotFound("list"))?;
     }
     let page = state.store.list_tasks(user, &query).await?;
-    Ok(Json(TaskPage { items: page.items, next_cursor: page.next.map(|c| c.encode()) }))
+    Ok(TaskPage { items: page.items, next_cursor: page.next.map(|c| c.encode()) })
 }
 
 /// Get one task.
@@ -170,8 +172,12 @@ pub async fn get_task(
     AuthUser(user): AuthUser,
     TaskId(id): TaskId,
 ) -> Result<Response, ApiError> {
-    let task = state.store.get_task(&user, id).await?.ok_or(ApiError::NotFound("task"))?;
-    Ok(task_response(StatusCode::OK, &task))
+    Ok(task_response(StatusCode::OK, &get(&state, &user, id).await?))
+}
+
+/// The task `id`, if `user` can see it.
+pub async fn get(state: &AppState, user: &str, id: uuid::Uuid) -> Result<Task, ApiError> {
+    state.store.get_task(user, id).await?.ok_or(ApiError::NotFound("task"))
 }
 
 /// Change some fields of a task, or move it to another list (`list_id`).
@@ -203,19 +209,29 @@ pub async fn update_task(
     if_match: IfMatch,
     JsonBody(patch): JsonBody<TaskPatch>,
 ) -> Result<Response, ApiError> {
+    Ok(task_response(StatusCode::OK, &update(&state, &user, id, &if_match, patch).await?))
+}
+
+/// Applies `patch` to the task `id`, or moves it (`list_id`), with its event.
+pub async fn update(
+    state: &AppState,
+    user: &str,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+    patch: TaskPatch,
+) -> Result<Task, ApiError> {
     let target = match patch.list_id {
-        Some(Some(list)) => Some((list, lists::refusal_for_tasks(&state, &user, list).await?)),
+        Some(Some(list)) => Some((list, lists::refusal_for_tasks(state, user, list).await?)),
         _ => None,
     };
-    let task = change(&state, &user, id, &if_match, |task| {
+    change(state, user, id, if_match, |task| {
         // Staying in its list needs no right to add to it (an archived one, say).
         let refusal = target.clone().filter(|(list, _)| *list != task.list_id).and_then(|(_, r)| r);
         let refusals = refusal.into_iter().collect();
         let next = with_refusals(task.patched(patch.clone(), Utc::now()), refusals)?;
         Ok(next.map(|t| (t, EventType::Updated)))
     })
-    .await?;
-    Ok(task_response(StatusCode::OK, &task))
+    .await
 }
 
 /// Mark a task done. Completing a done task changes nothing.
@@ -241,11 +257,21 @@ pub async fn complete_task(
     TaskId(id): TaskId,
     if_match: IfMatch,
 ) -> Result<Response, ApiError> {
-    let task = change(&state, &user, id, &if_match, |task| {
+    Ok(task_response(StatusCode::OK, &complete(&state, &user, id, &if_match).await?))
+}
+
+/// Marks the task `id` done with its `task.completed` event (its open subtasks
+/// too); a done task stays as it is.
+pub async fn complete(
+    state: &AppState,
+    user: &str,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+) -> Result<Task, ApiError> {
+    change(state, user, id, if_match, |task| {
         Ok(task.completed(Utc::now()).map(|t| (t, EventType::Completed)))
     })
-    .await?;
-    Ok(task_response(StatusCode::OK, &task))
+    .await
 }
 
 /// Open a done task again. Reopening an open task changes nothing.
@@ -271,11 +297,18 @@ pub async fn reopen_task(
     TaskId(id): TaskId,
     if_match: IfMatch,
 ) -> Result<Response, ApiError> {
-    let task = change(&state, &user, id, &if_match, |task| {
-        Ok(task.reopened(Utc::now()).map(|t| (t, EventType::Updated)))
-    })
-    .await?;
-    Ok(task_response(StatusCode::OK, &task))
+    Ok(task_response(StatusCode::OK, &reopen(&state, &user, id, &if_match).await?))
+}
+
+/// Opens the done task `id` again; an open task stays as it is.
+pub async fn reopen(
+    state: &AppState,
+    user: &str,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+) -> Result<Task, ApiError> {
+    change(state, user, id, if_match, |task| Ok(task.reopened(Utc::now()).map(|t| (t, EventType::Updated))))
+        .await
 }
 
 /// Delete a task.
@@ -301,8 +334,20 @@ pub async fn delete_task(
     TaskId(id): TaskId,
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
+    delete(&state, &user, id, &if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the task `id` and its subtasks, deepest first, each with its
+/// `task.deleted` event.
+pub async fn delete(
+    state: &AppState,
+    user: &str,
+    id: uuid::Uuid,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let task = writable(state.store.task_and_role(&user, id).await?)?;
+        let task = writable(state.store.task_and_role(user, id).await?)?;
         if_match.check(task.version)?;
         let now = Utc::now();
         let deleted = async {
@@ -322,7 +367,7 @@ pub async fn delete_task(
             Ok(events) => {
                 tracing::info!(task_id = %id, subtasks = events.len() - 1, "task deleted");
                 state.publish(events);
-                return Ok(StatusCode::NO_CONTENT);
+                return Ok(());
             }
             // Changed meanwhile: read again, which re-checks existence and If-Match.
             Err(ApiError::Conflict) => continue,

@@ -56,6 +56,8 @@ impl Function {
 #[derive(Debug, Clone)]
 pub struct Wiring {
     pub api: api::AppState,
+    /// The MCP server's settings; it runs the API's use cases over `api`.
+    pub mcp: mcp::McpConfig,
     pub store: Store,
     /// The in-process bus.
     pub publisher: Arc<dyn Publisher>,
@@ -86,6 +88,11 @@ pub fn functions() -> Vec<Function> {
             (&[], &[Created, Updated, Completed, Deleted, MemberAdded, MemberRemoved]),
             |w| api::app(w.api.clone()),
         ),
+        // The API's use cases for AI assistants, at `/mcp`. Mounted beside the
+        // API, which already answers the probes and unknown paths.
+        function(mcp::NAME, Trigger::Http, (&[], &[Created, Updated, Completed, Deleted]), |w| {
+            mcp::routes(w.api.clone(), w.mcp.clone())
+        }),
         function(task_created::NAME, Trigger::Events, (task_created::ACCEPTS, &[]), |w| {
             task_created::app(w.store.clone(), w.token.clone())
         }),

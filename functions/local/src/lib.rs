@@ -1,8 +1,9 @@
-//! `local`: the embedded default. The API and the five event functions in one
+//! `local`: the embedded default. The API, the MCP server and every event function in one
 //! process on one port, wired together by an in-process bus that speaks Dapr's
 //! envelope and answers, with an in-process cron ticking `cron-tick`.
 //!
-//! Routes: the API at the root (`/v1/…`, `/healthz`, `/openapi.json`); each
+//! Routes: the API at the root (`/v1/…`, `/healthz`, `/openapi.json`); the MCP
+//! server at `/mcp` (with `/.well-known/oauth-protected-resource`); each
 //! function under `/functions/<name>/` exactly as it answers alone (`POST /`,
 //! `/healthz`, …); `GET /functions` lists them; `GET /functions/dead-letters`
 //! shows what the bus gave up on. Function and operator routes demand
@@ -56,8 +57,10 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher: Arc<dyn Publisher> = bus.clone();
 
     let allow_loopback = ctx.config.webhook_allow_loopback;
+    let mcp = todo_lib::config::from_iter(ctx.vars.clone())?;
     let wiring = Wiring {
         api: api::state(ctx, Some(Arc::clone(&publisher)))?,
+        mcp,
         store: store.clone(),
         publisher,
         token: token.clone(),

@@ -1,0 +1,76 @@
+//! The MCP server's own settings, read from the environment beside the API's.
+
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct McpConfig {
+    /// `MCP_PUBLIC_URL`: the public origin clients reach this server at
+    /// (`https://todo.example.com`). It names the resource in the metadata and the
+    /// challenge, and its host is accepted in `Host`. When unset, both follow the
+    /// request's `Host` over plain HTTP: right for the local host only.
+    #[serde(rename = "mcp_public_url")]
+    pub public_url: Option<url::Url>,
+    /// `MCP_ALLOWED_HOSTS`: more `Host` values to accept, comma-separated. The
+    /// loopback names are always accepted; any other `Host` is refused, which
+    /// stops DNS-rebinding attacks on a server reachable from a browser.
+    #[serde(rename = "mcp_allowed_hosts", default)]
+    pub allowed_hosts: Vec<String>,
+    /// `JWT_ISSUER`, the API's: the authorization server the metadata names.
+    #[serde(rename = "jwt_issuer")]
+    pub issuer: Option<String>,
+}
+
+/// The names a `Host` may carry on any machine.
+const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+impl McpConfig {
+    /// `scheme://host[:port]` of this server, as clients reach it.
+    pub fn origin(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.origin().ascii_serialization();
+        }
+        let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        format!("http://{host}")
+    }
+
+    /// Every `Host` (name, or `name:port`) accepted on `/mcp`.
+    pub fn hosts(&self) -> Vec<String> {
+        let public = self.public_url.as_ref().and_then(|u| u.host_str()).map(str::to_owned);
+        LOOPBACK
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(public)
+            .chain(self.allowed_hosts.iter().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use todo_lib::config::from_iter;
+
+    fn config(vars: &[(&str, &str)]) -> McpConfig {
+        from_iter(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))).expect("valid")
+    }
+
+    #[test]
+    fn the_public_url_names_the_origin_whatever_the_host_header_says() {
+        let config = config(&[("MCP_PUBLIC_URL", "https://todo.example.com/mcp")]);
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, "evil.example".parse().expect("valid"));
+        assert_eq!(config.origin(&headers), "https://todo.example.com");
+        assert!(config.hosts().contains(&"todo.example.com".to_owned()));
+    }
+
+    #[test]
+    fn without_a_public_url_the_origin_follows_the_host_header() {
+        let config = config(&[("MCP_ALLOWED_HOSTS", "a.internal,b.internal")]);
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, "127.0.0.1:8080".parse().expect("valid"));
+        assert_eq!(config.origin(&headers), "http://127.0.0.1:8080");
+        assert!(config.hosts().ends_with(&["a.internal".to_owned(), "b.internal".to_owned()]));
+    }
+}

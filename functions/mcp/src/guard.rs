@@ -1,0 +1,73 @@
+//! Authorization as the MCP specification asks of an HTTP server: every call to
+//! `/mcp` carries `Authorization: Bearer <token>`, verified exactly as the REST
+//! API verifies it; without one (or with a bad one) the answer is 401 with a
+//! `WWW-Authenticate` challenge pointing at the OAuth 2.0 Protected Resource
+//! Metadata (RFC 9728), which names the issuer the API trusts.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::McpState;
+use api::error::ApiError;
+
+/// Where the metadata is served (RFC 9728 §3: the well-known URI at the root).
+pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
+
+/// RFC 9728 §2: what a client needs to know about this protected resource.
+#[derive(Debug, Serialize)]
+pub struct ResourceMetadata {
+    /// The MCP endpoint's URL, which tokens are for.
+    pub resource: String,
+    /// The issuer the API trusts (`JWT_ISSUER`); empty when tokens are signed
+    /// with a shared secret (the local host), which no client can discover.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authorization_servers: Vec<String>,
+    pub bearer_methods_supported: [&'static str; 1],
+    pub resource_name: &'static str,
+}
+
+/// Lets a request through with its caller ([`api::auth::AuthUser`]) in its
+/// extensions, or answers 401 with the challenge.
+pub async fn require_caller(State(state): State<McpState>, mut request: Request, next: Next) -> Response {
+    match state.app.auth.authenticate(request.headers()).await {
+        Ok(user) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        Err(err) => challenge(&state, request.headers(), err),
+    }
+}
+
+/// 401 with the API's error body and `WWW-Authenticate: Bearer` naming the
+/// metadata (RFC 9728 §5.1); an invalid token adds `error="invalid_token"`
+/// (RFC 6750 §3.1). Any other failure (the identity provider down) answers as
+/// the API does.
+fn challenge(state: &McpState, headers: &HeaderMap, err: ApiError) -> Response {
+    let error = match &err {
+        ApiError::MissingToken => "",
+        ApiError::InvalidToken(_) => r#", error="invalid_token""#,
+        _ => return err.into_response(),
+    };
+    let metadata = format!("{}{METADATA_PATH}", state.config.origin(headers));
+    let value = format!(r#"Bearer realm="todo", resource_metadata="{metadata}"{error}"#);
+    let mut response = (StatusCode::UNAUTHORIZED, Json(err.body())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// `GET /.well-known/oauth-protected-resource` (and the same with `/mcp`
+/// appended, where RFC 9728 §3.1 puts it for a resource with a path).
+pub async fn metadata(State(state): State<McpState>, headers: HeaderMap) -> Json<ResourceMetadata> {
+    Json(ResourceMetadata {
+        resource: format!("{}{}", state.config.origin(&headers), crate::MCP_PATH),
+        authorization_servers: state.config.issuer.iter().cloned().collect(),
+        bearer_methods_supported: ["header"],
+        resource_name: "Todo",
+    })
+}

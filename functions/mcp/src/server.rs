@@ -1,0 +1,89 @@
+//! The MCP server handler: lists the tools and runs them for the caller the
+//! bearer guard authenticated ([`crate::guard`]). A tool that fails answers a
+//! tool error (`isError`) carrying the REST API's error body, so an assistant
+//! reads the same message a REST client would and can correct its call.
+
+use std::sync::Arc;
+
+use api::AppState;
+use api::auth::AuthUser;
+use rmcp::ErrorData as McpError;
+use rmcp::RoleServer;
+use rmcp::ServerHandler;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+
+use crate::tools::ToolDef;
+
+/// One request's server: rmcp builds one per request (stateless), so it is
+/// cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TodoServer {
+    pub state: AppState,
+    pub tools: Arc<Vec<ToolDef>>,
+}
+
+const INSTRUCTIONS: &str = "Manages the signed-in user's tasks in a Todo app: list and search them, \
+create, change, complete, reopen and delete them, read their reminders (notifications) and history. \
+Times are RFC 3339; recurrence is an RFC 5545 RRULE. Each change is the same as one made in the app: \
+it fires the same reminders, recurrences and webhooks.";
+
+impl ServerHandler for TodoServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("todo", env!("CARGO_PKG_VERSION")).with_title("Todo"))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.iter().map(|d| d.tool.clone()).collect()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let Some(def) = self.tools.iter().find(|d| d.tool.name == request.name) else {
+            return Err(McpError::invalid_params(format!("no tool named '{}'", request.name), None));
+        };
+        let Some(AuthUser(user)) = caller(&context) else {
+            // The guard lets no request through without a caller: this is a bug.
+            return Err(McpError::internal_error("the request reached a tool unauthenticated", None));
+        };
+        let args = request.arguments.unwrap_or_default();
+        let result = match (def.run)(&self.state, &user, args).await {
+            Ok(outcome) => {
+                let mut result = CallToolResult::structured(outcome.structured);
+                result.content = vec![ContentBlock::text(outcome.text)];
+                result
+            }
+            Err(err) => {
+                let body = err.body();
+                let mut text = body.error.message.clone();
+                for detail in &body.error.details {
+                    text.push_str(&format!("\n- {}: {}", detail.field, detail.message));
+                }
+                tracing::info!(tool = %request.name, code = body.error.code, "tool call refused");
+                let mut result =
+                    CallToolResult::structured_error(serde_json::to_value(&body).unwrap_or_default());
+                result.content = vec![ContentBlock::text(text)];
+                result
+            }
+        };
+        Ok(result.into())
+    }
+}
+
+/// The caller the guard put into the request's extensions.
+fn caller(context: &RequestContext<RoleServer>) -> Option<AuthUser> {
+    let parts = context.extensions.get::<axum::http::request::Parts>()?;
+    parts.extensions.get::<AuthUser>().cloned()
+}

@@ -1,0 +1,246 @@
+//! The tools: each one's name, description, hints (MCP tool annotations),
+//! schemas and the use case it runs. Inputs and outputs are the REST API's own
+//! (see [`crate::schema`]), and every tool runs the API's use case for its route,
+//! so a task made here fires the same events, reminders and webhooks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use api::AppState;
+use api::error::ApiError;
+use rmcp::model::{Tool, ToolAnnotations};
+use serde_json::{Map, Value, json};
+
+use crate::calls::{self, Outcome};
+use crate::schema::Schemas;
+
+/// What running a tool returns: its outcome, or the API's error for it.
+pub type Running<'a> = Pin<Box<dyn Future<Output = Result<Outcome, ApiError>> + Send + 'a>>;
+
+/// A tool's use case: the state, the caller and the arguments.
+pub type Run = for<'a> fn(&'a AppState, &'a str, Map<String, Value>) -> Running<'a>;
+
+/// A tool as listed, and what it runs.
+#[derive(Debug, Clone)]
+pub struct ToolDef {
+    pub tool: Tool,
+    pub run: Run,
+}
+
+/// How a tool touches the user's data (the MCP tool annotations).
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    /// Reads only.
+    Reads,
+    /// Adds something; calling it twice adds twice.
+    Adds,
+    /// Changes what exists; the same call again changes nothing more.
+    Changes,
+    /// Removes or overwrites; the same call again changes nothing more.
+    Destroys,
+}
+
+impl Effect {
+    fn annotations(self, title: &str) -> ToolAnnotations {
+        let hints = ToolAnnotations::with_title(title).open_world(false);
+        match self {
+            Self::Reads => hints.read_only(true),
+            Self::Adds => hints.read_only(false).destructive(false).idempotent(false),
+            Self::Changes => hints.read_only(false).destructive(false).idempotent(true),
+            Self::Destroys => hints.read_only(false).destructive(true).idempotent(true),
+        }
+    }
+}
+
+fn tool(
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    effect: Effect,
+    (input, output): (Map<String, Value>, Map<String, Value>),
+    run: Run,
+) -> ToolDef {
+    let tool = Tool::new(name, description, Arc::new(input))
+        .with_title(title)
+        .with_raw_output_schema(Arc::new(output))
+        .with_annotations(effect.annotations(title));
+    ToolDef { tool, run }
+}
+
+/// The task id every single-task tool names.
+fn task_id() -> Value {
+    json!({"type": "string", "format": "uuid", "description": "The task's id"})
+}
+
+/// `expected_version`: the `If-Match` of a tool call.
+fn expected_version() -> Value {
+    json!({
+        "type": "integer",
+        "description": "The task's version this change is based on (its `version`); \
+                        refused if the task has changed since. Leave out to apply the change regardless."
+    })
+}
+
+/// Every tool, in the order they are listed.
+pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
+    let task = || schemas.component("Task");
+    let one_task =
+        || schemas.object(json!({"id": task_id(), "expected_version": expected_version()}), &["id"]);
+    let mut patch = schemas.component("TaskPatch");
+    if let Some(Value::Object(properties)) = patch.get_mut("properties") {
+        properties.insert("id".into(), task_id());
+        properties.insert("expected_version".into(), expected_version());
+    }
+    patch.insert("required".into(), json!(["id"]));
+    vec![
+        tool(
+            "list_tasks",
+            "List or search tasks",
+            "The tasks the user can see (their own and those of lists shared with them), filtered, \
+             searched and sorted, one page at a time: pass `next_cursor` back as `cursor` for the next page. \
+             `q` searches titles and descriptions; `priority` and `tag` take comma-separated values.",
+            Effect::Reads,
+            (schemas.parameters("get", "/v1/tasks", json!({})), schemas.component("TaskPage")),
+            |s, u, a| Box::pin(calls::list_tasks(s, u, a)),
+        ),
+        tool(
+            "get_task",
+            "Get a task",
+            "One task by its id.",
+            Effect::Reads,
+            (schemas.object(json!({"id": task_id()}), &["id"]), task()),
+            |s, u, a| Box::pin(calls::get_task(s, u, a)),
+        ),
+        tool(
+            "create_task",
+            "Create a task",
+            "Creates a task: a title, and optionally a description, priority (low, medium, high, urgent), \
+             tags, a due time (RFC 3339), a reminder `remind_before_minutes` before it, an RFC 5545 \
+             recurrence rule (such as FREQ=WEEKLY;BYDAY=MO) with the IANA `time_zone` it follows, \
+             a list, a parent task or an assignee. Without `list_id` it goes to the user's Inbox.",
+            Effect::Adds,
+            (schemas.component("NewTask"), task()),
+            |s, u, a| Box::pin(calls::create_task(s, u, a)),
+        ),
+        tool(
+            "update_task",
+            "Change a task",
+            "Changes the fields given and leaves the others; `null` clears a field that may be empty. \
+             `list_id` moves the task (and its subtasks) to another list.",
+            Effect::Destroys,
+            (patch, task()),
+            |s, u, a| Box::pin(calls::update_task(s, u, a)),
+        ),
+        tool(
+            "complete_task",
+            "Complete a task",
+            "Marks a task done, and its open subtasks with it. A recurring task's next occurrence \
+             appears as a new task shortly after. Completing a done task changes nothing.",
+            Effect::Changes,
+            (one_task(), task()),
+            |s, u, a| Box::pin(calls::complete_task(s, u, a)),
+        ),
+        tool(
+            "reopen_task",
+            "Reopen a task",
+            "Opens a done task again. Reopening an open task changes nothing.",
+            Effect::Changes,
+            (one_task(), task()),
+            |s, u, a| Box::pin(calls::reopen_task(s, u, a)),
+        ),
+        tool(
+            "delete_task",
+            "Delete a task",
+            "Deletes a task and its subtasks, for good.",
+            Effect::Destroys,
+            (
+                one_task(),
+                schemas.object(
+                    json!({"deleted": {"type": "string", "format": "uuid", "description": "The deleted task's id"}}),
+                    &["deleted"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::delete_task(s, u, a)),
+        ),
+        tool(
+            "list_tags",
+            "List tags",
+            "The tags on the tasks the user can see, most used first, with how many tasks carry each.",
+            Effect::Reads,
+            (schemas.object(json!({}), &[]), schemas.component("TagList")),
+            |s, u, a| Box::pin(calls::list_tags(s, u, a)),
+        ),
+        tool(
+            "list_notifications",
+            "List notifications",
+            "The user's reminders as they were delivered, newest first; `unread` for the unread ones only.",
+            Effect::Reads,
+            (schemas.parameters("get", "/v1/notifications", json!({})), schemas.component("NotificationList")),
+            |s, u, a| Box::pin(calls::list_notifications(s, u, a)),
+        ),
+        tool(
+            "mark_notification_read",
+            "Mark a notification read",
+            "Marks a notification read; marking it again keeps the first time it was read.",
+            Effect::Changes,
+            (
+                schemas.parameters("post", "/v1/notifications/{id}/read", json!({})),
+                schemas.component("Notification"),
+            ),
+            |s, u, a| Box::pin(calls::mark_notification_read(s, u, a)),
+        ),
+        tool(
+            "task_activity",
+            "A task's activity",
+            "What happened to a task (created, changed, completed, reminded, deleted), newest first.",
+            Effect::Reads,
+            (schemas.parameters("get", "/v1/tasks/{id}/activity", json!({})), schemas.component("ActivityList")),
+            |s, u, a| Box::pin(calls::task_activity(s, u, a)),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_an_object_input_and_output_schema_and_annotations() {
+        let tools = all(&Schemas::new());
+        assert!(tools.len() >= 11);
+        for def in tools {
+            let t = &def.tool;
+            assert_eq!(t.input_schema.get("type"), Some(&json!("object")), "{}", t.name);
+            let output =
+                t.output_schema.as_ref().unwrap_or_else(|| panic!("{} has no output schema", t.name));
+            assert!(output.get("properties").is_some(), "{}: {output:?}", t.name);
+            assert!(t.annotations.as_ref().and_then(|a| a.read_only_hint).is_some(), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn only_the_reading_tools_are_read_only_and_deleting_is_destructive() {
+        let tools = all(&Schemas::new());
+        let hints = |name: &str| {
+            tools.iter().find(|d| d.tool.name == name).and_then(|d| d.tool.annotations.clone()).expect(name)
+        };
+        assert_eq!(hints("list_tasks").read_only_hint, Some(true));
+        assert_eq!(hints("create_task").read_only_hint, Some(false));
+        assert_eq!(hints("create_task").idempotent_hint, Some(false));
+        assert_eq!(hints("delete_task").destructive_hint, Some(true));
+        assert_eq!(hints("complete_task").destructive_hint, Some(false));
+        assert_eq!(hints("complete_task").idempotent_hint, Some(true));
+    }
+
+    #[test]
+    fn update_task_takes_the_patch_fields_and_the_id() {
+        let tools = all(&Schemas::new());
+        let update = tools.iter().find(|d| d.tool.name == "update_task").expect("listed");
+        let properties = &update.tool.input_schema["properties"];
+        for name in ["id", "expected_version", "title", "due_at", "list_id"] {
+            assert!(properties.get(name).is_some(), "{name}");
+        }
+        assert_eq!(update.tool.input_schema["required"], json!(["id"]));
+    }
+}

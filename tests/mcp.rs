@@ -1,0 +1,51 @@
+//! The MCP server on the local host, driven by the official MCP client SDK (the
+//! Python `mcp` package in target/python-tools) as an assistant would drive it:
+//! tools listed, a reminder arriving, a recurring task rolled forward, bad input
+//! refused, one user isolated from another, no token refused with the
+//! protected-resource pointer. The scenario is tests/mcp_client.py.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Host, SECRET};
+use jsonwebtoken::{EncodingKey, Header, encode};
+use serde_json::json;
+
+/// The issuer the host trusts, as `JWT_ISSUER` names it in production.
+const ISSUER: &str = "https://issuer.example.test";
+
+fn issued_token(user: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({ "sub": user, "iss": ISSUER, "iat": now, "exp": now + 3600 });
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).expect("token encodes")
+}
+
+#[tokio::test]
+async fn the_official_mcp_client_manages_tasks_through_the_local_host() {
+    let host = Host::start_with_env(&[("JWT_ISSUER", ISSUER), ("CRON_INTERVAL_MS", "200")]).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let output = Command::new(todo_testing::python())
+        .current_dir(root)
+        .arg("tests/mcp_client.py")
+        .env("MCP_URL", host.url("/mcp"))
+        .env("ALICE_TOKEN", issued_token("alice"))
+        .env("BOB_TOKEN", issued_token("bob"))
+        .env("ISSUER", ISSUER)
+        .output()
+        .expect("python runs tests/mcp_client.py");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the MCP client failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
+        host.logs()
+    );
+    // Each step says it passed; a step that was skipped would be missing here.
+    for step in
+        ["tools listed", "reminder arrived", "next occurrence", "invalid input refused", "second user", "401"]
+    {
+        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
+    }
+    println!("{stdout}");
+}
