@@ -2,7 +2,9 @@
 //! Python `mcp` package in target/python-tools) as an assistant would drive it:
 //! tools listed, a reminder arriving, a recurring task rolled forward, bad input
 //! refused, one user isolated from another, no token refused with the
-//! protected-resource pointer. The scenario is tests/mcp_client.py.
+//! protected-resource pointer. The second user comes with a personal access
+//! token made through the API, the first with a JWT. The scenario is
+//! tests/mcp_client.py.
 
 mod common;
 
@@ -24,13 +26,23 @@ fn issued_token(user: &str) -> String {
 #[tokio::test]
 async fn the_official_mcp_client_manages_tasks_through_the_local_host() {
     let host = Host::start_with_env(&[("JWT_ISSUER", ISSUER), ("CRON_INTERVAL_MS", "200")]).await;
+    let made = reqwest::Client::new()
+        .post(host.url("/v1/tokens"))
+        .bearer_auth(issued_token("bob"))
+        .json(&json!({"name": "bob's assistant", "scopes": ["tasks:read", "tasks:write"]}))
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(made.status(), reqwest::StatusCode::CREATED);
+    let made: serde_json::Value = made.json().await.expect("json");
+    let bobs_token = made["token"].as_str().expect("the secret, shown once").to_owned();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let output = Command::new(todo_testing::python())
         .current_dir(root)
         .arg("tests/mcp_client.py")
         .env("MCP_URL", host.url("/mcp"))
         .env("ALICE_TOKEN", issued_token("alice"))
-        .env("BOB_TOKEN", issued_token("bob"))
+        .env("BOB_TOKEN", &bobs_token)
         .env("ISSUER", ISSUER)
         .output()
         .expect("python runs tests/mcp_client.py");

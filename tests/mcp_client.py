@@ -1,6 +1,7 @@
 """The official MCP client SDK (the Python `mcp` package) against the local host's
 MCP server, as an assistant would use it. Run by tests/mcp.rs, which starts the
-host and passes MCP_URL, ALICE_TOKEN and BOB_TOKEN; exits non-zero, saying
+host and passes MCP_URL, ALICE_TOKEN (a JWT) and BOB_TOKEN (a personal access
+token); exits non-zero, saying
 what failed, when anything is not as it should be. Every wait is bounded.
 """
 
@@ -118,7 +119,7 @@ async def another_user_sees_none_of_it(alices_task):
         check(got.is_error and got.structured_content["error"]["code"] == "not_found", f"get_task: {got.content}")
         tags = await client.call_tool("list_tags", {})
         check(tags.structured_content["tags"] == [], f"no tags of alice's: {tags.structured_content}")
-    print("ok: a second user sees none of the first user's tasks")
+    print("ok: a second user (with a personal access token) sees none of the first user's tasks")
 
 
 async def no_token_is_refused_with_the_metadata_pointer():
@@ -133,6 +134,7 @@ async def no_token_is_refused_with_the_metadata_pointer():
         check(str(metadata.resource).rstrip("/") == URL, f"the resource is the endpoint: {metadata.resource}")
         issuers = [str(s).rstrip("/") for s in metadata.authorization_servers]
         check(issuers == [ISSUER.rstrip("/")], f"the issuer the API trusts: {issuers}")
+        check(metadata.scopes_supported == ["tasks:read", "tasks:write"], f"scopes: {metadata.scopes_supported}")
     print(f"ok: no token, 401 pointing at {pointer}")
 
 

@@ -1,6 +1,7 @@
 //! No secret reaches the logs, even at the most verbose level: the JWT secret,
 //! the database password, the Dapr app token, users' bearer tokens, webhook
-//! signing secrets, invitation tokens, and credentials presented wrongly. The real `local` binary
+//! signing secrets, invitation tokens, personal access tokens (made, used on the
+//! API and the MCP server, revoked), and credentials presented wrongly. The real `local` binary
 //! runs every path that touches them (requests, events, webhook delivery,
 //! refusals) with RUST_LOG at debug and trace, and its log is read afterwards.
 
@@ -58,6 +59,33 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let listed = client.get(host.url("/v1/tasks")).bearer_auth(&alice_token).send().await.expect("answered");
     assert_eq!(listed.status(), StatusCode::OK);
 
+    // A personal access token: made, used on the API and on the MCP server, revoked.
+    let made = host.post("/v1/tokens", "alice", json!({ "name": "cli", "scopes": ["tasks:read"] })).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let pat = made.body["token"].as_str().expect("token").to_owned();
+    let pat_id = made.body["id"].as_str().expect("id").to_owned();
+    let used = client.get(host.url("/v1/tasks")).bearer_auth(&pat).send().await.expect("answered");
+    assert_eq!(used.status(), StatusCode::OK);
+    let mcp = client
+        .post(host.url("/mcp"))
+        .bearer_auth(&pat)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(mcp.status(), StatusCode::OK);
+    let revoked = client
+        .delete(host.url(&format!("/v1/tokens/{pat_id}")))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = client.get(host.url("/v1/tasks")).bearer_auth(&pat).send().await.expect("answered");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
     // Refusals, with the wrong credentials in hand.
     let bogus_bearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.bogus-signature-7d1e";
     let refused = client.get(host.url("/v1/tasks")).bearer_auth(bogus_bearer).send().await.expect("answered");
@@ -97,6 +125,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
         ("bogus bearer token", bogus_bearer),
         ("wrong app token", wrong_app_token),
         ("invitation token", invitation_token.trim_start_matches("inv_")),
+        ("personal access token", pat.trim_start_matches("todo_pat_")),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the log");
     }

@@ -6,7 +6,6 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -109,19 +108,12 @@ impl Invitation {
 
 /// The stored form of a token: its SHA-256, in hex.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::secret_token::hash(token)
 }
 
 /// `inv_` and 32 random bytes, base64url.
 fn new_token() -> SecretString {
-    use base64::Engine as _;
-    let mut bytes = [0u8; 32];
-    // The OS's generator fails only on a broken system: nothing to offer then.
-    getrandom::getrandom(&mut bytes).expect("the operating system provides random bytes");
-    SecretString::from(format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
+    crate::secret_token::generate(TOKEN_PREFIX)
 }
 
 #[cfg(test)]

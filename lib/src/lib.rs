@@ -33,6 +33,8 @@
 //! - [`lists`]: task lists, each user's undeletable Inbox among them.
 //! - [`members`]: who may do what in a list: members and their roles.
 //! - [`invitations`]: invitations to a list by link, kept only as hashes.
+//! - [`access_tokens`]: personal access tokens with scopes, kept only as hashes.
+//! - [`secret_token`]: the opaque secrets both hand out, and their stored hash.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
@@ -40,6 +42,7 @@
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 
+pub mod access_tokens;
 pub mod activity;
 pub mod clock;
 pub mod config;
@@ -55,6 +58,7 @@ pub mod notification;
 pub mod outbox;
 pub mod publish;
 pub mod recurrence;
+pub mod secret_token;
 pub mod sender;
 pub mod serve;
 pub mod store;

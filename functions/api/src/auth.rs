@@ -1,20 +1,26 @@
 //! Bearer-token authentication: JWTs signed with HS256 and a shared secret, or with
-//! RS256/ES256/EdDSA keys published at an identity provider's JWKS URL.
+//! RS256/ES256/EdDSA keys published at an identity provider's JWKS URL; and the
+//! user's personal access tokens (`todo_pat_…`), found by their hash.
 //!
-//! The user id is the token's `sub`. `exp` is required. Every failure is a 401
-//! with a `WWW-Authenticate` challenge; the reason goes to the debug log only.
+//! The user id is the token's `sub` (a personal access token's owner). `exp` is
+//! required. Every failure is a 401 with a `WWW-Authenticate` challenge; the
+//! reason goes to the debug log only. A JWT may do everything; a personal access
+//! token only what its scopes name: `tasks:read` for reading (GET), `tasks:write`
+//! for the rest, checked here, for every route, by the request's method.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use todo_lib::access_tokens::{Scope, is_access_token};
+use todo_lib::secret_token;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::AppState;
@@ -33,10 +39,76 @@ const JWKS_MIN_REFETCH: Duration = Duration::from_secs(30);
 /// Shorter secrets are refused at start-up: HS256 needs 256 bits of key.
 pub const HS256_SECRET_MIN_BYTES: usize = 32;
 
-/// The authenticated caller.
+/// The authenticated caller, when the route's method is within their scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthUser(pub String);
 
+/// Who is calling, and what their credential allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: String,
+    /// The personal access token they came with; `None` for a JWT, which may
+    /// do everything.
+    pub token: Option<Grant>,
+}
+
+/// What a personal access token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: uuid::Uuid,
+    pub scopes: Vec<Scope>,
+}
+
+impl Caller {
+    /// 403 `insufficient_scope` unless the credential allows `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match &self.token {
+            Some(grant) if !grant.scopes.contains(&scope) => Err(ApiError::InsufficientScope(scope)),
+            _ => Ok(()),
+        }
+    }
+
+    /// 403 when the caller came with a personal access token: managing tokens
+    /// takes a sign-in, so that a leaked token cannot mint more.
+    pub fn require_sign_in(&self) -> Result<(), ApiError> {
+        match self.token {
+            Some(_) => Err(ApiError::Forbidden(
+                "personal access tokens cannot manage tokens: sign in (a JWT) to do this",
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The scope a request needs: reading for the safe methods, writing otherwise.
+pub fn scope_for(method: &Method) -> Scope {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        Scope::TasksRead
+    } else {
+        Scope::TasksWrite
+    }
+}
+
+/// The caller named by the request's `Authorization: Bearer <token>`: a JWT
+/// verified as [`Authenticator::verify`] does, or a live personal access token.
+/// A token's use is recorded (to the minute) for its owner's list.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer(headers)?;
+    if !is_access_token(token) {
+        let AuthUser(user) = state.auth.verify(token).await?;
+        return Ok(Caller { user, token: None });
+    }
+    let now = chrono::Utc::now();
+    let found = state.store.access_token(&secret_token::hash(token)).await?;
+    let Some(found) = found.filter(|t| t.is_live(now)) else {
+        return Err(ApiError::InvalidToken("no live personal access token matches".into()));
+    };
+    if let Err(err) = state.store.touch_access_token(found.id, now).await {
+        // Bookkeeping: the request goes on without it.
+        tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "recording a token's last use failed");
+    }
+    Ok(Caller { user: found.user_id, token: Some(Grant { id: found.id, scopes: found.scopes }) })
+}
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
@@ -150,25 +222,31 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        state.auth.authenticate(&parts.headers).await
+        let caller = caller(state, &parts.headers).await?;
+        caller.require(scope_for(&parts.method))?;
+        Ok(Self(caller.user))
     }
 }
 
-impl Authenticator {
-    /// The caller named by the request's `Authorization: Bearer <token>`.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<AuthUser, ApiError> {
-        let Some(value) = headers.get(AUTHORIZATION) else {
-            return Err(ApiError::MissingToken);
-        };
-        let value =
-            value.to_str().map_err(|_| ApiError::InvalidToken("Authorization header is not ASCII".into()))?;
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(ApiError::InvalidToken("expected 'Authorization: Bearer <token>'".into()));
-            }
-        };
-        self.verify(token).await
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    /// The caller whatever their scopes: for routes that decide themselves.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        caller(state, &parts.headers).await
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Err(ApiError::MissingToken);
+    };
+    let value =
+        value.to_str().map_err(|_| ApiError::InvalidToken("Authorization header is not ASCII".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(token.trim()),
+        _ => Err(ApiError::InvalidToken("expected 'Authorization: Bearer <token>'".into())),
     }
 }
 

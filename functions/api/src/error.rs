@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use todo_lib::access_tokens::Scope;
 pub use todo_lib::error_body::ErrorBody;
 use todo_lib::event::EventError;
 use todo_lib::serve::BoxError;
@@ -30,6 +31,9 @@ pub enum ApiError {
     /// this; the message says what it takes.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The caller's personal access token lacks the scope this takes (RFC 6750 §3.1).
+    #[error("this personal access token lacks the {} scope", .0.as_str())]
+    InsufficientScope(Scope),
     /// No such route.
     #[error("no route for this path")]
     RouteNotFound,
@@ -89,7 +93,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -109,6 +113,7 @@ impl ApiError {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -154,12 +159,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.body().into_response(self.status());
         let challenge = match &self {
-            Self::MissingToken => Some(r#"Bearer realm="todo""#),
-            Self::InvalidToken(_) => Some(r#"Bearer realm="todo", error="invalid_token""#),
+            Self::MissingToken => Some(r#"Bearer realm="todo""#.to_owned()),
+            Self::InvalidToken(_) => Some(r#"Bearer realm="todo", error="invalid_token""#.to_owned()),
+            Self::InsufficientScope(scope) => Some(format!(
+                r#"Bearer realm="todo", error="insufficient_scope", scope="{}""#,
+                scope.as_str()
+            )),
             _ => None,
         };
-        if let Some(challenge) = challenge {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         if matches!(self, Self::Unavailable(_)) {
             response

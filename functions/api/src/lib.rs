@@ -5,11 +5,13 @@
 //!
 //! # Layout
 //!
-//! - [`auth`]: JWT bearer authentication (HS256 secret, or a JWKS URL).
+//! - [`auth`]: bearer authentication: JWTs (HS256 secret, or a JWKS URL) and
+//!   personal access tokens, with their scopes.
 //! - [`tasks`]: the task and tag endpoints.
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
+//! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
@@ -26,6 +28,7 @@ pub mod members;
 pub mod openapi;
 pub mod subtasks;
 pub mod tasks;
+pub mod tokens;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -80,6 +83,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(invitations::routes())
         .merge(inbox::routes())
         .merge(webhooks::routes())
+        .merge(tokens::routes())
 }
 
 /// The OpenAPI document, as `/openapi.json` serves it: what other ways in to

@@ -18,6 +18,7 @@ use crate::AppState;
         (name = "notifications", description = "Reminders delivered in the app"),
         (name = "activity", description = "What happened to the user's tasks"),
         (name = "webhooks", description = "Endpoints that receive the user's events, signed"),
+        (name = "tokens", description = "Personal access tokens: credentials with scopes that the user makes and revokes"),
     )
 )]
 struct ApiDoc;
@@ -30,7 +31,14 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT, or a personal access token (todo_pat_…)")
+                    .description(Some(
+                        "A JWT may do everything. A personal access token reads (GET) with the \
+                         tasks:read scope and writes with tasks:write; it cannot manage tokens.",
+                    ))
+                    .build(),
             ),
         );
     }

@@ -132,6 +132,9 @@ async fn every_api_route_requires_a_token() {
         (Method::POST, "/v1/webhooks".to_owned()),
         (Method::GET, "/v1/webhooks".to_owned()),
         (Method::DELETE, format!("/v1/webhooks/{id}")),
+        (Method::POST, "/v1/tokens".to_owned()),
+        (Method::GET, "/v1/tokens".to_owned()),
+        (Method::DELETE, format!("/v1/tokens/{id}")),
     ] {
         let res = app.send(method.clone(), &path, None, Some(json!({ "title": "t" }))).await;
         assert_unauthorized(&res, &format!("{method} {path}"));

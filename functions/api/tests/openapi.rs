@@ -79,6 +79,9 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/webhooks",
         "GET /v1/webhooks",
         "DELETE /v1/webhooks/{id}",
+        "POST /v1/tokens",
+        "GET /v1/tokens",
+        "DELETE /v1/tokens/{id}",
     ]
     .into_iter()
     .map(String::from)

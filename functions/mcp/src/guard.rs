@@ -11,6 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use todo_lib::access_tokens::Scope;
+
 use crate::McpState;
 use api::error::ApiError;
 
@@ -27,15 +29,18 @@ pub struct ResourceMetadata {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub authorization_servers: Vec<String>,
     pub bearer_methods_supported: [&'static str; 1],
+    /// What a personal access token may be granted.
+    pub scopes_supported: [&'static str; 2],
     pub resource_name: &'static str,
 }
 
-/// Lets a request through with its caller ([`api::auth::AuthUser`]) in its
-/// extensions, or answers 401 with the challenge.
+/// Lets a request through with its caller ([`api::auth::Caller`]: a JWT's
+/// user, or a personal access token's, with its scopes) in its extensions, or
+/// answers 401 with the challenge.
 pub async fn require_caller(State(state): State<McpState>, mut request: Request, next: Next) -> Response {
-    match state.app.auth.authenticate(request.headers()).await {
-        Ok(user) => {
-            request.extensions_mut().insert(user);
+    match api::auth::caller(&state.app, request.headers()).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(err) => challenge(&state, request.headers(), err),
@@ -68,6 +73,7 @@ pub async fn metadata(State(state): State<McpState>, headers: HeaderMap) -> Json
         resource: format!("{}{}", state.config.origin(&headers), crate::MCP_PATH),
         authorization_servers: state.config.issuer.iter().cloned().collect(),
         bearer_methods_supported: ["header"],
+        scopes_supported: Scope::ALL.map(Scope::as_str),
         resource_name: "Todo",
     })
 }

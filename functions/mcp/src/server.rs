@@ -1,12 +1,12 @@
 //! The MCP server handler: lists the tools and runs them for the caller the
-//! bearer guard authenticated ([`crate::guard`]). A tool that fails answers a
+//! bearer guard authenticated ([`crate::guard`]), within their token's scopes. A tool that fails answers a
 //! tool error (`isError`) carrying the REST API's error body, so an assistant
 //! reads the same message a REST client would and can correct its call.
 
 use std::sync::Arc;
 
 use api::AppState;
-use api::auth::AuthUser;
+use api::auth::Caller;
 use rmcp::ErrorData as McpError;
 use rmcp::RoleServer;
 use rmcp::ServerHandler;
@@ -54,12 +54,16 @@ impl ServerHandler for TodoServer {
         let Some(def) = self.tools.iter().find(|d| d.tool.name == request.name) else {
             return Err(McpError::invalid_params(format!("no tool named '{}'", request.name), None));
         };
-        let Some(AuthUser(user)) = caller(&context) else {
+        let Some(caller) = caller(&context) else {
             // The guard lets no request through without a caller: this is a bug.
             return Err(McpError::internal_error("the request reached a tool unauthenticated", None));
         };
         let args = request.arguments.unwrap_or_default();
-        let result = match (def.run)(&self.state, &user, args).await {
+        let ran = match caller.require(def.scope) {
+            Ok(()) => (def.run)(&self.state, &caller.user, args).await,
+            Err(refused) => Err(refused),
+        };
+        let result = match ran {
             Ok(outcome) => {
                 let mut result = CallToolResult::structured(outcome.structured);
                 result.content = vec![ContentBlock::text(outcome.text)];
@@ -83,7 +87,7 @@ impl ServerHandler for TodoServer {
 }
 
 /// The caller the guard put into the request's extensions.
-fn caller(context: &RequestContext<RoleServer>) -> Option<AuthUser> {
+fn caller(context: &RequestContext<RoleServer>) -> Option<Caller> {
     let parts = context.extensions.get::<axum::http::request::Parts>()?;
-    parts.extensions.get::<AuthUser>().cloned()
+    parts.extensions.get::<Caller>().cloned()
 }

@@ -11,6 +11,7 @@ use api::AppState;
 use api::error::ApiError;
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
+use todo_lib::access_tokens::Scope;
 
 use crate::calls::{self, Outcome};
 use crate::schema::Schemas;
@@ -25,6 +26,8 @@ pub type Run = for<'a> fn(&'a AppState, &'a str, Map<String, Value>) -> Running<
 #[derive(Debug, Clone)]
 pub struct ToolDef {
     pub tool: Tool,
+    /// What a personal access token needs to call it.
+    pub scope: Scope,
     pub run: Run,
 }
 
@@ -42,6 +45,14 @@ enum Effect {
 }
 
 impl Effect {
+    /// Reading takes `tasks:read`; any change `tasks:write`.
+    fn scope(self) -> Scope {
+        match self {
+            Self::Reads => Scope::TasksRead,
+            Self::Adds | Self::Changes | Self::Destroys => Scope::TasksWrite,
+        }
+    }
+
     fn annotations(self, title: &str) -> ToolAnnotations {
         let hints = ToolAnnotations::with_title(title).open_world(false);
         match self {
@@ -65,7 +76,7 @@ fn tool(
         .with_title(title)
         .with_raw_output_schema(Arc::new(output))
         .with_annotations(effect.annotations(title));
-    ToolDef { tool, run }
+    ToolDef { tool, scope: effect.scope(), run }
 }
 
 /// The task id every single-task tool names.
@@ -231,6 +242,11 @@ mod tests {
         assert_eq!(hints("delete_task").destructive_hint, Some(true));
         assert_eq!(hints("complete_task").destructive_hint, Some(false));
         assert_eq!(hints("complete_task").idempotent_hint, Some(true));
+        for def in &tools {
+            let reads = def.tool.annotations.as_ref().and_then(|a| a.read_only_hint) == Some(true);
+            let scope = if reads { Scope::TasksRead } else { Scope::TasksWrite };
+            assert_eq!(def.scope, scope, "{}", def.tool.name);
+        }
     }
 
     #[test]

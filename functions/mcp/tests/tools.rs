@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::TestMcp;
 use serde_json::{Value, json};
+use todo_lib::access_tokens::Scope;
 
 both_backends!(
     tools_are_listed_with_schemas_and_annotations,
@@ -18,6 +19,7 @@ both_backends!(
     completing_reopening_and_deleting_go_through_the_use_cases,
     tags_notifications_and_activity_are_read_for_the_caller,
     a_call_without_a_token_is_refused_with_the_metadata_pointer,
+    a_personal_access_token_calls_the_tools_its_scopes_allow,
 );
 
 async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
@@ -258,6 +260,35 @@ async fn a_call_without_a_token_is_refused_with_the_metadata_pointer(mcp: TestMc
     assert_eq!(metadata.status, StatusCode::OK);
     assert_eq!(metadata.body["resource"], "http://127.0.0.1:8080/mcp");
     assert_eq!(metadata.body["bearer_methods_supported"], json!(["header"]));
+    assert_eq!(metadata.body["scopes_supported"], json!(["tasks:read", "tasks:write"]));
     assert_eq!(mcp.outbox_len().await, 0);
     let _: Value = metadata.body;
+}
+
+async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) {
+    mcp.create("alice", json!({"title": "Existing"})).await;
+    let reader = mcp.access_token("alice", &[Scope::TasksRead]).await;
+    let call = |bearer: String, name: &'static str, arguments: Value| {
+        let mcp = &mcp;
+        async move {
+            mcp.rpc_with(Some(&bearer), "tools/call", json!({"name": name, "arguments": arguments})).await
+        }
+    };
+
+    let listed = call(reader.clone(), "list_tasks", json!({})).await;
+    assert_eq!(listed.structured()["items"][0]["title"], "Existing", "it reads as alice");
+    let refused = call(reader.clone(), "create_task", json!({"title": "Sneaky"})).await;
+    assert!(refused.is_tool_error());
+    assert_eq!(refused.structured()["error"]["code"], "insufficient_scope");
+    assert!(refused.text().contains("tasks:write"), "{}", refused.text());
+    assert_eq!(mcp.outbox_len().await, 1, "only the first task's event");
+
+    let writer = mcp.access_token("alice", &[Scope::TasksWrite]).await;
+    let made = call(writer.clone(), "create_task", json!({"title": "By token"})).await;
+    assert!(!made.is_tool_error(), "{}", made.body);
+    let blind = call(writer, "get_task", json!({"id": made.structured()["id"]})).await;
+    assert_eq!(blind.structured()["error"]["code"], "insufficient_scope");
+
+    let unknown = mcp.rpc_with(Some("todo_pat_unknown"), "tools/list", json!({})).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
 }

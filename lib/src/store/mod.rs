@@ -5,7 +5,7 @@
 //! with its statements written out whole beside the operations that run them,
 //! its row types and its binds: `tasks` (tasks, tags, recurrence
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
-//! `activity`, `notifications`, `webhooks`, `lists`, `members` (who may see
+//! `activity`, `notifications`, `webhooks`, `access_tokens` (personal, found by their hash), `lists`, `members` (who may see
 //! and change a list and its tasks), `invitations` (to lists, by link), `dead_letters` and `retention`; `limits`
 //! holds the lock a per-user limit needs; `subtasks` reads the tree beneath a task and the chain above it. Lists and tasks are read through the
 //! reader's membership: a list they are not a member of is not there for them.
@@ -22,6 +22,7 @@
 //! column type of instants ([`timestamp`]) differ otherwise. The same
 //! conformance suite (`lib/tests/store/`) runs against both.
 
+mod access_tokens;
 mod activity;
 mod cursor;
 mod db;

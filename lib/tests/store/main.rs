@@ -82,6 +82,7 @@ fn titles(tasks: &[Task]) -> Vec<&str> {
     tasks.iter().map(|t| t.title.as_str()).collect()
 }
 
+mod access_tokens;
 mod list;
 mod lists;
 mod members;

@@ -14,8 +14,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header, encode};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use todo_lib::access_tokens::{AccessToken, NewAccessToken, Scope};
 use todo_lib::serve::{Settings, with_common_layers};
 use todo_testing::TestDb;
 use tower::ServiceExt;
@@ -98,7 +99,12 @@ impl TestMcp {
     }
 
     /// A JSON-RPC request `method` with `params`, as `user` (no token when `None`).
-    pub async fn rpc(&self, user: Option<&str>, method: &str, mut params: Value) -> Answer {
+    pub async fn rpc(&self, user: Option<&str>, method: &str, params: Value) -> Answer {
+        self.rpc_with(user.map(token).as_deref(), method, params).await
+    }
+
+    /// A JSON-RPC request `method` with `params` and `bearer` as the token.
+    pub async fn rpc_with(&self, bearer: Option<&str>, method: &str, mut params: Value) -> Answer {
         // 2026-07-28 names what a request is about in headers too (`Mcp-Name`).
         let name = params["name"].as_str().map(str::to_owned);
         params["_meta"] = json!({
@@ -113,8 +119,8 @@ impl TestMcp {
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", PROTOCOL)
             .header("mcp-method", method);
-        if let Some(user) = user {
-            req = req.header("authorization", format!("Bearer {}", token(user)));
+        if let Some(bearer) = bearer {
+            req = req.header("authorization", format!("Bearer {bearer}"));
         }
         if let Some(name) = name {
             req = req.header("mcp-name", name);
@@ -125,6 +131,20 @@ impl TestMcp {
     /// Calls tool `name` with `arguments` as `user`.
     pub async fn tool(&self, user: &str, name: &str, arguments: Value) -> Answer {
         self.rpc(Some(user), "tools/call", json!({"name": name, "arguments": arguments})).await
+    }
+
+    /// A personal access token of `user` with `scopes`, stored as the API stores one.
+    pub async fn access_token(&self, user: &str, scopes: &[Scope]) -> String {
+        let input = NewAccessToken {
+            name: Some("assistant".into()),
+            scopes: Some(scopes.to_vec()),
+            expires_in_days: None,
+        };
+        let (token, secret) = AccessToken::create(user, input, chrono::Utc::now()).expect("valid");
+        let mut tx = self.db.store.begin().await.expect("begin");
+        assert!(tx.insert_access_token(&token, 10).await.expect("insert"));
+        tx.commit().await.expect("commit");
+        secret.expose_secret().to_owned()
     }
 
     /// Creates a task through the tool and returns it.
