@@ -52,12 +52,15 @@ def iso(moment):
 async def lists_tools_with_annotations(client):
     tools = {t.name: t for t in (await client.list_tools()).tools}
     for name in ["list_tasks", "get_task", "create_task", "update_task", "complete_task", "reopen_task",
-                 "delete_task", "list_tags", "list_notifications", "mark_notification_read", "task_activity"]:
+                 "delete_task", "list_tags", "list_notifications", "mark_notification_read", "task_activity",
+                 "list_lists", "create_list", "list_members", "add_member", "remove_member", "today", "add_tasks"]:
         check(name in tools, f"{name} is not listed: {sorted(tools)}")
     check(tools["list_tasks"].annotations.read_only_hint is True, "list_tasks is read-only")
     check(tools["delete_task"].annotations.destructive_hint is True, "delete_task is destructive")
     check(tools["complete_task"].annotations.idempotent_hint is True, "complete_task is idempotent")
     check(tools["create_task"].output_schema is not None, "create_task has an output schema")
+    prompts = [p.name for p in (await client.list_prompts()).prompts]
+    check("plan_my_day" in prompts, f"plan_my_day is offered: {prompts}")
     print(f"ok: {len(tools)} tools listed, protocol {client.session.protocol_version}")
 
 
@@ -74,6 +77,8 @@ async def a_reminder_arrives_as_a_notification(client):
         return [n for n in result.structured_content["items"] if n["task_id"] == task_id]
 
     found = await until("the reminder's notification", reminded)
+    day = await client.call_tool("today", {})
+    check(day.structured_content["unread_notifications"] >= 1, f"today counts the reminder: {day.content}")
     marked = await client.call_tool("mark_notification_read", {"id": found[0]["id"]})
     check(marked.structured_content["read_at"] is not None, f"mark_notification_read: {marked.content}")
     print("ok: the reminder arrived through list_notifications and was marked read")

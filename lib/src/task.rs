@@ -119,7 +119,7 @@ pub struct Task {
 }
 
 /// The body of a create request.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// The list to put it in (one the caller may add to); the caller's Inbox

@@ -54,7 +54,7 @@ fn list_response(status: StatusCode, list: &TaskList) -> Response {
 /// Why the caller cannot put tasks into list `id` (`list_id` of a new task or
 /// a move): `None` when they can (a member who writes tasks, of a list not
 /// archived); 403 for a viewer.
-pub(crate) async fn refusal_for_tasks(
+pub async fn refusal_for_tasks(
     state: &AppState,
     user: &str,
     id: Uuid,
@@ -72,7 +72,7 @@ pub(crate) async fn refusal_for_tasks(
 pub(crate) const VIEWERS_READ: &str = "a viewer of this list may read its tasks but not change them";
 
 /// The list the path names, if the caller is a member.
-pub(crate) async fn visible(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
+pub async fn visible(state: &AppState, user: &str, raw: &str) -> Result<TaskList, ApiError> {
     let id = path_id(raw, "list")?;
     state.store.get_list(user, id).await?.ok_or(ApiError::NotFound("list"))
 }
@@ -106,11 +106,17 @@ pub async fn create_list(
     AuthUser(user): AuthUser,
     JsonBody(input): JsonBody<NewList>,
 ) -> Result<Response, ApiError> {
-    let list = TaskList::create(&user, input, Utc::now())?;
-    inbox(&state, &user).await?;
+    let list = create(&state, &user, input).await?;
+    Ok(versioned(StatusCode::CREATED, &list, list.version, Some(&format!("/v1/lists/{}", list.id))))
+}
+
+/// Creates `input` as a list `user` owns: the use case behind `POST /v1/lists`.
+pub async fn create(state: &AppState, user: &str, input: NewList) -> Result<TaskList, ApiError> {
+    let list = TaskList::create(user, input, Utc::now())?;
+    inbox(state, user).await?;
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another creation's.
-    tx.lock_user("lists", &user).await?;
+    tx.lock_user("lists", user).await?;
     let inserted = tx.insert_list(&list, MAX_PER_USER).await?;
     tx.commit().await?;
     if !inserted {
@@ -121,7 +127,7 @@ pub async fn create_list(
         }])));
     }
     tracing::info!(list_id = %list.id, "list created");
-    Ok(versioned(StatusCode::CREATED, &list, list.version, Some(&format!("/v1/lists/{}", list.id))))
+    Ok(list)
 }
 
 /// The lists the caller is a member of, by position, with their role in
@@ -141,9 +147,15 @@ pub async fn list_lists(
     AuthUser(user): AuthUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ListList>, ApiError> {
+    let archived = archived_query(raw.as_deref())?;
+    Ok(Json(ListList { items: all(&state, &user, archived).await? }))
+}
+
+/// `GET /v1/lists`'s query: whether to include archived lists.
+pub fn archived_query(raw: Option<&str>) -> Result<bool, ApiError> {
     let mut archived = false;
     let mut errors = Vec::new();
-    for (key, value) in query_pairs(raw.as_deref())? {
+    for (key, value) in query_pairs(raw)? {
         match (key.as_str(), value.as_str()) {
             ("archived", "true") => archived = true,
             ("archived", "false") => archived = false,
@@ -153,9 +165,14 @@ pub async fn list_lists(
             _ => errors.push(FieldError { field: key, message: "is not a parameter of this route".into() }),
         }
     }
-    let archived = ApiError::unless_invalid_query(archived, errors)?;
-    inbox(&state, &user).await?;
-    Ok(Json(ListList { items: state.store.lists(&user, archived).await? }))
+    ApiError::unless_invalid_query(archived, errors)
+}
+
+/// The lists `user` is a member of (archived ones too when asked), their
+/// Inbox always among them.
+pub async fn all(state: &AppState, user: &str, archived: bool) -> Result<Vec<TaskList>, ApiError> {
+    inbox(state, user).await?;
+    Ok(state.store.lists(user, archived).await?)
 }
 
 /// Get one list.

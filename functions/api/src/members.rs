@@ -78,8 +78,13 @@ pub async fn list_members(
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let list = visible(&state, &user, &raw).await?;
-    Ok(Json(MemberList { items: state.store.members(list.id).await? }))
+    Ok(Json(MemberList { items: of(&state, &user, &raw).await? }))
+}
+
+/// The members of the list `raw` names, if `user` is one of them.
+pub async fn of(state: &AppState, user: &str, raw: &str) -> Result<Vec<Member>, ApiError> {
+    let list = visible(state, user, raw).await?;
+    Ok(state.store.members(list.id).await?)
 }
 
 /// Share a list: add a user with a role (owners only).
@@ -105,12 +110,25 @@ pub async fn add_member(
     Path(raw): Path<String>,
     JsonBody(input): JsonBody<NewMember>,
 ) -> Result<Response, ApiError> {
-    let list = managed(&state, &user, &raw).await?;
+    let (list, member) = add(&state, &user, &raw, input).await?;
+    let location = format!("/v1/lists/{}/members/{}", list, urlencoding(&member.user_id));
+    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(member)).into_response())
+}
+
+/// Adds `input` to the list `raw` names, as its owner `user`, with the
+/// `list.member_added` event: the use case behind `POST /v1/lists/{id}/members`.
+pub async fn add(
+    state: &AppState,
+    user: &str,
+    raw: &str,
+    input: NewMember,
+) -> Result<(Uuid, Member), ApiError> {
+    let list = managed(state, user, raw).await?;
     let member = Member::create(list.id, input, Utc::now())?;
     if list.inbox {
         return Err(INBOX_PERSONAL);
     }
-    let mut tx = locked(&state, list.id).await?;
+    let mut tx = locked(state, list.id).await?;
     if tx.member(list.id, &member.user_id).await?.is_some() {
         return Err(ALREADY_MEMBER);
     }
@@ -121,12 +139,11 @@ pub async fn add_member(
         }])));
     }
     tx.insert_member(&member).await?;
-    let event = membership_event(&mut tx, EventType::MemberAdded, &member, &user).await?;
+    let event = membership_event(&mut tx, EventType::MemberAdded, &member, user).await?;
     tx.commit().await?;
     state.publish(vec![event]);
     tracing::info!(list_id = %list.id, role = member.role.as_str(), "member added");
-    let location = format!("/v1/lists/{}/members/{}", list.id, urlencoding(&member.user_id));
-    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(member)).into_response())
+    Ok((list.id, member))
 }
 
 /// Change a member's role (owners only). The last owner stays an owner.
@@ -188,21 +205,26 @@ pub async fn remove_member(
     AuthUser(user): AuthUser,
     Path((raw, member_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let list = if member_id == user {
-        visible(&state, &user, &raw).await?
-    } else {
-        managed(&state, &user, &raw).await?
-    };
-    let mut tx = locked(&state, list.id).await?;
-    let member = tx.member(list.id, &member_id).await?.ok_or(ApiError::NotFound("member"))?;
+    remove(&state, &user, &raw, &member_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes `member_id` from the list `raw` names (an owner removing anyone,
+/// or a member leaving), with the `list.member_removed` event; their tasks in
+/// the list are unassigned, each with its event.
+pub async fn remove(state: &AppState, user: &str, raw: &str, member_id: &str) -> Result<(), ApiError> {
+    let list =
+        if member_id == user { visible(state, user, raw).await? } else { managed(state, user, raw).await? };
+    let mut tx = locked(state, list.id).await?;
+    let member = tx.member(list.id, member_id).await?.ok_or(ApiError::NotFound("member"))?;
     if member.role == Role::Owner && tx.headcount(list.id).await?.owners <= 1 {
         return Err(LAST_OWNER);
     }
-    tx.delete_member(list.id, &member_id).await?;
-    let mut events = vec![membership_event(&mut tx, EventType::MemberRemoved, &member, &user).await?];
+    tx.delete_member(list.id, member_id).await?;
+    let mut events = vec![membership_event(&mut tx, EventType::MemberRemoved, &member, user).await?];
     // Their tasks in the list are nobody's now, each change with its event.
     let now = Utc::now();
-    for task in tx.assigned_tasks(list.id, &member_id).await? {
+    for task in tx.assigned_tasks(list.id, member_id).await? {
         let Some(next) = task.unassigned(now) else { continue };
         let event = task_event(EventType::Updated, &next, SOURCE, now, None)?;
         tx.update_task(&next, task.version).await?;
@@ -212,7 +234,7 @@ pub async fn remove_member(
     tx.commit().await?;
     tracing::info!(list_id = %list.id, unassigned = events.len() - 1, "member removed");
     state.publish(events);
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Writes, in `tx`, the event of `member` having joined (`list.member_added`)

@@ -13,12 +13,16 @@
 //! - [`server`]: the MCP handler: lists the tools, runs them, answers tool errors.
 //! - [`tools`]: each tool's name, description, annotations, schemas and use case.
 //! - [`calls`]: the tools' arguments read as the REST routes read theirs.
+//! - [`prompts`]: "plan my day" and "weekly review", for assistants to offer.
+//! - [`resources`]: the user's open tasks as a resource.
 //! - [`schema`]: the tools' JSON Schemas, from the API's OpenAPI document.
 //! - [`config`]: the server's own environment variables.
 
 pub mod calls;
 pub mod config;
 pub mod guard;
+pub mod prompts;
+pub mod resources;
 pub mod schema;
 pub mod server;
 pub mod tools;

@@ -11,12 +11,16 @@ use rmcp::ErrorData as McpError;
 use rmcp::RoleServer;
 use rmcp::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
+use todo_lib::access_tokens::Scope;
 
 use crate::tools::ToolDef;
+use crate::{prompts, resources};
 
 /// One request's server: rmcp builds one per request (stateless), so it is
 /// cheap to clone.
@@ -33,9 +37,11 @@ it fires the same reminders, recurrences and webhooks.";
 
 impl ServerHandler for TodoServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("todo", env!("CARGO_PKG_VERSION")).with_title("Todo"))
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder().enable_tools().enable_prompts().enable_resources().build(),
+        )
+        .with_server_info(Implementation::new("todo", env!("CARGO_PKG_VERSION")).with_title("Todo"))
+        .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -83,6 +89,48 @@ impl ServerHandler for TodoServer {
             }
         };
         Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::all()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        Ok(prompts::get(&request.name, &request.arguments.unwrap_or_default())?.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(resources::all()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let caller = caller(&context).ok_or_else(|| McpError::internal_error("unauthenticated", None))?;
+        let read = match caller.require(Scope::TasksRead) {
+            Ok(()) => resources::read(&self.state, &caller.user, &request.uri).await,
+            Err(refused) => Err(refused),
+        };
+        match read {
+            Ok(Some(contents)) => Ok(ReadResourceResult::new(vec![contents]).into()),
+            Ok(None) => Err(McpError::resource_not_found(format!("no resource at {}", request.uri), None)),
+            // A resource has no tool error: the API's message goes in a protocol error.
+            Err(err) => Err(McpError::invalid_request(err.body().error.message, None)),
+        }
     }
 }
 

@@ -84,6 +84,25 @@ fn task_id() -> Value {
     json!({"type": "string", "format": "uuid", "description": "The task's id"})
 }
 
+/// The list id the list tools name.
+fn list_id() -> Value {
+    json!({"type": "string", "format": "uuid", "description": "The list's id (from list_lists)"})
+}
+
+/// `schema` with a required `list_id` besides its own properties.
+fn with_list_id(mut schema: Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.insert("list_id".into(), list_id());
+    }
+    let mut required = match schema.remove("required") {
+        Some(Value::Array(required)) => required,
+        _ => Vec::new(),
+    };
+    required.push("list_id".into());
+    schema.insert("required".into(), Value::Array(required));
+    schema
+}
+
 /// `expected_version`: the `If-Match` of a tool call.
 fn expected_version() -> Value {
     json!({
@@ -200,6 +219,101 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                 schemas.component("Notification"),
             ),
             |s, u, a| Box::pin(calls::mark_notification_read(s, u, a)),
+        ),
+        tool(
+            "list_lists",
+            "List lists",
+            "The lists the user is a member of, with their role in each (owner, editor, viewer); \
+             their Inbox always among them. `archived` includes archived lists.",
+            Effect::Reads,
+            (schemas.parameters("get", "/v1/lists", json!({})), schemas.component("ListList")),
+            |s, u, a| Box::pin(calls::list_lists(s, u, a)),
+        ),
+        tool(
+            "create_list",
+            "Create a list",
+            "Creates a list the user owns: a name, optionally a colour and a position.",
+            Effect::Adds,
+            (schemas.component("NewList"), schemas.component("TaskList")),
+            |s, u, a| Box::pin(calls::create_list(s, u, a)),
+        ),
+        tool(
+            "list_members",
+            "List a list's members",
+            "Who is in a list the user is a member of, with their roles.",
+            Effect::Reads,
+            (schemas.object(json!({"list_id": list_id()}), &["list_id"]), schemas.component("MemberList")),
+            |s, u, a| Box::pin(calls::list_members(s, u, a)),
+        ),
+        tool(
+            "add_member",
+            "Share a list",
+            "Adds a user (by user id) to a list the user owns, as owner, editor or viewer.",
+            Effect::Adds,
+            (with_list_id(schemas.component("NewMember")), schemas.component("Member")),
+            |s, u, a| Box::pin(calls::add_member(s, u, a)),
+        ),
+        tool(
+            "remove_member",
+            "Remove a list member",
+            "Removes a member from a list the user owns, or takes the user out of a list \
+             (their own user id). Their tasks in it are unassigned. The last owner stays.",
+            Effect::Destroys,
+            (
+                schemas.object(
+                    json!({"list_id": list_id(), "user_id": {"type": "string", "description": "The member's user id"}}),
+                    &["list_id", "user_id"],
+                ),
+                schemas.object(
+                    json!({"removed": {"type": "string"}, "list_id": {"type": "string", "format": "uuid"}}),
+                    &["removed", "list_id"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::remove_member(s, u, a)),
+        ),
+        tool(
+            "today",
+            "Today at a glance",
+            "The user's day in one call: open tasks that are overdue, open tasks due by the end of \
+             today in `time_zone` (IANA, default UTC), and how many reminders are unread. \
+             A good start for planning the day.",
+            Effect::Reads,
+            (
+                schemas.object(json!({"time_zone": {"type": "string", "description": "IANA time zone, such as Europe/Berlin (default UTC)"}}), &[]),
+                schemas.object(
+                    json!({
+                        "time_zone": {"type": "string"},
+                        "day_ends_at": {"type": "string", "format": "date-time"},
+                        "overdue": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                        "due_today": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                        "unread_notifications": {"type": "integer"},
+                    }),
+                    &["overdue", "due_today", "unread_notifications"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::today(s, u, a)),
+        ),
+        tool(
+            "add_tasks",
+            "Add several tasks",
+            "Creates up to 50 top-level, unassigned tasks at once, each as `create_task` takes it. \
+             Every task is checked first: if any is invalid, none is added and the error names it \
+             (`tasks[2].title`).",
+            Effect::Adds,
+            (
+                schemas.object(
+                    json!({"tasks": {
+                        "type": "array", "minItems": 1, "maxItems": calls::BATCH_MAX,
+                        "items": {"$ref": "#/components/schemas/NewTask"}
+                    }}),
+                    &["tasks"],
+                ),
+                schemas.object(
+                    json!({"created": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}),
+                    &["created"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::add_tasks(s, u, a)),
         ),
         tool(
             "task_activity",

@@ -38,6 +38,13 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "list_notifications",
         "mark_notification_read",
         "task_activity",
+        "list_lists",
+        "create_list",
+        "list_members",
+        "add_member",
+        "remove_member",
+        "today",
+        "add_tasks",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -106,7 +106,7 @@ impl TestMcp {
     /// A JSON-RPC request `method` with `params` and `bearer` as the token.
     pub async fn rpc_with(&self, bearer: Option<&str>, method: &str, mut params: Value) -> Answer {
         // 2026-07-28 names what a request is about in headers too (`Mcp-Name`).
-        let name = params["name"].as_str().map(str::to_owned);
+        let name = params["name"].as_str().or(params["uri"].as_str()).map(str::to_owned);
         params["_meta"] = json!({
             "io.modelcontextprotocol/protocolVersion": PROTOCOL,
             "io.modelcontextprotocol/clientCapabilities": {},

@@ -1,13 +1,28 @@
 //! What each tool runs: its arguments read as its REST route reads its body,
 //! path and query (the same rules, the same messages), then the API's use case.
 
-use api::AppState;
+//!
+//! One file per family: [`tasks`], [`inbox`] (notifications, activity),
+//! [`lists`] (lists and members) and [`workflows`] (several use cases in one
+//! call, for assistants).
+
+mod inbox;
+mod lists;
+mod tasks;
+mod workflows;
+
+pub use inbox::{list_notifications, mark_notification_read, task_activity};
+pub use lists::{add_member, create_list, list_lists, list_members, remove_member};
+pub use tasks::{
+    complete_task, create_task, delete_task, get_task, list_tags, list_tasks, reopen_task, update_task,
+};
+pub use workflows::{BATCH_MAX, add_tasks, today};
+
 use api::error::ApiError;
-use api::extract::{IfMatch, from_json, list_query, path_id};
-use chrono::Utc;
+use api::extract::{IfMatch, path_id};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
-use todo_lib::task::{FieldError, NewTask, Task, TaskPatch};
+use serde_json::{Map, Value};
+use todo_lib::task::{FieldError, Task};
 use uuid::Uuid;
 
 /// A tool's result: structured content, and a short text for people and for
@@ -19,18 +34,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(value: &impl Serialize, text: String) -> Result<Self, ApiError> {
+    pub(crate) fn new(value: &impl Serialize, text: String) -> Result<Self, ApiError> {
         let structured = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.into()))?;
         Ok(Self { structured, text })
     }
 
-    fn task(task: &Task, verb: &str) -> Result<Self, ApiError> {
+    pub(crate) fn task(task: &Task, verb: &str) -> Result<Self, ApiError> {
         Self::new(task, format!("{verb} {}", line(task)))
     }
 }
 
 /// One task in a line: what an assistant reads back to the user.
-fn line(task: &Task) -> String {
+pub(crate) fn line(task: &Task) -> String {
     let mut line = format!("\"{}\" [{}", task.title, if task.completed { "done" } else { "open" });
     line.push_str(&format!(
         ", {}",
@@ -51,7 +66,7 @@ fn line(task: &Task) -> String {
 
 /// Arguments taken out of `args`: `name` as a UUID, refused as the route's
 /// path would refuse it (`what` names the thing).
-fn take_id(args: &mut Map<String, Value>, name: &str, what: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn take_id(args: &mut Map<String, Value>, name: &str, what: &str) -> Result<Uuid, ApiError> {
     match args.remove(name) {
         Some(Value::String(raw)) => path_id(&raw, what),
         Some(other) => path_id(&other.to_string(), what),
@@ -64,7 +79,7 @@ fn take_id(args: &mut Map<String, Value>, name: &str, what: &str) -> Result<Uuid
 }
 
 /// `expected_version`, the tools' `If-Match`.
-fn take_version(args: &mut Map<String, Value>) -> Result<IfMatch, ApiError> {
+pub(crate) fn take_version(args: &mut Map<String, Value>) -> Result<IfMatch, ApiError> {
     match args.remove("expected_version") {
         None | Some(Value::Null) => Ok(IfMatch::Absent),
         Some(Value::Number(n)) if n.as_i64().is_some() => {
@@ -84,7 +99,7 @@ fn take_version(args: &mut Map<String, Value>) -> Result<IfMatch, ApiError> {
 /// The arguments as the query string of the tool's route, so that the route's
 /// own parser reads them: strings, numbers and booleans as they are, an array
 /// as a repeated parameter.
-fn query(args: Map<String, Value>) -> Result<Option<String>, ApiError> {
+pub(crate) fn query(args: Map<String, Value>) -> Result<Option<String>, ApiError> {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     let mut errors = Vec::new();
     for (key, value) in args {
@@ -110,147 +125,8 @@ fn query(args: Map<String, Value>) -> Result<Option<String>, ApiError> {
     ApiError::unless_invalid_query(Some(out.finish()), errors)
 }
 
-pub async fn list_tasks(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
-    let query = list_query(query(args)?.as_deref(), Utc::now())?;
-    let page = api::tasks::page(state, user, query).await?;
-    let mut text = match page.items.len() {
-        0 => "No tasks match.".to_owned(),
-        n => format!("{n} task{}:", if n == 1 { "" } else { "s" }),
-    };
-    for task in &page.items {
-        text.push_str(&format!("\n- {}", line(task)));
-    }
-    if page.next_cursor.is_some() {
-        text.push_str("\nMore on the next page: pass next_cursor as cursor.");
-    }
-    Outcome::new(&page, text)
-}
-
-pub async fn get_task(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    no_more(args)?;
-    Outcome::task(&api::tasks::get(state, user, id).await?, "Task")
-}
-
-pub async fn create_task(
-    state: &AppState,
-    user: &str,
-    args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let input: NewTask = from_json(Value::Object(args))?;
-    Outcome::task(&api::tasks::create(state, user, input).await?, "Created")
-}
-
-pub async fn update_task(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    let patch: TaskPatch = from_json(Value::Object(args))?;
-    Outcome::task(&api::tasks::update(state, user, id, &if_match, patch).await?, "Changed")
-}
-
-pub async fn complete_task(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    no_more(args)?;
-    Outcome::task(&api::tasks::complete(state, user, id, &if_match).await?, "Completed")
-}
-
-pub async fn reopen_task(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    no_more(args)?;
-    Outcome::task(&api::tasks::reopen(state, user, id, &if_match).await?, "Reopened")
-}
-
-pub async fn delete_task(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    no_more(args)?;
-    api::tasks::delete(state, user, id, &if_match).await?;
-    Outcome::new(&json!({"deleted": id}), format!("Deleted task {id} and its subtasks."))
-}
-
-pub async fn list_tags(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
-    no_more(args)?;
-    let tags = state.store.tag_counts(user).await?;
-    let text = if tags.is_empty() {
-        "No tags yet.".to_owned()
-    } else {
-        tags.iter().map(|t| format!("#{} ({})", t.tag, t.count)).collect::<Vec<_>>().join(", ")
-    };
-    Outcome::new(&json!({"tags": tags}), text)
-}
-
-pub async fn list_notifications(
-    state: &AppState,
-    user: &str,
-    args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let (limit, unread) = api::inbox::parse_query(query(args)?.as_deref(), true)?;
-    let items = state.store.list_notifications(user, unread, limit).await?;
-    let mut text = match items.len() {
-        0 => "No notifications.".to_owned(),
-        n => format!("{n} notification{}:", if n == 1 { "" } else { "s" }),
-    };
-    for n in &items {
-        let read = if n.read_at.is_some() { "read" } else { "unread" };
-        text.push_str(&format!("\n- reminder for \"{}\" ({read}) id {}", n.title, n.id));
-    }
-    Outcome::new(&json!({"items": items}), text)
-}
-
-pub async fn mark_notification_read(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "notification")?;
-    no_more(args)?;
-    let read = state.store.mark_notification_read(user, id, Utc::now()).await?;
-    let read = read.ok_or(ApiError::NotFound("notification"))?;
-    Outcome::new(&read, format!("Marked the reminder for \"{}\" read.", read.title))
-}
-
-pub async fn task_activity(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let (limit, _) = api::inbox::parse_query(query(args)?.as_deref(), false)?;
-    let items = state.store.list_activity(user, Some(id), limit).await?;
-    let mut text = match items.len() {
-        0 => "No activity for this task.".to_owned(),
-        n => format!("{n} entr{}:", if n == 1 { "y" } else { "ies" }),
-    };
-    for a in &items {
-        text.push_str(&format!("\n- {} {}", a.occurred_at.to_rfc3339(), a.summary));
-    }
-    Outcome::new(&json!({"items": items}), text)
-}
-
 /// Refuses arguments a tool does not take, as a route refuses unknown fields.
-fn no_more(args: Map<String, Value>) -> Result<(), ApiError> {
+pub(crate) fn no_more(args: Map<String, Value>) -> Result<(), ApiError> {
     let errors = args
         .keys()
         .map(|key| FieldError { field: key.clone(), message: "unknown argument".into() })
@@ -268,6 +144,7 @@ fn no_more(args: Map<String, Value>) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn args(value: Value) -> Map<String, Value> {
         match value {

@@ -1,0 +1,95 @@
+//! The list tools: the user's lists (`/v1/lists`) and their members.
+
+use api::AppState;
+use api::error::ApiError;
+use api::extract::from_json;
+use serde_json::{Map, Value, json};
+use todo_lib::lists::{NewList, TaskList};
+use todo_lib::members::{Member, NewMember};
+
+use super::{Outcome, query, take_id};
+
+fn list_line(list: &TaskList) -> String {
+    let mut line = format!("\"{}\" ({}", list.name, list.role.as_str());
+    if list.inbox {
+        line.push_str(", Inbox");
+    }
+    if list.archived {
+        line.push_str(", archived");
+    }
+    format!("{line}) id {}", list.id)
+}
+
+fn member_line(member: &Member) -> String {
+    format!("{} ({})", member.user_id, member.role.as_str())
+}
+
+/// The string argument `name`, required.
+fn take_text(args: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match args.remove(name) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(ApiError::BadRequest {
+            code: "invalid_arguments",
+            message: format!("`{name}` is required: a string"),
+            details: vec![todo_lib::task::FieldError {
+                field: name.into(),
+                message: "is required: a string".into(),
+            }],
+        }),
+    }
+}
+
+pub async fn list_lists(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
+    let archived = api::lists::archived_query(query(args)?.as_deref())?;
+    let lists = api::lists::all(state, user, archived).await?;
+    let mut text = format!("{} list{}:", lists.len(), if lists.len() == 1 { "" } else { "s" });
+    for list in &lists {
+        text.push_str(&format!("\n- {}", list_line(list)));
+    }
+    Outcome::new(&json!({"items": lists}), text)
+}
+
+pub async fn create_list(
+    state: &AppState,
+    user: &str,
+    args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let input: NewList = from_json(Value::Object(args))?;
+    let list = api::lists::create(state, user, input).await?;
+    Outcome::new(&list, format!("Created the list {}", list_line(&list)))
+}
+
+pub async fn list_members(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    super::no_more(args)?;
+    let members = api::members::of(state, user, &list.to_string()).await?;
+    let names = members.iter().map(member_line).collect::<Vec<_>>().join(", ");
+    Outcome::new(&json!({"items": members}), format!("Members: {names}"))
+}
+
+pub async fn add_member(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let input: NewMember = from_json(Value::Object(args))?;
+    let (_, member) = api::members::add(state, user, &list.to_string(), input).await?;
+    Outcome::new(&member, format!("Added {} to the list", member_line(&member)))
+}
+
+pub async fn remove_member(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let member = take_text(&mut args, "user_id")?;
+    super::no_more(args)?;
+    api::members::remove(state, user, &list.to_string(), &member).await?;
+    Outcome::new(&json!({"removed": member, "list_id": list}), format!("Removed {member} from the list."))
+}

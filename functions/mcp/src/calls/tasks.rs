@@ -1,0 +1,101 @@
+//! The task tools: `GET /v1/tasks`, `/v1/tasks/{id}` and its changes, `/v1/tags`.
+
+use api::AppState;
+use api::error::ApiError;
+use api::extract::{from_json, list_query};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+use todo_lib::task::{NewTask, TaskPatch};
+
+use super::{Outcome, line, no_more, query, take_id, take_version};
+
+pub async fn list_tasks(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
+    let query = list_query(query(args)?.as_deref(), Utc::now())?;
+    let page = api::tasks::page(state, user, query).await?;
+    let mut text = match page.items.len() {
+        0 => "No tasks match.".to_owned(),
+        n => format!("{n} task{}:", if n == 1 { "" } else { "s" }),
+    };
+    for task in &page.items {
+        text.push_str(&format!("\n- {}", line(task)));
+    }
+    if page.next_cursor.is_some() {
+        text.push_str("\nMore on the next page: pass next_cursor as cursor.");
+    }
+    Outcome::new(&page, text)
+}
+
+pub async fn get_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    no_more(args)?;
+    Outcome::task(&api::tasks::get(state, user, id).await?, "Task")
+}
+
+pub async fn create_task(
+    state: &AppState,
+    user: &str,
+    args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let input: NewTask = from_json(Value::Object(args))?;
+    Outcome::task(&api::tasks::create(state, user, input).await?, "Created")
+}
+
+pub async fn update_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    let patch: TaskPatch = from_json(Value::Object(args))?;
+    Outcome::task(&api::tasks::update(state, user, id, &if_match, patch).await?, "Changed")
+}
+
+pub async fn complete_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    no_more(args)?;
+    Outcome::task(&api::tasks::complete(state, user, id, &if_match).await?, "Completed")
+}
+
+pub async fn reopen_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    no_more(args)?;
+    Outcome::task(&api::tasks::reopen(state, user, id, &if_match).await?, "Reopened")
+}
+
+pub async fn delete_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    no_more(args)?;
+    api::tasks::delete(state, user, id, &if_match).await?;
+    Outcome::new(&json!({"deleted": id}), format!("Deleted task {id} and its subtasks."))
+}
+
+pub async fn list_tags(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
+    no_more(args)?;
+    let tags = state.store.tag_counts(user).await?;
+    let text = if tags.is_empty() {
+        "No tags yet.".to_owned()
+    } else {
+        tags.iter().map(|t| format!("#{} ({})", t.tag, t.count)).collect::<Vec<_>>().join(", ")
+    };
+    Outcome::new(&json!({"tags": tags}), text)
+}

@@ -1,0 +1,173 @@
+//! The list tools, the workflow tools (`today`, `add_tasks`), the prompts and
+//! the resource, on both backends.
+
+mod common;
+
+use chrono::{Duration, Timelike, Utc};
+use common::TestMcp;
+use serde_json::{Value, json};
+
+both_backends!(
+    lists_are_made_shared_and_left_through_the_tools_by_role,
+    today_shows_what_is_overdue_and_due_today_in_the_users_zone,
+    add_tasks_adds_them_all_or_none,
+    prompts_and_the_open_tasks_resource_are_served,
+);
+
+fn items(value: &Value) -> Vec<Value> {
+    value["items"].as_array().cloned().unwrap_or_default()
+}
+
+async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) {
+    let list = mcp.tool("alice", "create_list", json!({"name": "Household"})).await;
+    assert!(!list.is_tool_error(), "{}", list.body);
+    let list_id = list.structured()["id"].clone();
+    let names: Vec<Value> = items(mcp.tool("alice", "list_lists", json!({})).await.structured())
+        .iter()
+        .map(|l| l["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("Inbox")) && names.contains(&json!("Household")), "{names:?}");
+
+    // Bob cannot see it until he is added, then sees it as a viewer.
+    let unseen = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
+    assert_eq!(unseen.structured()["error"]["code"], "not_found");
+    let added = mcp
+        .tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"}))
+        .await;
+    assert_eq!(added.structured()["role"], "viewer", "{}", added.body);
+    let members = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
+    assert_eq!(items(members.structured()).len(), 2);
+
+    let viewer_write = mcp.tool("bob", "create_task", json!({"title": "x", "list_id": list_id})).await;
+    assert_eq!(viewer_write.structured()["error"]["code"], "forbidden");
+    let viewer_share =
+        mcp.tool("bob", "add_member", json!({"list_id": list_id, "user_id": "eve", "role": "owner"})).await;
+    assert_eq!(viewer_share.structured()["error"]["code"], "forbidden");
+    let bad_role =
+        mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "eve", "role": "boss"})).await;
+    assert_eq!(bad_role.structured()["error"]["code"], "invalid_json");
+
+    let left = mcp.tool("bob", "remove_member", json!({"list_id": list_id, "user_id": "bob"})).await;
+    assert!(!left.is_tool_error(), "{}", left.body);
+    let gone = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
+    assert_eq!(gone.structured()["error"]["code"], "not_found");
+    let last_owner =
+        mcp.tool("alice", "remove_member", json!({"list_id": list_id, "user_id": "alice"})).await;
+    assert_eq!(last_owner.structured()["error"]["code"], "last_owner");
+}
+
+/// A time zone where it is now between 01:00 and 21:59, so that ten minutes
+/// from now is still today there.
+fn zone_away_from_midnight() -> &'static str {
+    ["UTC", "Asia/Tokyo", "America/New_York"]
+        .into_iter()
+        .find(|name| {
+            let zone: chrono_tz::Tz = name.parse().expect("known zone");
+            (1..22).contains(&Utc::now().with_timezone(&zone).hour())
+        })
+        .expect("three zones nine or more hours apart cannot all be near midnight")
+}
+
+async fn today_shows_what_is_overdue_and_due_today_in_the_users_zone(mcp: TestMcp) {
+    let at = |d: Duration| (Utc::now() + d).to_rfc3339();
+    mcp.create("alice", json!({"title": "Late", "due_at": at(-Duration::hours(3))})).await;
+    let soon = mcp.create("alice", json!({"title": "Soon", "due_at": at(Duration::minutes(10))})).await;
+    mcp.create("alice", json!({"title": "Later", "due_at": at(Duration::days(2))})).await;
+    let done = mcp.create("alice", json!({"title": "Done late", "due_at": at(-Duration::hours(1))})).await;
+    mcp.tool("alice", "complete_task", json!({"id": done["id"]})).await;
+    mcp.create("bob", json!({"title": "Bob's late", "due_at": at(-Duration::hours(3))})).await;
+
+    let zone = zone_away_from_midnight();
+    let day = mcp.tool("alice", "today", json!({"time_zone": zone})).await;
+    assert!(!day.is_tool_error(), "{}", day.body);
+    let titles = |key: &str| -> Vec<Value> {
+        day.structured()[key]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t["title"].clone())
+            .collect()
+    };
+    assert_eq!(titles("overdue"), [json!("Late")]);
+    assert_eq!(titles("due_today"), [json!("Soon")]);
+    assert_eq!(day.structured()["time_zone"], zone);
+    assert_eq!(day.structured()["unread_notifications"], 0);
+    assert!(
+        day.text().contains(&format!("id {}", soon["id"].as_str().unwrap_or_default())),
+        "{}",
+        day.text()
+    );
+
+    let bad = mcp.tool("alice", "today", json!({"time_zone": "Mars/Olympus"})).await;
+    assert_eq!(bad.structured()["error"]["details"][0]["field"], "time_zone");
+}
+
+async fn add_tasks_adds_them_all_or_none(mcp: TestMcp) {
+    let batch = json!({"tasks": [
+        {"title": "Milk", "tags": ["shop"]},
+        {"title": "Bread", "priority": "high"},
+        {"title": "Call mum", "due_at": "2030-01-01T18:00:00Z", "remind_before_minutes": 30},
+    ]});
+    let added = mcp.tool("alice", "add_tasks", batch).await;
+    assert!(!added.is_tool_error(), "{}", added.body);
+    assert_eq!(added.structured()["created"].as_array().map(Vec::len), Some(3));
+    assert_eq!(mcp.outbox_len().await, 3, "each with its task.created");
+
+    let list = mcp.tool("alice", "create_list", json!({"name": "Shared"})).await;
+    let list_id = list.structured()["id"].clone();
+    mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"})).await;
+    let events_before = mcp.outbox_len().await;
+    let refusals = [
+        (json!({"tasks": [{"title": "ok"}, {"title": " "}]}), "tasks[1].title"),
+        (json!({"tasks": [{"title": "ok"}, {"title": "x", "priority": "whenever"}]}), "tasks[1].priority"),
+        (json!({"tasks": [{"title": "x", "parent_id": uuid::Uuid::now_v7()}]}), "tasks[0].parent_id"),
+        (json!({"tasks": []}), "tasks"),
+        (json!({"tasks": vec![json!({"title": "x"}); 51]}), "tasks"),
+    ];
+    for (args, field) in refusals {
+        let refused = mcp.tool("alice", "add_tasks", args.clone()).await;
+        assert!(refused.is_tool_error(), "{args}");
+        assert_eq!(refused.structured()["error"]["details"][0]["field"], field, "{}", refused.body);
+    }
+    let viewer = mcp
+        .tool("bob", "add_tasks", json!({"tasks": [{"title": "mine"}, {"title": "x", "list_id": list_id}]}))
+        .await;
+    assert_eq!(viewer.structured()["error"]["code"], "forbidden", "{}", viewer.body);
+    assert_eq!(mcp.outbox_len().await, events_before, "no refused batch wrote anything");
+    let bobs = mcp.tool("bob", "list_tasks", json!({})).await;
+    assert_eq!(items(bobs.structured()), Vec::<Value>::new(), "not even the valid first task");
+}
+
+async fn prompts_and_the_open_tasks_resource_are_served(mcp: TestMcp) {
+    let prompts = mcp.rpc(Some("alice"), "prompts/list", json!({})).await;
+    let names: Vec<Value> = prompts.result()["prompts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("plan_my_day"), json!("weekly_review")]);
+    let prompt = mcp
+        .rpc(
+            Some("alice"),
+            "prompts/get",
+            json!({"name": "plan_my_day", "arguments": {"time_zone": "Asia/Tokyo"}}),
+        )
+        .await;
+    let text = prompt.result()["messages"][0]["content"]["text"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("Asia/Tokyo") && text.contains("`today`"), "{text}");
+
+    mcp.create("alice", json!({"title": "Visible"})).await;
+    mcp.create("bob", json!({"title": "Not alice's"})).await;
+    let listed = mcp.rpc(Some("alice"), "resources/list", json!({})).await;
+    assert_eq!(listed.result()["resources"][0]["uri"], "todo://tasks/open");
+    let read = mcp.rpc(Some("alice"), "resources/read", json!({"uri": "todo://tasks/open"})).await;
+    let contents = read.result()["contents"][0]["text"].as_str().unwrap_or_default().to_owned();
+    let page: Value = serde_json::from_str(&contents).expect("JSON");
+    let titles: Vec<Value> = items(&page).iter().map(|t| t["title"].clone()).collect();
+    assert_eq!(titles, [json!("Visible")]);
+    let unknown = mcp.rpc(Some("alice"), "resources/read", json!({"uri": "todo://nothing"})).await;
+    assert!(unknown.body["error"].is_object(), "{}", unknown.body);
+}
