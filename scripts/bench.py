@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bench: the figures of the system on this machine, beside its limits.
 
-usage: scripts/bench.py [SECTION...]     sections: api pgbench functions sharing local coldstart sizes
+usage: scripts/bench.py [SECTION...]     sections: api pgbench functions sharing mcp local coldstart sizes
                                          (default: all, in that order)
 
 Needs release binaries (make bench builds them), wrk, pgbench and PostgreSQL on
@@ -304,11 +304,67 @@ def section_local():
     host.stop()
 
 
+def mcp_call(base, tok, tool, args):
+    """One tools/call as the wrk script sends it; its structured result, refused unless it succeeded."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": args, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"}}}}
+    req = urllib.request.Request(base + "/mcp", method="POST", data=json.dumps(body).encode(), headers={
+        "Authorization": f"Bearer {tok}", "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call", "Mcp-Name": tool})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        result = json.loads(r.read())["result"]
+    if result.get("isError"):
+        raise SystemExit(f"bench: the {tool} call failed: {result}")
+    return result["structuredContent"]
+
+
+def section_mcp():
+    """Issue #17: a tool call beside the REST call it runs, on the same host in the same run; on
+    PostgreSQL beside pgbench's limit, and with a personal access token (a lookup per call)."""
+    for backend in ("sqlite", "postgres"):
+        if backend == "postgres":
+            url = fresh_pg("todo_bench_mcp")
+            migrate(url)
+            host = Proc("local", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="todo-bench-mcp-"))
+            host = Proc("local", {"DATABASE_URL": f"sqlite://{folder}/todo.db"})
+        tok = token("bench-user")
+        for i in range(100):
+            api_call(host.base, "POST", "/v1/tasks", tok, {"title": f"seed {i}"})
+        pat = api_call(host.base, "POST", "/v1/tokens", tok, {"name": "bench", "scopes": ["tasks:read", "tasks:write"]})
+        page = mcp_call(host.base, tok, "list_tasks", {"limit": 20})
+        assert len(page["items"]) == 20, page
+        mcp_call(host.base, pat["token"], "create_task", {"title": "check"})
+        section = f"MCP on the local host ({backend})"
+        runs = [("REST GET /v1/tasks?limit=20", "list.lua", {"TOKEN": tok}, "/v1/tasks", "list"),
+                ("tool list_tasks {limit: 20}", "mcp-call.lua", {"TOKEN": tok, "TOOL": "list_tasks",
+                                                                  "ARGS": '{"limit":20}'}, "/mcp", "list"),
+                ("tool list_tasks, personal access token", "mcp-call.lua",
+                 {"TOKEN": pat["token"], "TOOL": "list_tasks", "ARGS": '{"limit":20}'}, "/mcp", "list"),
+                ("REST POST /v1/tasks", "create.lua", {"TOKEN": tok}, "/v1/tasks", "create"),
+                ("tool create_task", "mcp-call.lua", {"TOKEN": tok, "TOOL": "create_task",
+                                                      "ARGS": '{"title":"Benchmark task","priority":"high"}'},
+                 "/mcp", "create")]
+        for figure, script, env, path, op in runs:
+            for c in (1, 16):
+                rps, p50, p99, bad, sock = wrk(host.base + path, script, c, env)
+                limit = LIMITS.get((op, c)) if backend == "postgres" else None
+                note = f"{rps / limit * 100:.0f} % of pgbench" if limit else ""
+                if bad or sock:
+                    note += f" ERRORS: {bad} non-2xx {sock}"
+                row(section, f"{figure}, {c} connection{'s' if c > 1 else ''}",
+                    f"{rps:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms", "", note)
+        host.stop()
+
+
 def section_coldstart():
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-cold-"))
     url = f"sqlite://{folder}/todo.db"
     migrate(url)
-    for fn in ("api", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
+    for fn in ("api", "mcp", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
         out = subprocess.run([REL / "coldstart", "--bin", str(REL / fn), "--port", str(free_port()), "--runs", "20"],
                              env={**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "HOST": "127.0.0.1",
                                   "RUST_LOG": "warn"},
@@ -320,12 +376,12 @@ def section_coldstart():
 
 
 def section_sizes():
-    for fn in ("api", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
+    for fn in ("api", "mcp", "task-created", "task-changed", "task-completed", "task-due", "cron-tick", "local"):
         row("binary size", fn, f"{(REL / fn).stat().st_size / 1e6:.1f} MB")
 
 
 SECTIONS = {"api": section_api, "pgbench": section_pgbench, "functions": section_functions,
-            "sharing": section_sharing, "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
+            "sharing": section_sharing, "mcp": section_mcp, "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
 
 
 def machine():
@@ -337,7 +393,7 @@ def machine():
 
 
 def main():
-    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "sharing", "local", "coldstart", "sizes"]
+    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "sharing", "mcp", "local", "coldstart", "sizes"]
     for name in chosen:
         if name not in SECTIONS:
             raise SystemExit(f"bench: unknown section '{name}' (one of {', '.join(SECTIONS)})")

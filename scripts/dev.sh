@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole system locally in one process (the `local` host): the API and
-# every event function on one port, an in-process bus and cron, SQLite under
+# Runs the whole system locally in one process (the `local` host): the API, the
+# MCP server and every event function on one port, an in-process bus and cron, SQLite under
 # data/. Prints a ready-to-use token and curl examples. Nothing else needs to be
 # installed or started. PORT (default 8080), HOST, DATABASE_URL and
 # CRON_INTERVAL_MS may be overridden.
@@ -34,6 +34,8 @@ cat <<MSG
   Functions: $base/functions (each under /functions/<name>/; redeliver the newest
   event one consumes with scripts/invoke --last task-created)
   Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
+  MCP server for AI assistants: $base/mcp (Bearer \$TOKEN, or a personal access
+  token from POST /v1/tokens; README, "AI assistants")
   Stop with Ctrl-C.
 
 MSG

@@ -130,6 +130,15 @@ fi
 curl -sf "$api/v1/notifications" "${auth[@]}" | grep -q '"Stretch"' || fail "the reminder's notification is missing"
 echo "make dev: the walkthrough's webhooks arrived signed and verified, and the reminder fired"
 
+# The README's MCP set-up: a personal access token, then a tool list at /mcp with it.
+pat="$(curl -sf -X POST "$api/v1/tokens" "${auth[@]}" -d '{"name":"assistant","scopes":["tasks:read"]}' |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" || fail "making a personal access token failed"
+curl -sf -X POST "$api/mcp" -H "Authorization: Bearer $pat" -H 'Content-Type: application/json' \
+  -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' \
+  -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | grep -q '"create_task"' ||
+  fail "make dev does not serve the MCP tools at /mcp"
+echo "make dev: the MCP server lists its tools at /mcp for a personal access token"
+
 kill "$receiver_pid" 2>/dev/null || true
 receiver_pid=""
 kill -- "-$dev_pid" 2>/dev/null || true

@@ -2,7 +2,7 @@
 
 use api::AppState;
 use api::error::ApiError;
-use api::extract::{from_json, list_query};
+use api::extract::{IfMatch, from_json, list_query};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use todo_lib::task::{NewTask, TaskPatch};
@@ -58,35 +58,37 @@ pub async fn update_task(
 pub async fn complete_task(
     state: &AppState,
     user: &str,
-    mut args: Map<String, Value>,
+    args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    no_more(args)?;
+    let (id, if_match) = one_task(args)?;
     Outcome::task(&api::tasks::complete(state, user, id, &if_match).await?, "Completed")
 }
 
 pub async fn reopen_task(
     state: &AppState,
     user: &str,
-    mut args: Map<String, Value>,
+    args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
-    let id = take_id(&mut args, "id", "task")?;
-    let if_match = take_version(&mut args)?;
-    no_more(args)?;
+    let (id, if_match) = one_task(args)?;
     Outcome::task(&api::tasks::reopen(state, user, id, &if_match).await?, "Reopened")
 }
 
 pub async fn delete_task(
     state: &AppState,
     user: &str,
-    mut args: Map<String, Value>,
+    args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
+    let (id, if_match) = one_task(args)?;
+    api::tasks::delete(state, user, id, &if_match).await?;
+    Outcome::new(&json!({"deleted": id}), format!("Deleted task {id} and its subtasks."))
+}
+
+/// The arguments of a change to one task: its `id` and `expected_version`, and nothing else.
+fn one_task(mut args: Map<String, Value>) -> Result<(uuid::Uuid, IfMatch), ApiError> {
     let id = take_id(&mut args, "id", "task")?;
     let if_match = take_version(&mut args)?;
     no_more(args)?;
-    api::tasks::delete(state, user, id, &if_match).await?;
-    Outcome::new(&json!({"deleted": id}), format!("Deleted task {id} and its subtasks."))
+    Ok((id, if_match))
 }
 
 pub async fn list_tags(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
