@@ -14,6 +14,7 @@ use todo_lib::store::{ConnectOptions, Store};
 
 mod dapr;
 pub mod facts;
+pub mod lambda;
 mod private_pg;
 mod webhooks;
 pub use dapr::DaprStandIn;
