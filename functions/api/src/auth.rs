@@ -19,7 +19,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use todo_lib::access_tokens::{Scope, is_access_token};
+use todo_lib::access_tokens::{LAST_USED_RESOLUTION_SECS, Scope, is_access_token};
 use todo_lib::secret_token;
 use tokio::sync::{Mutex, RwLock};
 
@@ -103,7 +103,12 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
     let Some(found) = found.filter(|t| t.is_live(now)) else {
         return Err(ApiError::InvalidToken("no live personal access token matches".into()));
     };
-    if let Err(err) = state.store.touch_access_token(found.id, now).await {
+    // Written at most once a minute: the read tells when it was last written,
+    // so most requests write nothing (the statement re-checks, for races).
+    let stale = chrono::Duration::seconds(LAST_USED_RESOLUTION_SECS);
+    if found.last_used_at.is_none_or(|at| now - at >= stale)
+        && let Err(err) = state.store.touch_access_token(found.id, now).await
+    {
         // Bookkeeping: the request goes on without it.
         tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "recording a token's last use failed");
     }
