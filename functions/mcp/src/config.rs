@@ -17,6 +17,13 @@ pub struct McpConfig {
     /// stops DNS-rebinding attacks on a server reachable from a browser.
     #[serde(rename = "mcp_allowed_hosts", default)]
     pub allowed_hosts: Vec<String>,
+    /// `MCP_ALLOWED_ORIGINS`: browser origins allowed to call, comma-separated
+    /// (`https://app.example.com:443`, `:*` for any port). The loopback origins
+    /// and the public URL's are always allowed; a request from any other
+    /// `Origin` is refused (403), as the MCP transport specification asks. A
+    /// request without `Origin` (every non-browser client) is not affected.
+    #[serde(rename = "mcp_allowed_origins", default)]
+    pub allowed_origins: Vec<String>,
     /// `JWT_ISSUER`, the API's: the authorization server the metadata names.
     #[serde(rename = "jwt_issuer")]
     pub issuer: Option<String>,
@@ -24,6 +31,9 @@ pub struct McpConfig {
 
 /// The names a `Host` may carry on any machine.
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The browser origins of this machine, on any port.
+const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 impl McpConfig {
     /// `scheme://host[:port]` of this server, as clients reach it.
@@ -33,6 +43,20 @@ impl McpConfig {
         }
         let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
         format!("http://{host}")
+    }
+
+    /// Every `Origin` accepted on `/mcp` (in rmcp's notation, `:*` for any port).
+    pub fn origins(&self) -> Vec<String> {
+        let public = self.public_url.as_ref().map(|u| {
+            let port = u.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}", u.scheme(), u.host_str().unwrap_or_default())
+        });
+        LOOPBACK_ORIGINS
+            .iter()
+            .map(|o| (*o).to_owned())
+            .chain(public)
+            .chain(self.allowed_origins.iter().cloned())
+            .collect()
     }
 
     /// Every `Host` (name, or `name:port`) accepted on `/mcp`.
@@ -63,6 +87,7 @@ mod tests {
         headers.insert(HOST, "evil.example".parse().expect("valid"));
         assert_eq!(config.origin(&headers), "https://todo.example.com");
         assert!(config.hosts().contains(&"todo.example.com".to_owned()));
+        assert!(config.origins().contains(&"https://todo.example.com:443".to_owned()));
     }
 
     #[test]

@@ -69,7 +69,9 @@ pub fn routes(app: AppState, config: McpConfig) -> Router {
         // A tool call is one request and one answer: plain JSON, no stream to hold.
         .with_json_response(true)
         .with_sse_keep_alive(None)
-        .with_allowed_hosts(state.config.hosts());
+        .with_allowed_hosts(state.config.hosts())
+        .with_allowed_origins(state.config.origins())
+        .enforce_origin_validation();
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(NeverSessionManager::default()),

@@ -20,6 +20,7 @@ both_backends!(
     tags_notifications_and_activity_are_read_for_the_caller,
     a_call_without_a_token_is_refused_with_the_metadata_pointer,
     a_personal_access_token_calls_the_tools_its_scopes_allow,
+    a_browser_on_a_foreign_origin_or_host_is_refused,
 );
 
 async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
@@ -298,4 +299,43 @@ async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) 
 
     let unknown = mcp.rpc_with(Some("todo_pat_unknown"), "tools/list", json!({})).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_browser_on_a_foreign_origin_or_host_is_refused(mcp: TestMcp) {
+    let call = |host: &'static str, origin: Option<&'static str>| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "create_task", "arguments": {"title": "planted"},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": common::PROTOCOL,
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }
+        }});
+        let mut req = Request::post("/mcp")
+            .header("host", host)
+            .header("authorization", format!("Bearer {}", common::token("alice")))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", common::PROTOCOL)
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "create_task");
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        let mcp = &mcp;
+        async move { mcp.raw(req.body(Body::from(body.to_string())).expect("valid request")).await }
+    };
+    let foreign = call("127.0.0.1:8080", Some("https://evil.example")).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN, "{}", foreign.body);
+    let rebound = call("evil.example", None).await;
+    assert_eq!(
+        rebound.status,
+        StatusCode::FORBIDDEN,
+        "a Host that is not ours (DNS rebinding): {}",
+        rebound.body
+    );
+    assert_eq!(mcp.outbox_len().await, 0, "neither planted a task");
+
+    let local_page = call("127.0.0.1:8080", Some("http://127.0.0.1:8080")).await;
+    assert_eq!(local_page.status, StatusCode::OK, "{}", local_page.body);
+    assert_eq!(mcp.outbox_len().await, 1);
 }
