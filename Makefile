@@ -20,7 +20,7 @@ dapr-dev:
 
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools deny validate-asyncapi
+test: deploy-tools python-tools node-tools deny validate-asyncapi
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
@@ -63,7 +63,7 @@ deploy-tools: $(TOOLS)/.installed
 ## python-tools: the Python packages the tests and dev helpers use (scripts/python-tools.txt), in a virtualenv under target/
 python-tools: target/python-tools/.installed
 
-## node-tools: the Node packages the tests use (scripts/node-tools/: the AsyncAPI parser), under target/
+## node-tools: the Node packages the tests use (scripts/node-tools/: the AsyncAPI parser, playwright-core, axe-core), under target/
 node-tools: target/node-tools/.installed
 
 target/node-tools/.installed: scripts/node-tools/package.json scripts/node-tools/package-lock.json

@@ -23,6 +23,8 @@ cat <<MSG
   Todo backend, every function in one process, on $base
   (database: $DATABASE_URL; cron every ${CRON_INTERVAL_MS:-1000} ms)
 
+  The web app: $base/ ${DEV_SIGN_IN:+(one click signs in as the development user)}
+
   A development token for user "dev-user", valid 24 hours:
     export TOKEN=$token
 

@@ -139,6 +139,11 @@ curl -sf -X POST "$api/mcp" -H "Authorization: Bearer $pat" -H 'Content-Type: ap
   fail "make dev does not serve the MCP tools at /mcp"
 echo "make dev: the MCP server lists its tools at /mcp for a personal access token"
 
+# The web app at /, under its strict policy.
+curl -sfi "$api/" | grep -qi "^content-security-policy: default-src 'none'; script-src 'self'" ||
+  fail "make dev does not serve the web app at / with its Content-Security-Policy"
+echo "make dev: the web app is served at / with its Content-Security-Policy"
+
 kill "$receiver_pid" 2>/dev/null || true
 receiver_pid=""
 kill -- "-$dev_pid" 2>/dev/null || true

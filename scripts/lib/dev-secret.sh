@@ -13,5 +13,7 @@ else
   fi
   JWT_SECRET="$(cat "$secret_file")"
   echo "JWT_SECRET: this checkout's development secret ($secret_file)" >&2
+  # With its own secret, the local host offers the web app's one-click sign-in.
+  export DEV_SIGN_IN=true
 fi
 export JWT_SECRET

@@ -12,6 +12,7 @@
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
 //! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
+//! - [`web`]: the web app, embedded and served at `/` with a strict Content-Security-Policy.
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
@@ -29,6 +30,7 @@ pub mod openapi;
 pub mod subtasks;
 pub mod tasks;
 pub mod tokens;
+pub mod web;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -92,7 +94,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi::split(routes()).1
 }
 
-/// The whole API: task routes, health probes, `/openapi.json` and `/asyncapi.json`.
+/// The whole API: task routes, health probes, `/openapi.json`, `/asyncapi.json`
+/// and the web app at `/`.
 pub fn app(state: AppState) -> Router {
     let (router, doc) = openapi::split(routes());
     let doc = Arc::new(doc);
@@ -110,6 +113,7 @@ pub fn app(state: AppState) -> Router {
                 ([(axum::http::header::CONTENT_TYPE, "application/json")], ASYNCAPI)
             }),
         )
+        .merge(web::routes())
         .with_state(state.clone());
     let fallbacks = Fallbacks {
         not_found: || ApiError::RouteNotFound.into_response(),

@@ -14,6 +14,12 @@ pub struct LocalConfig {
     /// `CRON_INTERVAL_MS`: how often the in-process cron ticks `cron-tick`.
     #[serde(default = "default_cron_interval_ms")]
     pub cron_interval_ms: u64,
+    /// `DEV_SIGN_IN`: the web app's one-click development sign-in
+    /// ([`crate::dev_sign_in`]); `make dev` sets it with the checkout's own secret.
+    #[serde(default)]
+    pub dev_sign_in: bool,
+    /// `JWT_SECRET`, which the development sign-in signs with.
+    pub jwt_secret: Option<secrecy::SecretString>,
 }
 
 fn default_cron_interval_ms() -> u64 {

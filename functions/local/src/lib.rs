@@ -17,6 +17,7 @@ pub mod asyncapi;
 pub mod bus;
 pub mod config;
 mod cron;
+pub mod dev_sign_in;
 pub mod facts;
 mod late_bus;
 mod operator;
@@ -47,6 +48,12 @@ pub fn function_path(name: &str) -> String {
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let local: LocalConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
     let every = local.cron_interval()?;
+    let sign_in = match (local.dev_sign_in, &local.jwt_secret) {
+        (false, _) => None,
+        (true, Some(secret)) if ctx.config.host.is_loopback() && !ctx.lambda => Some(secret.clone()),
+        (true, Some(_)) => return Err("DEV_SIGN_IN signs anyone in: it is served on loopback only".into()),
+        (true, None) => return Err("DEV_SIGN_IN needs JWT_SECRET to sign its tokens with".into()),
+    };
     // Before anything is touched: refuse to start exposed without a token.
     let token = ctx.event_route_token()?;
     ctx.store.migrate().await?;
@@ -86,7 +93,11 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
         };
     }
     bus.wire(wired);
-    let router = router.merge(operator::routes(store, token));
+    let mut router = router.merge(operator::routes(store, token));
+    if let Some(secret) = sign_in {
+        tracing::warn!("DEV_SIGN_IN: POST /auth/dev signs anyone on this machine in as dev-user");
+        router = router.merge(dev_sign_in::routes(secret));
+    }
     // `/functions/task-due/` is `/functions/task-due`, as a developer expects.
     Ok(Router::new().fallback_service(NormalizePath::trim_trailing_slash(router)))
 }

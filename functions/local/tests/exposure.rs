@@ -1,7 +1,7 @@
 //! Where the real local host listens: on loopback when `HOST` is unset, and
 //! never with its event and operator routes open to a network: on any other
 //! address it refuses to start without `APP_API_TOKEN`, before it touches the
-//! database.
+//! database; and its development sign-in is refused anywhere but loopback.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -59,11 +59,8 @@ fn without_host_it_listens_on_loopback_only() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn on_every_interface_without_a_token_it_refuses_to_start_and_touches_nothing() {
-    let dir = data_dir();
-    let mut child = local(&dir, free_port(), &[("HOST", "0.0.0.0")]).spawn().expect("the local host starts");
-
+/// Runs the host to its exit (at most 20 s): whether it exited, and its log.
+fn run_to_exit(mut child: std::process::Child) -> (Option<std::process::ExitStatus>, String) {
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().expect("status") {
@@ -78,11 +75,31 @@ fn on_every_interface_without_a_token_it_refuses_to_start_and_touches_nothing() 
     let output = child.wait_with_output().expect("output");
     let log =
         format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (status, log)
+}
+
+#[test]
+fn on_every_interface_without_a_token_it_refuses_to_start_and_touches_nothing() {
+    let dir = data_dir();
+    let child = local(&dir, free_port(), &[("HOST", "0.0.0.0")]).spawn().expect("the local host starts");
+    let (status, log) = run_to_exit(child);
     assert!(status.is_some_and(|s| !s.success()), "it exits with an error at once:\n{log}");
     assert!(
         log.contains("without APP_API_TOKEN") && log.contains("ALLOW_OPEN_EVENT_ROUTES"),
         "it says why and what to do:\n{log}"
     );
+    assert!(!dir.join("todo.db").exists(), "no database was created or migrated");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_development_sign_in_is_refused_off_loopback() {
+    let dir = data_dir();
+    let vars = [("HOST", "0.0.0.0"), ("APP_API_TOKEN", "exposure-app-token-0123"), ("DEV_SIGN_IN", "true")];
+    let child = local(&dir, free_port(), &vars).spawn().expect("the local host starts");
+    let (status, log) = run_to_exit(child);
+    assert!(status.is_some_and(|s| !s.success()), "it exits with an error at once:\n{log}");
+    assert!(log.contains("DEV_SIGN_IN") && log.contains("loopback"), "it says why:\n{log}");
     assert!(!dir.join("todo.db").exists(), "no database was created or migrated");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,0 +1,156 @@
+// The web app in headless Chromium (Debian's, driven by playwright-core from
+// target/node-tools), against the local host that tests/web.rs started at
+// BASE_URL: sign in, create tasks by mouse and by keyboard alone, a title
+// that is HTML shows literally, search, complete, views, the strict CSP on
+// every page, an axe-core scan of each view, and a first screen that is
+// interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync } from 'node:fs';
+
+const require = createRequire(new URL('../../target/node-tools/', import.meta.url));
+const { chromium } = require('playwright-core');
+const AXE = require.resolve('axe-core/axe.min.js');
+
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SHOTS;
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  console.error(`FAILED: ${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
+  process.exit(1);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+});
+
+/** axe-core on the page as it is; no serious or critical violation may remain. */
+async function accessible(page, name) {
+  // The CSP forbids injected scripts, as it should: axe runs in a second,
+  // CSP-bypassing context that loads the same page.
+  const scan = await browser.newContext({ bypassCSP: true });
+  const copy = await scan.newPage();
+  await copy.goto(page.url());
+  await copy.evaluate((token) => token && sessionStorage.setItem('todo.token', token),
+    await page.evaluate(() => sessionStorage.getItem('todo.token')));
+  await copy.reload();
+  await copy.waitForLoadState('networkidle');
+  if (name !== 'sign-in') {
+    const view = name.replace('view-', '');
+    await copy.click(`[data-view="${view}"]`);
+    await copy.waitForLoadState('networkidle');
+  }
+  await copy.addScriptTag({ path: AXE });
+  const result = await copy.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  await scan.close();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `${name}: axe found ${bad.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
+  console.log(`ok: axe on ${name}: ${result.violations.length} violations, none serious or critical`);
+}
+
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const dialogs = [];
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+
+  // The first screen: loaded and its sign-in button usable.
+  const started = Date.now();
+  const response = await page.goto(BASE + '/');
+  await page.locator('#dev-sign-in').waitFor({ state: 'visible' });
+  const firstScreen = Date.now() - started;
+  console.log(`first screen interactive in ${firstScreen} ms`);
+  const csp = response.headers()['content-security-policy'] || '';
+  check(/script-src 'self'/.test(csp) && !/unsafe-(inline|eval)/.test(csp), `a strict CSP: ${csp}`);
+  check(/frame-ancestors 'none'/.test(csp), `no framing: ${csp}`);
+  await page.screenshot({ path: `${SHOTS}/sign-in.png` });
+  await accessible(page, 'sign-in');
+
+  // Sign in with one click; the token stays out of the URL.
+  await page.click('#dev-sign-in');
+  await page.locator('#who').filter({ hasText: 'dev-user' }).waitFor();
+  check(!page.url().includes('eyJ'), 'no token in the URL');
+  console.log('ok: signed in as dev-user');
+
+  // A title that is HTML shows as text, and runs nothing.
+  const xss = '<img src=x onerror=alert(1)>';
+  await page.fill('#title', xss);
+  await page.selectOption('#priority', 'high');
+  await page.fill('#tags', 'home, test');
+  await page.click('#new-task button[type=submit]');
+  const item = page.locator('#tasks li .title', { hasText: xss });
+  await item.waitFor();
+  check((await item.textContent()) === xss, 'the title shows literally');
+  check((await page.locator('#tasks img').count()) === 0, 'no element was made from the title');
+  check(dialogs.length === 0, `no script ran: ${dialogs}`);
+  console.log('ok: an HTML title shows literally');
+
+  // Keyboard alone: focus the title, type, Tab through the fields, Enter.
+  await page.focus('#title');
+  await page.keyboard.type('Typed without a mouse');
+  await page.keyboard.press('Enter');
+  await page.locator('#tasks li .title', { hasText: 'Typed without a mouse' }).waitFor();
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check(focused === 'title', `focus returns to the title for the next task, not ${focused}`);
+  console.log('ok: a task created by keyboard alone');
+
+  // A due time in the user's zone: tomorrow 09:00 local shows as 09:00.
+  await page.fill('#title', 'Dentist');
+  const tomorrow = new Date(Date.now() + 86400000);
+  const local = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}T09:00`;
+  await page.fill('#due', local);
+  await page.click('#new-task button[type=submit]');
+  const dentist = page.locator('#tasks li', { hasText: 'Dentist' });
+  await dentist.waitFor();
+  const dueText = await dentist.locator('.meta').textContent();
+  check(/9:00|09:00/.test(dueText), `the due time shows in the user's zone: ${dueText}`);
+  console.log(`ok: due time shown as "${dueText}"`);
+
+  // Search narrows the list, as the API's q does.
+  await page.fill('#q', 'dentist');
+  await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 1);
+  await page.fill('#q', '');
+  await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 3);
+  console.log('ok: search');
+
+  // Complete one: it stays listed under All, done.
+  await page.check('#tasks li:has-text("Dentist") input[type=checkbox]');
+  await page.locator('#tasks li.done', { hasText: 'Dentist' }).waitFor();
+  console.log('ok: completed');
+
+  await page.screenshot({ path: `${SHOTS}/view-all.png` });
+  await accessible(page, 'view-all');
+  for (const view of ['today', 'overdue']) {
+    await page.click(`[data-view="${view}"]`);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: `${SHOTS}/view-${view}.png` });
+    await accessible(page, `view-${view}`);
+  }
+
+  // A narrow phone: nothing wider than the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.click('[data-view="all"]');
+  await page.waitForLoadState('networkidle');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `no horizontal scrolling at 360 px (${overflow} px too wide)`);
+  await page.screenshot({ path: `${SHOTS}/phone.png`, fullPage: true });
+  console.log('ok: 360 px wide');
+
+  check(violations.length === 0, `the CSP refused something the app does: ${violations}`);
+  await context.close();
+} catch (e) {
+  console.error(`FAILED: ${e.message}`);
+  failed = true;
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
