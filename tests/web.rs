@@ -40,11 +40,14 @@ async fn the_web_app_works_in_a_real_browser() {
         "keyboard alone",
         "search",
         "completed",
+        "next occurrence appeared",
+        "stale edit",
+        "delete with undo",
         "360 px",
     ] {
         assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
     }
-    for view in ["sign-in", "view-all", "view-today", "view-overdue"] {
+    for view in ["sign-in", "view-all", "view-today", "view-upcoming", "view-overdue"] {
         assert!(stdout.contains(&format!("axe on {view}")), "no accessibility scan of {view}:\n{stdout}");
     }
     println!("{stdout}");
@@ -56,7 +59,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
     let client = reqwest::Client::new();
     let dev = client.post(host.url("/auth/dev")).send().await.expect("answered");
     assert_eq!(dev.status(), reqwest::StatusCode::NOT_FOUND, "no one-click sign-in without DEV_SIGN_IN");
-    for path in ["/", "/app.js", "/app.css"] {
+    for path in ["/", "/app.js", "/api.js", "/form.js", "/list.js", "/app.css"] {
         let res = client.get(host.url(path)).send().await.expect("answered");
         assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
         let csp =

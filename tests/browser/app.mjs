@@ -1,9 +1,10 @@
 // The web app in headless Chromium (Debian's, driven by playwright-core from
 // target/node-tools), against the local host that tests/web.rs started at
 // BASE_URL: sign in, create tasks by mouse and by keyboard alone, a title
-// that is HTML shows literally, search, complete, views, the strict CSP on
-// every page, an axe-core scan of each view, and a first screen that is
-// interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
+// that is HTML shows literally, search, complete, a weekly task's next
+// occurrence, a stale edit from a second tab, delete with undo, views, the
+// strict CSP on every page, an axe-core scan of each view, and a first screen
+// that is interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync } from 'node:fs';
 
@@ -127,9 +128,68 @@ try {
   await page.locator('#tasks li.done', { hasText: 'Dentist' }).waitFor();
   console.log('ok: completed');
 
+  // A weekly task: completing it brings its next occurrence, a week later.
+  await page.fill('#title', 'Water the plants');
+  await page.fill('#due', local);
+  await page.selectOption('#repeat', 'weekly');
+  await page.locator('#weekdays').waitFor({ state: 'visible' });
+  await page.click('#new-task button[type=submit]');
+  const plants = page.locator('#tasks li', { hasText: 'Water the plants' });
+  await plants.first().waitFor();
+  check(/repeats FREQ=WEEKLY;BYDAY=/.test(await plants.first().locator('.meta').textContent()), 'it repeats weekly');
+  await plants.first().locator('input[type=checkbox]').check();
+  const nextWeek = new Date(tomorrow.getTime() + 7 * 86400000)
+    .toLocaleString(undefined, { dateStyle: 'medium' });
+  const deadline = Date.now() + 20000;
+  while ((await page.locator('#tasks li:not(.done)', { hasText: 'Water the plants' }).count()) === 0) {
+    check(Date.now() < deadline, 'the next occurrence did not appear within 20 s');
+    await page.waitForTimeout(200);
+    await page.click('[data-view="all"]');
+  }
+  const following = await page.locator('#tasks li:not(.done)', { hasText: 'Water the plants' }).locator('.meta').textContent();
+  check(following.includes(nextWeek), `the next occurrence is due ${nextWeek}: ${following}`);
+  console.log(`ok: the next occurrence appeared (${following})`);
+
+  // A stale edit: another tab changes the task first; the conflict shows theirs and a choice.
+  const other = await context.newPage();
+  await other.goto(BASE + '/');
+  await other.click('#dev-sign-in');
+  await page.click('#tasks li button.title:text-is("Dentist")');
+  await page.locator('form.edit').waitFor();
+  await other.click('#tasks li button.title:text-is("Dentist")');
+  await other.fill('form.edit input[name=title]', 'Dentist at 10');
+  await other.click('form.edit button[type=submit]');
+  await other.locator('#tasks li button.title:text-is("Dentist at 10")').waitFor();
+  await page.fill('form.edit input[name=title]', 'Dentist, bring the card');
+  await page.click('form.edit button[type=submit]');
+  const conflict = page.locator('form.edit .conflict');
+  await conflict.waitFor();
+  check((await conflict.locator('.theirs').textContent()).includes('Dentist at 10'), 'the conflict shows the newer version');
+  await page.screenshot({ path: `${SHOTS}/conflict.png` });
+  await conflict.locator('button', { hasText: 'Save mine anyway' }).click();
+  await page.locator('#tasks li button.title:text-is("Dentist, bring the card")').waitFor();
+  await other.close();
+  console.log('ok: a stale edit showed the newer version, and the user chose');
+
+  // Delete with undo: gone at once, back on Undo; without Undo, gone for good.
+  await page.click('#tasks li:has-text("Typed without a mouse") button:text-is("Delete")');
+  check((await page.locator('#tasks li', { hasText: 'Typed without a mouse' }).count()) === 0, 'hidden at once');
+  await page.click('#undo');
+  await page.locator('#tasks li', { hasText: 'Typed without a mouse' }).waitFor();
+  await page.click(`#tasks li:has-text("${xss}") button:text-is("Delete")`);
+  await page.waitForTimeout(5500);
+  const left = await page.evaluate(async () => {
+    const res = await fetch('/v1/tasks?status=all&limit=100', { headers: { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}` } });
+    return (await res.json()).items.map((t) => t.title);
+  });
+  check(left.includes('Typed without a mouse') && !left.some((t) => t.startsWith('<img')), `after undo and a deletion: ${left}`);
+  console.log('ok: delete with undo');
+
+  await page.click('[data-view="all"]');
+  await page.waitForLoadState('networkidle');
   await page.screenshot({ path: `${SHOTS}/view-all.png` });
   await accessible(page, 'view-all');
-  for (const view of ['today', 'overdue']) {
+  for (const view of ['today', 'upcoming', 'overdue']) {
     await page.click(`[data-view="${view}"]`);
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: `${SHOTS}/view-${view}.png` });

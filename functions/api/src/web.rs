@@ -9,7 +9,13 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
-const SCRIPT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"));
+/// The JavaScript modules, by the path they are served at.
+const SCRIPTS: [(&str, &str); 4] = [
+    ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
+    ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
+    ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
+    ("/list.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/list.js"))),
+];
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
 
 /// The policy of every page and asset.
@@ -31,10 +37,14 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (headers, body)
 }
 
-/// `/`, `/app.js` and `/app.css`.
+/// `/`, the modules and `/app.css`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
-        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }));
+    for (path, script) in SCRIPTS {
+        router =
+            router.route(path, get(move || async move { asset("text/javascript; charset=utf-8", script) }));
+    }
+    router
 }

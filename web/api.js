@@ -1,0 +1,65 @@
+// The public API, for the web app: the caller's token from this tab's session
+// storage, JSON in and out, and the API's own error messages.
+
+const TOKEN_KEY = "todo.token";
+
+export const session = {
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  keep: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+  forget: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** An answer that was not a success: the API's message, its code and HTTP status. */
+export class ApiError extends Error {
+  constructor(message, status, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Called when a request comes back 401: the app signs out and says why. */
+let onExpired = () => {};
+export function whenSignedOut(handler) {
+  onExpired = handler;
+}
+
+/** Calls the API; answers the parsed body, or throws an ApiError. */
+export async function api(method, path, body, headers = {}) {
+  const all = { Authorization: `Bearer ${session.token()}`, ...headers };
+  if (body !== undefined) all["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method, headers: all, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError("The server cannot be reached. Check that it is running, then try again.", 0, "offline");
+  }
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (res.status === 401) {
+    onExpired("Your sign-in has expired or is not valid: sign in again.");
+  }
+  if (!res.ok) {
+    const error = data && data.error;
+    const details = error && error.details && error.details.length
+      ? ": " + error.details.map((d) => `${d.field} ${d.message}`).join("; ")
+      : "";
+    throw new ApiError((error ? error.message : `HTTP ${res.status}`) + details, res.status, error && error.code);
+  }
+  return data;
+}
+
+/** The caller's user id, read from a JWT's payload (display only; the API verifies). */
+export function userOf(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).sub;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+// The new-task form: title, due time in the user's zone, priority, tags and a
+// recurrence picker that builds the RFC 5545 rule.
+
+const $ = (id) => document.getElementById(id);
+
+/** The browser's IANA time zone, which a repeating task follows. */
+export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+const DAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
+
+/** The rule the picker describes for a task due at `due` (a Date or null). */
+export function ruleOf(form, due) {
+  const choice = form.repeat.value;
+  if (choice === "weekly") {
+    const days = [...form.querySelectorAll("#weekdays input:checked")].map((b) => b.value);
+    const chosen = days.length ? days : due ? [DAYS[due.getDay()]] : [];
+    return chosen.length ? `FREQ=WEEKLY;BYDAY=${chosen.join(",")}` : "FREQ=WEEKLY";
+  }
+  if (choice === "monthly") return due ? `FREQ=MONTHLY;BYMONTHDAY=${due.getDate()}` : "FREQ=MONTHLY";
+  if (choice === "custom") return form.rule.value.trim();
+  return choice;
+}
+
+/** The body of `POST /v1/tasks` the form describes. */
+export function newTask(form) {
+  const body = { title: form.title.value, priority: form.priority.value };
+  // datetime-local is the user's wall clock: Date reads it in their zone.
+  const due = form.due.value ? new Date(form.due.value) : null;
+  if (due) body.due_at = due.toISOString();
+  const tags = form.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+  if (tags.length) body.tags = tags;
+  const rule = ruleOf(form, due);
+  if (rule) {
+    body.recurrence = rule;
+    body.time_zone = timeZone();
+  }
+  return body;
+}
+
+/** Shows the weekday boxes or the rule field as the picker needs them. */
+export function wirePicker(form) {
+  const sync = () => {
+    $("weekdays").hidden = form.repeat.value !== "weekly";
+    $("custom-rule").hidden = form.repeat.value !== "custom";
+  };
+  form.repeat.addEventListener("change", sync);
+  form.addEventListener("reset", () => setTimeout(sync));
+  sync();
+}
+
+/** `iso` as the value of a datetime-local input, in the user's zone. */
+export function localInput(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

@@ -1,0 +1,176 @@
+// The task list: each task with its controls; editing in place, with a
+// conflict (412) shown beside the newer version and a choice; deleting with a
+// few seconds to undo. Every user text goes through textContent.
+
+import { api, ApiError } from "./api.js";
+import { localInput } from "./form.js";
+
+const $ = (id) => document.getElementById(id);
+/** How long a deletion can be undone. */
+const UNDO_MS = 5000;
+
+function say(message) {
+  $("status").textContent = message;
+}
+
+function formatDue(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function summary(task) {
+  const parts = [task.priority];
+  if (task.due_at) parts.push(`due ${formatDue(task.due_at)}`);
+  if (task.recurrence) parts.push(`repeats ${task.recurrence}`);
+  for (const tag of task.tags) parts.push(`#${tag}`);
+  return parts.join(" · ");
+}
+
+function element(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  Object.assign(el, props);
+  el.append(...children);
+  return el;
+}
+
+/** A list of tasks, rendered into `root`, refreshed by `reload`. */
+export class TaskList {
+  constructor(root, reload) {
+    this.root = root;
+    this.reload = reload;
+    this.pending = null; // the deletion that can still be undone
+  }
+
+  show(tasks, emptyText) {
+    const hidden = this.pending ? this.pending.task.id : null;
+    const items = tasks.filter((t) => t.id !== hidden).map((t) => this.item(t));
+    this.root.replaceChildren(...items);
+    if (!items.length) this.root.append(element("li", { textContent: emptyText }));
+  }
+
+  item(task) {
+    const li = element("li");
+    li.dataset.id = task.id;
+    if (task.completed) li.classList.add("done");
+    const done = element("input", { type: "checkbox", checked: task.completed });
+    done.setAttribute("aria-label", `Done: ${task.title}`);
+    done.addEventListener("change", () => this.toggle(task, done.checked));
+    const title = element("button", { type: "button", className: "title title-button", textContent: task.title });
+    title.setAttribute("aria-label", `Edit: ${task.title}`);
+    title.addEventListener("click", () => this.edit(li, task));
+    const remove = element("button", { type: "button", textContent: "Delete" });
+    remove.setAttribute("aria-label", `Delete: ${task.title}`);
+    remove.addEventListener("click", () => this.remove(task));
+    li.append(done, title, element("span", { className: "meta", textContent: summary(task) }), remove);
+    return li;
+  }
+
+  async toggle(task, completed) {
+    try {
+      await api("POST", `/v1/tasks/${task.id}/${completed ? "complete" : "reopen"}`);
+      say(completed ? `Completed “${task.title}”.` : `Reopened “${task.title}”.`);
+    } catch (e) {
+      say(e.message);
+    }
+    await this.reload();
+  }
+
+  /** The task's fields in a form in its place; saving sends If-Match with the version edited. */
+  edit(li, task) {
+    const field = (label, input) => element("label", {}, element("span", { textContent: label }), input);
+    const title = element("input", { name: "title", value: task.title, required: true, maxLength: 200 });
+    const due = element("input", { name: "due", type: "datetime-local", value: localInput(task.due_at) });
+    const priority = element("select", { name: "priority" },
+      ...["low", "medium", "high", "urgent"].map((p) => element("option", { value: p, textContent: p, selected: p === task.priority })));
+    const tags = element("input", { name: "tags", value: task.tags.join(", ") });
+    const save = element("button", { type: "submit", textContent: "Save" });
+    const cancel = element("button", { type: "button", textContent: "Cancel" });
+    const form = element("form", { className: "edit" },
+      field("Title", title), field("Due (your time zone)", due), field("Priority", priority), field("Tags", tags),
+      element("div", { className: "actions" }, save, cancel));
+    form.setAttribute("aria-label", `Edit ${task.title}`);
+    cancel.addEventListener("click", () => this.reload());
+    const changes = () => ({
+      title: title.value,
+      priority: priority.value,
+      due_at: due.value ? new Date(due.value).toISOString() : null,
+      tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await this.save(form, task, changes(), task.version);
+    });
+    li.classList.add("editing");
+    li.replaceChildren(form);
+    title.focus();
+  }
+
+  async save(form, task, changes, version) {
+    try {
+      const saved = await api("PATCH", `/v1/tasks/${task.id}`, changes, { "If-Match": `"${version}"` });
+      say(`Saved “${saved.title}”.`);
+      await this.reload();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) return this.conflict(form, task, changes);
+      say(e.message);
+    }
+  }
+
+  /** Someone changed the task meanwhile: show their version and let the user choose. */
+  async conflict(form, task, changes) {
+    let theirs;
+    try {
+      theirs = await api("GET", `/v1/tasks/${task.id}`);
+    } catch (e) {
+      say(e.message);
+      return;
+    }
+    form.querySelector(".conflict")?.remove();
+    const keep = element("button", { type: "button", textContent: "Keep theirs" });
+    const overwrite = element("button", { type: "button", textContent: "Save mine anyway" });
+    const box = element("div", { className: "conflict" },
+      element("p", { textContent: "This task was changed elsewhere since you opened it. Now it is:" }),
+      element("p", { className: "theirs", textContent: `“${theirs.title}”: ${summary(theirs)}` }),
+      element("div", { className: "actions" }, keep, overwrite));
+    box.setAttribute("role", "alert");
+    keep.addEventListener("click", () => {
+      say(`Kept the newer “${theirs.title}”.`);
+      this.reload();
+    });
+    overwrite.addEventListener("click", () => this.save(form, task, changes, theirs.version));
+    form.append(box);
+    keep.focus();
+  }
+
+  /** Hides the task at once and deletes it after a few seconds, unless undone. */
+  remove(task) {
+    this.flush();
+    const timer = setTimeout(() => this.flush(), UNDO_MS);
+    this.pending = { task, timer };
+    this.root.querySelector(`li[data-id="${task.id}"]`)?.remove();
+    say(`Deleted “${task.title}”.`);
+    const undo = $("undo");
+    undo.hidden = false;
+    undo.onclick = () => {
+      clearTimeout(timer);
+      this.pending = null;
+      undo.hidden = true;
+      say(`Kept “${task.title}”.`);
+      this.reload();
+    };
+  }
+
+  /** Carries out the deletion waiting to be undone, if any. */
+  async flush() {
+    const pending = this.pending;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pending = null;
+    $("undo").hidden = true;
+    try {
+      await api("DELETE", `/v1/tasks/${pending.task.id}`);
+    } catch (e) {
+      say(e.message);
+      await this.reload();
+    }
+  }
+}
