@@ -14,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 
 let view = "all";
 let query = "";
+let tag = null;
 const list = new TaskList($("tasks"), refresh);
 
 function say(message) {
@@ -53,14 +54,33 @@ function listPath() {
   if (view === "upcoming") params.set("due_after", endOfToday().toISOString());
   if (view === "overdue") params.set("overdue", "true");
   if (query) params.set("q", query);
+  if (tag) params.set("tag", tag);
   return `/v1/tasks?${params}`;
+}
+
+/** The caller's tags, each a toggle that filters the list by it. */
+async function showTags() {
+  const { tags } = await api("GET", "/v1/tags");
+  const buttons = tags.map(({ tag: name, count }) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `#${name} (${count})`;
+    button.setAttribute("aria-pressed", String(name === tag));
+    button.addEventListener("click", () => {
+      tag = tag === name ? null : name;
+      refresh();
+    });
+    return button;
+  });
+  $("tag-filter").replaceChildren(...buttons);
 }
 
 async function refresh() {
   if (!session.token()) return;
   try {
     const page = await api("GET", listPath());
-    list.show(page.items, query ? "No task matches." : "Nothing here.");
+    list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
+    await showTags();
   } catch (e) {
     say(e.message);
   }

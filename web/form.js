@@ -29,6 +29,7 @@ export function newTask(form) {
   if (due) body.due_at = due.toISOString();
   const tags = form.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
   if (tags.length) body.tags = tags;
+  if (form.remind.value !== "") body.remind_before_minutes = Number(form.remind.value);
   const rule = ruleOf(form, due);
   if (rule) {
     body.recurrence = rule;

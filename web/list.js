@@ -20,6 +20,7 @@ function formatDue(iso) {
 function summary(task) {
   const parts = [task.priority];
   if (task.due_at) parts.push(`due ${formatDue(task.due_at)}`);
+  if (task.remind_at && !task.completed) parts.push(`reminder ${formatDue(task.remind_at)}`);
   if (task.recurrence) parts.push(`repeats ${task.recurrence}`);
   for (const tag of task.tags) parts.push(`#${tag}`);
   return parts.join(" · ");

@@ -109,11 +109,13 @@ try {
   const tomorrow = new Date(Date.now() + 86400000);
   const local = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}T09:00`;
   await page.fill('#due', local);
+  await page.selectOption('#remind', '60');
   await page.click('#new-task button[type=submit]');
   const dentist = page.locator('#tasks li', { hasText: 'Dentist' });
   await dentist.waitFor();
   const dueText = await dentist.locator('.meta').textContent();
-  check(/9:00|09:00/.test(dueText), `the due time shows in the user's zone: ${dueText}`);
+  check(/due [^·]*(9:00|09:00)/.test(dueText), `the due time shows in the user's zone: ${dueText}`);
+  check(/reminder [^·]*(8:00|08:00)/.test(dueText), `the reminder an hour before: ${dueText}`);
   console.log(`ok: due time shown as "${dueText}"`);
 
   // Search narrows the list, as the API's q does.
@@ -121,7 +123,13 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 1);
   await page.fill('#q', '');
   await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 3);
-  console.log('ok: search');
+  // The tags filter, as the API's tag= does.
+  await page.click('#tag-filter button:has-text("#home")');
+  await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 1);
+  check((await page.locator('#tag-filter button:has-text("#home")').getAttribute('aria-pressed')) === 'true', 'pressed');
+  await page.click('#tag-filter button:has-text("#home")');
+  await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 3);
+  console.log('ok: search and the tags filter');
 
   // Complete one: it stays listed under All, done.
   await page.check('#tasks li:has-text("Dentist") input[type=checkbox]');
