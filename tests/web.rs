@@ -43,6 +43,8 @@ async fn the_web_app_works_in_a_real_browser() {
         "next occurrence appeared",
         "stale edit",
         "delete with undo",
+        "keyset pages",
+        "expired token",
         "360 px",
     ] {
         assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");

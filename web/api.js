@@ -42,7 +42,9 @@ export async function api(method, path, body, headers = {}) {
     data = null;
   }
   if (res.status === 401) {
-    onExpired("Your sign-in has expired or is not valid: sign in again.");
+    const message = "Your sign-in has expired or is not valid: sign in again.";
+    onExpired(message);
+    throw new ApiError(message, 401, "unauthorized");
   }
   if (!res.ok) {
     const error = data && data.error;

@@ -15,6 +15,12 @@ const $ = (id) => document.getElementById(id);
 let view = "all";
 let query = "";
 let tag = null;
+/** The keyset cursor of the next page of the list shown, if there is one. */
+let next = null;
+/** Counts the lists shown, so that a page for an older one is not appended. */
+let shown = 0;
+/** Keyset pages as the user scrolls: this many tasks at a time. */
+const PAGE = 50;
 const list = new TaskList($("tasks"), refresh);
 
 function say(message) {
@@ -42,7 +48,7 @@ function endOfToday() {
 
 /** The API's query for the view and the search. */
 function listPath() {
-  const params = new URLSearchParams({ limit: "100", status: "open", sort: "due" });
+  const params = new URLSearchParams({ limit: String(PAGE), status: "open", sort: "due" });
   if (view === "all") {
     params.set("status", "all");
     params.set("sort", "created");
@@ -77,11 +83,36 @@ async function showTags() {
 
 async function refresh() {
   if (!session.token()) return;
+  const mine = ++shown;
   try {
     const page = await api("GET", listPath());
+    if (mine !== shown) return;
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
+    setNext(page.next_cursor);
     await showTags();
   } catch (e) {
+    say(e.message);
+  }
+}
+
+function setNext(cursor) {
+  next = cursor;
+  $("more").hidden = !next;
+}
+
+/** The next page, when the user scrolls to the end of the list (or asks). */
+async function more() {
+  if (!next) return;
+  const cursor = next;
+  const mine = shown;
+  next = null;
+  try {
+    const page = await api("GET", `${listPath()}&cursor=${encodeURIComponent(cursor)}`);
+    if (mine !== shown) return;
+    list.append(page.items);
+    setNext(page.next_cursor);
+  } catch (e) {
+    next = cursor;
     say(e.message);
   }
 }
@@ -147,6 +178,10 @@ async function start() {
   for (const button of document.querySelectorAll("[data-view]")) {
     button.addEventListener("click", () => choose(button));
   }
+  $("more").addEventListener("click", more);
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) more();
+  }).observe($("more"));
   // A deletion waiting to be undone is carried out before the tab goes.
   window.addEventListener("pagehide", () => list.flush());
   // The local host offers a one-click development sign-in; the api binary does not.

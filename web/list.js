@@ -48,6 +48,12 @@ export class TaskList {
     if (!items.length) this.root.append(element("li", { textContent: emptyText }));
   }
 
+  /** Adds the next keyset page's tasks below the ones shown. */
+  append(tasks) {
+    const hidden = this.pending ? this.pending.task.id : null;
+    this.root.append(...tasks.filter((t) => t.id !== hidden).map((t) => this.item(t)));
+  }
+
   item(task) {
     const li = element("li");
     li.dataset.id = task.id;

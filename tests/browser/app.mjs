@@ -2,7 +2,8 @@
 // target/node-tools), against the local host that tests/web.rs started at
 // BASE_URL: sign in, create tasks by mouse and by keyboard alone, a title
 // that is HTML shows literally, search, complete, a weekly task's next
-// occurrence, a stale edit from a second tab, delete with undo, views, the
+// occurrence, a stale edit from a second tab, delete with undo, keyset pages
+// as the user scrolls, an invalid token said so, views, the
 // strict CSP on every page, an axe-core scan of each view, and a first screen
 // that is interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
 import { createRequire } from 'node:module';
@@ -203,6 +204,38 @@ try {
     await page.screenshot({ path: `${SHOTS}/view-${view}.png` });
     await accessible(page, `view-${view}`);
   }
+
+  // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
+  await page.evaluate(async () => {
+    const headers = { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}`, 'Content-Type': 'application/json' };
+    for (let i = 0; i < 60; i++) {
+      await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ title: `Bulk ${i}` }) });
+    }
+  });
+  await page.click('[data-view="all"]');
+  await page.locator('#tasks li', { hasText: 'Bulk 59' }).waitFor();
+  const firstPage = await page.locator('#tasks li').count();
+  check(firstPage === 50, `one page of 50 first, not ${firstPage}`);
+  const scrollDeadline = Date.now() + 20000;
+  while ((await page.locator('#tasks li button.title', { hasText: /^Bulk 0$/ }).count()) === 0) {
+    check(Date.now() < scrollDeadline, 'scrolling did not reach the oldest task within 20 s');
+    await page.mouse.wheel(0, 5000);
+    await page.waitForTimeout(100);
+  }
+  const all = await page.locator('#tasks li').count();
+  check(all >= 63, `every task after scrolling, ${all}`);
+  console.log(`ok: keyset pages as the user scrolls (${firstPage}, then ${all})`);
+
+  // A token that is no longer good: the app says so and offers the sign-in again.
+  const stale = await context.newPage();
+  await stale.goto(BASE + '/');
+  await stale.evaluate(() => sessionStorage.setItem('todo.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad'));
+  await stale.reload();
+  await stale.locator('#signed-out').waitFor({ state: 'visible' });
+  const told = await stale.locator('#status').textContent();
+  check(/sign in again/.test(told), `the app says why: ${told}`);
+  await stale.close();
+  console.log('ok: an expired token is said so');
 
   // A narrow phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
