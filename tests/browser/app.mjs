@@ -243,7 +243,8 @@ try {
   await page.waitForLoadState('networkidle');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `no horizontal scrolling at 360 px (${overflow} px too wide)`);
-  await page.screenshot({ path: `${SHOTS}/phone.png`, fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}/phone.png` });
   console.log('ok: 360 px wide');
 
   check(violations.length === 0, `the CSP refused something the app does: ${violations}`);
