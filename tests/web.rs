@@ -22,6 +22,8 @@ async fn the_web_app_works_in_a_real_browser() {
         .current_dir(root)
         .arg("tests/browser/app.mjs")
         .env("BASE_URL", &host.base)
+        // Another user, who shares a list with the development user.
+        .env("OTHER_TOKEN", common::token("alice"))
         .env("SHOTS", format!("{root}/target/screenshots"))
         .output()
         .expect("node runs tests/browser/app.mjs");
@@ -43,6 +45,7 @@ async fn the_web_app_works_in_a_real_browser() {
         "next occurrence appeared",
         "stale edit",
         "delete with undo",
+        "shared list",
         "keyset pages",
         "expired token",
         "360 px",

@@ -15,6 +15,8 @@ const $ = (id) => document.getElementById(id);
 let view = "all";
 let query = "";
 let tag = null;
+/** The list whose tasks are shown; `null` for every list. */
+let listId = null;
 /** The keyset cursor of the next page of the list shown, if there is one. */
 let next = null;
 /** Counts the lists shown, so that a page for an older one is not appended. */
@@ -61,7 +63,40 @@ function listPath() {
   if (view === "overdue") params.set("overdue", "true");
   if (query) params.set("q", query);
   if (tag) params.set("tag", tag);
+  if (listId) params.set("list", listId);
   return `/v1/tasks?${params}`;
+}
+
+/** What a list is called, with who shares it: "Household (shared, editor)". */
+function listName(list) {
+  return list.role === "owner" ? list.name : `${list.name} (shared, ${list.role})`;
+}
+
+/** The caller's lists: the filter above the tasks, and the picker of the new-task form. */
+async function showLists() {
+  const { items } = await api("GET", "/v1/lists");
+  const picker = $("list");
+  const chosen = picker.value;
+  const options = items.filter((l) => l.role !== "viewer").map((l) => {
+    const option = document.createElement("option");
+    option.value = l.id;
+    option.textContent = listName(l);
+    option.selected = l.id === chosen || (!chosen && l.inbox);
+    return option;
+  });
+  picker.replaceChildren(...options);
+  const filter = (label, id) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.setAttribute("aria-pressed", String(id === listId));
+    button.addEventListener("click", () => {
+      listId = id;
+      refresh();
+    });
+    return button;
+  };
+  $("list-filter").replaceChildren(filter("Every list", null), ...items.map((l) => filter(listName(l), l.id)));
 }
 
 /** The caller's tags, each a toggle that filters the list by it. */
@@ -89,7 +124,7 @@ async function refresh() {
     if (mine !== shown) return;
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
     setNext(page.next_cursor);
-    await showTags();
+    await Promise.all([showTags(), showLists()]);
   } catch (e) {
     say(e.message);
   }

@@ -24,6 +24,7 @@ export function ruleOf(form, due) {
 /** The body of `POST /v1/tasks` the form describes. */
 export function newTask(form) {
   const body = { title: form.title.value, priority: form.priority.value };
+  if (form.list.value) body.list_id = form.list.value;
   // datetime-local is the user's wall clock: Date reads it in their zone.
   const due = form.due.value ? new Date(form.due.value) : null;
   if (due) body.due_at = due.toISOString();
@@ -46,6 +47,11 @@ export function wirePicker(form) {
   };
   form.repeat.addEventListener("change", sync);
   form.addEventListener("reset", () => setTimeout(sync));
+  // The list chosen stays chosen for the next task.
+  form.addEventListener("reset", () => {
+    const list = form.list.value;
+    setTimeout(() => (form.list.value = list));
+  });
   sync();
 }
 

@@ -2,7 +2,8 @@
 // target/node-tools), against the local host that tests/web.rs started at
 // BASE_URL: sign in, create tasks by mouse and by keyboard alone, a title
 // that is HTML shows literally, search, complete, a weekly task's next
-// occurrence, a stale edit from a second tab, delete with undo, keyset pages
+// occurrence, a stale edit from a second tab, delete with undo, a list shared
+// by another user (OTHER_TOKEN), keyset pages
 // as the user scrolls, an invalid token said so, views, the
 // strict CSP on every page, an axe-core scan of each view, and a first screen
 // that is interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
@@ -205,6 +206,33 @@ try {
     await accessible(page, `view-${view}`);
   }
 
+  // A list another user shares with us: its badge, its filter, and a task put into it.
+  const groceries = await page.evaluate(async (alice) => {
+    const headers = { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' };
+    const post = async (path, body) => (await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) })).json();
+    const list = await post('/v1/lists', { name: 'Groceries' });
+    await post(`/v1/lists/${list.id}/members`, { user_id: 'dev-user', role: 'editor' });
+    await post('/v1/tasks', { title: 'Oat milk', list_id: list.id });
+    return list.id;
+  }, process.env.OTHER_TOKEN);
+  await page.click('[data-view="all"]');
+  const shared = page.locator('#list-filter button', { hasText: 'Groceries (shared, editor)' });
+  await shared.click();
+  await page.waitForFunction(() => [...document.querySelectorAll('#tasks li .title')].map((t) => t.textContent).join() === 'Oat milk');
+  await page.selectOption('#list', { label: 'Groceries (shared, editor)' });
+  await page.fill('#title', 'Bread for two');
+  await page.click('#new-task button[type=submit]');
+  await page.locator('#tasks li button.title:text-is("Bread for two")').waitFor();
+  const aliceSees = await page.evaluate(async ({ alice, list }) => {
+    const res = await fetch(`/v1/tasks?list=${list}`, { headers: { Authorization: `Bearer ${alice}` } });
+    return (await res.json()).items.map((t) => t.title).sort().join();
+  }, { alice: process.env.OTHER_TOKEN, list: groceries });
+  check(aliceSees === 'Bread for two,Oat milk', `the list's owner sees the task put into it: ${aliceSees}`);
+  await page.screenshot({ path: `${SHOTS}/shared-list.png` });
+  await page.click('#list-filter button:text-is("Every list")');
+  await page.waitForLoadState('networkidle');
+  console.log('ok: a shared list with its badge, filtered, and a task put into it');
+
   // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
   await page.evaluate(async () => {
     const headers = { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}`, 'Content-Type': 'application/json' };
@@ -223,7 +251,7 @@ try {
     await page.waitForTimeout(100);
   }
   const all = await page.locator('#tasks li').count();
-  check(all >= 63, `every task after scrolling, ${all}`);
+  check(all >= 65, `every task after scrolling, ${all}`);
   console.log(`ok: keyset pages as the user scrolls (${firstPage}, then ${all})`);
 
   // A token that is no longer good: the app says so and offers the sign-in again.
