@@ -50,6 +50,28 @@ impl LambdaRuntime {
         Self { addr, calls }
     }
 
+    /// Runs function binary `bin` (named `name`) under this runtime, with only
+    /// `env` and the variables AWS Lambda sets, until it answers the invocation
+    /// (at most 30 s); then stops it. Its answer, as [`Self::answer`] gives it.
+    pub async fn invoke(&mut self, bin: &str, name: &str, env: &[(&str, &str)]) -> Option<(String, Value)> {
+        let mut child = std::process::Command::new(bin)
+            .env_clear()
+            .envs(env.iter().copied())
+            .env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the function binary starts");
+        let answer = self.answer(Duration::from_secs(30)).await;
+        let _ = child.kill();
+        let _ = child.wait();
+        answer
+    }
+
     /// The binary's first call after the invocation: `("response <id>", body)`,
     /// `("error <id>", body)` or `("init error", body)`; `None` if none came
     /// within `within`.

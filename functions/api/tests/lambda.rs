@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use todo_testing::lambda::{LambdaRuntime, REQUEST_ID, function_url_event};
@@ -27,23 +26,8 @@ async fn the_binary_answers_a_function_url_event_under_the_lambda_runtime() {
     let event = function_url_event("POST", "/v1/tasks", &headers, &json!({ "title": "from lambda" }));
     let mut runtime = LambdaRuntime::start(event).await;
 
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("DATABASE_URL", &url)
-        .env("JWT_SECRET", common::SECRET)
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "api")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("api starts");
-
-    let call = runtime.answer(Duration::from_secs(30)).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    let env = [("DATABASE_URL", url.as_str()), ("JWT_SECRET", common::SECRET)];
+    let call = runtime.invoke(BIN, "api", &env).await;
     let _ = std::fs::remove_dir_all(&dir);
 
     let (what, body) = call.expect("the function answered in time");

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::{Value, json};
 use todo_testing::lambda::{LambdaRuntime, REQUEST_ID, function_url_event};
@@ -39,24 +38,13 @@ async fn one_invocation_is_one_tool_call() {
         ("mcp-name", "create_task"),
     ];
     let mut runtime = LambdaRuntime::start(function_url_event("POST", "/mcp", &headers, &call)).await;
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("DATABASE_URL", &url)
-        .env("JWT_SECRET", common::SECRET)
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("JWT_SECRET", common::SECRET),
         // The Function URL's host is the one clients reach it at.
-        .env("MCP_PUBLIC_URL", "https://abc.lambda-url.eu-west-1.on.aws")
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "mcp")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mcp starts");
-    let answer = runtime.answer(Duration::from_secs(30)).await;
-    let _ = child.kill();
-    let _ = child.wait();
+        ("MCP_PUBLIC_URL", "https://abc.lambda-url.eu-west-1.on.aws"),
+    ];
+    let answer = runtime.invoke(BIN, "mcp", &env).await;
     let _ = std::fs::remove_dir_all(&dir);
 
     let (what, body) = answer.expect("the function answered in time");

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use todo_lib::lists::{NewList, TaskList};
 use todo_lib::members::{Member, NewMember};
 
-use super::{Outcome, query, take_id};
+use super::{Outcome, query, take_id, take_text};
 
 fn list_line(list: &TaskList) -> String {
     let mut line = format!("\"{}\" ({}", list.name, list.role.as_str());
@@ -22,21 +22,6 @@ fn list_line(list: &TaskList) -> String {
 
 fn member_line(member: &Member) -> String {
     format!("{} ({})", member.user_id, member.role.as_str())
-}
-
-/// The string argument `name`, required.
-fn take_text(args: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
-    match args.remove(name) {
-        Some(Value::String(text)) => Ok(text),
-        _ => Err(ApiError::BadRequest {
-            code: "invalid_arguments",
-            message: format!("`{name}` is required: a string"),
-            details: vec![todo_lib::task::FieldError {
-                field: name.into(),
-                message: "is required: a string".into(),
-            }],
-        }),
-    }
 }
 
 pub async fn list_lists(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {

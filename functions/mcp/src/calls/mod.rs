@@ -70,12 +70,29 @@ pub(crate) fn take_id(args: &mut Map<String, Value>, name: &str, what: &str) -> 
     match args.remove(name) {
         Some(Value::String(raw)) => path_id(&raw, what),
         Some(other) => path_id(&other.to_string(), what),
-        None => Err(ApiError::BadRequest {
-            code: "invalid_arguments",
-            message: format!("`{name}` is required"),
-            details: vec![FieldError { field: name.into(), message: "is required".into() }],
-        }),
+        None => Err(invalid_arguments(format!("`{name}` is required"), vec![field(name, "is required")])),
     }
+}
+
+/// The string argument `name`, required.
+pub(crate) fn take_text(args: &mut Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match args.remove(name) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(invalid_arguments(
+            format!("`{name}` is required: a string"),
+            vec![field(name, "is required: a string")],
+        )),
+    }
+}
+
+/// 400 `invalid_arguments`: the tool's arguments do not fit it, `details` say where.
+pub(crate) fn invalid_arguments(message: impl Into<String>, details: Vec<FieldError>) -> ApiError {
+    ApiError::BadRequest { code: "invalid_arguments", message: message.into(), details }
+}
+
+/// One field's problem.
+pub(crate) fn field(name: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: name.into(), message: message.into() }
 }
 
 /// `expected_version`, the tools' `If-Match`.
@@ -85,14 +102,10 @@ pub(crate) fn take_version(args: &mut Map<String, Value>) -> Result<IfMatch, Api
         Some(Value::Number(n)) if n.as_i64().is_some() => {
             Ok(IfMatch::Versions(n.as_i64().into_iter().collect()))
         }
-        Some(_) => Err(ApiError::BadRequest {
-            code: "invalid_arguments",
-            message: "`expected_version` must be a whole number: the task's `version`".into(),
-            details: vec![FieldError {
-                field: "expected_version".into(),
-                message: "must be a whole number".into(),
-            }],
-        }),
+        Some(_) => Err(invalid_arguments(
+            "`expected_version` must be a whole number: the task's `version`",
+            vec![field("expected_version", "must be a whole number")],
+        )),
     }
 }
 
@@ -134,11 +147,7 @@ pub(crate) fn no_more(args: Map<String, Value>) -> Result<(), ApiError> {
     if errors.is_empty() {
         return Ok(());
     }
-    Err(ApiError::BadRequest {
-        code: "invalid_arguments",
-        message: "the arguments include some this tool does not take".into(),
-        details: errors,
-    })
+    Err(invalid_arguments("the arguments include some this tool does not take", errors))
 }
 
 #[cfg(test)]

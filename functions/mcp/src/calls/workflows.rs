@@ -18,12 +18,8 @@ pub const BATCH_MAX: usize = 50;
 const TODAY_LIMIT: u32 = 50;
 
 /// Refused arguments, named.
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_arguments",
-        message: "the arguments are not valid for this tool".into(),
-        details: vec![FieldError { field: field.into(), message: message.into() }],
-    }
+fn invalid(name: &str, message: impl Into<String>) -> ApiError {
+    super::invalid_arguments("the arguments are not valid for this tool", vec![super::field(name, message)])
 }
 
 /// When the day that holds `now` ends in `zone`, as a UTC instant.
