@@ -42,8 +42,13 @@ async fn the_web_app_works_in_a_real_browser() {
         "keyboard alone",
         "search",
         "completed",
+        "quick add read the line",
         "next occurrence appeared",
         "stale edit",
+        "live: the stream is open",
+        "another tab appeared live",
+        "reminder arrived live",
+        "caught up through the changes feed",
         "delete with undo",
         "shared list",
         "keyset pages",
@@ -64,7 +69,17 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
     let client = reqwest::Client::new();
     let dev = client.post(host.url("/auth/dev")).send().await.expect("answered");
     assert_eq!(dev.status(), reqwest::StatusCode::NOT_FOUND, "no one-click sign-in without DEV_SIGN_IN");
-    for path in ["/", "/app.js", "/api.js", "/form.js", "/list.js", "/app.css"] {
+    for path in [
+        "/",
+        "/app.js",
+        "/api.js",
+        "/form.js",
+        "/list.js",
+        "/live.js",
+        "/quick.js",
+        "/reminders.js",
+        "/app.css",
+    ] {
         let res = client.get(host.url(path)).send().await.expect("answered");
         assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
         let csp =

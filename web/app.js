@@ -4,11 +4,16 @@
 // never as HTML.
 //
 // Modules: api.js (requests, the token), form.js (the new-task form and its
-// recurrence picker), list.js (the task list: edit, conflicts, undo).
+// recurrence picker), list.js (the task list: edit, conflicts, undo),
+// live.js (the changes feed and the stream), reminders.js (reminders as they
+// fire, and browser notifications), quick.js (one line read into a task).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { newTask, wirePicker } from "./form.js";
 import { TaskList } from "./list.js";
+import { Live } from "./live.js";
+import { Reminders } from "./reminders.js";
+import { wireQuickAdd } from "./quick.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +28,46 @@ let next = null;
 let shown = 0;
 /** Keyset pages as the user scrolls: this many tasks at a time. */
 const PAGE = 50;
-const list = new TaskList($("tasks"), refresh);
+/** The most tasks one request may bring (the API's limit). */
+const LIMIT_MAX = 200;
+/** Changes that arrive together are shown with one reload. */
+const SETTLE_MS = 150;
+const list = new TaskList($("tasks"), () => refresh(loadedLimit()));
+let reminders = null;
+let pendingReload = null;
+
+const LIVE_TEXT = { live: "Live", "catching-up": "Updating…", offline: "Offline: reconnecting…", off: "" };
+const live = new Live({
+  changes: (changes) => {
+    for (const change of changes) {
+      if (change.type === "notification") reminders.add(change.notification, true);
+    }
+    if (changes.some((c) => c.type !== "notification")) reloadSoon();
+  },
+  reset: () => refresh(),
+  state: (state) => {
+    $("live").dataset.state = state;
+    $("live").textContent = LIVE_TEXT[state];
+  },
+});
+
+/**
+ * Shows what changed elsewhere (another tab, another member of a shared
+ * list): the tasks shown, read again, as many as are loaded now. Never while
+ * the user edits a task: their save says if someone else changed it.
+ */
+function reloadSoon() {
+  clearTimeout(pendingReload);
+  pendingReload = setTimeout(() => {
+    if (!$("tasks").querySelector("li.editing")) refresh(loadedLimit());
+  }, SETTLE_MS);
+}
+
+/** As many tasks as the user has scrolled through, so that a reload keeps their place. */
+function loadedLimit() {
+  const loaded = $("tasks").querySelectorAll("li[data-id]").length;
+  return Math.min(Math.max(loaded, PAGE), LIMIT_MAX);
+}
 
 function say(message) {
   $("status").textContent = message;
@@ -37,6 +81,8 @@ function show(signedIn) {
 }
 
 function signOut(message) {
+  live.stop();
+  reminders.clear();
   session.forget();
   show(false);
   say(message || "Signed out.");
@@ -48,9 +94,9 @@ function endOfToday() {
   return end;
 }
 
-/** The API's query for the view and the search. */
-function listPath() {
-  const params = new URLSearchParams({ limit: String(PAGE), status: "open", sort: "due" });
+/** The API's query for the view and the search, `limit` tasks at a time. */
+function listPath(limit = PAGE) {
+  const params = new URLSearchParams({ limit: String(limit), status: "open", sort: "due" });
   if (view === "all") {
     params.set("status", "all");
     params.set("sort", "created");
@@ -116,17 +162,22 @@ async function showTags() {
   $("tag-filter").replaceChildren(...buttons);
 }
 
-async function refresh() {
+/** Shows the first `limit` tasks of the view, and the tags and lists. */
+async function refresh(limit = PAGE) {
   if (!session.token()) return;
   const mine = ++shown;
+  const tasks = $("tasks");
+  tasks.setAttribute("aria-busy", "true");
   try {
-    const page = await api("GET", listPath());
+    const page = await api("GET", listPath(limit));
     if (mine !== shown) return;
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
     setNext(page.next_cursor);
     await Promise.all([showTags(), showLists()]);
   } catch (e) {
     say(e.message);
+  } finally {
+    if (mine === shown) tasks.setAttribute("aria-busy", "false");
   }
 }
 
@@ -170,7 +221,15 @@ async function signedIn() {
   show(true);
   const user = userOf(session.token());
   $("who").textContent = user ? `Signed in as ${user}` : "Signed in";
-  await refresh();
+  try {
+    // The feed's position first: whatever changes while the tasks load comes after it.
+    await live.begin();
+  } catch (e) {
+    say(e.message);
+    if (e.status === 401) return;
+  }
+  await Promise.all([refresh(), reminders.load().catch((e) => say(e.message))]);
+  live.start();
 }
 
 async function devSignIn() {
@@ -194,9 +253,17 @@ function choose(button) {
 }
 
 async function start() {
+  reminders = new Reminders();
   whenSignedOut(signOut);
   wirePicker($("new-task"));
   $("new-task").addEventListener("submit", create);
+  wireQuickAdd($("quick-add"), {
+    added: async (task) => {
+      say(`Added “${task.title}”.`);
+      await refresh();
+    },
+    say,
+  });
   $("sign-out").addEventListener("click", () => signOut());
   $("dev-sign-in").addEventListener("click", devSignIn);
   $("token-form").addEventListener("submit", async (event) => {

@@ -249,6 +249,22 @@ pub fn dapr_envelope(event: &OutboxEvent, pubsub: &str) -> serde_json::Value {
 }
 
 impl OutboxEvent {
+    /// The list whose members see this event in their changes feed: the
+    /// task's list, or the list a membership event is about. `None` for an
+    /// event written before lists.
+    pub fn list_id(&self) -> Option<Uuid> {
+        let data = &self.payload["data"];
+        let id = data["task"]["list_id"].as_str().or_else(|| data["list_id"].as_str())?;
+        id.parse().ok()
+    }
+
+    /// For a membership event, the member who joined or left: they see it in
+    /// their feed even when they are no longer a member.
+    pub fn member_id(&self) -> Option<&str> {
+        let ty = EventType::parse(self.payload["type"].as_str()?)?;
+        if ty.is_task() { None } else { self.payload["data"]["user_id"].as_str() }
+    }
+
     /// Sets the W3C `traceparent` extension, so the trace of the event that caused
     /// this one continues through it.
     pub fn set_traceparent(&mut self, traceparent: &str) {
@@ -294,6 +310,7 @@ mod tests {
         assert_eq!(data.user_id, "alice");
         assert_eq!(data.task.id, task.id);
         assert_eq!(data.version, DATA_VERSION);
+        assert_eq!((row.list_id(), row.member_id()), (Some(task.list_id), None));
     }
 
     #[test]
@@ -320,5 +337,6 @@ mod tests {
         let back: MemberEventData = serde_json::from_value(ce["data"].clone()).expect("data parses");
         assert_eq!(back, data);
         assert!(!EventType::MemberAdded.is_task() && EventType::Due.is_task());
+        assert_eq!((row.list_id(), row.member_id()), (Some(list), Some("bob")));
     }
 }

@@ -7,7 +7,7 @@
 //! # Layering
 //!
 //! Types below the store, behaviour above it. The models and their rules
-//! ([`task`], [`recurrence`], [`event`], [`activity`], [`notification`], the
+//! ([`task`], [`recurrence`], [`event`], [`changes`], [`activity`], [`notification`], the
 //! webhook records) know nothing of storage; [`store`] persists them; the
 //! behaviour that uses the store ([`function`], [`outbox`], [`sender`],
 //! [`health`]) sits above it. Nothing below imports anything above, and the
@@ -24,6 +24,7 @@
 //! - [`task`]: the task model, its validation and the pure state changes.
 //! - [`recurrence`]: RFC 5545 recurrence rules, parsed by the `rrule` crate.
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
+//! - [`changes`]: the changes feed: what a user can see that changed, in commit order, by cursor.
 //! - [`publish`]: publishes one event through the Dapr sidecar ([`publish::Publisher`]).
 //! - [`outbox`]: the outbox relay: publishes after commit, republishes what was left.
 //! - [`store`]: storage by aggregate over PostgreSQL and SQLite; transactions the
@@ -44,6 +45,7 @@
 
 pub mod access_tokens;
 pub mod activity;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod error_body;

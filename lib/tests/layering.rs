@@ -11,6 +11,7 @@ const BELOW: &[&str] = &[
     "task",
     "recurrence.rs",
     "event.rs",
+    "changes.rs",
     "activity.rs",
     "notification.rs",
     "webhook",

@@ -62,6 +62,14 @@ impl TestDb {
         Some(url.into())
     }
 
+    /// Another replica's view of this PostgreSQL database: a store with its
+    /// own pool. Dropping it leaves the database to `self`.
+    pub fn replica(&self) -> TestDb {
+        let url = self.postgres_url().expect("replicas share a PostgreSQL database");
+        let store = todo_lib::store::connect(&url, ConnectOptions::default()).expect("the replica's pool");
+        TestDb { store, owned: None, sqlite_pool: None }
+    }
+
     /// The PostgreSQL connection options of this database (`None` for SQLite).
     pub fn pg_options(&self) -> Option<PgConnectOptions> {
         self.owned.as_ref().map(|(name, admin)| admin.clone().database(name))

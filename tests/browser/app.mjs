@@ -1,7 +1,7 @@
 // The web app in headless Chromium (Debian's, driven by playwright-core from
 // target/node-tools), against the local host that tests/web.rs started at
 // BASE_URL: sign in, create tasks by mouse and by keyboard alone, a title
-// that is HTML shows literally, search, complete, a weekly task's next
+// that is HTML shows literally, search, complete, quick add, a weekly task's next
 // occurrence, a stale edit from a second tab, delete with undo, a list shared
 // by another user (OTHER_TOKEN), keyset pages
 // as the user scrolls, an invalid token said so, views, the
@@ -43,11 +43,13 @@ async function accessible(page, name) {
   await copy.evaluate((token) => token && sessionStorage.setItem('todo.token', token),
     await page.evaluate(() => sessionStorage.getItem('todo.token')));
   await copy.reload();
-  await copy.waitForLoadState('networkidle');
-  if (name !== 'sign-in') {
+  if (name === 'sign-in') {
+    await copy.locator('#signed-out').waitFor({ state: 'visible' });
+  } else {
+    await copy.locator('#live[data-state="live"]').waitFor();
     const view = name.replace('view-', '');
     await copy.click(`[data-view="${view}"]`);
-    await copy.waitForLoadState('networkidle');
+    await settled(copy);
   }
   await copy.addScriptTag({ path: AXE });
   const result = await copy.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
@@ -57,9 +59,26 @@ async function accessible(page, name) {
   console.log(`ok: axe on ${name}: ${result.violations.length} violations, none serious or critical`);
 }
 
+/** The task list has finished loading (the app keeps a stream open, so the network is never idle). */
+async function settled(page) {
+  await page.locator('#tasks[aria-busy="false"]').waitFor({ state: 'attached' });
+}
+
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['notifications'], { origin: BASE });
+  // Records each browser notification the app shows, then shows it.
+  await context.addInitScript(() => {
+    const Real = window.Notification;
+    window.notified = [];
+    window.Notification = class extends Real {
+      constructor(title, options) {
+        window.notified.push(`${title}: ${options && options.body}`);
+        super(title, options);
+      }
+    };
+  });
   const page = await context.newPage();
   const dialogs = [];
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
@@ -83,6 +102,8 @@ try {
   await page.locator('#who').filter({ hasText: 'dev-user' }).waitFor();
   check(!page.url().includes('eyJ'), 'no token in the URL');
   console.log('ok: signed in as dev-user');
+  await page.locator('#live[data-state="live"]').waitFor();
+  console.log('ok: live: the stream is open');
 
   // A title that is HTML shows as text, and runs nothing.
   const xss = '<img src=x onerror=alert(1)>';
@@ -138,6 +159,25 @@ try {
   await page.locator('#tasks li.done', { hasText: 'Dentist' }).waitFor();
   console.log('ok: completed');
 
+  // Quick add: one line read into the task's fields, shown before it is saved.
+  await page.fill('#quick', 'Pay rent tomorrow 9am #home !high every month');
+  await page.locator('#quick-preview li[data-field="repeats"]').waitFor();
+  const read = await page.locator('#quick-preview li').allTextContents();
+  for (const field of ['Title: Pay rent', 'Priority: high', 'Tags: #home', 'Repeats: FREQ=MONTHLY']) {
+    check(read.includes(field), `quick add shows ${field}: ${read}`);
+  }
+  check(read.some((t) => /^Due: .*(9:00|09:00)/.test(t)), `quick add shows the due time in the user's zone: ${read}`);
+  await page.locator('#quick-add').screenshot({ path: `${SHOTS}/quick-add.png` });
+  await page.press('#quick', 'Enter');
+  const rent = page.locator('#tasks li', { hasText: 'Pay rent' });
+  await rent.waitFor();
+  const rentMeta = await rent.locator('.meta').textContent();
+  const tomorrowShort = tomorrow.toLocaleString(undefined, { dateStyle: 'medium' });
+  check(rentMeta.startsWith('high · due ') && rentMeta.includes(tomorrowShort) && /(9:00|09:00)/.test(rentMeta)
+    && rentMeta.includes('repeats FREQ=MONTHLY') && rentMeta.endsWith('#home'), `the task saved as read: ${rentMeta}`);
+  check((await page.locator('#quick').inputValue()) === '', 'the box is cleared for the next one');
+  console.log(`ok: quick add read the line into fields and saved them (${rentMeta})`);
+
   // A weekly task: completing it brings its next occurrence, a week later.
   await page.fill('#title', 'Water the plants');
   await page.fill('#due', local);
@@ -148,6 +188,7 @@ try {
   await plants.first().waitFor();
   check(/repeats FREQ=WEEKLY;BYDAY=/.test(await plants.first().locator('.meta').textContent()), 'it repeats weekly');
   await plants.first().locator('input[type=checkbox]').check();
+  await page.locator('#tasks li.done', { hasText: 'Water the plants' }).waitFor();
   const nextWeek = new Date(tomorrow.getTime() + 7 * 86400000)
     .toLocaleString(undefined, { dateStyle: 'medium' });
   const deadline = Date.now() + 20000;
@@ -178,8 +219,53 @@ try {
   await page.screenshot({ path: `${SHOTS}/conflict.png` });
   await conflict.locator('button', { hasText: 'Save mine anyway' }).click();
   await page.locator('#tasks li button.title:text-is("Dentist, bring the card")').waitFor();
-  await other.close();
   console.log('ok: a stale edit showed the newer version, and the user chose');
+
+  // A task added in the other tab appears in this one, without a reload.
+  await other.fill('#title', 'Added in the other tab');
+  await other.click('#new-task button[type=submit]');
+  await page.locator('#tasks li button.title:text-is("Added in the other tab")').waitFor({ timeout: 10000 });
+  await other.close();
+  console.log('ok: a change made in another tab appeared live');
+
+  // A reminder due in a few seconds arrives as it fires: in the page, and as
+  // a browser notification (the permission is granted).
+  const token = await page.evaluate(() => sessionStorage.getItem('todo.token'));
+  const call = (method, path, body) => fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const due = new Date(Date.now() + 3000);
+  check((await call('POST', '/v1/tasks', { title: 'Stretch your legs', due_at: due.toISOString(), remind_before_minutes: 0 })).ok, 'the task was made');
+  const reminder = page.locator('#reminder-list li', { hasText: 'Stretch your legs' });
+  await reminder.waitFor({ timeout: 20000 });
+  const late = Date.now() - due.getTime();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${SHOTS}/reminder.png` });
+  const notified = await page.evaluate(() => window.notified);
+  check(notified.some((n) => n.includes('Stretch your legs')), `a browser notification was shown: ${notified}`);
+  await reminder.locator('button', { hasText: 'Dismiss' }).click();
+  await reminder.waitFor({ state: 'detached' });
+  const unread = await (await call('GET', '/v1/notifications?unread=true')).json();
+  check(unread.items.length === 0, `dismissed means read: ${JSON.stringify(unread.items)}`);
+  console.log(`ok: a reminder arrived live, ${late} ms after it was due, with a browser notification`);
+
+  // Offline for a while: what changed meanwhile arrives through the changes
+  // feed when the browser is back, before the stream opens again.
+  await context.setOffline(true);
+  await page.locator('#live[data-state="offline"]').waitFor();
+  for (const title of ['Done while offline', 'Also while offline']) {
+    check((await call('POST', '/v1/tasks', { title })).ok, 'made while the page was offline');
+  }
+  const catchUp = page.waitForRequest((r) => r.url().includes('/v1/changes?cursor='));
+  await context.setOffline(false);
+  await catchUp;
+  for (const title of ['Done while offline', 'Also while offline']) {
+    await page.locator(`#tasks li button.title:text-is("${title}")`).waitFor({ timeout: 10000 });
+  }
+  await page.locator('#live[data-state="live"]').waitFor();
+  console.log('ok: back online, the page caught up through the changes feed');
 
   // Delete with undo: gone at once, back on Undo; without Undo, gone for good.
   await page.click('#tasks li:has-text("Typed without a mouse") button:text-is("Delete")');
@@ -196,12 +282,12 @@ try {
   console.log('ok: delete with undo');
 
   await page.click('[data-view="all"]');
-  await page.waitForLoadState('networkidle');
+  await settled(page);
   await page.screenshot({ path: `${SHOTS}/view-all.png` });
   await accessible(page, 'view-all');
   for (const view of ['today', 'upcoming', 'overdue']) {
     await page.click(`[data-view="${view}"]`);
-    await page.waitForLoadState('networkidle');
+    await settled(page);
     await page.screenshot({ path: `${SHOTS}/view-${view}.png` });
     await accessible(page, `view-${view}`);
   }
@@ -230,7 +316,7 @@ try {
   check(aliceSees === 'Bread for two,Oat milk', `the list's owner sees the task put into it: ${aliceSees}`);
   await page.screenshot({ path: `${SHOTS}/shared-list.png` });
   await page.click('#list-filter button:text-is("Every list")');
-  await page.waitForLoadState('networkidle');
+  await settled(page);
   console.log('ok: a shared list with its badge, filtered, and a task put into it');
 
   // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
@@ -268,7 +354,7 @@ try {
   // A narrow phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
   await page.click('[data-view="all"]');
-  await page.waitForLoadState('networkidle');
+  await settled(page);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `no horizontal scrolling at 360 px (${overflow} px too wide)`);
   await page.evaluate(() => window.scrollTo(0, 0));

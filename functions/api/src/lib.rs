@@ -8,9 +8,12 @@
 //! - [`auth`]: bearer authentication: JWTs (HS256 secret, or a JWKS URL) and
 //!   personal access tokens, with their scopes.
 //! - [`tasks`]: the task and tag endpoints.
+//! - [`quick_add`]: one line of text read into a new task's fields, before it is saved.
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
+//! - [`changes`]: the changes feed, paged by cursor; [`stream`]: the same, pushed
+//!   as Server-Sent Events.
 //! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
 //! - [`web`]: the web app, embedded and served at `/` with a strict Content-Security-Policy.
 //! - [`extract`]: request extractors that answer in the API's error shape.
@@ -19,6 +22,7 @@
 //! - [`config`]: the API's own environment variables.
 
 pub mod auth;
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -27,6 +31,8 @@ pub mod invitations;
 pub mod lists;
 pub mod members;
 pub mod openapi;
+pub mod quick_add;
+pub mod stream;
 pub mod subtasks;
 pub mod tasks;
 pub mod tokens;
@@ -60,6 +66,8 @@ pub struct AppState {
     pub publisher: Option<Arc<dyn Publisher>>,
     /// `WEBHOOK_ALLOW_LOOPBACK`: development only.
     pub allow_loopback_webhooks: bool,
+    /// How `/v1/stream` keeps its connections.
+    pub stream: stream::Settings,
 }
 
 impl AppState {
@@ -86,6 +94,9 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(inbox::routes())
         .merge(webhooks::routes())
         .merge(tokens::routes())
+        .merge(quick_add::routes())
+        .merge(changes::routes())
+        .merge(stream::routes())
 }
 
 /// The OpenAPI document, as `/openapi.json` serves it: what other ways in to
@@ -135,6 +146,7 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 /// The API's state from the process's configuration, publishing through `publisher`
 /// (the Dapr sidecar, or the local host's in-process bus).
 pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppState, BoxError> {
+    let stream: stream::Settings = todo_lib::config::from_iter(ctx.vars.clone())?;
     let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
     let auth = Authenticator::new(&config)?;
     let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
@@ -143,5 +155,5 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
             "WEBHOOK_ALLOW_LOOPBACK is set: webhooks may point at this machine (development only)"
         );
     }
-    Ok(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks })
+    Ok(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks, stream })
 }

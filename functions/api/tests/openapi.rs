@@ -82,6 +82,9 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/tokens",
         "GET /v1/tokens",
         "DELETE /v1/tokens/{id}",
+        "POST /v1/quick-add",
+        "GET /v1/changes",
+        "GET /v1/stream",
     ]
     .into_iter()
     .map(String::from)
@@ -119,6 +122,7 @@ async fn app_on(url: &str) -> TestApp {
         auth: std::sync::Arc::new(auth),
         publisher: None,
         allow_loopback_webhooks: true,
+        stream: Default::default(),
     };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     // `db` is unused by these tests: the store above is the one under test.

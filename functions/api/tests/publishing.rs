@@ -29,6 +29,7 @@ fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (Test
         auth: Arc::new(auth),
         publisher: Some(Arc::clone(&publisher)),
         allow_loopback_webhooks: true,
+        stream: Default::default(),
     };
     (TestApp { router: with_common_layers(api::app(state), common::settings()), db }, publisher)
 }

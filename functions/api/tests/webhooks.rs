@@ -77,6 +77,7 @@ async fn invalid_urls_are_422_and_store_nothing(app: TestApp) {
         auth: Arc::new(auth),
         publisher: None,
         allow_loopback_webhooks: false,
+        stream: Default::default(),
     };
     let strict = TestApp {
         router: with_common_layers(api::app(state), common::settings()),

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::change_signal::ChangeSignal;
 use super::{Backend, StoreError};
 
 /// The pool of one backend.
@@ -43,7 +44,8 @@ impl Pool {
     }
 
     /// Opens a transaction; on SQLite, after this process's earlier writers.
-    pub(super) async fn begin(&self) -> Result<Tx, StoreError> {
+    /// If it writes a change to the feed, committing it wakes `signal`.
+    pub(super) async fn begin(&self, signal: Arc<ChangeSignal>) -> Result<Tx, StoreError> {
         let inner = match self {
             Self::Postgres(pool) => Inner::Postgres(pool.begin().await?),
             Self::Sqlite { pool, writer } => {
@@ -51,7 +53,7 @@ impl Pool {
                 Inner::Sqlite(pool.begin().await?, turn)
             }
         };
-        Ok(Tx { inner })
+        Ok(Tx { inner, signal, changed: false })
     }
 }
 
@@ -60,6 +62,9 @@ impl Pool {
 #[derive(Debug)]
 pub struct Tx {
     pub(super) inner: Inner,
+    signal: Arc<ChangeSignal>,
+    /// It wrote an outbox event or a notification: a change in the feed.
+    changed: bool,
 }
 
 #[derive(Debug)]
@@ -93,7 +98,15 @@ impl Tx {
             Inner::Postgres(tx) => tx.commit().await?,
             Inner::Sqlite(tx, _turn) => tx.commit().await?,
         }
+        if self.changed {
+            self.signal.wake();
+        }
         Ok(())
+    }
+
+    /// Notes that this transaction writes a change to the feed.
+    pub(super) fn mark_changed(&mut self) {
+        self.changed = true;
     }
 }
 

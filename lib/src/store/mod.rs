@@ -5,7 +5,7 @@
 //! with its statements written out whole beside the operations that run them,
 //! its row types and its binds: `tasks` (tasks, tags, recurrence
 //! occurrences, reminder claims), `outbox`, `inbox` (processed event ids),
-//! `activity`, `notifications`, `webhooks`, `access_tokens` (personal, found by their hash), `lists`, `members` (who may see
+//! `activity`, `notifications`, `changes` (the feed of both, in commit order, and the signal that wakes its readers), `webhooks`, `access_tokens` (personal, found by their hash), `lists`, `members` (who may see
 //! and change a list and its tasks), `invitations` (to lists, by link), `dead_letters` and `retention`; `limits`
 //! holds the lock a per-user limit needs; `subtasks` reads the tree beneath a task and the chain above it. Lists and tasks are read through the
 //! reader's membership: a list they are not a member of is not there for them.
@@ -24,6 +24,8 @@
 
 mod access_tokens;
 mod activity;
+mod change_signal;
+mod changes;
 mod cursor;
 mod db;
 mod dead_letters;
@@ -182,15 +184,16 @@ pub fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> 
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    signal: std::sync::Arc<change_signal::ChangeSignal>,
 }
 
 impl Store {
     pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
-        Self { pool: Pool::Postgres(pool) }
+        Self { pool: Pool::Postgres(pool), signal: Default::default() }
     }
 
     pub fn from_sqlite_pool(pool: sqlx::SqlitePool) -> Self {
-        Self { pool: Pool::sqlite(pool) }
+        Self { pool: Pool::sqlite(pool), signal: Default::default() }
     }
 
     pub fn backend(&self) -> Backend {
@@ -215,7 +218,7 @@ impl Store {
 
     /// Opens a transaction to compose; see [`Tx`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.pool.begin().await
+        self.pool.begin(std::sync::Arc::clone(&self.signal)).await
     }
 
     /// Succeeds when the database answers a trivial query.

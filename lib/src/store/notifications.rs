@@ -29,7 +29,7 @@ const MARK_READ: &str = "update notifications set read_at = coalesce(read_at, $3
 
 /// A `notifications` row as read by either backend.
 #[derive(Debug, sqlx::FromRow)]
-struct NotificationRow {
+pub(super) struct NotificationRow {
     id: Uuid,
     user_id: String,
     task_id: Uuid,
@@ -80,6 +80,7 @@ impl Tx {
             .execute(c)
             .await
             .map(drop)?);
+        self.mark_changed();
         Ok(())
     }
 }
@@ -100,7 +101,11 @@ impl Store {
                 .bind(Timestamp(at))
                 .execute(pool)
                 .await?;
-            return Ok(written.rows_affected() == 1);
+            let written = written.rows_affected() == 1;
+            if written {
+                self.signal.wake();
+            }
+            return Ok(written);
         }
         let mut tx = self.begin().await?;
         if !tx.claim_event(consumer, &notification.event_id, at).await? {

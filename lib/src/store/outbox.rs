@@ -13,8 +13,10 @@ use crate::event::OutboxEvent;
 
 /// $6 is the writer's lease: while it lasts, republishers leave the row to the
 /// writer, which publishes it right after commit.
-const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at, lease_until) \
-     values ($1, $2, $3, $4, $5, $6)";
+/// $7 and $8 are who sees the event in the changes feed: the members of list
+/// $7, and the member $8 who joined or left.
+const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at, lease_until, \
+     list_id, member_id) values ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
@@ -89,10 +91,13 @@ impl Tx {
                 .bind(Json(&event.payload))
                 .bind(Timestamp(event.created_at))
                 .bind(lease_until.map(Timestamp))
+                .bind(event.list_id())
+                .bind(event.member_id())
                 .execute(c)
                 .await
                 .map(drop)?
         });
+        self.mark_changed();
         Ok(())
     }
 }

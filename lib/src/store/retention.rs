@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::db::on_writer;
+use super::db::{on_tx, on_writer};
 use super::timestamp::Timestamp;
 use super::{Store, StoreError};
 
@@ -24,9 +24,15 @@ pub struct Pruned {
     pub webhook_deliveries: u64,
 }
 
-/// Each deletes at most $2 rows older than $1, oldest first.
+/// Each deletes at most $2 rows older than $1, oldest first. The outbox's
+/// returns the changes feed's positions of what it deleted.
 const PRUNE_OUTBOX: &str = "delete from outbox where id in (select id from outbox \
-     where published_at is not null and published_at < $1 order by published_at limit $2)";
+     where published_at is not null and published_at < $1 order by published_at limit $2) \
+     returning xid, seq";
+
+/// Moves the feed's pruned position forward to ($1, $2), never back.
+const RAISE_PRUNED: &str =
+    "update changes_pruned set xid = $1, seq = $2 where id = 1 and (xid, seq) < ($1, $2)";
 
 const PRUNE_PROCESSED: &str = "delete from processed_events where (consumer, event_id) in \
      (select consumer, event_id from processed_events where processed_at < $1 order by processed_at limit $2)";
@@ -41,9 +47,8 @@ impl Store {
     /// `processed_before`, and final webhook deliveries last changed before
     /// `deliveries_before`. Owed work and users' data are never pruned.
     pub async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError> {
-        let mut pruned = Pruned::default();
+        let mut pruned = Pruned { outbox: self.prune_outbox(cutoffs).await?, ..Pruned::default() };
         for (statement, before, count) in [
-            (PRUNE_OUTBOX, cutoffs.published_before, &mut pruned.outbox),
             (PRUNE_PROCESSED, cutoffs.processed_before, &mut pruned.processed),
             (PRUNE_DELIVERIES, cutoffs.deliveries_before, &mut pruned.webhook_deliveries),
         ] {
@@ -57,5 +62,23 @@ impl Store {
             });
         }
         Ok(pruned)
+    }
+
+    /// Deletes published outbox rows and, in the same transaction, records the
+    /// newest feed position deleted, so that a client behind it is told.
+    async fn prune_outbox(&self, cutoffs: &Retention) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let deleted: Vec<(i64, i64)> = on_tx!(tx, |c| {
+            sqlx::query_as(PRUNE_OUTBOX)
+                .bind(Timestamp(cutoffs.published_before))
+                .bind(cutoffs.limit)
+                .fetch_all(c)
+                .await?
+        });
+        if let Some((xid, seq)) = deleted.iter().max() {
+            on_tx!(tx, |c| sqlx::query(RAISE_PRUNED).bind(xid).bind(seq).execute(c).await.map(drop)?);
+        }
+        tx.commit().await?;
+        Ok(deleted.len() as u64)
     }
 }

@@ -91,6 +91,7 @@ impl TestApp {
             auth: Arc::new(auth),
             publisher: None,
             allow_loopback_webhooks: true,
+            stream: api::stream::Settings { stream_heartbeat_secs: 1, stream_max_secs: 600 },
         };
         Self { router: with_common_layers(api::app(state), settings()), db }
     }
@@ -151,6 +152,15 @@ impl TestApp {
 
     pub async fn create_titled(&self, user: &str, title: &str) -> Value {
         self.create(user, json!({ "title": title })).await
+    }
+
+    /// Serves the app on a loopback port, for tests over real HTTP; its base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let address = listener.local_addr().expect("its address");
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        format!("http://{address}")
     }
 
     /// Number of events in the outbox.

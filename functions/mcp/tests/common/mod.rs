@@ -76,6 +76,7 @@ impl TestMcp {
             auth: Arc::new(auth),
             publisher: None,
             allow_loopback_webhooks: true,
+            stream: Default::default(),
         };
         let settings = Settings {
             addr: "127.0.0.1:0".parse().expect("valid address"),

@@ -1,0 +1,119 @@
+//! `POST /v1/quick-add`: one line of text read into the fields of a new task,
+//! for the client to show before it saves them with `POST /v1/tasks`.
+//! Nothing is stored; see [`parse`] for what it understands.
+
+pub mod parse;
+
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use todo_lib::task::{FieldError, NewTask};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+
+/// The longest text read, in characters.
+pub const TEXT_MAX: usize = 500;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(quick_add))
+}
+
+/// What to read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickAdd {
+    /// "Pay rent tomorrow 9am #home !high every month"
+    pub text: String,
+    /// The user's IANA time zone, in which dates and times are meant (UTC when absent).
+    pub time_zone: Option<String>,
+}
+
+/// The body of `POST /v1/tasks` the text describes, and what was recognised.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickAdded {
+    pub task: QuickTask,
+    pub recognized: Vec<Recognized>,
+}
+
+/// The fields read; absent fields were not in the text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuickTask {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<String>,
+    /// The zone a recurrence keeps its local time in: the one sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// A phrase of the text and the field it filled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recognized {
+    pub text: String,
+    /// `due_at`, `tags`, `priority` or `recurrence`.
+    pub field: &'static str,
+}
+
+/// Reads one line into a new task's fields, stored nowhere: the due time in
+/// the user's zone ("tomorrow 9am", "friday 5pm", "dec 24", "in 2 hours"; a
+/// date without a time is at 09:00), `#tags`, a priority (`!low`, `!medium`,
+/// `!high`, `!urgent`, or `!4` to `!1`) and a recurrence ("every day",
+/// "every weekday", "every mon and thu", "every 2 weeks", "monthly", ...).
+/// What is left is the title. Send the answer's `task` to `POST /v1/tasks`.
+#[utoipa::path(
+    post, path = "/v1/quick-add", tag = "tasks",
+    request_body = QuickAdd,
+    responses(
+        (status = 200, description = "The fields read", body = QuickAdded),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 422, description = "Empty or too long text, an unknown time zone, or a result that is not a valid task", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn quick_add(
+    AuthUser(_user): AuthUser,
+    JsonBody(input): JsonBody<QuickAdd>,
+) -> Result<Json<QuickAdded>, ApiError> {
+    let invalid = |field: &str, message: &str| {
+        ApiError::from(todo_lib::task::ValidationErrors(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }]))
+    };
+    let text = input.text.trim();
+    if text.is_empty() || text.chars().count() > TEXT_MAX {
+        return Err(invalid("text", &format!("must be 1 to {TEXT_MAX} characters")));
+    }
+    let zone: chrono_tz::Tz = match input.time_zone.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse().map_err(|_| invalid("time_zone", "is not an IANA time zone name"))?,
+    };
+    let read = parse::parse(text, Utc::now().with_timezone(&zone));
+    let task = QuickTask {
+        title: read.title,
+        due_at: read.due_at,
+        tags: read.tags,
+        priority: read.priority,
+        time_zone: read.recurrence.as_ref().map(|_| zone.name().to_owned()),
+        recurrence: read.recurrence,
+    };
+    // What it read must be a task the API would take.
+    let body = serde_json::to_value(&task).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let new: NewTask = crate::extract::from_json(body)?;
+    todo_lib::task::Task::create("quick-add", uuid::Uuid::nil(), new, Utc::now())?;
+    let recognized = read.recognized.into_iter().map(|(text, field)| Recognized { text, field }).collect();
+    Ok(Json(QuickAdded { task, recognized }))
+}

@@ -1,0 +1,178 @@
+//! `GET /v1/stream`: the changes feed pushed as Server-Sent Events.
+//!
+//! Each change is an `event: change` whose `id` is its feed cursor, so a
+//! client that reconnects with `Last-Event-ID` (or comes back days later)
+//! resumes where it stopped. The first event, `ready`, carries the position
+//! the stream starts from (now, without `Last-Event-ID`). A `reset` event
+//! says the client's position was pruned: load everything again, then follow.
+//!
+//! A connection reads the feed when the store says a change may have
+//! committed: in this process, or on PostgreSQL in any replica (`LISTEN`).
+//! Because the feed only shows what has surely committed, a wake is followed
+//! by a few more looks shortly after. Comments keep idle connections open
+//! through proxies, and a connection ends after a while so that clients spread
+//! over replicas as they scale; an `EventSource` reconnects by itself.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::IntoResponse;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use serde::Deserialize;
+use todo_lib::changes::{ChangeCursor, ChangePage};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+
+/// After a wake, look again this long after the last look, in turn: a
+/// transaction that took its id earlier may commit a moment later.
+const LOOK_AGAIN: [Duration; 3] =
+    [Duration::from_millis(250), Duration::from_secs(1), Duration::from_secs(4)];
+/// While the database is down, look again after this long.
+const RETRY: Duration = Duration::from_secs(2);
+const PAGE: usize = 100;
+
+/// `STREAM_HEARTBEAT_SECS` and `STREAM_MAX_SECS`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Settings {
+    /// How often an idle stream sends a comment (default 15 s).
+    #[serde(default = "default_heartbeat_secs")]
+    pub stream_heartbeat_secs: u64,
+    /// How long one connection lasts before the client is asked to reconnect
+    /// (default 600 s).
+    #[serde(default = "default_max_secs")]
+    pub stream_max_secs: u64,
+}
+
+fn default_heartbeat_secs() -> u64 {
+    15
+}
+
+fn default_max_secs() -> u64 {
+    600
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { stream_heartbeat_secs: default_heartbeat_secs(), stream_max_secs: default_max_secs() }
+    }
+}
+
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(stream))
+}
+
+/// The caller's changes as Server-Sent Events: `ready` (its `id` the start),
+/// then one `change` per change (its `id` the cursor; its data as in
+/// `GET /v1/changes`), or `reset` when `Last-Event-ID` is older than the
+/// changes kept. Send the bearer token in `Authorization` (fetch with a
+/// streamed body; `EventSource` cannot set headers).
+#[utoipa::path(
+    get, path = "/v1/stream", tag = "changes",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this cursor")),
+    responses(
+        (status = 200, description = "An endless stream of events", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Last-Event-ID is not a cursor", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn stream(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let last = headers.get("last-event-id").map(|v| v.to_str().unwrap_or("\u{fffd}").trim());
+    let start = match last.filter(|v| !v.is_empty()) {
+        Some(raw) => crate::changes::cursor(raw, "Last-Event-ID")?,
+        None => state.store.changes_head().await?,
+    };
+    let settings = state.stream;
+    let (sender, mut events) = mpsc::channel::<Event>(PAGE);
+    tokio::spawn(follow(state, user, start, sender));
+    let body =
+        futures_util::stream::poll_fn(move |cx| events.poll_recv(cx).map(|e| e.map(Ok::<_, Infallible>)));
+    let keep_alive = KeepAlive::new()
+        .interval(Duration::from_secs(settings.stream_heartbeat_secs.max(1)))
+        .text("heartbeat");
+    // Proxies that buffer (nginx) would hold the events back.
+    Ok(([("x-accel-buffering", HeaderValue::from_static("no"))], Sse::new(body).keep_alive(keep_alive)))
+}
+
+/// Sends `user`'s changes after `cursor` until the client goes away or the
+/// connection has lasted its time.
+async fn follow(state: AppState, user: String, mut cursor: ChangeCursor, events: mpsc::Sender<Event>) {
+    let mut wakes = state.store.watch_changes();
+    wakes.borrow_and_update();
+    let ends = Instant::now() + Duration::from_secs(state.stream.stream_max_secs.max(1));
+    if events.send(position("ready", cursor)).await.is_err() {
+        return;
+    }
+    // The first look is now; then after each wake, and a few times after it.
+    let mut look_at = Some(Instant::now());
+    let mut again = 0;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(ends) => return,
+            () = events.closed() => return,
+            woke = wakes.changed() => {
+                if woke.is_err() {
+                    return;
+                }
+                look_at = Some(Instant::now());
+                again = 0;
+                continue;
+            }
+            () = sleep_until(look_at) => {}
+        }
+        match crate::changes::page(&state, &user, cursor, PAGE).await {
+            Ok(ChangePage { changes, cursor: next, has_more }) => {
+                for change in changes {
+                    let event = Event::default().event("change").id(change.cursor.encode());
+                    let Ok(event) = event.json_data(&change) else { continue };
+                    if events.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                cursor = next;
+                look_at = if has_more {
+                    Some(Instant::now())
+                } else {
+                    let delay = LOOK_AGAIN.get(again).copied();
+                    again += 1;
+                    delay.map(|d| Instant::now() + d)
+                };
+            }
+            Err(ApiError::Gone { .. }) => {
+                let Ok(head) = state.store.changes_head().await else { return };
+                cursor = head;
+                if events.send(position("reset", cursor)).await.is_err() {
+                    return;
+                }
+                look_at = Some(Instant::now());
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "reading the changes feed for a stream failed; trying again");
+                look_at = Some(Instant::now() + RETRY);
+            }
+        }
+    }
+}
+
+/// `ready` or `reset`: where the stream now stands.
+fn position(name: &'static str, cursor: ChangeCursor) -> Event {
+    let data = serde_json::json!({ "cursor": cursor.encode() });
+    Event::default().event(name).id(cursor.encode()).data(data.to_string())
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,66 @@
+// Reminders as they fire: unread ones when the app opens, new ones live from
+// the changes feed, each dismissed by marking it read. With the user's
+// permission, each new one is also a browser notification.
+
+import { api } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+function formatDue(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+export class Reminders {
+  constructor() {
+    this.root = $("reminder-list");
+    this.shown = new Set();
+    const allow = $("notify");
+    const can = "Notification" in window;
+    allow.hidden = !can || Notification.permission !== "default";
+    allow.addEventListener("click", async () => {
+      await Notification.requestPermission();
+      allow.hidden = Notification.permission !== "default";
+    });
+  }
+
+  /** The unread reminders, oldest last. */
+  async load() {
+    this.root.replaceChildren();
+    this.shown.clear();
+    const { items } = await api("GET", "/v1/notifications?unread=true&limit=20");
+    for (const n of items.reverse()) this.add(n, false);
+  }
+
+  clear() {
+    this.root.replaceChildren();
+    this.shown.clear();
+    $("reminders").hidden = true;
+  }
+
+  /** Shows `n` at the top; a `live` one is also announced by the browser, if allowed. */
+  add(n, live) {
+    if (this.shown.has(n.id) || n.read_at) return;
+    this.shown.add(n.id);
+    const li = document.createElement("li");
+    const text = document.createElement("span");
+    text.textContent = n.due_at ? `${n.title} (due ${formatDue(n.due_at)})` : n.title;
+    const dismiss = document.createElement("button");
+    dismiss.type = "button";
+    dismiss.textContent = "Dismiss";
+    dismiss.setAttribute("aria-label", `Dismiss the reminder: ${n.title}`);
+    dismiss.addEventListener("click", async () => {
+      try {
+        await api("POST", `/v1/notifications/${n.id}/read`);
+      } finally {
+        li.remove();
+        $("reminders").hidden = !this.root.children.length;
+      }
+    });
+    li.append(text, dismiss);
+    this.root.prepend(li);
+    $("reminders").hidden = false;
+    if (live && "Notification" in window && Notification.permission === "granted") {
+      new Notification("Reminder", { body: text.textContent, tag: n.id });
+    }
+  }
+}
