@@ -43,6 +43,7 @@ async fn the_web_app_works_in_a_real_browser() {
         "search",
         "completed",
         "quick add read the line",
+        "picker shows the next occurrences",
         "next occurrence appeared",
         "stale edit",
         "live: the stream is open",

@@ -183,6 +183,13 @@ try {
   await page.fill('#due', local);
   await page.selectOption('#repeat', 'weekly');
   await page.locator('#weekdays').waitFor({ state: 'visible' });
+  const repeats = page.locator('#repeat-preview', { hasText: 'then' });
+  await repeats.waitFor();
+  const previewText = await repeats.textContent();
+  const weekLater = new Date(tomorrow.getTime() + 7 * 86400000).toLocaleString(undefined, { month: 'short', day: 'numeric' });
+  check(previewText.includes(weekLater) && (previewText.match(/then/g) || []).length === 3,
+    `the picker shows the next due times, a week apart: ${previewText}`);
+  console.log(`ok: the recurrence picker shows the next occurrences (${previewText})`);
   await page.click('#new-task button[type=submit]');
   const plants = page.locator('#tasks li', { hasText: 'Water the plants' });
   await plants.first().waitFor();

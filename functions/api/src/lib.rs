@@ -9,6 +9,7 @@
 //!   personal access tokens, with their scopes.
 //! - [`tasks`]: the task and tag endpoints.
 //! - [`quick_add`]: one line of text read into a new task's fields, before it is saved.
+//! - [`recurrence`]: the due times a rule gives, previewed before a task is saved.
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
@@ -32,6 +33,7 @@ pub mod lists;
 pub mod members;
 pub mod openapi;
 pub mod quick_add;
+pub mod recurrence;
 pub mod stream;
 pub mod subtasks;
 pub mod tasks;
@@ -95,6 +97,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(webhooks::routes())
         .merge(tokens::routes())
         .merge(quick_add::routes())
+        .merge(recurrence::routes())
         .merge(changes::routes())
         .merge(stream::routes())
 }

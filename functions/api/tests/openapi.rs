@@ -83,6 +83,7 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "GET /v1/tokens",
         "DELETE /v1/tokens/{id}",
         "POST /v1/quick-add",
+        "GET /v1/recurrence/preview",
         "GET /v1/changes",
         "GET /v1/stream",
     ]
