@@ -11,6 +11,10 @@
 #   APP_API_TOKEN      Dapr -> app token; generated if unset   (todo-app-api-token: token)
 #   DAPR_API_TOKEN     app -> Dapr token; generated if unset   (todo-dapr-api-token: token)
 #
+# Sign-in with an identity provider (optional, not secret: ConfigMap todo-auth,
+# which the api and mcp read when it exists): JWT_ISSUER, JWT_JWKS_URL,
+# JWT_AUDIENCE and the web app's OIDC_CLIENT_ID (and OIDC_SCOPES).
+#
 # usage: scripts/create-secrets.sh [NAMESPACE]     (default: todo)
 # For the local overlay, REDPANDA_USERNAME and REDPANDA_PASSWORD may be empty.
 set -euo pipefail
@@ -53,4 +57,12 @@ kubectl create secret generic todo-app-api-token --namespace "$namespace" --dry-
   --from-file=token=<(printf %s "$APP_API_TOKEN") | update
 kubectl create secret generic todo-dapr-api-token --namespace "$namespace" --dry-run=client -o yaml \
   --from-file=token=<(printf %s "$DAPR_API_TOKEN") | update
+auth=()
+for var in JWT_ISSUER JWT_JWKS_URL JWT_AUDIENCE OIDC_CLIENT_ID OIDC_SCOPES; do
+  [[ -n "${!var:-}" ]] && auth+=("--from-literal=$var=${!var}")
+done
+if ((${#auth[@]})); then
+  kubectl create configmap todo-auth --namespace "$namespace" --dry-run=client -o yaml "${auth[@]}" | update
+  echo "create-secrets: ConfigMap todo-auth holds ${#auth[@]} sign-in settings"
+fi
 echo "create-secrets: Secrets redpanda, todo-database, todo-jwt, todo-app-api-token and todo-dapr-api-token are in namespace $namespace"

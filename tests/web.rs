@@ -6,7 +6,8 @@
 
 mod common;
 
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use common::Host;
 
@@ -61,6 +62,75 @@ async fn the_web_app_works_in_a_real_browser() {
     for view in ["sign-in", "view-all", "view-today", "view-upcoming", "view-overdue"] {
         assert!(stdout.contains(&format!("axe on {view}")), "no accessibility scan of {view}:\n{stdout}");
     }
+    println!("{stdout}");
+}
+
+/// Kills the identity provider when the test ends, passed or not.
+struct Provider(Child);
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sign-in with OpenID Connect (authorization code with PKCE) against a real
+/// provider, node-oidc-provider (tests/browser/idp.mjs), on loopback.
+#[tokio::test]
+async fn the_web_app_signs_in_with_openid_connect() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let (idp_port, host_port) = (common::free_port(), common::free_port());
+    let issuer = format!("http://127.0.0.1:{idp_port}");
+    let base = format!("http://127.0.0.1:{host_port}");
+    let _provider = Provider(
+        Command::new("node")
+            .current_dir(root)
+            .arg("tests/browser/idp.mjs")
+            .env("IDP_PORT", idp_port.to_string())
+            .env("REDIRECT_URI", format!("{base}/"))
+            .env("RESOURCE", "urn:todo:api")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("node runs tests/browser/idp.mjs"),
+    );
+    let discovery = format!("{issuer}/.well-known/openid-configuration");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "the identity provider did not answer at {issuer} within 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let jwks = format!("{issuer}/jwks");
+    let host = Host::start_at(
+        None,
+        Some(host_port),
+        &[
+            ("JWT_ISSUER", issuer.as_str()),
+            ("JWT_JWKS_URL", jwks.as_str()),
+            ("JWT_AUDIENCE", "urn:todo:api"),
+            ("OIDC_CLIENT_ID", "todo-web"),
+        ],
+    )
+    .await;
+    let output = Command::new("node")
+        .current_dir(root)
+        .arg("tests/browser/oidc.mjs")
+        .env("BASE_URL", &host.base)
+        .env("ISSUER", &issuer)
+        .output()
+        .expect("node runs tests/browser/oidc.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the sign-in test failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
+        host.logs()
+    );
+    for step in ["signed in with OpenID Connect", "accepts the access token", "said plainly"] {
+        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
+    }
+    let logs = host.logs();
+    assert!(!logs.contains("eyJ"), "no token in the host's logs");
     println!("{stdout}");
 }
 

@@ -14,6 +14,7 @@ import { TaskList } from "./list.js";
 import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
+import { begin as beginSignIn, finish as finishSignIn, provider } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -287,11 +288,19 @@ async function start() {
   // A deletion waiting to be undone is carried out before the tab goes.
   window.addEventListener("pagehide", () => list.flush());
   // The local host offers a one-click development sign-in; the api binary does not.
-  try {
-    $("dev-sign-in").hidden = !(await fetch("/auth/dev")).ok;
-  } catch {
-    $("dev-sign-in").hidden = true;
+  const [dev, oidc, finished] = await Promise.all([
+    fetch("/auth/dev").then((r) => r.ok, () => false),
+    provider(),
+    finishSignIn(),
+  ]);
+  $("dev-sign-in").hidden = !dev;
+  if (oidc) {
+    const button = $("oidc-sign-in");
+    button.hidden = false;
+    button.textContent = `Sign in with ${new URL(oidc.issuer).host}`;
+    button.addEventListener("click", () => beginSignIn(oidc).catch((e) => say(e.message)));
   }
+  if (finished) say(finished);
   if (session.token()) await signedIn();
   else show(false);
 }

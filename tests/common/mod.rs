@@ -29,6 +29,11 @@ fn binary() -> PathBuf {
 }
 pub const SECRET: &str = "local-host-e2e-secret-local-host-e2e-secret";
 
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
 pub struct Host {
     pub base: String,
     pub dir: PathBuf,
@@ -38,6 +43,8 @@ pub struct Host {
     env: Vec<(String, String)>,
     child: Option<Child>,
     starts: u32,
+    /// The port to serve on; a free one at each launch when `None`.
+    port: Option<u16>,
     client: reqwest::Client,
 }
 
@@ -67,11 +74,17 @@ impl Host {
     }
 
     pub async fn start_on_with(postgres: Option<TestDb>, env: &[(&str, &str)]) -> Self {
+        Self::start_at(postgres, None, env).await
+    }
+
+    /// Starts the host on `port` when given (a free one otherwise): for a
+    /// test whose other parts must know its address first.
+    pub async fn start_at(postgres: Option<TestDb>, port: Option<u16>, env: &[(&str, &str)]) -> Self {
         let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let dir = std::env::temp_dir().join(format!("todo-local-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("data dir");
         let client = reqwest::Client::new();
-        let mut host = Self { base: String::new(), dir, postgres, env, child: None, starts: 0, client };
+        let mut host = Self { base: String::new(), dir, postgres, env, child: None, starts: 0, client, port };
         host.launch().await;
         host
     }
@@ -87,8 +100,7 @@ impl Host {
     /// waits until it answers `/healthz`.
     pub async fn launch(&mut self) {
         self.starts += 1;
-        let port =
-            std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = self.port.unwrap_or_else(free_port);
         let log =
             std::fs::File::create(self.dir.join(format!("host-{}.log", self.starts))).expect("log file");
         let child = Command::new(binary())

@@ -126,6 +126,8 @@ pub struct Authenticator {
     jwks: Option<Jwks>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Sign-in with the issuer, for the web app (`OIDC_CLIENT_ID`).
+    oidc: Option<crate::oidc::Oidc>,
 }
 
 /// Why the authenticator could not be built.
@@ -137,6 +139,8 @@ pub enum AuthConfigError {
     ShortSecret,
     #[error("building the HTTP client for JWT_JWKS_URL failed: {0}")]
     Client(#[from] reqwest::Error),
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::OidcConfigError),
 }
 
 impl Authenticator {
@@ -152,7 +156,19 @@ impl Authenticator {
         if hs256.is_none() && jwks.is_none() {
             return Err(AuthConfigError::NoKeys);
         }
-        Ok(Self { hs256, jwks, issuer: config.jwt_issuer.clone(), audience: config.jwt_audience.clone() })
+        let oidc = crate::oidc::Oidc::new(config)?;
+        Ok(Self {
+            hs256,
+            jwks,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            oidc,
+        })
+    }
+
+    /// Sign-in with the issuer, when `OIDC_CLIENT_ID` configures it.
+    pub fn oidc(&self) -> Option<&crate::oidc::Oidc> {
+        self.oidc.as_ref()
     }
 
     /// Only the HS256 secret, no issuer or audience checks: for tests and `make dev`.

@@ -14,6 +14,11 @@ pub struct ApiConfig {
     pub jwt_issuer: Option<String>,
     /// When set, tokens must carry this `aud`.
     pub jwt_audience: Option<String>,
+    /// The web app's client id at `JWT_ISSUER`: turns on sign-in with OpenID
+    /// Connect (authorization code with PKCE, a public client).
+    pub oidc_client_id: Option<String>,
+    /// The scopes it asks for (default `openid`).
+    pub oidc_scopes: Option<String>,
 }
 
 #[cfg(test)]

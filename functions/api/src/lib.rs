@@ -16,6 +16,7 @@
 //! - [`changes`]: the changes feed, paged by cursor; [`stream`]: the same, pushed
 //!   as Server-Sent Events.
 //! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
+//! - [`oidc`]: the web app's sign-in with OpenID Connect (authorization code with PKCE).
 //! - [`web`]: the web app, embedded and served at `/` with a strict Content-Security-Policy.
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
@@ -31,6 +32,7 @@ pub mod inbox;
 pub mod invitations;
 pub mod lists;
 pub mod members;
+pub mod oidc;
 pub mod openapi;
 pub mod quick_add;
 pub mod recurrence;
@@ -128,6 +130,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(web::routes())
+        .merge(oidc::routes())
         .with_state(state.clone());
     let fallbacks = Fallbacks {
         not_found: || ApiError::RouteNotFound.into_response(),
