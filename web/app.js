@@ -6,7 +6,9 @@
 // Modules: api.js (requests, the token), form.js (the new-task form and its
 // recurrence picker), list.js (the task list: edit, conflicts, undo),
 // live.js (the changes feed and the stream), reminders.js (reminders as they
-// fire, and browser notifications), quick.js (one line read into a task).
+// fire, and browser notifications), quick.js (one line read into a task),
+// lists.js (new lists, and the members of the list shown), signin.js (OpenID
+// Connect).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { newTask, wirePicker } from "./form.js";
@@ -14,12 +16,15 @@ import { TaskList } from "./list.js";
 import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
+import { Lists } from "./lists.js";
 import { begin as beginSignIn, finish as finishSignIn, provider } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 
 let view = "all";
 let query = "";
+/** "key:order" from the sort picker; empty for the view's own order. */
+let sort = "";
 let tag = null;
 /** The list whose tasks are shown; `null` for every list. */
 let listId = null;
@@ -35,6 +40,9 @@ const LIMIT_MAX = 200;
 const SETTLE_MS = 150;
 const list = new TaskList($("tasks"), () => refresh(loadedLimit()));
 let reminders = null;
+let lists = null;
+/** The caller's lists as GET /v1/lists last said, by id. */
+let known = new Map();
 let pendingReload = null;
 
 const LIVE_TEXT = { live: "Live", "catching-up": "Updating…", offline: "Offline: reconnecting…", off: "" };
@@ -59,8 +67,11 @@ const live = new Live({
  */
 function reloadSoon() {
   clearTimeout(pendingReload);
-  pendingReload = setTimeout(() => {
-    if (!$("tasks").querySelector("li.editing")) refresh(loadedLimit());
+  pendingReload = setTimeout(async () => {
+    if ($("tasks").querySelector("li.editing")) return;
+    await refresh(loadedLimit());
+    // Its members may have changed too.
+    if (listId) await lists.show(known.get(listId) || null);
   }, SETTLE_MS);
 }
 
@@ -83,6 +94,7 @@ function show(signedIn) {
 
 function signOut(message) {
   live.stop();
+  lists.show(null);
   reminders.clear();
   session.forget();
   show(false);
@@ -108,6 +120,11 @@ function listPath(limit = PAGE) {
   }
   if (view === "upcoming") params.set("due_after", endOfToday().toISOString());
   if (view === "overdue") params.set("overdue", "true");
+  if (sort) {
+    const [key, order] = sort.split(":");
+    params.set("sort", key);
+    params.set("order", order);
+  }
   if (query) params.set("q", query);
   if (tag) params.set("tag", tag);
   if (listId) params.set("list", listId);
@@ -120,8 +137,9 @@ function listName(list) {
 }
 
 /** The caller's lists: the filter above the tasks, and the picker of the new-task form. */
-async function showLists() {
-  const { items } = await api("GET", "/v1/lists");
+function showLists({ items }) {
+  known = new Map(items.map((l) => [l.id, l]));
+  if (listId && !known.has(listId)) listId = null; // left, or removed from it
   const picker = $("list");
   const chosen = picker.value;
   const options = items.filter((l) => l.role !== "viewer").map((l) => {
@@ -140,6 +158,7 @@ async function showLists() {
     button.addEventListener("click", () => {
       listId = id;
       refresh();
+      lists.show(known.get(id) || null);
     });
     return button;
   };
@@ -147,8 +166,7 @@ async function showLists() {
 }
 
 /** The caller's tags, each a toggle that filters the list by it. */
-async function showTags() {
-  const { tags } = await api("GET", "/v1/tags");
+function showTags({ tags }) {
   const buttons = tags.map(({ tag: name, count }) => {
     const button = document.createElement("button");
     button.type = "button";
@@ -170,11 +188,17 @@ async function refresh(limit = PAGE) {
   const tasks = $("tasks");
   tasks.setAttribute("aria-busy", "true");
   try {
-    const page = await api("GET", listPath(limit));
+    // Read together, shown together: nothing moves after the tasks appear.
+    const [page, tags, lists] = await Promise.all([
+      api("GET", listPath(limit)),
+      api("GET", "/v1/tags"),
+      api("GET", "/v1/lists"),
+    ]);
     if (mine !== shown) return;
+    showTags(tags);
+    showLists(lists);
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
     setNext(page.next_cursor);
-    await Promise.all([showTags(), showLists()]);
   } catch (e) {
     say(e.message);
   } finally {
@@ -219,9 +243,6 @@ async function create(event) {
 }
 
 async function signedIn() {
-  show(true);
-  const user = userOf(session.token());
-  $("who").textContent = user ? `Signed in as ${user}` : "Signed in";
   try {
     // The feed's position first: whatever changes while the tasks load comes after it.
     await live.begin();
@@ -229,7 +250,13 @@ async function signedIn() {
     say(e.message);
     if (e.status === 401) return;
   }
+  // Everything the first screen shows is read before it is shown: nothing
+  // moves once it appears.
   await Promise.all([refresh(), reminders.load().catch((e) => say(e.message))]);
+  if (!session.token()) return;
+  const user = userOf(session.token());
+  show(true);
+  $("who").textContent = user ? `Signed in as ${user}` : "Signed in";
   live.start();
 }
 
@@ -258,6 +285,14 @@ async function start() {
   whenSignedOut(signOut);
   wirePicker($("new-task"));
   $("new-task").addEventListener("submit", create);
+  lists = new Lists({
+    changed: async (id) => {
+      listId = id;
+      await refresh();
+      await lists.show(known.get(id) || null);
+    },
+    say,
+  });
   wireQuickAdd($("quick-add"), {
     added: async (task) => {
       say(`Added “${task.title}”.`);
@@ -274,6 +309,10 @@ async function start() {
     await signedIn();
   });
   $("search").addEventListener("submit", (event) => event.preventDefault());
+  $("sort").addEventListener("change", () => {
+    sort = $("sort").value;
+    refresh();
+  });
   $("q").addEventListener("input", () => {
     query = $("q").value.trim();
     refresh();

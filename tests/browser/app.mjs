@@ -68,6 +68,13 @@ let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.grantPermissions(['notifications'], { origin: BASE });
+  // Adds up layout shifts (Cumulative Layout Shift), as the page sees them.
+  await context.addInitScript(() => {
+    window.shifts = 0;
+    new PerformanceObserver((entries) => {
+      for (const e of entries.getEntries()) if (!e.hadRecentInput) window.shifts += e.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
   // Records each browser notification the app shows, then shows it.
   await context.addInitScript(() => {
     const Real = window.Notification;
@@ -91,6 +98,8 @@ try {
   await page.locator('#dev-sign-in').waitFor({ state: 'visible' });
   const firstScreen = Date.now() - started;
   console.log(`first screen interactive in ${firstScreen} ms`);
+  const firstShift = await page.evaluate(() => window.shifts);
+  check(firstShift < 0.1, `the first screen moved as it loaded: cumulative layout shift ${firstShift}`);
   const csp = response.headers()['content-security-policy'] || '';
   check(/script-src 'self'/.test(csp) && !/unsafe-(inline|eval)/.test(csp), `a strict CSP: ${csp}`);
   check(/frame-ancestors 'none'/.test(csp), `no framing: ${csp}`);
@@ -153,6 +162,18 @@ try {
   await page.click('#tag-filter button:has-text("#home")');
   await page.waitForFunction(() => document.querySelectorAll('#tasks li .title').length === 3);
   console.log('ok: search and the tags filter');
+
+  // Sort, as the API's sort and order do.
+  const titles = () => page.locator('#tasks li .title').allTextContents();
+  await page.selectOption('#sort', 'title:asc');
+  await page.waitForFunction(() => document.querySelector('#tasks li .title')?.textContent === '<img src=x onerror=alert(1)>');
+  const byTitle = await titles();
+  check(JSON.stringify(byTitle) === JSON.stringify(['<img src=x onerror=alert(1)>', 'Dentist', 'Typed without a mouse']), `by title: ${byTitle}`);
+  await page.selectOption('#sort', 'created:desc');
+  await page.waitForFunction(() => document.querySelector('#tasks li .title')?.textContent === 'Dentist');
+  await page.selectOption('#sort', '');
+  await settled(page);
+  console.log('ok: sort by title and by creation');
 
   // Complete one: it stays listed under All, done.
   await page.check('#tasks li:has-text("Dentist") input[type=checkbox]');
@@ -290,11 +311,13 @@ try {
 
   await page.click('[data-view="all"]');
   await settled(page);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/view-all.png` });
   await accessible(page, 'view-all');
   for (const view of ['today', 'upcoming', 'overdue']) {
     await page.click(`[data-view="${view}"]`);
     await settled(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/view-${view}.png` });
     await accessible(page, `view-${view}`);
   }
@@ -321,10 +344,34 @@ try {
     return (await res.json()).items.map((t) => t.title).sort().join();
   }, { alice: process.env.OTHER_TOKEN, list: groceries });
   check(aliceSees === 'Bread for two,Oat milk', `the list's owner sees the task put into it: ${aliceSees}`);
+  const members = () => page.locator('#member-list li span').allTextContents();
+  await page.locator('#member-list li', { hasText: 'alice (owner)' }).waitFor();
+  await page.evaluate(() => document.getElementById('views-nav').scrollIntoView());
   await page.screenshot({ path: `${SHOTS}/shared-list.png` });
+  check((await members()).join() === 'alice (owner),dev-user (editor)', `the shared list's members: ${await members()}`);
+  check(await page.locator('#add-member').isHidden(), 'an editor cannot share the list');
+  console.log('ok: a shared list with its badge, filtered, its members shown, and a task put into it');
+
+  // A new list, shared with another user as a viewer, then taken back.
+  await page.fill('#list-name', 'Book club');
+  await page.press('#list-name', 'Enter');
+  await page.locator('#list-filter button[aria-pressed="true"]', { hasText: 'Book club' }).waitFor();
+  await page.locator('#member-list li', { hasText: 'dev-user (owner)' }).waitFor();
+  await page.fill('#member-id', 'alice');
+  await page.selectOption('#member-role', 'viewer');
+  await page.click('#add-member button[type=submit]');
+  await page.locator('#member-list li', { hasText: 'alice (viewer)' }).waitFor();
+  const aliceLists = async () => page.evaluate(async (alice) => {
+    const res = await fetch('/v1/lists', { headers: { Authorization: `Bearer ${alice}` } });
+    return (await res.json()).items.map((l) => `${l.name} (${l.role})`).join();
+  }, process.env.OTHER_TOKEN);
+  check((await aliceLists()).includes('Book club (viewer)'), `alice sees the list she was given: ${await aliceLists()}`);
+  await page.click('#member-list li:has-text("alice (viewer)") button');
+  await page.locator('#member-list li', { hasText: 'alice' }).waitFor({ state: 'detached' });
+  check(!(await aliceLists()).includes('Book club'), `taken back: ${await aliceLists()}`);
+  console.log('ok: a new list shared with a viewer and taken back');
   await page.click('#list-filter button:text-is("Every list")');
   await settled(page);
-  console.log('ok: a shared list with its badge, filtered, and a task put into it');
 
   // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
   await page.evaluate(async () => {
@@ -357,6 +404,14 @@ try {
   check(/sign in again/.test(told), `the app says why: ${told}`);
   await stale.close();
   console.log('ok: an expired token is said so');
+
+  // Nothing moves once it appears: the layout shift of a signed-in load.
+  await page.reload();
+  await page.locator('#live[data-state="live"]').waitFor();
+  await settled(page);
+  const shifted = await page.evaluate(() => window.shifts);
+  check(shifted < 0.1, `the page moved as it loaded: cumulative layout shift ${shifted}`);
+  console.log(`ok: layout shift of a signed-in load ${shifted.toFixed(3)}, of the first screen ${firstShift.toFixed(3)}`);
 
   // A narrow phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });

@@ -10,11 +10,12 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 8] = [
+const SCRIPTS: [(&str, &str); 9] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
     ("/list.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/list.js"))),
+    ("/lists.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/lists.js"))),
     ("/live.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/live.js"))),
     ("/quick.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/quick.js"))),
     ("/signin.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/signin.js"))),

@@ -1,0 +1,99 @@
+// Lists and their members: a new list, and for the list shown its members,
+// whom its owners share it with (as editor, viewer or owner) or take out.
+// Members who are not owners see who is in it, and may leave.
+
+import { api, userOf, session } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+function button(text, label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+export class Lists {
+  /** `changed(listId)` is told when lists or members changed; `say` shows a message. */
+  constructor({ changed, say }) {
+    this.changed = changed;
+    this.say = say;
+    this.list = null;
+    $("new-list").addEventListener("submit", (e) => this.create(e));
+    $("add-member").addEventListener("submit", (e) => this.share(e));
+  }
+
+  async create(event) {
+    event.preventDefault();
+    const name = $("list-name").value.trim();
+    try {
+      const list = await api("POST", "/v1/lists", { name });
+      $("list-name").value = "";
+      this.say(`Made the list “${list.name}”.`);
+      await this.changed(list.id);
+    } catch (e) {
+      this.say(e.message);
+    }
+  }
+
+  /** Shows the members of `list` (one of GET /v1/lists' items), or nothing for every list or an Inbox. */
+  async show(list) {
+    this.list = list;
+    const panel = $("members");
+    if (!list || list.inbox) {
+      panel.hidden = true;
+      return;
+    }
+    $("members-heading").textContent = `Members of ${list.name}`;
+    $("add-member").hidden = list.role !== "owner";
+    try {
+      const { items } = await api("GET", `/v1/lists/${list.id}/members`);
+      if (this.list !== list) return;
+      const me = userOf(session.token());
+      $("member-list").replaceChildren(...items.map((m) => this.member(list, m, me)));
+      panel.hidden = false;
+    } catch (e) {
+      this.say(e.message);
+    }
+  }
+
+  member(list, member, me) {
+    const li = document.createElement("li");
+    const who = document.createElement("span");
+    who.textContent = `${member.user_id} (${member.role})`;
+    li.append(who);
+    const mine = member.user_id === me;
+    if (list.role === "owner" || mine) {
+      const text = mine ? "Leave" : "Remove";
+      const label = mine ? `Leave ${list.name}` : `Remove ${member.user_id} from ${list.name}`;
+      li.append(button(text, label, () => this.remove(list, member, mine)));
+    }
+    return li;
+  }
+
+  async share(event) {
+    event.preventDefault();
+    const list = this.list;
+    const user = $("member-id").value.trim();
+    try {
+      await api("POST", `/v1/lists/${list.id}/members`, { user_id: user, role: $("member-role").value });
+      $("member-id").value = "";
+      this.say(`Shared “${list.name}” with ${user}.`);
+      await this.show(list);
+    } catch (e) {
+      this.say(e.message);
+    }
+  }
+
+  async remove(list, member, mine) {
+    try {
+      await api("DELETE", `/v1/lists/${list.id}/members/${encodeURIComponent(member.user_id)}`);
+      this.say(mine ? `You left “${list.name}”.` : `${member.user_id} is no longer in “${list.name}”.`);
+      await this.changed(mine ? null : list.id);
+    } catch (e) {
+      this.say(e.message);
+    }
+  }
+}
