@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::event::{EventType, MemberEventData, TaskEventData};
 use crate::notification::Notification;
@@ -89,6 +90,10 @@ pub enum ChangeBody {
     /// A reminder fired for the user.
     #[serde(rename = "notification")]
     Notification { notification: Notification },
+    /// A task moved out of one of the user's lists into one they do not see:
+    /// for them, it is gone (its new state is not theirs to see).
+    #[serde(rename = "task_moved_out")]
+    MovedOut { task_id: Uuid, from_list_id: Uuid },
 }
 
 /// A page of the feed.
@@ -141,6 +146,9 @@ pub struct EventChange {
     pub cursor: ChangeCursor,
     pub payload: serde_json::Value,
     pub time: DateTime<Utc>,
+    /// The reader is a member of the event's list; when not, the event
+    /// reached them because the task left one of their lists.
+    pub sees_list: bool,
 }
 
 impl EventChange {
@@ -158,7 +166,12 @@ impl EventChange {
             }
             _ => {
                 let data: TaskEventData = serde_json::from_value(data).ok()?;
-                ChangeBody::Task { event, task: Box::new(data.task) }
+                match data.moved_from {
+                    Some(from_list_id) if !self.sees_list => {
+                        ChangeBody::MovedOut { task_id: data.task.id, from_list_id }
+                    }
+                    _ => ChangeBody::Task { event, task: Box::new(data.task) },
+                }
             }
         };
         Some(Change { cursor: self.cursor, time: self.time, body })

@@ -100,6 +100,9 @@ pub struct TaskEventData {
     /// For `task.due`: the reminder time that fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_at: Option<DateTime<Utc>>,
+    /// For a change that moved the task to another list: the list it left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Uuid>,
 }
 
 /// The `data` of a membership event: who joined or left which list, as what,
@@ -185,6 +188,7 @@ pub fn task_event(
         user_id: task.user_id.clone(),
         task: task.clone(),
         reminder_at,
+        moved_from: None,
     };
     outbox_event(ty, &task.id.to_string(), DATA_SCHEMA, serde_json::to_value(&data)?, source, now)
 }
@@ -258,6 +262,19 @@ impl OutboxEvent {
         id.parse().ok()
     }
 
+    /// For a task moved to another list by this change, the list it left: its
+    /// members see the task leave in their changes feed.
+    pub fn moved_from(&self) -> Option<Uuid> {
+        self.payload["data"]["moved_from"].as_str()?.parse().ok()
+    }
+
+    /// Records that the change moved the task out of `list`.
+    pub fn set_moved_from(&mut self, list: Uuid) {
+        if let Some(data) = self.payload.get_mut("data").and_then(|d| d.as_object_mut()) {
+            data.insert("moved_from".into(), list.to_string().into());
+        }
+    }
+
     /// For a membership event, the member who joined or left: they see it in
     /// their feed even when they are no longer a member.
     pub fn member_id(&self) -> Option<&str> {
@@ -310,7 +327,14 @@ mod tests {
         assert_eq!(data.user_id, "alice");
         assert_eq!(data.task.id, task.id);
         assert_eq!(data.version, DATA_VERSION);
-        assert_eq!((row.list_id(), row.member_id()), (Some(task.list_id), None));
+        assert_eq!((row.list_id(), row.member_id(), row.moved_from()), (Some(task.list_id), None, None));
+        let mut moved = row.clone();
+        let left = Uuid::now_v7();
+        moved.set_moved_from(left);
+        assert_eq!(moved.moved_from(), Some(left));
+        let data: TaskEventData =
+            serde_json::from_value(moved.payload["data"].clone()).expect("still parses");
+        assert_eq!(data.task.id, task.id);
     }
 
     #[test]

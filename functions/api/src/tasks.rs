@@ -462,7 +462,10 @@ where
             let changes = [(&next, current.version, ty)].into_iter();
             for (task, replaces, ty) in changes.chain(followers.iter().map(|f| (&f.task, f.replaces, f.ty))) {
                 tx.update_task(task, replaces).await?;
-                let event = task_event(ty, task, SOURCE, task.updated_at, None)?;
+                let mut event = task_event(ty, task, SOURCE, task.updated_at, None)?;
+                if task.list_id != current.list_id {
+                    event.set_moved_from(current.list_id);
+                }
                 tx.write_event(&event, None).await?;
                 events.push(event);
             }

@@ -13,6 +13,7 @@ todo_testing::on_both_backends!(
     a_reminder_arrives_as_a_notification,
     bad_cursors_and_parameters_are_refused_clearly,
     a_pruned_cursor_is_gone,
+    a_task_moved_out_of_a_shared_list_leaves_without_its_new_state,
 );
 
 /// The feed's `cursor` now, for `user`.
@@ -171,4 +172,34 @@ async fn a_pruned_cursor_is_gone(app: TestApp) {
     let fresh = head(&app, "alice").await;
     let res = app.send(Method::GET, &format!("/v1/changes?cursor={fresh}"), Some("alice"), None).await;
     assert_eq!(res.status, StatusCode::OK, "a fresh cursor works again");
+}
+
+async fn a_task_moved_out_of_a_shared_list_leaves_without_its_new_state(app: TestApp) {
+    let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({"name": "Trip"}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    let trip = res.body["id"].as_str().expect("an id").to_owned();
+    let path = format!("/v1/lists/{trip}/members");
+    let res =
+        app.send(Method::POST, &path, Some("alice"), Some(json!({"user_id": "bob", "role": "viewer"}))).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    let task = app.create("alice", json!({"title": "passport", "list_id": trip})).await;
+    let start = head(&app, "bob").await;
+
+    let lists = app.send(Method::GET, "/v1/lists", Some("alice"), None).await;
+    let inbox =
+        lists.body["items"].as_array().expect("lists").iter().find(|l| l["inbox"] == true).expect("an Inbox");
+    let moved = json!({"list_id": inbox["id"], "title": "private now"});
+    let res =
+        app.send(Method::PATCH, &format!("/v1/tasks/{}", id_of(&task)), Some("alice"), Some(moved)).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+
+    let (seen, _) = changes(&app, "bob", &start, 1).await;
+    assert_eq!(seen[0]["type"], "task_moved_out", "{seen:#?}");
+    assert_eq!(
+        (seen[0]["task_id"].clone(), seen[0]["from_list_id"].as_str()),
+        (task["id"].clone(), Some(trip.as_str()))
+    );
+    assert!(!seen[0].to_string().contains("private now"), "the new state is not bob's to see");
+    let (alice, _) = changes(&app, "alice", &start, 1).await;
+    assert_eq!(summary(&alice), ["task.updated private now"], "the owner sees the task itself");
 }

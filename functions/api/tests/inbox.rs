@@ -22,8 +22,13 @@ both_backends!(
 async fn notify(app: &TestApp, user: &str, task: &Value, event_id: &str) -> Notification {
     let stored =
         app.db.store.get_task(user, id_of(task).parse().expect("uuid")).await.expect("get").expect("task");
-    let data =
-        TaskEventData { version: 1, user_id: user.into(), task: stored, reminder_at: Some(Utc::now()) };
+    let data = TaskEventData {
+        version: 1,
+        user_id: user.into(),
+        task: stored,
+        reminder_at: Some(Utc::now()),
+        moved_from: None,
+    };
     let n = Notification::reminder(event_id, &data, user, Utc::now());
     assert!(app.db.store.record_notification_once("task-due", &n, Utc::now()).await.expect("record"));
     n
@@ -75,7 +80,13 @@ async fn activity_is_listed_per_user_and_per_task(app: TestApp) {
             .await
             .expect("get")
             .expect("task");
-        let data = TaskEventData { version: 1, user_id: "alice".into(), task: stored, reminder_at: None };
+        let data = TaskEventData {
+            version: 1,
+            user_id: "alice".into(),
+            task: stored,
+            reminder_at: None,
+            moved_from: None,
+        };
         let entry = Activity::of_event(EventType::Created, &format!("e{i}"), &data, Utc::now());
         assert!(app.db.store.record_activity_once("task-created", &entry, Utc::now()).await.expect("record"));
     }

@@ -23,11 +23,15 @@ const HORIZON: Dialects = Dialects {
 const SELECT_PRUNED: &str = "select xid, seq from changes_pruned where id = 1";
 
 /// $1 the user, ($2, $3) the cursor, ($4, $5) the horizon, $6 the limit: the
-/// events of the lists the user is a member of, and their own joining or
-/// leaving. A reminder firing reaches the feed as its notification.
-const EVENTS_AFTER: &str = "select xid, seq, payload, created_at from outbox \
+/// events of the lists the user is a member of, their own joining or
+/// leaving, and tasks moving out of their lists (`member` false: the user
+/// does not see the list the task went to). A reminder firing reaches the
+/// feed as its notification.
+const EVENTS_AFTER: &str = "select xid, seq, payload, created_at, \
+     (list_id in (select list_id from list_members where user_id = $1)) as member from outbox \
      where (xid, seq) > ($2, $3) and xid < $4 and seq <= $5 and topic <> 'task-due' \
-     and (list_id in (select list_id from list_members where user_id = $1) or member_id = $1) \
+     and (list_id in (select list_id from list_members where user_id = $1) or member_id = $1 \
+     or moved_from in (select list_id from list_members where user_id = $1)) \
      order by xid, seq limit $6";
 
 /// As [`EVENTS_AFTER`], for the user's notifications.
@@ -42,6 +46,8 @@ struct EventRow {
     seq: i64,
     payload: Json<serde_json::Value>,
     created_at: Timestamp,
+    /// Null for an event written before lists.
+    member: Option<bool>,
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -101,6 +107,7 @@ impl Store {
                     cursor: ChangeCursor { xid: row.xid, seq: row.seq },
                     payload: row.payload.0,
                     time: row.created_at.into(),
+                    sees_list: row.member.unwrap_or(false),
                 })
                 .collect(),
             notifications: notifications

@@ -13,10 +13,11 @@ use crate::event::OutboxEvent;
 
 /// $6 is the writer's lease: while it lasts, republishers leave the row to the
 /// writer, which publishes it right after commit.
-/// $7 and $8 are who sees the event in the changes feed: the members of list
-/// $7, and the member $8 who joined or left.
+/// $7 to $9 are who sees the event in the changes feed: the members of list
+/// $7, the member $8 who joined or left, and the members of list $9 that the
+/// task left.
 const INSERT_OUTBOX: &str = "insert into outbox (id, topic, partition_key, payload, created_at, lease_until, \
-     list_id, member_id) values ($1, $2, $3, $4, $5, $6, $7, $8)";
+     list_id, member_id, moved_from) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 const SELECT_UNPUBLISHED: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where published_at is null order by created_at, id limit $1";
@@ -93,6 +94,7 @@ impl Tx {
                 .bind(lease_until.map(Timestamp))
                 .bind(event.list_id())
                 .bind(event.member_id())
+                .bind(event.moved_from())
                 .execute(c)
                 .await
                 .map(drop)?

@@ -66,6 +66,7 @@ fn describe(body: &ChangeBody) -> String {
         ChangeBody::Task { event, task } => format!("{event} {}", task.title),
         ChangeBody::Member { event, member } => format!("{event} {}", member.user_id),
         ChangeBody::Notification { notification } => format!("notification {}", notification.title),
+        ChangeBody::MovedOut { task_id, .. } => format!("moved out {task_id}"),
     }
 }
 

@@ -32,6 +32,7 @@ async fn rows(db: &TestDb, n: usize) {
             user_id: "alice".into(),
             task: t.clone(),
             reminder_at: None,
+            moved_from: None,
         };
         let activity = Activity::of_event(EventType::Created, &id, &data, Utc::now());
         assert!(db.store.record_activity_once("task-created", &activity, Utc::now()).await.expect("record"));
