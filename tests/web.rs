@@ -58,11 +58,12 @@ async fn the_web_app_works_in_a_real_browser() {
         "shared with a viewer and taken back",
         "keyset pages",
         "expired token",
+        "prefers-color-scheme followed",
         "360 px",
     ] {
         assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
     }
-    for view in ["sign-in", "view-all", "view-today", "view-upcoming", "view-overdue"] {
+    for view in ["sign-in", "view-all", "view-today", "view-upcoming", "view-overdue", "view-all-dark"] {
         assert!(stdout.contains(&format!("axe on {view}")), "no accessibility scan of {view}:\n{stdout}");
     }
     println!("{stdout}");

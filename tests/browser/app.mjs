@@ -37,7 +37,7 @@ const browser = await chromium.launch({
 async function accessible(page, name) {
   // The CSP forbids injected scripts, as it should: axe runs in a second,
   // CSP-bypassing context that loads the same page.
-  const scan = await browser.newContext({ bypassCSP: true });
+  const scan = await browser.newContext({ bypassCSP: true, colorScheme: name.endsWith('-dark') ? 'dark' : 'light' });
   const copy = await scan.newPage();
   await copy.goto(page.url());
   await copy.evaluate((token) => token && sessionStorage.setItem('todo.token', token),
@@ -47,7 +47,7 @@ async function accessible(page, name) {
     await copy.locator('#signed-out').waitFor({ state: 'visible' });
   } else {
     await copy.locator('#live[data-state="live"]').waitFor();
-    const view = name.replace('view-', '');
+    const view = name.replace('view-', '').replace('-dark', '');
     await copy.click(`[data-view="${view}"]`);
     await settled(copy);
   }
@@ -412,6 +412,18 @@ try {
   const shifted = await page.evaluate(() => window.shifts);
   check(shifted < 0.1, `the page moved as it loaded: cumulative layout shift ${shifted}`);
   console.log(`ok: layout shift of a signed-in load ${shifted.toFixed(3)}, of the first screen ${firstShift.toFixed(3)}`);
+
+  // The system's dark scheme: the page follows it.
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const light = await background();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const dark = await background();
+  const luminance = (rgb) => rgb.match(/\d+/g).slice(0, 3).reduce((a, b) => a + Number(b), 0);
+  check(luminance(light) > 600 && luminance(dark) < 150, `light ${light}, dark ${dark}`);
+  await page.screenshot({ path: `${SHOTS}/dark.png` });
+  await accessible(page, 'view-all-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  console.log(`ok: prefers-color-scheme followed (light ${light}, dark ${dark})`);
 
   // A narrow phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
