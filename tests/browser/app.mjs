@@ -7,31 +7,14 @@
 // as the user scrolls, an invalid token said so, views, the
 // strict CSP on every page, an axe-core scan of each view, and a first screen
 // that is interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
-import { createRequire } from 'node:module';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { check, launch, require, run } from './common.mjs';
 
-const require = createRequire(new URL('../../target/node-tools/', import.meta.url));
-const { chromium } = require('playwright-core');
 const AXE = require.resolve('axe-core/axe.min.js');
-
 const BASE = process.env.BASE_URL;
 const SHOTS = process.env.SHOTS;
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  console.error(`FAILED: ${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
-  process.exit(1);
-}
 mkdirSync(SHOTS, { recursive: true });
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launch();
 
 /** axe-core on the page as it is; no serious or critical violation may remain. */
 async function accessible(page, name) {
@@ -64,8 +47,7 @@ async function settled(page) {
   await page.locator('#tasks[aria-busy="false"]').waitFor({ state: 'attached' });
 }
 
-let failed = false;
-try {
+await run(browser, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.grantPermissions(['notifications'], { origin: BASE });
   // Adds up layout shifts (Cumulative Layout Shift), as the page sees them.
@@ -437,10 +419,4 @@ try {
 
   check(violations.length === 0, `the CSP refused something the app does: ${violations}`);
   await context.close();
-} catch (e) {
-  console.error(`FAILED: ${e.message}`);
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -4,9 +4,8 @@
 // to REDIRECT_URI; access tokens are JWTs for RESOURCE (RFC 8707), which the
 // API verifies through the provider's JWKS. Its development login page takes
 // any user name. Prints "listening" once it answers.
-import { createRequire } from 'node:module';
+import { require } from './common.mjs';
 
-const require = createRequire(new URL('../../target/node-tools/', import.meta.url));
 const { default: Provider } = await import(require.resolve('oidc-provider'));
 
 const port = Number(process.env.IDP_PORT);

@@ -4,31 +4,12 @@
 // access token the API accepts, the code gone from the address bar; and a
 // return the app did not start, and a refusal, each said plainly.
 // Exits 1 naming what failed.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-
-const require = createRequire(new URL('../../target/node-tools/', import.meta.url));
-const { chromium } = require('playwright-core');
+import { check, launch, run } from './common.mjs';
 
 const BASE = process.env.BASE_URL;
 const ISSUER = process.env.ISSUER;
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  console.error(`FAILED: ${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)`);
-  process.exit(1);
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
-let failed = false;
-try {
+const browser = await launch();
+await run(browser, async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   const urls = [];
@@ -98,10 +79,4 @@ try {
   await other.locator('#status', { hasText: 'The user said no' }).waitFor();
   console.log('ok: a return that was not started here, and a refusal, are said plainly');
   await context.close();
-} catch (e) {
-  console.error(`FAILED: ${e.message}`);
-  failed = true;
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

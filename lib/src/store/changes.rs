@@ -79,25 +79,21 @@ impl Store {
         limit: i64,
     ) -> Result<ChangeRows, StoreError> {
         let (below_xid, up_to_seq) = self.changes_horizon().await?;
+        // Both statements take the same six parameters, in this order.
+        macro_rules! bind_after {
+            ($query:expr) => {
+                $query
+                    .bind(user_id)
+                    .bind(after.xid)
+                    .bind(after.seq)
+                    .bind(below_xid)
+                    .bind(up_to_seq)
+                    .bind(limit)
+            };
+        }
         let (events, notifications): (Vec<EventRow>, Vec<NotificationChangeRow>) = on_pool!(self.pool, |c| {
-            let events = sqlx::query_as(EVENTS_AFTER)
-                .bind(user_id)
-                .bind(after.xid)
-                .bind(after.seq)
-                .bind(below_xid)
-                .bind(up_to_seq)
-                .bind(limit)
-                .fetch_all(c)
-                .await?;
-            let notifications = sqlx::query_as(NOTIFICATIONS_AFTER)
-                .bind(user_id)
-                .bind(after.xid)
-                .bind(after.seq)
-                .bind(below_xid)
-                .bind(up_to_seq)
-                .bind(limit)
-                .fetch_all(c)
-                .await?;
+            let events = bind_after!(sqlx::query_as(EVENTS_AFTER)).fetch_all(c).await?;
+            let notifications = bind_after!(sqlx::query_as(NOTIFICATIONS_AFTER)).fetch_all(c).await?;
             (events, notifications)
         });
         Ok(ChangeRows {
