@@ -206,9 +206,18 @@ async function refresh(limit = PAGE) {
   }
 }
 
+/** Loads the next page when "Show more" is in view: watched from start(). */
+let scrolled = null;
+
 function setNext(cursor) {
   next = cursor;
   $("more").hidden = !next;
+  // Observing again reports where the button is now: a page replaced while
+  // it stayed in view (a reload after a change) still leads to the next one.
+  if (next && scrolled) {
+    scrolled.unobserve($("more"));
+    scrolled.observe($("more"));
+  }
 }
 
 /** The next page, when the user scrolls to the end of the list (or asks). */
@@ -321,9 +330,10 @@ async function start() {
     button.addEventListener("click", () => choose(button));
   }
   $("more").addEventListener("click", more);
-  new IntersectionObserver((entries) => {
+  scrolled = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) more();
-  }).observe($("more"));
+  });
+  scrolled.observe($("more"));
   // A deletion waiting to be undone is carried out before the tab goes.
   window.addEventListener("pagehide", () => list.flush());
   // The local host offers a one-click development sign-in; the api binary does not.
