@@ -56,6 +56,7 @@ async fn the_web_app_works_in_a_real_browser() {
         "delete with undo",
         "shared list",
         "shared with a viewer and taken back",
+        "moved it to another list",
         "keyset pages",
         "expired token",
         "prefers-color-scheme followed",

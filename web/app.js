@@ -38,7 +38,7 @@ const PAGE = 50;
 const LIMIT_MAX = 200;
 /** Changes that arrive together are shown with one reload. */
 const SETTLE_MS = 150;
-const list = new TaskList($("tasks"), () => refresh(loadedLimit()));
+const list = new TaskList($("tasks"), () => refresh(loadedLimit()), () => [...known.values()]);
 let reminders = null;
 let lists = null;
 /** The caller's lists as GET /v1/lists last said, by id. */

@@ -3,7 +3,7 @@
 // few seconds to undo. Every user text goes through textContent.
 
 import { api, ApiError } from "./api.js";
-import { localInput } from "./form.js";
+import { localInput, timeZone } from "./form.js";
 
 const $ = (id) => document.getElementById(id);
 /** How long a deletion can be undone. */
@@ -33,11 +33,12 @@ function element(tag, props = {}, ...children) {
   return el;
 }
 
-/** A list of tasks, rendered into `root`, refreshed by `reload`. */
+/** A list of tasks, rendered into `root`, refreshed by `reload`; `lists()` names the lists a task may move to. */
 export class TaskList {
-  constructor(root, reload) {
+  constructor(root, reload, lists) {
     this.root = root;
     this.reload = reload;
+    this.lists = lists;
     this.pending = null; // the deletion that can still be undone
   }
 
@@ -89,10 +90,20 @@ export class TaskList {
     const priority = element("select", { name: "priority" },
       ...["low", "medium", "high", "urgent"].map((p) => element("option", { value: p, textContent: p, selected: p === task.priority })));
     const tags = element("input", { name: "tags", value: task.tags.join(", ") });
+    const offsets = [["", "None"], ["0", "At the due time"], ["10", "10 minutes before"], ["60", "1 hour before"], ["1440", "1 day before"]];
+    const current = task.remind_before_minutes === null ? "" : String(task.remind_before_minutes);
+    if (!offsets.some(([v]) => v === current)) offsets.push([current, `${current} minutes before`]);
+    const remind = element("select", { name: "remind" },
+      ...offsets.map(([value, text]) => element("option", { value, textContent: text, selected: value === current })));
+    const rule = element("input", { name: "rule", value: task.recurrence || "", autocomplete: "off", placeholder: "FREQ=WEEKLY;BYDAY=MO" });
+    const lists = this.lists().filter((l) => l.role !== "viewer" || l.id === task.list_id);
+    const list = element("select", { name: "list" },
+      ...lists.map((l) => element("option", { value: l.id, textContent: l.name, selected: l.id === task.list_id })));
     const save = element("button", { type: "submit", textContent: "Save" });
     const cancel = element("button", { type: "button", textContent: "Cancel" });
     const form = element("form", { className: "edit" },
       field("Title", title), field("Due (your time zone)", due), field("Priority", priority), field("Tags", tags),
+      field("Reminder", remind), field("Repeats (an RFC 5545 rule; empty for never)", rule), field("List", list),
       element("div", { className: "actions" }, save, cancel));
     form.setAttribute("aria-label", `Edit ${task.title}`);
     cancel.addEventListener("click", () => this.reload());
@@ -101,6 +112,10 @@ export class TaskList {
       priority: priority.value,
       due_at: due.value ? new Date(due.value).toISOString() : null,
       tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+      remind_before_minutes: remind.value === "" ? null : Number(remind.value),
+      recurrence: rule.value.trim() || null,
+      time_zone: rule.value.trim() ? task.time_zone || timeZone() : null,
+      list_id: list.value || task.list_id,
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -352,6 +352,24 @@ await run(browser, async () => {
   await page.locator('#member-list li', { hasText: 'alice' }).waitFor({ state: 'detached' });
   check(!(await aliceLists()).includes('Book club'), `taken back: ${await aliceLists()}`);
   console.log('ok: a new list shared with a viewer and taken back');
+
+  // Editing every field: a due time, a reminder, a rule, and a move to another list.
+  await page.click('#list-filter button:text-is("Every list")');
+  await settled(page);
+  await page.click('#tasks li button.title:text-is("Typed without a mouse")');
+  const edit = page.locator('form.edit');
+  await edit.locator('input[name=due]').fill(local.replace('T09:00', 'T10:30'));
+  await edit.locator('select[name=remind]').selectOption('10');
+  await edit.locator('input[name=rule]').fill('FREQ=DAILY');
+  await edit.locator('select[name=list]').selectOption({ label: 'Book club' });
+  await edit.locator('button[type=submit]').click();
+  const typed = page.locator('#tasks li', { hasText: 'Typed without a mouse' });
+  await typed.locator('.meta', { hasText: 'repeats FREQ=DAILY' }).waitFor();
+  const typedMeta = await typed.locator('.meta').textContent();
+  check(/due [^·]*10:30/.test(typedMeta) && /reminder [^·]*10:20/.test(typedMeta), `edited as asked: ${typedMeta}`);
+  await page.click('#list-filter button:text-is("Book club")');
+  await page.locator('#tasks li button.title:text-is("Typed without a mouse")').waitFor();
+  console.log(`ok: edited its due time, reminder and rule, and moved it to another list (${typedMeta})`);
   await page.click('#list-filter button:text-is("Every list")');
   await settled(page);
 
