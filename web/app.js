@@ -68,8 +68,7 @@ const live = new Live({
 function reloadSoon() {
   clearTimeout(pendingReload);
   pendingReload = setTimeout(async () => {
-    if ($("tasks").querySelector("li.editing")) return;
-    await refresh(loadedLimit());
+    await refresh(loadedLimit(), { live: true });
     // Its members may have changed too.
     if (listId) await lists.show(known.get(listId) || null);
   }, SETTLE_MS);
@@ -181,8 +180,12 @@ function showTags({ tags }) {
   $("tag-filter").replaceChildren(...buttons);
 }
 
-/** Shows the first `limit` tasks of the view, and the tags and lists. */
-async function refresh(limit = PAGE) {
+/**
+ * Shows the first `limit` tasks of the view, and the tags and lists. A `live`
+ * reload (a change made elsewhere) leaves the tasks as they are while the
+ * user edits one: their save says if someone else changed it.
+ */
+async function refresh(limit = PAGE, { live = false } = {}) {
   if (!session.token()) return;
   const mine = ++shown;
   const tasks = $("tasks");
@@ -197,6 +200,8 @@ async function refresh(limit = PAGE) {
     if (mine !== shown) return;
     showTags(tags);
     showLists(lists);
+    // Checked now, not when the reload began: the user may have opened an edit meanwhile.
+    if (live && tasks.querySelector("li.editing")) return;
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
     setNext(page.next_cursor);
   } catch (e) {
