@@ -85,6 +85,11 @@ impl ApiError {
         })
     }
 
+    /// 422 `validation_failed` naming one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(ValidationErrors(vec![FieldError { field: field.into(), message: message.into() }]))
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest { code, message: message.into(), details: Vec::new() }
     }

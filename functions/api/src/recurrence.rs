@@ -7,7 +7,7 @@ use axum::extract::RawQuery;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use todo_lib::recurrence::Recurrence;
-use todo_lib::task::{FieldError, ValidationErrors};
+use todo_lib::task::FieldError;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -79,7 +79,7 @@ pub async fn preview(
     let (rule, start) = (rule.unwrap_or_default(), start.unwrap_or_default());
     let series = Recurrence::new(&rule, start, zone.as_deref()).map_err(|err| {
         let field = if err.to_string().contains("time zone") { "time_zone" } else { "rule" };
-        ApiError::from(ValidationErrors(vec![bad(field, err.to_string())]))
+        ApiError::invalid(field, err.to_string())
     })?;
     let mut occurrences = vec![start];
     while occurrences.len() < count {

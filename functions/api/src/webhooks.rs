@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use todo_lib::task::{FieldError, ValidationErrors};
 use todo_lib::webhook::{self, MAX_PER_USER, Webhook};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -53,10 +52,6 @@ pub struct WebhookList {
     pub items: Vec<WebhookView>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Validation(ValidationErrors(vec![FieldError { field: field.into(), message: message.into() }]))
-}
-
 /// Register a webhook. Events of the caller's tasks are POSTed to it, signed.
 #[utoipa::path(
     post, path = "/v1/webhooks", tag = "webhooks",
@@ -76,8 +71,8 @@ pub async fn create_webhook(
     AuthUser(user): AuthUser,
     JsonBody(input): JsonBody<NewWebhook>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
-    let url =
-        webhook::check_url(input.url.trim(), state.allow_loopback_webhooks).map_err(|m| invalid("url", m))?;
+    let url = webhook::check_url(input.url.trim(), state.allow_loopback_webhooks)
+        .map_err(|m| ApiError::invalid("url", m))?;
     let hook = Webhook::new(&user, &url, Utc::now()).map_err(|e| ApiError::Internal(e.into()))?;
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another registration's.
@@ -85,7 +80,10 @@ pub async fn create_webhook(
     let inserted = tx.insert_webhook(&hook, MAX_PER_USER).await?;
     tx.commit().await?;
     if !inserted {
-        return Err(invalid("url", format!("at most {MAX_PER_USER} webhooks per user; delete one first")));
+        return Err(ApiError::invalid(
+            "url",
+            format!("at most {MAX_PER_USER} webhooks per user; delete one first"),
+        ));
     }
     tracing::info!(webhook_id = %hook.id, "webhook registered");
     let created = CreatedWebhook {

@@ -7,7 +7,7 @@ pub mod parse;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use todo_lib::task::{FieldError, NewTask};
+use todo_lib::task::NewTask;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -87,19 +87,15 @@ pub async fn quick_add(
     AuthUser(_user): AuthUser,
     JsonBody(input): JsonBody<QuickAdd>,
 ) -> Result<Json<QuickAdded>, ApiError> {
-    let invalid = |field: &str, message: &str| {
-        ApiError::from(todo_lib::task::ValidationErrors(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }]))
-    };
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > TEXT_MAX {
-        return Err(invalid("text", &format!("must be 1 to {TEXT_MAX} characters")));
+        return Err(ApiError::invalid("text", format!("must be 1 to {TEXT_MAX} characters")));
     }
     let zone: chrono_tz::Tz = match input.time_zone.as_deref() {
         None => chrono_tz::UTC,
-        Some(name) => name.parse().map_err(|_| invalid("time_zone", "is not an IANA time zone name"))?,
+        Some(name) => {
+            name.parse().map_err(|_| ApiError::invalid("time_zone", "is not an IANA time zone name"))?
+        }
     };
     let read = parse::parse(text, Utc::now().with_timezone(&zone));
     let task = QuickTask {
