@@ -117,3 +117,39 @@ async fn every_function_and_operator_route_demands_the_app_token() {
     let activity = host.get("/v1/activity", "dev-user").await;
     assert_eq!(items(&activity.body).len(), 1, "{}", activity.body);
 }
+
+/// DNS rebinding: a page at `attacker.example`, resolved to 127.0.0.1, sends
+/// its own `Host`. Every route of the local host on loopback refuses it, the
+/// operator routes and the development sign-in included, and this machine's
+/// names still pass.
+#[tokio::test]
+async fn every_route_refuses_a_foreign_host_header_on_loopback() {
+    let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
+    let client = reqwest::Client::new();
+    let foreign = |method: Method, path: &str| {
+        client.request(method, host.url(path)).header("host", "attacker.example")
+    };
+    for (method, path) in [
+        (Method::GET, "/functions/events?limit=500"),
+        (Method::GET, "/functions"),
+        (Method::POST, "/auth/dev"),
+        (Method::GET, "/v1/tasks"),
+        (Method::GET, "/"),
+        (Method::GET, "/healthz"),
+    ] {
+        let answer = foreign(method.clone(), path).send().await.expect("answered");
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        let body: Value = answer.json().await.expect("the error shape");
+        assert_eq!(body["error"]["code"], "host_not_allowed", "{method} {path}: {body}");
+    }
+    for name in ["127.0.0.1", "localhost"] {
+        let port = reqwest::Url::parse(&host.url("/")).expect("url").port().expect("port");
+        let answer = client
+            .post(host.url("/auth/dev"))
+            .header("host", format!("{name}:{port}"))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(answer.status(), StatusCode::OK, "Host {name}");
+    }
+}

@@ -53,6 +53,16 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
     let invitation_token = invitation.body["token"].as_str().expect("token").to_owned();
     let joined = host.post(&format!("/v1/invitations/{invitation_token}/accept"), "bob", json!({})).await;
     assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+    // The router decodes the path: the same token percent-encoded is accepted,
+    // and must be redacted as well; a mistyped prefix is refused, and redacted.
+    let encoded =
+        host.post(&format!("/v1/lists/{list_id}/invitations"), "alice", json!({ "role": "viewer" })).await;
+    let encoded_token = encoded.body["token"].as_str().expect("token").to_owned();
+    let rest = encoded_token.trim_start_matches("inv_");
+    let joined = host.post(&format!("/v1/invitations/%69nv_{rest}/accept"), "carol", json!({})).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+    let typo = host.post(&format!("/v1/invitations/INV%5F{rest}/accept"), "dave", json!({})).await;
+    assert_ne!(typo.status, StatusCode::OK, "{}", typo.body);
 
     let client = reqwest::Client::new();
     let alice_token = token("alice");
@@ -125,6 +135,7 @@ async fn no_secret_reaches_the_logs_even_at_debug_level() {
         ("bogus bearer token", bogus_bearer),
         ("wrong app token", wrong_app_token),
         ("invitation token", invitation_token.trim_start_matches("inv_")),
+        ("percent-encoded invitation token", rest),
         ("personal access token", pat.trim_start_matches("todo_pat_")),
     ] {
         assert!(!logs.contains(secret), "the {what} appears in the log");

@@ -25,7 +25,8 @@ function redirectUri() {
 export async function provider() {
   try {
     const res = await fetch("/auth/config");
-    return res.ok ? await res.json() : null;
+    // 204: the server offers no provider.
+    return res.status === 200 ? await res.json() : null;
   } catch {
     return null;
   }

@@ -23,12 +23,7 @@ fn app() -> &'static (Router, String) {
     static APP: OnceLock<(Router, String)> = OnceLock::new();
     APP.get_or_init(|| {
         let auth = api::auth::Authenticator::with_secret(&SecretString::from(SECRET)).expect("secret");
-        let state = api::AppState {
-            store: common::store(),
-            auth: Arc::new(auth),
-            publisher: None,
-            allow_loopback_webhooks: false,
-        };
+        let state = api::AppState::new(common::store(), Arc::new(auth));
         let claims = serde_json::json!({ "sub": "fuzz", "iat": 0, "exp": 4_102_444_800_i64 });
         let token = encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
             .expect("token");

@@ -48,6 +48,10 @@ pub struct Config {
     /// silent, slow-header (slowloris) and idle keep-alive connections alike.
     #[serde(default = "default_header_read_timeout_secs")]
     pub header_read_timeout_secs: u64,
+    /// A request body must arrive whole within this many seconds of its head:
+    /// a client trickling a body holds its connection no longer than one
+    /// trickling its headers. Unset: `HEADER_READ_TIMEOUT_SECS`.
+    pub body_read_timeout_secs: Option<u64>,
     /// Open client connections per process; more wait to be accepted.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
@@ -147,8 +151,11 @@ fn default_header_read_timeout_secs() -> u64 {
     10
 }
 
+/// `MAX_CONNECTIONS` when unset.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
 fn default_max_connections() -> usize {
-    1024
+    DEFAULT_MAX_CONNECTIONS
 }
 
 fn default_shutdown_grace_secs() -> u64 {

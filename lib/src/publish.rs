@@ -78,10 +78,22 @@ impl Publisher for DaprPublisher {
         if status.is_success() {
             return Ok(());
         }
-        let mut body = response.text().await.unwrap_or_default();
-        body.truncate(500);
-        Err(PublishError::Refused { status: status.as_u16(), body })
+        let body = response.text().await.unwrap_or_default();
+        Err(PublishError::Refused { status: status.as_u16(), body: shortened(body, 500) })
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary: a sidecar's
+/// reply is logged, not trusted to be short or ASCII.
+fn shortened(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }
 
 /// The publisher the environment asks for: Dapr when `DAPR_HTTP_PORT` is set
@@ -94,4 +106,52 @@ pub fn from_config(config: &crate::config::Config) -> Result<Option<Arc<dyn Publ
         config.dapr_api_token.clone(),
     )?;
     Ok(Some(Arc::new(publisher)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sidecar that answers every publish with `status` and `body`.
+    async fn sidecar(status: axum::http::StatusCode, body: String) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().fallback(move || {
+            let body = body.clone();
+            async move { (status, body) }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+
+    fn event() -> OutboxEvent {
+        OutboxEvent {
+            id: uuid::Uuid::now_v7(),
+            topic: "task-created".into(),
+            partition_key: "k".into(),
+            payload: serde_json::json!({}),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refusal_whose_body_is_cut_inside_a_character_is_reported_not_panicked_on() {
+        // Byte 500 falls inside the second byte of an "é".
+        let reply = format!("a{}", "é".repeat(400));
+        let url = sidecar(axum::http::StatusCode::INTERNAL_SERVER_ERROR, reply.clone()).await;
+        let publisher = DaprPublisher::new(&url, "pubsub", None).expect("client");
+        match publisher.publish(&event()).await {
+            Err(PublishError::Refused { status: 500, body }) => {
+                assert_eq!(body.len(), 499, "cut at the last whole character");
+                assert!(reply.starts_with(&body));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shortened_keeps_short_text_whole() {
+        assert_eq!(shortened("naïve".into(), 500), "naïve");
+        assert_eq!(shortened("🙂🙂".into(), 5), "🙂");
+    }
 }

@@ -21,9 +21,11 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+mod body;
 mod connections;
 
-pub use connections::ConnectionLimits;
+pub use body::BodyTimedOut;
+pub use connections::{ConnectionLimits, Draining};
 
 use crate::config::{self, Config};
 use crate::store::{self, ConnectOptions, Store};
@@ -150,15 +152,28 @@ impl From<&Config> for Settings {
     }
 }
 
-/// The path as logged: a segment that is a secret (an invitation's token,
-/// which its route carries) shows only its prefix.
+/// The path as logged. A segment that holds a secret (an invitation's token,
+/// which its route carries, or a personal access token pasted into a URL)
+/// shows only that it was there. The path is read as the router reads it,
+/// percent-decoded, and the prefixes are matched in any case, so that
+/// `/v1/invitations/%69nv_…` is redacted as well as `/v1/invitations/inv_…`.
 fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    use crate::invitations::TOKEN_PREFIX;
-    if !path.contains(TOKEN_PREFIX) {
+    const SECRET_PREFIXES: [&str; 2] = [crate::invitations::TOKEN_PREFIX, crate::access_tokens::TOKEN_PREFIX];
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy().to_ascii_lowercase();
+    if !SECRET_PREFIXES.iter().any(|prefix| decoded.contains(prefix)) {
         return path.into();
     }
-    let segments: Vec<&str> =
-        path.split('/').map(|s| if s.starts_with(TOKEN_PREFIX) { "inv_[redacted]" } else { s }).collect();
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|segment| {
+            let plain =
+                percent_encoding::percent_decode_str(segment).decode_utf8_lossy().to_ascii_lowercase();
+            match SECRET_PREFIXES.iter().find(|prefix| plain.contains(*prefix)) {
+                Some(prefix) => format!("{prefix}[redacted]"),
+                None => segment.to_owned(),
+            }
+        })
+        .collect();
     segments.join("/").into()
 }
 
@@ -169,21 +184,30 @@ pub fn with_common_layers(app: Router, settings: Settings) -> Router {
         let path = loggable_path(req.uri().path());
         tracing::info_span!("request", method = %req.method(), path = %path, request_id = %id)
     });
-    app.layer(DefaultBodyLimit::max(settings.body_limit_bytes)).layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(trace)
-            .layer(PropagateRequestIdLayer::x_request_id())
-            // A bug in one handler answers 500 for that request; the process,
-            // and every other request in it, carries on.
-            .layer(CatchPanicLayer::custom(panicked))
-            // Every body is JSON; no browser may guess otherwise.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, settings.request_timeout)),
-    )
+    let body_limit = settings.body_limit_bytes;
+    app.layer(DefaultBodyLimit::max(body_limit))
+        // A body declared too long is refused before a byte of it is read.
+        .layer(axum::middleware::from_fn(move |request, next| {
+            body::refuse_declared_over(body_limit, request, next)
+        }))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::x_request_id())
+                // A bug in one handler answers 500 for that request; the process,
+                // and every other request in it, carries on.
+                .layer(CatchPanicLayer::custom(panicked))
+                // Every body is JSON; no browser may guess otherwise.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    settings.request_timeout,
+                )),
+        )
 }
 
 /// The answer to a request whose handler panicked, in the one error shape.
@@ -261,6 +285,22 @@ mod tests {
             "/v1/invitations/inv_[redacted]/accept"
         );
         assert_eq!(loggable_path("/v1/tasks/0193"), "/v1/tasks/0193");
+    }
+
+    #[test]
+    fn invitation_tokens_are_not_logged_in_any_encoding_or_case() {
+        for path in [
+            "/v1/invitations/%69nv_s3cr3t/accept",
+            "/v1/invitations/%69%6E%76%5Fs3cr3t/accept",
+            "/v1/invitations/INV_s3cr3t/accept",
+            "/v1/invitations/x%2Finv_s3cr3t/accept",
+            "/v1/invitations/%20inv_s3cr3t/accept",
+        ] {
+            let logged = loggable_path(path);
+            assert!(!logged.contains("s3cr3t"), "{path} logged as {logged}");
+            assert!(logged.ends_with("/accept"), "{logged}");
+        }
+        assert!(!loggable_path("/v1/x/todo_pat_s3cr3t").contains("s3cr3t"));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! connections trickling their headers, 10 that send nothing and an idle
 //! keep-alive one are all closed by the server once the header-read deadline
 //! passes, while a well-behaved client is served meanwhile; and the connection
-//! cap makes a new client wait until a slot frees. Every wait is bounded.
+//! cap makes a new client wait until a slot frees. A body trickled after its
+//! head is cut off at the body-read deadline in the same way; a body declared
+//! longer than the limit is refused at once, and a route that does not exist
+//! answers without waiting for the body. Every wait is bounded.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +23,16 @@ const BOUND: Duration = Duration::from_secs(15);
 async fn start(limits: ConnectionLimits) -> (std::net::SocketAddr, oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
-    let app = Router::new().route("/", get(|| async { "ok" }));
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .route("/echo", axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }));
+    let settings = todo_lib::serve::Settings {
+        addr,
+        body_limit_bytes: 256 * 1024,
+        request_timeout: Duration::from_secs(60),
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let app = todo_lib::serve::with_common_layers(app, settings);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve_tcp(
         listener,
@@ -58,7 +70,7 @@ async fn get_status(addr: std::net::SocketAddr) -> String {
 }
 
 fn limits(max_connections: usize) -> ConnectionLimits {
-    ConnectionLimits { header_read_timeout: DEADLINE, max_connections }
+    ConnectionLimits { header_read_timeout: DEADLINE, body_read_timeout: DEADLINE, max_connections }
 }
 
 #[tokio::test]
@@ -115,7 +127,7 @@ async fn silent_and_idle_keep_alive_connections_are_closed_after_the_deadline() 
 #[tokio::test]
 async fn past_the_connection_cap_a_client_waits_for_a_free_slot() {
     let (addr, _stop) =
-        start(ConnectionLimits { header_read_timeout: Duration::from_secs(60), max_connections: 3 }).await;
+        start(ConnectionLimits { header_read_timeout: Duration::from_secs(60), ..limits(3) }).await;
     let mut holders = Vec::new();
     for _ in 0..3 {
         let mut stream = TcpStream::connect(addr).await.expect("connects");
@@ -162,4 +174,73 @@ async fn an_http2_preface_trickled_or_followed_by_silence_is_closed_after_the_de
         "the silent HTTP/2 connection was closed within the deadline and a margin"
     );
     assert_eq!(get_status(addr).await, "HTTP/1.1 200 OK", "others are served meanwhile");
+}
+
+/// The first line the server sends on `stream`, within the bound.
+async fn status_line(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let until = Instant::now() + BOUND;
+    while !answer.windows(2).any(|w| w == b"\r\n") && Instant::now() < until {
+        match tokio::time::timeout(until - Instant::now(), stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn twenty_connections_trickling_a_body_are_closed_after_the_deadline_while_others_are_served() {
+    let (addr, _stop) = start(limits(100)).await;
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(addr).await.expect("connects");
+        let head = "POST /echo HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.expect("sends");
+        clients.push(stream);
+    }
+    let started = Instant::now();
+    let mut open = clients.len();
+    let mut closed = vec![false; clients.len()];
+    while open > 0 && started.elapsed() < BOUND {
+        for (i, stream) in clients.iter_mut().enumerate() {
+            if closed[i] {
+                continue;
+            }
+            if stream.write_all(b"x").await.is_err()
+                || closed_by_server(stream, Instant::now() + Duration::from_millis(10)).await
+            {
+                closed[i] = true;
+                open -= 1;
+            }
+        }
+        assert_eq!(get_status(addr).await, "HTTP/1.1 200 OK", "others are served meanwhile");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(open, 0, "every trickling body was cut off");
+    let took = started.elapsed();
+    assert!(took >= DEADLINE && took < DEADLINE * 3, "cut off at the body deadline, after {took:?}");
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_at_once() {
+    let (addr, _stop) = start(limits(100)).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    let head = "POST /echo HTTP/1.1\r\nhost: test\r\ncontent-length: 99999999999\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("sends");
+    let started = Instant::now();
+    assert_eq!(status_line(&mut stream).await, "HTTP/1.1 413 Payload Too Large");
+    assert!(started.elapsed() < DEADLINE, "refused before any deadline");
+}
+
+#[tokio::test]
+async fn a_route_that_does_not_exist_answers_without_waiting_for_the_body() {
+    let (addr, _stop) = start(limits(100)).await;
+    let mut stream = TcpStream::connect(addr).await.expect("connects");
+    let head = "POST /auth/token HTTP/1.1\r\nhost: test\r\ncontent-length: 100000\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("sends");
+    let started = Instant::now();
+    assert_eq!(status_line(&mut stream).await, "HTTP/1.1 404 Not Found");
+    assert!(started.elapsed() < DEADLINE, "answered before any deadline");
 }

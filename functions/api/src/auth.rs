@@ -29,8 +29,6 @@ use crate::error::ApiError;
 
 /// Tolerated clock skew between us and the token issuer.
 const LEEWAY_SECS: u64 = 30;
-/// Longest `sub` we accept as a user id.
-const SUB_MAX_LEN: usize = 255;
 /// How long fetched keys are trusted before they are fetched again.
 const JWKS_TTL: Duration = Duration::from_secs(600);
 /// A token with an unknown `kid` triggers a refetch at most this often, so that
@@ -50,6 +48,9 @@ pub struct Caller {
     /// The personal access token they came with; `None` for a JWT, which may
     /// do everything.
     pub token: Option<Grant>,
+    /// When the credential stops being accepted (a JWT's `exp`, a token's
+    /// expiry): what outlives the request (a live stream) ends then.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a personal access token grants.
@@ -57,6 +58,8 @@ pub struct Caller {
 pub struct Grant {
     pub id: uuid::Uuid,
     pub scopes: Vec<Scope>,
+    /// Its hash, by which it is found again to see whether it still lives.
+    pub hash: String,
 }
 
 impl Caller {
@@ -95,11 +98,12 @@ pub fn scope_for(method: &Method) -> Scope {
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = bearer(headers)?;
     if !is_access_token(token) {
-        let AuthUser(user) = state.auth.verify(token).await?;
-        return Ok(Caller { user, token: None });
+        let (AuthUser(user), expires_at) = state.auth.verify_until(token).await?;
+        return Ok(Caller { user, token: None, expires_at: Some(expires_at) });
     }
     let now = chrono::Utc::now();
-    let found = state.store.access_token(&secret_token::hash(token)).await?;
+    let hash = secret_token::hash(token);
+    let found = state.store.access_token(&hash).await?;
     let Some(found) = found.filter(|t| t.is_live(now)) else {
         return Err(ApiError::InvalidToken("no live personal access token matches".into()));
     };
@@ -112,11 +116,32 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Api
         // Bookkeeping: the request goes on without it.
         tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "recording a token's last use failed");
     }
-    Ok(Caller { user: found.user_id, token: Some(Grant { id: found.id, scopes: found.scopes }) })
+    Ok(Caller {
+        user: found.user_id,
+        token: Some(Grant { id: found.id, scopes: found.scopes, hash }),
+        expires_at: found.expires_at,
+    })
+}
+
+/// Whether `caller`'s credential is still accepted at `now`: not expired and,
+/// for a personal access token, not revoked since the request came in.
+pub async fn still_valid(
+    state: &AppState,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, ApiError> {
+    if caller.expires_at.is_some_and(|at| at <= now) {
+        return Ok(false);
+    }
+    let Some(grant) = &caller.token else { return Ok(true) };
+    let found = state.store.access_token(&grant.hash).await?;
+    Ok(found.is_some_and(|token| token.id == grant.id && token.is_live(now)))
 }
 #[derive(Debug, Deserialize)]
 struct Claims {
     sub: String,
+    /// Required and checked by the validation; a number of seconds.
+    exp: f64,
 }
 
 /// Verifies tokens. Built once at start-up from [`ApiConfig`].
@@ -178,6 +203,14 @@ impl Authenticator {
 
     /// The user id in `token`, if the token is valid.
     pub async fn verify(&self, token: &str) -> Result<AuthUser, ApiError> {
+        Ok(self.verify_until(token).await?.0)
+    }
+
+    /// The user id in `token`, if the token is valid, and when it expires.
+    pub async fn verify_until(
+        &self,
+        token: &str,
+    ) -> Result<(AuthUser, chrono::DateTime<chrono::Utc>), ApiError> {
         let header = decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
         // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
         // understand, and this one understands none.
@@ -232,10 +265,15 @@ impl Authenticator {
         let data =
             decode::<Claims>(token, &key, &validation).map_err(|e| ApiError::InvalidToken(e.to_string()))?;
         let sub = data.claims.sub;
-        if sub.is_empty() || sub.len() > SUB_MAX_LEN || sub.chars().any(char::is_control) {
-            return Err(ApiError::InvalidToken("unusable sub".into()));
+        if let Some(problem) = todo_lib::task::user_id_problem(&sub) {
+            return Err(ApiError::InvalidToken(format!("the token's sub {problem}")));
         }
-        Ok(AuthUser(sub))
+        // Past the leeway the token is refused; a stream held open by it ends then.
+        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(0);
+        let exp = data.claims.exp.floor() as i64;
+        let expires_at = chrono::DateTime::from_timestamp(exp.saturating_add(leeway), 0)
+            .ok_or_else(|| ApiError::InvalidToken("exp is out of range".into()))?;
+        Ok((AuthUser(sub), expires_at))
     }
 }
 

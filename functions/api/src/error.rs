@@ -47,6 +47,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String, details: Vec<FieldError> },
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body did not arrive whole within `BODY_READ_TIMEOUT_SECS`.
+    #[error("the request body did not arrive in time")]
+    BodyTimedOut,
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
     /// `If-Match` named another version of the task or list.
@@ -60,6 +63,10 @@ pub enum ApiError {
     /// accepted or expired); the code says which.
     #[error("{message}")]
     Gone { code: &'static str, message: &'static str },
+    /// The caller holds as much of a bounded resource as they may (live
+    /// streams, say); `Retry-After` says when to try again.
+    #[error("{message}")]
+    TooMany { code: &'static str, message: String, retry_after_secs: u64 },
     /// Writers kept colliding; the client may simply retry.
     #[error("the task is being changed concurrently; retry")]
     Conflict,
@@ -104,10 +111,12 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::Conflict | Self::Refused { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
+            Self::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,10 +134,11 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::BadRequest { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
+            Self::BodyTimedOut => "request_timeout",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PreconditionFailed { .. } => "precondition_failed",
             Self::Conflict => "conflict",
-            Self::Refused { code, .. } | Self::Gone { code, .. } => code,
+            Self::Refused { code, .. } | Self::Gone { code, .. } | Self::TooMany { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -174,6 +184,9 @@ impl IntoResponse for ApiError {
         };
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Self::TooMany { retry_after_secs, .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if matches!(self, Self::Unavailable(_)) {
             response

@@ -47,6 +47,8 @@ where
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
+            } else if todo_lib::serve::BodyTimedOut::caused(&rejection) {
+                ApiError::BodyTimedOut
             } else {
                 ApiError::bad_request("invalid_body", rejection.body_text())
             }

@@ -200,7 +200,7 @@ pub async fn accept_invitation(
     }
     let member = Member::new(list_id, &user, invitation.role, now);
     tx.insert_member(&member).await?;
-    let event = members::membership_event(&mut tx, EventType::MemberAdded, &member, &user).await?;
+    let event = members::membership_event(&state, &mut tx, EventType::MemberAdded, &member, &user).await?;
     tx.commit().await?;
     state.publish(vec![event]);
     tracing::info!(%list_id, invitation_id = %invitation.id, role = invitation.role.as_str(), "invitation accepted");

@@ -72,9 +72,30 @@ pub struct AppState {
     pub allow_loopback_webhooks: bool,
     /// How `/v1/stream` keeps its connections.
     pub stream: stream::Settings,
+    /// The streams open in this process, bounded by `stream`'s caps.
+    pub streams: Arc<stream::slots::Slots>,
+    /// The CloudEvents `source` of the events written through this front
+    /// door: [`SOURCE`] here, `mcp` in the MCP server.
+    pub source: &'static str,
 }
 
 impl AppState {
+    /// The state over `store` checking tokens with `auth`: no publisher (events
+    /// wait in the outbox), the default stream settings, source [`SOURCE`].
+    pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
+        let stream = stream::Settings::default();
+        let streams = stream::slots::Slots::new(stream.caps(todo_lib::config::DEFAULT_MAX_CONNECTIONS));
+        Self { store, auth, publisher: None, allow_loopback_webhooks: false, stream, streams, source: SOURCE }
+    }
+
+    /// The same state with `settings` for its streams, sized for a process
+    /// of `max_connections`.
+    #[must_use]
+    pub fn with_streams(self, settings: stream::Settings, max_connections: usize) -> Self {
+        let streams = stream::slots::Slots::new(settings.caps(max_connections));
+        Self { stream: settings, streams, ..self }
+    }
+
     /// Hands committed events to the publisher, in the background: the response
     /// does not wait for the broker, and a failure only delays the events.
     pub fn publish(&self, events: Vec<OutboxEvent>) {
@@ -130,7 +151,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(web::routes())
-        .merge(oidc::routes())
+        .merge(oidc::routes(state.auth.oidc().is_some()))
         .with_state(state.clone());
     let fallbacks = Fallbacks {
         not_found: || ApiError::RouteNotFound.into_response(),
@@ -161,5 +182,7 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
             "WEBHOOK_ALLOW_LOOPBACK is set: webhooks may point at this machine (development only)"
         );
     }
-    Ok(AppState { store: ctx.store, auth: Arc::new(auth), publisher, allow_loopback_webhooks, stream })
+    let max_connections = ctx.config.max_connections;
+    Ok(AppState { publisher, allow_loopback_webhooks, ..AppState::new(ctx.store, Arc::new(auth)) }
+        .with_streams(stream, max_connections))
 }

@@ -18,11 +18,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::lists::{managed, visible};
-use crate::{AppState, SOURCE};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -139,7 +139,7 @@ pub async fn add(
         }])));
     }
     tx.insert_member(&member).await?;
-    let event = membership_event(&mut tx, EventType::MemberAdded, &member, user).await?;
+    let event = membership_event(state, &mut tx, EventType::MemberAdded, &member, user).await?;
     tx.commit().await?;
     state.publish(vec![event]);
     tracing::info!(list_id = %list.id, role = member.role.as_str(), "member added");
@@ -221,12 +221,12 @@ pub async fn remove(state: &AppState, user: &str, raw: &str, member_id: &str) ->
         return Err(LAST_OWNER);
     }
     tx.delete_member(list.id, member_id).await?;
-    let mut events = vec![membership_event(&mut tx, EventType::MemberRemoved, &member, user).await?];
+    let mut events = vec![membership_event(state, &mut tx, EventType::MemberRemoved, &member, user).await?];
     // Their tasks in the list are nobody's now, each change with its event.
     let now = Utc::now();
     for task in tx.assigned_tasks(list.id, member_id).await? {
         let Some(next) = task.unassigned(now) else { continue };
-        let event = task_event(EventType::Updated, &next, SOURCE, now, None)?;
+        let event = task_event(EventType::Updated, &next, state.source, now, None)?;
         tx.update_task(&next, task.version).await?;
         tx.write_event(&event, None).await?;
         events.push(event);
@@ -240,12 +240,13 @@ pub async fn remove(state: &AppState, user: &str, raw: &str, member_id: &str) ->
 /// Writes, in `tx`, the event of `member` having joined (`list.member_added`)
 /// or left (`list.member_removed`) their list by `actor`'s doing.
 pub(crate) async fn membership_event(
+    state: &AppState,
     tx: &mut Tx,
     ty: EventType,
     member: &Member,
     actor: &str,
 ) -> Result<OutboxEvent, ApiError> {
-    let event = member_event(ty, member, actor, SOURCE, Utc::now())?;
+    let event = member_event(ty, member, actor, state.source, Utc::now())?;
     tx.write_event(&event, None).await?;
     Ok(event)
 }

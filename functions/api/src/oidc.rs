@@ -116,8 +116,13 @@ fn is_secure(url: &str) -> bool {
     }
 }
 
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/auth/config", get(config)).route("/auth/token", post(token))
+/// `GET /auth/config` always (204 when there is no provider, so that the web
+/// app asks without an error in the console); `POST /auth/token` only with a
+/// provider: without one it is an unknown path, answered 404 before any byte
+/// of its body is read.
+pub fn routes(configured: bool) -> axum::Router<AppState> {
+    let routes = axum::Router::new().route("/auth/config", get(config));
+    if configured { routes.route("/auth/token", post(token)) } else { routes }
 }
 
 /// What the page needs to start the flow.
@@ -135,10 +140,13 @@ fn configured(state: &AppState) -> Result<&Oidc, ApiError> {
     state.auth.oidc().ok_or(ApiError::RouteNotFound)
 }
 
-/// `GET /auth/config`: the provider and client to sign in with; 404 when
-/// sign-in with a provider is not configured.
-async fn config(State(state): State<AppState>) -> Result<Json<SignInConfig>, ApiError> {
-    let oidc = configured(&state)?;
+/// `GET /auth/config`: the provider and client to sign in with; 204 (no
+/// content) when sign-in with a provider is not configured.
+async fn config(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    let Some(oidc) = state.auth.oidc() else {
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+    };
     let endpoints = oidc.endpoints().await?;
     Ok(Json(SignInConfig {
         issuer: oidc.issuer.clone(),
@@ -146,7 +154,8 @@ async fn config(State(state): State<AppState>) -> Result<Json<SignInConfig>, Api
         authorization_endpoint: endpoints.authorization_endpoint,
         scope: oidc.scope.clone(),
         audience: oidc.audience.clone(),
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]

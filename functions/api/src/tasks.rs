@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{IfMatch, JsonBody, TaskId, list_query, versioned};
-use crate::{AppState, SOURCE, lists, members, subtasks};
+use crate::{AppState, lists, members, subtasks};
 
 /// How often a change is retried when another writer got there first and the
 /// client did not ask for a precondition (last writer wins).
@@ -95,7 +95,7 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
         (None, None) => (lists::inbox(state, user).await?.id, Vec::new()),
     };
     let task = with_refusals(Task::create(user, list_id, input, now), refusals)?;
-    let event = task_event(EventType::Created, &task, SOURCE, now, None)?;
+    let event = task_event(EventType::Created, &task, state.source, now, None)?;
     let mut tx = state.store.begin().await?;
     subtasks::follow(&mut tx, None, &task, now).await?;
     check_assignee(&mut tx, None, &task).await?;
@@ -356,7 +356,7 @@ pub async fn delete(
             // Its subtasks go first, deepest first, each with its event.
             for gone in subtasks::beneath_for_deletion(&mut tx, &task).await?.iter().chain([&task]) {
                 tx.delete_task(gone).await?;
-                let event = task_event(EventType::Deleted, gone, SOURCE, now, None)?;
+                let event = task_event(EventType::Deleted, gone, state.source, now, None)?;
                 tx.write_event(&event, None).await?;
                 events.push(event);
             }
@@ -462,7 +462,7 @@ where
             let changes = [(&next, current.version, ty)].into_iter();
             for (task, replaces, ty) in changes.chain(followers.iter().map(|f| (&f.task, f.replaces, f.ty))) {
                 tx.update_task(task, replaces).await?;
-                let mut event = task_event(ty, task, SOURCE, task.updated_at, None)?;
+                let mut event = task_event(ty, task, state.source, task.updated_at, None)?;
                 if task.list_id != current.list_id {
                     event.set_moved_from(current.list_id);
                 }

@@ -66,6 +66,14 @@ async fn every_kind_of_bad_token_is_401() {
         ("no exp", format!("Bearer {}", sign_hs256(&json!({ "sub": "alice" }), SECRET))),
         ("no sub", format!("Bearer {}", sign_hs256(&json!({ "exp": t + 60 }), SECRET))),
         ("empty sub", format!("Bearer {}", sign_hs256(&json!({ "sub": "", "exp": t + 60 }), SECRET))),
+        (
+            "sub with a right-to-left override",
+            format!("Bearer {}", sign_hs256(&json!({ "sub": "\u{202e}bob", "exp": t + 60 }), SECRET)),
+        ),
+        (
+            "sub with a zero-width space",
+            format!("Bearer {}", sign_hs256(&json!({ "sub": "bo\u{200b}b", "exp": t + 60 }), SECRET)),
+        ),
         ("sub not a string", format!("Bearer {}", sign_hs256(&json!({ "sub": 42, "exp": t + 60 }), SECRET))),
         ("alg none", format!("Bearer {unsigned}")),
         (

@@ -119,11 +119,8 @@ async fn app_on(url: &str) -> TestApp {
     let auth =
         api::auth::Authenticator::with_secret(&secrecy::SecretString::from(common::SECRET)).expect("secret");
     let state = api::AppState {
-        store,
-        auth: std::sync::Arc::new(auth),
-        publisher: None,
         allow_loopback_webhooks: true,
-        stream: Default::default(),
+        ..api::AppState::new(store, std::sync::Arc::new(auth))
     };
     let router = todo_lib::serve::with_common_layers(api::app(state), common::settings());
     // `db` is unused by these tests: the store above is the one under test.

@@ -25,11 +25,9 @@ fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (Test
     );
     let auth = Authenticator::with_secret(&SecretString::from(common::SECRET)).expect("secret");
     let state = AppState {
-        store: db.store.clone(),
-        auth: Arc::new(auth),
         publisher: Some(Arc::clone(&publisher)),
         allow_loopback_webhooks: true,
-        stream: Default::default(),
+        ..AppState::new(db.store.clone(), Arc::new(auth))
     };
     (TestApp { router: with_common_layers(api::app(state), common::settings()), db }, publisher)
 }

@@ -330,6 +330,8 @@ async fn an_inbox_is_never_shared_and_bad_members_are_refused(app: TestApp) {
     for (body, fields) in [
         (json!({}), vec!["user_id", "role"]),
         (json!({ "user_id": " bob" , "role": "editor" }), vec!["user_id"]),
+        (json!({ "user_id": "\u{202e}bob" , "role": "editor" }), vec!["user_id"]),
+        (json!({ "user_id": "b\u{2066}ob" , "role": "viewer" }), vec!["user_id"]),
         (json!({ "user_id": "bob" }), vec!["role"]),
     ] {
         let res = app.send(Method::POST, &members, Some(OWNER), Some(body.clone())).await;

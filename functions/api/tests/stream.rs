@@ -1,6 +1,8 @@
 //! `GET /v1/stream` over real HTTP on loopback: the events a client sees,
 //! heartbeats, resuming with `Last-Event-ID`, and (PostgreSQL) a change made
-//! through one replica arriving on another replica's stream.
+//! through one replica arriving on another replica's stream. Streams are
+//! bounded per user, per token and per process, and end when their
+//! credential expires or is revoked, or when the server shuts down.
 
 mod common;
 
@@ -25,11 +27,12 @@ struct Reader {
 
 impl Reader {
     async fn open(base: &str, user: &str, last_event_id: Option<&str>) -> Self {
-        let mut request = reqwest::Client::new().get(format!("{base}/v1/stream")).bearer_auth(token(user));
-        if let Some(id) = last_event_id {
-            request = request.header("last-event-id", id);
-        }
-        let response = request.send().await.expect("the stream answers");
+        Self::open_with(base, &token(user), last_event_id).await
+    }
+
+    /// A stream opened with `bearer` (a JWT or a personal access token).
+    async fn open_with(base: &str, bearer: &str, last_event_id: Option<&str>) -> Self {
+        let response = attempt(base, bearer, last_event_id).await;
         assert_eq!(response.status(), 200);
         let headers = response.headers();
         assert_eq!(headers["content-type"], "text/event-stream");
@@ -67,6 +70,26 @@ impl Reader {
         }
     }
 
+    /// Whether the server ends the stream within `wait`, and every event
+    /// before its end (comments left out).
+    async fn ends_within(&mut self, wait: Duration) -> (bool, Vec<Sse>) {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut events = Vec::new();
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if !block.starts_with(':') {
+                    events.push(Sse { name: None, id: None, data: block });
+                }
+            }
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return (false, events),
+                Ok(Ok(Some(chunk))) => self.buffer.push_str(std::str::from_utf8(&chunk).expect("UTF-8")),
+                Ok(Ok(None) | Err(_)) => return (true, events),
+            }
+        }
+    }
+
     /// The next event that is not a comment, within `wait` in all.
     async fn event(&mut self, wait: Duration) -> Sse {
         let deadline = tokio::time::Instant::now() + wait;
@@ -77,6 +100,15 @@ impl Reader {
             }
         }
     }
+}
+
+/// `GET /v1/stream` with `bearer`, as it answers.
+async fn attempt(base: &str, bearer: &str, last_event_id: Option<&str>) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{base}/v1/stream")).bearer_auth(bearer);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    request.send().await.expect("the stream answers")
 }
 
 async fn create(base: &str, user: &str, title: &str) -> Value {
@@ -105,7 +137,150 @@ todo_testing::on_both_backends!(
     a_change_arrives_live_and_idle_streams_hear_heartbeats,
     a_client_that_reconnects_resumes_after_its_last_event,
     the_stream_refuses_bad_requests_before_it_starts,
+    one_user_s_streams_are_capped_and_never_lock_others_out,
+    a_token_s_streams_are_capped_below_its_user_s,
+    a_stream_ends_when_its_personal_access_token_is_revoked,
+    a_stream_ends_when_its_jwt_expires,
 );
+
+/// Small caps, to reach them: three per user, two per token, five in all.
+fn capped(app: TestApp) -> TestApp {
+    let stream = api::stream::Settings {
+        stream_heartbeat_secs: 1,
+        stream_max_per_user: 3,
+        stream_max_per_token: 2,
+        stream_max_open: Some(5),
+        ..Default::default()
+    };
+    TestApp::with_streams(app.db, TestApp::authenticator(), stream)
+}
+
+/// The answer of a refused stream: 429 `too_many_streams`, with `Retry-After`.
+async fn too_many(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 429);
+    let retry_after = response.headers()["retry-after"].to_str().expect("ASCII").to_owned();
+    assert!(retry_after.parse::<u64>().is_ok_and(|s| s > 0), "Retry-After: {retry_after}");
+    let body: Value = response.json().await.expect("the error shape");
+    assert_eq!(body["error"]["code"], "too_many_streams", "{body}");
+    body["error"]["message"].as_str().expect("a message").to_owned()
+}
+
+/// A personal access token of `user` with `scopes`, made through the API.
+async fn personal_token(base: &str, user: &str, scopes: &[&str]) -> (String, String) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/v1/tokens"))
+        .bearer_auth(token(user))
+        .json(&json!({ "name": "stream", "scopes": scopes }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("JSON");
+    (body["token"].as_str().expect("secret").to_owned(), body["id"].as_str().expect("id").to_owned())
+}
+
+async fn one_user_s_streams_are_capped_and_never_lock_others_out(app: TestApp) {
+    let app = capped(app);
+    let base = app.serve().await;
+    let mut alice = Vec::new();
+    for _ in 0..3 {
+        alice.push(Reader::open(&base, "alice", None).await);
+    }
+    let message = too_many(attempt(&base, &token("alice"), None).await).await;
+    assert!(message.contains("this user has 3"), "{message}");
+
+    // Others still stream, until the process keeps the rest for requests.
+    let _bob = Reader::open(&base, "bob", None).await;
+    let _carol = Reader::open(&base, "carol", None).await;
+    let message = too_many(attempt(&base, &token("dave"), None).await).await;
+    assert!(message.contains("this server"), "{message}");
+    // ... and every ordinary request is served.
+    create(&base, "dave", "still served").await;
+
+    // A stream that closes gives its place back.
+    alice.pop();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer = attempt(&base, &token("alice"), None).await;
+        if answer.status() == 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the place came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_token_s_streams_are_capped_below_its_user_s(app: TestApp) {
+    let app = capped(app);
+    let base = app.serve().await;
+    let (read_only, _) = personal_token(&base, "alice", &["tasks:read"]).await;
+    let _one = Reader::open_with(&base, &read_only, None).await;
+    let _two = Reader::open_with(&base, &read_only, None).await;
+    let message = too_many(attempt(&base, &read_only, None).await).await;
+    assert!(message.contains("personal access token has 2"), "{message}");
+    // Alice's own sign-in has her third place.
+    let _three = Reader::open(&base, "alice", None).await;
+}
+
+async fn a_stream_ends_when_its_personal_access_token_is_revoked(app: TestApp) {
+    let base = app.serve().await;
+    let (secret, id) = personal_token(&base, "alice", &["tasks:read"]).await;
+    let mut stream = Reader::open_with(&base, &secret, None).await;
+    assert_eq!(stream.event(WAIT).await.name.as_deref(), Some("ready"));
+    let revoked = reqwest::Client::new()
+        .delete(format!("{base}/v1/tokens/{id}"))
+        .bearer_auth(token("alice"))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(revoked.status(), 204);
+    create(&base, "alice", "not for a revoked token").await;
+    let (ended, events) = stream.ends_within(WAIT).await;
+    assert!(ended, "the stream ended");
+    assert!(events.iter().all(|e| !e.data.contains("not for a revoked token")), "{events:?}");
+    assert_eq!(attempt(&base, &secret, None).await.status(), 401);
+}
+
+async fn a_stream_ends_when_its_jwt_expires(app: TestApp) {
+    let base = app.serve().await;
+    // Accepted for 2 s more: `exp` is 28 s ago, within the 30 s of leeway.
+    let now = chrono::Utc::now().timestamp();
+    let expiring =
+        common::sign_hs256(&json!({ "sub": "alice", "iat": now - 60, "exp": now - 28 }), common::SECRET);
+    let mut stream = Reader::open_with(&base, &expiring, None).await;
+    assert_eq!(stream.event(WAIT).await.name.as_deref(), Some("ready"));
+    let (ended, _) = stream.ends_within(WAIT).await;
+    assert!(ended, "the stream ended when its token expired");
+}
+
+/// Shutting down ends every open stream at once, not after the grace period.
+#[tokio::test]
+async fn shutdown_ends_open_streams_at_once() {
+    let app = TestApp::sqlite().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_secs(60);
+    let server = tokio::spawn(todo_lib::serve::serve_tcp(
+        listener,
+        app.router.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+        grace,
+        todo_lib::serve::ConnectionLimits::default(),
+    ));
+    let mut stream = Reader::open(&base, "alice", None).await;
+    assert_eq!(stream.event(WAIT).await.name.as_deref(), Some("ready"));
+    stop.send(()).expect("the server listens for its stop");
+    let (ended, _) = stream.ends_within(WAIT).await;
+    assert!(ended, "the stream ended with the server");
+    tokio::time::timeout(WAIT, server)
+        .await
+        .expect("stopped well within the grace period")
+        .expect("joined")
+        .expect("served");
+}
 
 async fn a_change_arrives_live_and_idle_streams_hear_heartbeats(app: TestApp) {
     let base = app.serve().await;

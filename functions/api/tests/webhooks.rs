@@ -72,13 +72,7 @@ async fn webhooks_are_listed_and_deleted_per_user(app: TestApp) {
 async fn invalid_urls_are_422_and_store_nothing(app: TestApp) {
     // The same database behind an API without the development flag.
     let auth = Authenticator::with_secret(&SecretString::from(common::SECRET)).expect("secret");
-    let state = AppState {
-        store: app.db.store.clone(),
-        auth: Arc::new(auth),
-        publisher: None,
-        allow_loopback_webhooks: false,
-        stream: Default::default(),
-    };
+    let state = AppState::new(app.db.store.clone(), Arc::new(auth));
     let strict = TestApp {
         router: with_common_layers(api::app(state), common::settings()),
         db: todo_testing::sqlite().await,

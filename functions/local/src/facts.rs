@@ -90,9 +90,12 @@ pub fn functions() -> Vec<Function> {
         ),
         // The API's use cases for AI assistants, at `/mcp`. Mounted beside the
         // API, which already answers the probes and unknown paths.
-        function(mcp::NAME, Trigger::Http, (&[], &[Created, Updated, Completed, Deleted]), |w| {
-            mcp::routes(w.api.clone(), w.mcp.clone())
-        }),
+        function(
+            mcp::NAME,
+            Trigger::Http,
+            (&[], &[Created, Updated, Completed, Deleted, MemberAdded, MemberRemoved]),
+            |w| mcp::routes(w.api.clone(), w.mcp.clone()),
+        ),
         function(task_created::NAME, Trigger::Events, (task_created::ACCEPTS, &[]), |w| {
             task_created::app(w.store.clone(), w.token.clone())
         }),

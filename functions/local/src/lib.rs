@@ -19,6 +19,7 @@ pub mod config;
 mod cron;
 pub mod dev_sign_in;
 pub mod facts;
+pub mod host_guard;
 mod late_bus;
 mod operator;
 
@@ -64,7 +65,9 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let publisher: Arc<dyn Publisher> = bus.clone();
 
     let allow_loopback = ctx.config.webhook_allow_loopback;
-    let mcp = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let mcp: mcp::McpConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    // On loopback, only this machine's names (see `host_guard`).
+    let hosts = ctx.config.host.is_loopback().then(|| host_guard::Hosts::new(mcp.hosts()));
     let wiring = Wiring {
         api: api::state(ctx, Some(Arc::clone(&publisher)))?,
         mcp,
@@ -97,6 +100,11 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     if let Some(secret) = sign_in {
         tracing::warn!("DEV_SIGN_IN: POST /auth/dev signs anyone on this machine in as dev-user");
         router = router.merge(dev_sign_in::routes(secret));
+    }
+    if let Some(hosts) = hosts {
+        router = router.layer(axum::middleware::from_fn(move |request, next| {
+            host_guard::guard(hosts.clone(), request, next)
+        }));
     }
     // `/functions/task-due/` is `/functions/task-due`, as a developer expects.
     Ok(Router::new().fallback_service(NormalizePath::trim_trailing_slash(router)))

@@ -59,6 +59,8 @@ pub struct McpState {
 /// `/mcp` and the protected-resource metadata, without probes: what the local
 /// host mounts beside the API.
 pub fn routes(app: AppState, config: McpConfig) -> Router {
+    // What a tool writes says it came through here.
+    let app = AppState { source: NAME, ..app };
     let state = McpState { app: app.clone(), config: Arc::new(config) };
     let tools = Arc::new(tools::all(&schema::Schemas::new()));
     let server = TodoServer { state: app, tools };

@@ -119,7 +119,7 @@ impl EventHandler for TaskCompleted {
         let completion = match self.record(delivery, &activity, &completed, next.as_ref(), now).await {
             // The task and then its list were deleted before this completion
             // was handled: the series ends with the list.
-            Err(HandleError::Transient(StoreError::NoSuchList)) => {
+            Err(HandleError::Unprocessable(StoreError::NoSuchList)) => {
                 tracing::info!(task_id = %completed.id, "the list of the series is gone: no next occurrence");
                 self.record(delivery, &activity, &completed, None, now).await?
             }

@@ -60,14 +60,26 @@ pub enum HandleError {
     #[error("invalid event: {0}")]
     Permanent(String),
     /// Something it depends on is down; delivering again later may succeed.
-    /// Even a non-transient database error is retried: dropping would lose the
+    /// An unclassified database error is retried too: dropping would lose the
     /// event, and Dapr's resiliency policy bounds the retries, then dead-letters.
     #[error("temporary failure")]
-    Transient(#[from] StoreError),
+    Transient(#[source] StoreError),
+    /// What the event names cannot be stored, now or ever (its list is gone,
+    /// a row it reads is corrupt): retrying would fail the same way, holding
+    /// up its partition, so it is dropped (to the dead-letter topic).
+    #[error("the event cannot be stored")]
+    Unprocessable(#[source] StoreError),
     /// The function could not build what it writes (a bug): dropped, and logged
     /// with its cause.
     #[error("the function failed")]
     Bug(#[from] crate::event::EventError),
+}
+
+impl From<StoreError> for HandleError {
+    /// Transient unless the store says that trying again cannot help.
+    fn from(err: StoreError) -> Self {
+        if err.is_permanent() { Self::Unprocessable(err) } else { Self::Transient(err) }
+    }
 }
 
 /// One event function.
@@ -136,7 +148,7 @@ async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: B
                 tracing::warn!(%reason, "event dropped");
                 "dropped"
             }
-            Err(err @ HandleError::Bug(_)) => {
+            Err(err @ (HandleError::Bug(_) | HandleError::Unprocessable(_))) => {
                 tracing::error!(error = %Chain(err), "event dropped");
                 "dropped"
             }

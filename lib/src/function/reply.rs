@@ -17,7 +17,7 @@ pub(super) fn reply(
         let status = match result {
             Ok(_) => "SUCCESS",
             Err(HandleError::Transient(_)) => "RETRY",
-            Err(HandleError::Permanent(_) | HandleError::Bug(_)) => "DROP",
+            Err(HandleError::Permanent(_) | HandleError::Bug(_) | HandleError::Unprocessable(_)) => "DROP",
         };
         return (StatusCode::OK, Json(json!({ "status": status }))).into_response();
     }
@@ -30,6 +30,11 @@ pub(super) fn reply(
             (StatusCode::OK, Json(json!({ "status": "duplicate", "event_id": event_id }))).into_response()
         }
         Err(HandleError::Permanent(reason)) => error(StatusCode::BAD_REQUEST, "invalid_event", reason),
+        Err(HandleError::Unprocessable(_)) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_event",
+            "the event names what cannot be stored (a list that is gone, say); it will not be retried",
+        ),
         Err(HandleError::Bug(_)) => {
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the event was not handled")
         }
@@ -61,4 +66,33 @@ pub fn method_not_allowed() -> Response {
         "method_not_allowed",
         "method not allowed here; events are accepted at POST /",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    async fn dapr_status(result: Result<Handled, HandleError>) -> String {
+        let response = reply(true, &result, Some("e1"));
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        body["status"].as_str().expect("status").to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_store_error_that_cannot_pass_on_retry_is_dropped_not_retried_for_ever() {
+        for permanent in [StoreError::NoSuchList, StoreError::Corrupt("priority 'x'".into())] {
+            assert_eq!(dapr_status(Err(permanent.into())).await, "DROP");
+        }
+        let lost = StoreError::Unavailable(sqlx::Error::PoolTimedOut);
+        assert_eq!(dapr_status(Err(lost.into())).await, "RETRY");
+        assert_eq!(dapr_status(Err(StoreError::VersionConflict.into())).await, "RETRY");
+    }
+
+    #[tokio::test]
+    async fn outside_dapr_an_unprocessable_event_is_a_422_that_says_it_will_not_be_retried() {
+        let response = reply(false, &Err(StoreError::NoSuchList.into()), Some("e1"));
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }

@@ -9,6 +9,8 @@
 //!   counted from when the connection starts waiting for it: on a new connection,
 //!   and again after each response, so the same deadline closes a silent
 //!   connection, one trickling its headers, and an idle keep-alive one;
+//! - a request body must arrive whole within [`ConnectionLimits::body_read_timeout`]
+//!   of its head, and is read only by a handler that wants it (see `body`);
 //! - at most [`ConnectionLimits::max_connections`] are open at once; past that,
 //!   new ones wait in the kernel's accept queue until one closes.
 //!
@@ -30,13 +32,18 @@ use tokio::sync::Semaphore;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
     pub max_connections: usize,
 }
 
 impl From<&crate::config::Config> for ConnectionLimits {
     fn from(config: &crate::config::Config) -> Self {
+        let header_read_timeout = Duration::from_secs(config.header_read_timeout_secs.max(1));
         Self {
-            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+            header_read_timeout,
+            body_read_timeout: config
+                .body_read_timeout_secs
+                .map_or(header_read_timeout, |secs| Duration::from_secs(secs.max(1))),
             max_connections: config.max_connections.max(1),
         }
     }
@@ -44,7 +51,32 @@ impl From<&crate::config::Config> for ConnectionLimits {
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024 }
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: crate::config::DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Tells what outlives a request (a live stream) that the server is shutting
+/// down, so that it ends at once instead of holding the grace period. Every
+/// request served by [`super::serve_tcp`] carries one as an extension.
+#[derive(Debug, Clone)]
+pub struct Draining(tokio::sync::watch::Receiver<bool>);
+
+impl Draining {
+    /// Resolves once shutdown has begun (at once, if it has).
+    pub async fn begun(&mut self) {
+        if self.0.wait_for(|draining| *draining).await.is_err() {
+            // The server is gone without saying so: that is a shutdown too.
+        }
+    }
+
+    /// A signal and its trigger (sending `true`, or dropping it, fires it).
+    pub fn new() -> (tokio::sync::watch::Sender<bool>, Self) {
+        let (tell, told) = tokio::sync::watch::channel(false);
+        (tell, Self(told))
     }
 }
 
@@ -65,6 +97,14 @@ where
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
+    let (drain, draining) = Draining::new();
+    let body_deadline = limits.body_read_timeout;
+    let app =
+        app.layer(axum::Extension(draining)).layer(axum::middleware::map_request(
+            move |request: axum::extract::Request| async move {
+                super::body::with_deadline(request, body_deadline)
+            },
+        ));
     tokio::pin!(stop);
     loop {
         let permit = tokio::select! {
@@ -107,5 +147,6 @@ where
             drop(permit);
         });
     }
+    drain.send_replace(true);
     graceful
 }

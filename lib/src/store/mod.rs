@@ -91,6 +91,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The same call would fail the same way however often it is retried:
+    /// what it names is missing or unreadable, or the store is misconfigured.
+    /// A lost connection, a conflict or an unclassified database error may
+    /// pass on another try.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::NoSuchList | Self::ListNotEmpty | Self::Corrupt(_) | Self::UnsupportedUrl => true,
+            Self::VersionConflict | Self::Unavailable(_) | Self::Database(_) | Self::Migrate(_) => false,
+        }
+    }
+
     /// `Ok` when a versioned write touched its one row; otherwise the row was
     /// changed or deleted since it was read.
     fn unless_conflict(rows_affected: u64) -> Result<(), Self> {

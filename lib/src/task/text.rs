@@ -89,14 +89,17 @@ pub(super) fn normalize_tag(tag: &str, max_chars: usize) -> Result<String, Strin
 /// Longest user id accepted, in bytes (a JWT `sub` is far shorter in practice).
 pub const USER_ID_MAX_BYTES: usize = 255;
 
-/// Why `id` cannot be a user id (a member's, an assignee's): empty, too
-/// long, or with control or surrounding white space characters (a JWT `sub`
-/// has none).
+/// Why `id` cannot be a user id (a JWT `sub`, a member's, an assignee's):
+/// empty, too long, or with control, invisible or bidirectional control
+/// characters or surrounding white space. A user id is shown to the members
+/// of a shared list, so it follows the rules of what people see, as tags do.
 pub fn user_id_problem(id: &str) -> Option<&'static str> {
     if id.is_empty() || id.len() > USER_ID_MAX_BYTES {
         Some("must be 1 to 255 bytes")
     } else if id.chars().any(char::is_control) || id.trim() != id {
         Some("must not contain control characters or surrounding spaces")
+    } else if id.chars().any(|c| is_invisible(c) || is_joiner(c)) {
+        Some("must not contain invisible or bidirectional control characters")
     } else {
         None
     }
@@ -114,6 +117,10 @@ mod tests {
         assert!(normalize_tag("ho\u{200B}me", 40).is_err(), "a zero-width space");
         assert!(normalize_tag("ho\u{200D}me", 40).is_err(), "a zero-width joiner");
         assert!(normalize_tag("\u{202E}emoh", 40).is_err(), "a right-to-left override");
+        for hidden in ["\u{202E}bob", "bo\u{200B}b", "b\u{2066}ob", "\u{FEFF}bob", "bo\u{200D}b"] {
+            assert!(user_id_problem(hidden).is_some(), "{hidden:?} is a user id");
+        }
+        assert_eq!(user_id_problem("bob@example.com"), None);
         assert!(normalize_tag("\u{04BB}\u{043E}m\u{0435}", 40).is_err(), "Cyrillic look-alikes of home");
         assert!(normalize_tag("\u{0441}at", 40).is_err(), "a Cyrillic c in cat");
     }

@@ -86,14 +86,25 @@ impl TestApp {
     }
 
     pub fn with_auth(db: TestDb, auth: Authenticator) -> Self {
-        let state = AppState {
-            store: db.store.clone(),
-            auth: Arc::new(auth),
-            publisher: None,
-            allow_loopback_webhooks: true,
-            stream: api::stream::Settings { stream_heartbeat_secs: 1, stream_max_secs: 600 },
-        };
-        Self { router: with_common_layers(api::app(state), settings()), db }
+        let stream = api::stream::Settings { stream_heartbeat_secs: 1, ..Default::default() };
+        Self::with_streams(db, auth, stream)
+    }
+
+    /// The app with `stream` settings for its live streams.
+    pub fn with_streams(db: TestDb, auth: Authenticator, stream: api::stream::Settings) -> Self {
+        let router = with_common_layers(api::app(Self::state(&db, auth, stream)), settings());
+        Self { router, db }
+    }
+
+    /// The state the test app runs on.
+    pub fn state(db: &TestDb, auth: Authenticator, stream: api::stream::Settings) -> AppState {
+        AppState { allow_loopback_webhooks: true, ..AppState::new(db.store.clone(), Arc::new(auth)) }
+            .with_streams(stream, 1024)
+    }
+
+    /// The test secret's authenticator.
+    pub fn authenticator() -> Authenticator {
+        Authenticator::with_secret(&SecretString::from(SECRET)).expect("valid secret")
     }
 
     pub async fn call(&self, req: Request<Body>) -> TestResponse {

@@ -71,13 +71,8 @@ impl Answer {
 impl TestMcp {
     pub fn with_db(db: TestDb) -> Self {
         let auth = Authenticator::with_secret(&SecretString::from(SECRET)).expect("valid secret");
-        let state = AppState {
-            store: db.store.clone(),
-            auth: Arc::new(auth),
-            publisher: None,
-            allow_loopback_webhooks: true,
-            stream: Default::default(),
-        };
+        let state =
+            AppState { allow_loopback_webhooks: true, ..AppState::new(db.store.clone(), Arc::new(auth)) };
         let settings = Settings {
             addr: "127.0.0.1:0".parse().expect("valid address"),
             body_limit_bytes: 64 * 1024,

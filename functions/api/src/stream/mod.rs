@@ -12,10 +12,19 @@
 //! by a few more looks shortly after. Comments keep idle connections open
 //! through proxies, and a connection ends after a while so that clients spread
 //! over replicas as they scale; an `EventSource` reconnects by itself.
+//!
+//! Streams are bounded ([`slots`]): per user, per personal access token and
+//! per process, so that one caller's streams never take the connections
+//! others need. A stream ends when its credential expires or is revoked (it
+//! is looked at again before changes are sent, and every heartbeat), and at
+//! once when the server shuts down.
+
+pub mod slots;
 
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
@@ -25,8 +34,12 @@ use todo_lib::changes::{ChangeCursor, ChangePage};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use todo_lib::access_tokens::Scope;
+use todo_lib::serve::Draining;
+
+use self::slots::{Full, Slot};
 use crate::AppState;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
 /// After a wake, look again this long after the last look, in turn: a
@@ -37,7 +50,7 @@ const LOOK_AGAIN: [Duration; 3] =
 const RETRY: Duration = Duration::from_secs(2);
 const PAGE: usize = 100;
 
-/// `STREAM_HEARTBEAT_SECS` and `STREAM_MAX_SECS`.
+/// `STREAM_HEARTBEAT_SECS`, `STREAM_MAX_SECS` and the caps on open streams.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct Settings {
     /// How often an idle stream sends a comment (default 15 s).
@@ -47,6 +60,16 @@ pub struct Settings {
     /// (default 600 s).
     #[serde(default = "default_max_secs")]
     pub stream_max_secs: u64,
+    /// Open streams per user in one process (default 10: a few browsers,
+    /// each with a few tabs).
+    #[serde(default = "default_max_per_user")]
+    pub stream_max_per_user: usize,
+    /// Open streams per personal access token in one process (default 4).
+    #[serde(default = "default_max_per_token")]
+    pub stream_max_per_token: usize,
+    /// Open streams in one process; unset, half of `MAX_CONNECTIONS`, so the
+    /// other half always serves ordinary requests.
+    pub stream_max_open: Option<usize>,
 }
 
 fn default_heartbeat_secs() -> u64 {
@@ -57,11 +80,44 @@ fn default_max_secs() -> u64 {
     600
 }
 
+fn default_max_per_user() -> usize {
+    10
+}
+
+fn default_max_per_token() -> usize {
+    4
+}
+
 impl Default for Settings {
     fn default() -> Self {
-        Self { stream_heartbeat_secs: default_heartbeat_secs(), stream_max_secs: default_max_secs() }
+        Self {
+            stream_heartbeat_secs: default_heartbeat_secs(),
+            stream_max_secs: default_max_secs(),
+            stream_max_per_user: default_max_per_user(),
+            stream_max_per_token: default_max_per_token(),
+            stream_max_open: None,
+        }
     }
 }
+
+impl Settings {
+    /// The caps, given the process's `MAX_CONNECTIONS`.
+    pub fn caps(&self, max_connections: usize) -> slots::Caps {
+        let open = self.stream_max_open.unwrap_or(max_connections / 2).min(max_connections.saturating_sub(1));
+        slots::Caps {
+            per_user: self.stream_max_per_user.max(1),
+            per_token: self.stream_max_per_token.max(1),
+            open: open.max(1),
+        }
+    }
+}
+
+/// How long a client refused for its own (or its token's) many streams
+/// should wait: about as long as streams close by themselves in a busy app.
+const RETRY_AFTER_FULL_USER_SECS: u64 = 30;
+/// How long a client refused because this process is full should wait:
+/// another replica may take it sooner.
+const RETRY_AFTER_FULL_PROCESS_SECS: u64 = 5;
 
 pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(stream))
@@ -79,22 +135,28 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         (status = 200, description = "An endless stream of events", content_type = "text/event-stream", body = String),
         (status = 400, description = "Last-Event-ID is not a cursor", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
+        (status = 429, description = "Too many open streams (`too_many_streams`): for this user, this \
+            token, or this server; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn stream(
     State(state): State<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
+    draining: Option<Extension<Draining>>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Scope::TasksRead)?;
     let last = headers.get("last-event-id").map(|v| v.to_str().unwrap_or("\u{fffd}").trim());
     let start = match last.filter(|v| !v.is_empty()) {
         Some(raw) => crate::changes::cursor(raw, "Last-Event-ID")?,
         None => state.store.changes_head().await?,
     };
+    let slot = state.streams.take(&caller.user, caller.token.as_ref().map(|t| t.id)).map_err(refusal)?;
     let settings = state.stream;
     let (sender, mut events) = mpsc::channel::<Event>(PAGE);
-    tokio::spawn(follow(state, user, start, sender));
+    let draining = draining.map(|Extension(d)| d);
+    tokio::spawn(follow(state, caller, slot, draining, start, sender));
     let body =
         futures_util::stream::poll_fn(move |cx| events.poll_recv(cx).map(|e| e.map(Ok::<_, Infallible>)));
     let keep_alive = KeepAlive::new()
@@ -104,12 +166,53 @@ pub async fn stream(
     Ok(([("x-accel-buffering", HeaderValue::from_static("no"))], Sse::new(body).keep_alive(keep_alive)))
 }
 
-/// Sends `user`'s changes after `cursor` until the client goes away or the
-/// connection has lasted its time.
-async fn follow(state: AppState, user: String, mut cursor: ChangeCursor, events: mpsc::Sender<Event>) {
+/// 429 `too_many_streams`, saying whose cap was reached and when to retry.
+fn refusal(full: Full) -> ApiError {
+    let (message, retry_after_secs) = match full {
+        Full::User(cap) => (
+            format!("this user has {cap} live streams open already: close one first"),
+            RETRY_AFTER_FULL_USER_SECS,
+        ),
+        Full::Token(cap) => (
+            format!("this personal access token has {cap} live streams open already: close one first"),
+            RETRY_AFTER_FULL_USER_SECS,
+        ),
+        Full::Process => (
+            "this server holds as many live streams as it keeps room for: retry shortly".to_owned(),
+            RETRY_AFTER_FULL_PROCESS_SECS,
+        ),
+    };
+    ApiError::TooMany { code: "too_many_streams", message, retry_after_secs }
+}
+
+/// Sends `caller`'s changes after `cursor` until the client goes away, the
+/// connection has lasted its time, the credential is no longer accepted or
+/// the server shuts down. `_slot` is its place among the open streams.
+async fn follow(
+    state: AppState,
+    caller: Caller,
+    _slot: Slot,
+    draining: Option<Draining>,
+    mut cursor: ChangeCursor,
+    events: mpsc::Sender<Event>,
+) {
+    let user = caller.user.as_str();
     let mut wakes = state.store.watch_changes();
     wakes.borrow_and_update();
     let ends = Instant::now() + Duration::from_secs(state.stream.stream_max_secs.max(1));
+    let expires = caller.expires_at.map(|at| {
+        let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+        Instant::now() + left
+    });
+    let recheck = Duration::from_secs(state.stream.stream_heartbeat_secs.max(1));
+    let mut next_check = Instant::now() + recheck;
+    let shutdown = async move {
+        match draining {
+            Some(mut draining) => draining.begun().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(shutdown);
     if events.send(position("ready", cursor)).await.is_err() {
         return;
     }
@@ -119,7 +222,16 @@ async fn follow(state: AppState, user: String, mut cursor: ChangeCursor, events:
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(ends) => return,
+            () = sleep_until(expires) => return,
+            () = &mut shutdown => return,
             () = events.closed() => return,
+            () = tokio::time::sleep_until(next_check) => {
+                next_check = Instant::now() + recheck;
+                if !credential_holds(&state, &caller).await {
+                    return;
+                }
+                continue;
+            }
             woke = wakes.changed() => {
                 if woke.is_err() {
                     return;
@@ -130,8 +242,12 @@ async fn follow(state: AppState, user: String, mut cursor: ChangeCursor, events:
             }
             () = sleep_until(look_at) => {}
         }
-        match crate::changes::page(&state, &user, cursor, PAGE).await {
+        match crate::changes::page(&state, user, cursor, PAGE).await {
             Ok(ChangePage { changes, cursor: next, has_more }) => {
+                // Nothing reaches a credential revoked since the stream opened.
+                if !changes.is_empty() && !credential_holds(&state, &caller).await {
+                    return;
+                }
                 for change in changes {
                     let event = Event::default().event("change").id(change.cursor.encode());
                     let Ok(event) = event.json_data(&change) else { continue };
@@ -160,6 +276,18 @@ async fn follow(state: AppState, user: String, mut cursor: ChangeCursor, events:
                 tracing::warn!(error = %err, "reading the changes feed for a stream failed; trying again");
                 look_at = Some(Instant::now() + RETRY);
             }
+        }
+    }
+}
+
+/// Whether the stream's credential is still accepted; a database that cannot
+/// say ends the stream too (the client reconnects and is asked again).
+async fn credential_holds(state: &AppState, caller: &Caller) -> bool {
+    match crate::auth::still_valid(state, caller, chrono::Utc::now()).await {
+        Ok(valid) => valid,
+        Err(err) => {
+            tracing::warn!(error = %err, "checking a stream's credential failed; ending the stream");
+            false
         }
     }
 }
