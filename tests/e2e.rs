@@ -159,6 +159,8 @@ async fn sharing_a_list_reaches_every_member_through_the_local_host() {
     let list = host.post("/v1/lists", "alice", json!({ "name": "Household" })).await;
     assert_eq!(list.status, StatusCode::CREATED, "{}", list.body);
     let list = list.body["id"].as_str().expect("id").to_owned();
+    // Bob has signed in (his Inbox is made): the list may be shared with him.
+    assert_eq!(host.get("/v1/lists", "bob").await.status, StatusCode::OK);
     let bob = json!({ "user_id": "bob", "role": "editor" });
     let added = host.post(&format!("/v1/lists/{list}/members"), "alice", bob).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);

@@ -45,6 +45,9 @@ pub(crate) const ALREADY_MEMBER: ApiError = ApiError::Refused {
     message: "the user is a member already: change their role instead",
 };
 
+/// Why a list cannot be shared with a user id nobody has signed in with.
+pub const NO_ACCOUNT: &str = "no one has signed in with this user id: check it, or share an invitation link instead";
+
 pub(crate) const INBOX_PERSONAL: ApiError =
     ApiError::Refused { code: "inbox_personal", message: "an Inbox is personal: share another list" };
 
@@ -100,7 +103,8 @@ pub async fn of(state: &AppState, user: &str, raw: &str) -> Result<Vec<Member>, 
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "Already a member (`already_member`), or the list is an Inbox \
             (`inbox_personal`)", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or the list has 100 members", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a user id nobody has signed in with, or the list \
+            has 100 members", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -127,6 +131,9 @@ pub async fn add(
     let member = Member::create(list.id, input, Utc::now())?;
     if list.inbox {
         return Err(INBOX_PERSONAL);
+    }
+    if !state.store.has_account(&member.user_id).await? {
+        return Err(ApiError::invalid("user_id", NO_ACCOUNT));
     }
     let mut tx = locked(state, list.id).await?;
     if tx.member(list.id, &member.user_id).await?.is_some() {

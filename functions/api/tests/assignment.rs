@@ -20,6 +20,7 @@ both_backends!(
 async fn shared(app: &TestApp) -> String {
     let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
     let list = id_of(&res.body);
+    app.sign_in(&["bob", "carol", "dave", "mallory"]).await;
     let bob = json!({ "user_id": "bob", "role": "editor" });
     let added = app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some("alice"), Some(bob)).await;
     assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);

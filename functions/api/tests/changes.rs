@@ -199,6 +199,7 @@ async fn a_task_moved_out_of_a_shared_list_leaves_without_its_new_state(app: Tes
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
     let trip = res.body["id"].as_str().expect("an id").to_owned();
     let path = format!("/v1/lists/{trip}/members");
+    app.sign_in(&["bob"]).await;
     let res =
         app.send(Method::POST, &path, Some("alice"), Some(json!({"user_id": "bob", "role": "viewer"}))).await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);

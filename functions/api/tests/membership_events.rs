@@ -31,6 +31,7 @@ async fn each_membership_change_writes_its_event_and_a_refused_one_none(app: Tes
     let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
     let list = id_of(&res.body);
     let members = format!("/v1/lists/{list}/members");
+    app.sign_in(&["bob", "carol", "dave", "erin", "mallory"]).await;
     let add = |user: &str, role: &str| json!({ "user_id": user, "role": role });
 
     let added = app.send(Method::POST, &members, Some("alice"), Some(add("bob", "editor"))).await;

@@ -30,6 +30,7 @@ async fn new_list(app: &TestApp, user: &str, name: &str) -> String {
 }
 
 async fn add(app: &TestApp, list: &str, user: &str, role: &str) {
+    app.sign_in(&[user]).await;
     let body = json!({ "user_id": user, "role": role });
     let res = app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some(OWNER), Some(body)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
@@ -284,6 +285,7 @@ async fn members_see_and_change_what_their_role_allows_from_their_next_request(a
 }
 
 async fn a_list_always_keeps_an_owner(app: TestApp) {
+    app.sign_in(&[EDITOR, VIEWER, REMOVED, STRANGER]).await;
     let list = new_list(&app, OWNER, "Team").await;
     let members = format!("/v1/lists/{list}/members");
     for (method, body) in [(Method::PATCH, Some(json!({ "role": "editor" }))), (Method::DELETE, None)] {
@@ -331,6 +333,8 @@ async fn an_inbox_is_never_shared_and_bad_members_are_refused(app: TestApp) {
         (json!({}), vec!["user_id", "role"]),
         (json!({ "user_id": " bob" , "role": "editor" }), vec!["user_id"]),
         (json!({ "user_id": "\u{202e}bob" , "role": "editor" }), vec!["user_id"]),
+        // A typo: nobody has signed in with this id, so nothing is shared.
+        (json!({ "user_id": "no-such-user-xyz" , "role": "editor" }), vec!["user_id"]),
         (json!({ "user_id": "b\u{2066}ob" , "role": "viewer" }), vec!["user_id"]),
         (json!({ "user_id": "bob" }), vec!["role"]),
     ] {

@@ -24,6 +24,7 @@ both_backends!(
 async fn team(app: &TestApp) -> String {
     let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
     let list = id_of(&res.body);
+    app.sign_in(&["bob", "vic"]).await;
     for (user, role) in [("bob", "editor"), ("vic", "viewer")] {
         let body = json!({ "user_id": user, "role": role });
         let added =

@@ -29,6 +29,12 @@ async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) 
     assert!(names.contains(&json!("Inbox")) && names.contains(&json!("Household")), "{names:?}");
 
     // Bob cannot see it until he is added, then sees it as a viewer.
+    // A list is shared only with someone who has signed in: not yet Bob.
+    let unknown =
+        mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"})).await;
+    assert_eq!(unknown.structured()["error"]["code"], "validation_failed", "{}", unknown.body);
+    assert!(unknown.body.to_string().contains("no one has signed in with this user id"), "{}", unknown.body);
+    mcp.tool("bob", "list_lists", json!({})).await;
     let unseen = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
     assert_eq!(unseen.structured()["error"]["code"], "not_found");
     let added = mcp
@@ -116,6 +122,7 @@ async fn add_tasks_adds_them_all_or_none(mcp: TestMcp) {
 
     let list = mcp.tool("alice", "create_list", json!({"name": "Shared"})).await;
     let list_id = list.structured()["id"].clone();
+    mcp.tool("bob", "list_lists", json!({})).await;
     mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"})).await;
     let events_before = mcp.outbox_len().await;
     let refusals = [

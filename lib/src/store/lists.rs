@@ -146,6 +146,13 @@ impl Store {
         stored.ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
     }
 
+    /// Whether `user_id` has an account here: they have signed in and used
+    /// the app, which gave them their Inbox. A list is shared only with such
+    /// a user, so that a mistyped id shares nothing with whoever gets it later.
+    pub async fn has_account(&self, user_id: &str) -> Result<bool, StoreError> {
+        Ok(self.inbox_of(user_id).await?.is_some())
+    }
+
     async fn inbox_of(&self, owner_id: &str) -> Result<Option<TaskList>, StoreError> {
         let row: Option<ListRow> = on_pool!(self.pool, |c| {
             sqlx::query_as(SELECT_INBOX).bind(owner_id).bind(true).fetch_optional(c).await?

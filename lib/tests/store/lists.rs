@@ -11,7 +11,16 @@ todo_testing::on_both_backends!(
     a_stale_version_conflicts_and_changes_nothing,
     the_inbox_is_never_deleted_and_lists_stay_with_their_owner,
     a_list_holding_tasks_stays_and_a_task_needs_a_list_that_exists,
+    a_user_has_an_account_once_they_have_an_inbox,
 );
+
+async fn a_user_has_an_account_once_they_have_an_inbox(db: TestDb) {
+    assert!(!db.store.has_account("alice").await.expect("read"), "nobody yet");
+    insert(&db, &named("alice", "Home")).await;
+    assert!(!db.store.has_account("bob").await.expect("read"));
+    db.store.inbox_or_insert(&TaskList::inbox("bob", t0())).await.expect("inbox");
+    assert!(db.store.has_account("bob").await.expect("read"), "signed in: an Inbox");
+}
 
 fn named(owner: &str, name: &str) -> TaskList {
     TaskList::create(owner, NewList { name: Some(name.into()), ..NewList::default() }, t0()).expect("valid")

@@ -154,6 +154,15 @@ impl TestApp {
         self.call(req.expect("valid request")).await
     }
 
+    /// `users` sign in and use the app once (their Inbox is made), so that
+    /// lists may be shared with them.
+    pub async fn sign_in(&self, users: &[&str]) {
+        for user in users {
+            let res = self.send(Method::GET, "/v1/lists", Some(user), None).await;
+            assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+        }
+    }
+
     /// Creates a task for `user` and returns its JSON.
     pub async fn create(&self, user: &str, body: Value) -> Value {
         let res = self.send(Method::POST, "/v1/tasks", Some(user), Some(body)).await;
