@@ -46,7 +46,8 @@ pub(crate) const ALREADY_MEMBER: ApiError = ApiError::Refused {
 };
 
 /// Why a list cannot be shared with a user id nobody has signed in with.
-pub const NO_ACCOUNT: &str = "no one has signed in with this user id: check it, or share an invitation link instead";
+pub const NO_ACCOUNT: &str =
+    "no one has signed in with this user id: check it, or share an invitation link instead";
 
 pub(crate) const INBOX_PERSONAL: ApiError =
     ApiError::Refused { code: "inbox_personal", message: "an Inbox is personal: share another list" };

@@ -14,7 +14,67 @@ todo_testing::on_both_backends!(
     bad_cursors_and_parameters_are_refused_clearly,
     a_pruned_cursor_is_gone,
     a_task_moved_out_of_a_shared_list_leaves_without_its_new_state,
+    a_new_member_sees_a_lists_changes_from_when_they_joined_not_its_history,
 );
+
+/// Alice's list with a past: a task created and deleted ("salary 123"), one
+/// moved out to her Inbox ("medical"), one still there; then Dave joins as a
+/// viewer. Returns the list's id.
+pub(crate) async fn list_with_a_past_then_dave_joins(app: &TestApp) -> String {
+    let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({"name": "Team"}))).await;
+    let list = id_of(&res.body);
+    let salary =
+        app.create("alice", json!({"title": "pay", "description": "salary 123", "list_id": list})).await;
+    let gone = app.send(Method::DELETE, &format!("/v1/tasks/{}", id_of(&salary)), Some("alice"), None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    let medical =
+        app.create("alice", json!({"title": "appointment", "description": "medical", "list_id": list})).await;
+    let inbox = app.send(Method::GET, "/v1/lists", Some("alice"), None).await.body["items"]
+        .as_array()
+        .expect("lists")
+        .iter()
+        .find(|l| l["inbox"] == true)
+        .map(id_of)
+        .expect("an Inbox");
+    let moved = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/tasks/{}", id_of(&medical)),
+            Some("alice"),
+            Some(json!({"list_id": inbox})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    app.create("alice", json!({"title": "still here", "list_id": list})).await;
+    app.sign_in(&["dave"]).await;
+    let added = app
+        .send(
+            Method::POST,
+            &format!("/v1/lists/{list}/members"),
+            Some("alice"),
+            Some(json!({"user_id": "dave", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    list
+}
+
+async fn a_new_member_sees_a_lists_changes_from_when_they_joined_not_its_history(app: TestApp) {
+    let list = list_with_a_past_then_dave_joins(&app).await;
+    app.create("alice", json!({"title": "after dave joined", "list_id": list})).await;
+
+    let (seen, _) = changes(&app, "dave", "0-0", 2).await;
+    let text = serde_json::to_string(&seen).expect("JSON");
+    assert!(!text.contains("salary") && !text.contains("medical") && !text.contains("still here"), "{text}");
+    assert_eq!(seen[0]["type"], "member", "his joining: {:?}", seen[0]);
+    assert_eq!(summary(&seen[1..]), ["task.created after dave joined"]);
+    // What is in the list now is what a first page shows him.
+    let page = app.send(Method::GET, &format!("/v1/tasks?list={list}"), Some("dave"), None).await;
+    let titles: Vec<&str> =
+        page.body["items"].as_array().expect("items").iter().filter_map(|t| t["title"].as_str()).collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.contains(&"still here") && titles.contains(&"after dave joined"), "{titles:?}");
+}
 
 /// Waits until the feed's horizon has passed every transaction committed so
 /// far. On PostgreSQL, transactions of other tests on the same server hold it

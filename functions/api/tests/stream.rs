@@ -141,7 +141,50 @@ todo_testing::on_both_backends!(
     a_token_s_streams_are_capped_below_its_user_s,
     a_stream_ends_when_its_personal_access_token_is_revoked,
     a_stream_ends_when_its_jwt_expires,
+    a_new_member_s_stream_from_the_start_holds_no_history_of_the_list,
 );
+
+async fn a_new_member_s_stream_from_the_start_holds_no_history_of_the_list(app: TestApp) {
+    let base = app.serve().await;
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: String, user: &str, body: Value| {
+        client.request(method, format!("{base}{path}")).bearer_auth(token(user)).json(&body).send()
+    };
+    let list: Value = send(reqwest::Method::POST, "/v1/lists".into(), "alice", json!({"name": "Team"}))
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("a list");
+    let list = list["id"].as_str().expect("id").to_owned();
+    let salary = send(
+        reqwest::Method::POST,
+        "/v1/tasks".into(),
+        "alice",
+        json!({"title": "pay", "description": "salary 123", "list_id": list}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(salary.status(), 201);
+    send(reqwest::Method::GET, "/v1/lists".into(), "dave", Value::Null).await.expect("dave signs in");
+    let added = send(
+        reqwest::Method::POST,
+        format!("/v1/lists/{list}/members"),
+        "alice",
+        json!({"user_id": "dave", "role": "viewer"}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(added.status(), 201);
+    create(&base, "alice", "unrelated").await;
+
+    let mut stream = Reader::open(&base, "dave", Some("0-0")).await;
+    assert_eq!(stream.event(WAIT).await.name.as_deref(), Some("ready"));
+    let first = change(&stream.event(WAIT).await);
+    assert_eq!(first["type"], "member", "his joining comes first: {first}");
+    let (_, rest) = stream.ends_within(Duration::from_secs(2)).await;
+    assert!(rest.iter().all(|e| !e.data.contains("salary")), "{rest:?}");
+}
 
 /// Small caps, to reach them: three per user, two per token, five in all.
 fn capped(app: TestApp) -> TestApp {

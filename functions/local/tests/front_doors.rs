@@ -106,7 +106,8 @@ async fn every_front_door_writes_its_own_source_and_the_types_the_registry_names
 
     let list = rest(&api, Method::POST, "/v1/lists", "alice", Some(json!({"name": "Team"}))).await;
     let list = list["id"].as_str().expect("id").to_owned();
-    let task = rest(&api, Method::POST, "/v1/tasks", "alice", Some(json!({"title": "a", "list_id": list}))).await;
+    let task =
+        rest(&api, Method::POST, "/v1/tasks", "alice", Some(json!({"title": "a", "list_id": list}))).await;
     let task = task["id"].as_str().expect("id").to_owned();
     rest(&api, Method::PATCH, &format!("/v1/tasks/{task}"), "alice", Some(json!({"title": "b"}))).await;
     rest(&api, Method::POST, &format!("/v1/tasks/{task}/complete"), "alice", None).await;

@@ -30,8 +30,9 @@ async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) 
 
     // Bob cannot see it until he is added, then sees it as a viewer.
     // A list is shared only with someone who has signed in: not yet Bob.
-    let unknown =
-        mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"})).await;
+    let unknown = mcp
+        .tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"}))
+        .await;
     assert_eq!(unknown.structured()["error"]["code"], "validation_failed", "{}", unknown.body);
     assert!(unknown.body.to_string().contains("no one has signed in with this user id"), "{}", unknown.body);
     mcp.tool("bob", "list_lists", json!({})).await;

@@ -23,16 +23,20 @@ const HORIZON: Dialects = Dialects {
 const SELECT_PRUNED: &str = "select xid, seq from changes_pruned where id = 1";
 
 /// $1 the user, ($2, $3) the cursor, ($4, $5) the horizon, $6 the limit: the
-/// events of the lists the user is a member of, their own joining or
-/// leaving, and tasks moving out of their lists (`member` false: the user
-/// does not see the list the task went to). A reminder firing reaches the
-/// feed as its notification.
-const EVENTS_AFTER: &str = "select xid, seq, payload, created_at, \
-     (list_id in (select list_id from list_members where user_id = $1)) as member from outbox \
-     where (xid, seq) > ($2, $3) and xid < $4 and seq <= $5 and topic <> 'task-due' \
-     and (list_id in (select list_id from list_members where user_id = $1) or member_id = $1 \
-     or moved_from in (select list_id from list_members where user_id = $1)) \
-     order by xid, seq limit $6";
+/// events of the lists the user is a member of, from when they joined (a
+/// member sees a list's changes, not its history: what its tasks were before
+/// is what a first page shows), their own joining or leaving, and tasks
+/// moving out of their lists (`member` false: the user does not see the list
+/// the task went to). A reminder firing reaches the feed as its notification.
+const EVENTS_AFTER: &str = "select o.xid, o.seq, o.payload, o.created_at, (m.list_id is not null) as member \
+     from outbox o \
+     left join list_members m on m.list_id = o.list_id and m.user_id = $1 \
+     and (o.xid, o.seq) >= (m.joined_xid, m.joined_seq) \
+     left join list_members f on f.list_id = o.moved_from and f.user_id = $1 \
+     and (o.xid, o.seq) >= (f.joined_xid, f.joined_seq) \
+     where (o.xid, o.seq) > ($2, $3) and o.xid < $4 and o.seq <= $5 and o.topic <> 'task-due' \
+     and (m.list_id is not null or o.member_id = $1 or f.list_id is not null) \
+     order by o.xid, o.seq limit $6";
 
 /// As [`EVENTS_AFTER`], for the user's notifications.
 const NOTIFICATIONS_AFTER: &str = "select xid, seq, id, user_id, task_id, event_id, title, due_at, \
