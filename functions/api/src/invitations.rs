@@ -15,6 +15,7 @@ use todo_lib::event::EventType;
 use todo_lib::invitations::{Closed, Invitation, NewInvitation, token_hash};
 use todo_lib::lists::TaskList;
 use todo_lib::members::{MAX_PER_LIST, Member, Role};
+use todo_lib::store::InvitationPage;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,10 +35,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accept_invitation))
 }
 
+/// A page of a list's invitations, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationList {
     pub items: Vec<Invitation>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<Uuid>,
 }
+
+/// The most invitations a list keeps open at once: enough to invite a team,
+/// few enough that its owners can read them all.
+pub const MAX_OPEN_PER_LIST: i64 = 50;
+const PAGE_DEFAULT: i64 = 50;
+const PAGE_MAX: i64 = 200;
+
+const TOO_MANY_OPEN: ApiError = ApiError::Refused {
+    code: "too_many_invitations",
+    message: "a list has at most 50 open invitations: revoke one, or let one expire, first",
+};
 
 /// A new invitation, with its token: shown only here, once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,7 +79,8 @@ pub struct CreatedInvitation {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
-        (status = 409, description = "The list is an Inbox (`inbox_personal`)", body = ErrorBody),
+        (status = 409, description = "The list is an Inbox (`inbox_personal`), or has 50 open \
+            invitations (`too_many_invitations`)", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ),
     security(("bearer" = []))
@@ -79,7 +96,10 @@ pub async fn create_invitation(
     if list.inbox {
         return Err(crate::members::INBOX_PERSONAL);
     }
-    let mut tx = state.store.begin().await?;
+    let mut tx = locked(&state, list.id).await?;
+    if tx.open_invitations(list.id, invitation.created_at).await? >= MAX_OPEN_PER_LIST {
+        return Err(TOO_MANY_OPEN);
+    }
     tx.insert_invitation(&invitation).await?;
     tx.commit().await?;
     tracing::info!(list_id = %list.id, invitation_id = %invitation.id, "invitation created");
@@ -95,14 +115,19 @@ pub async fn create_invitation(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-/// A list's invitations, open or closed, newest first (owners only; at
-/// most 200). Their tokens are never shown again.
+/// A list's invitations, open or closed, newest first, in pages (owners
+/// only). Their tokens are never shown again.
 #[utoipa::path(
     get, path = "/v1/lists/{id}/invitations", tag = "lists",
-    params(("id" = Uuid, Path)),
+    params(
+        ("id" = Uuid, Path),
+        ("open" = Option<bool>, Query, description = "true: only those still open"),
+        ("limit" = Option<i64>, Query, description = "1 to 200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
     responses(
         (status = 200, description = "The invitations, newest first", body = InvitationList),
-        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 400, description = "The id is not a UUID, or a bad query parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
@@ -113,9 +138,47 @@ pub async fn list_invitations(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<InvitationList>, ApiError> {
+    let page = page_query(query.as_deref())?;
     let list = managed(&state, &user, &raw).await?;
-    Ok(Json(InvitationList { items: state.store.invitations(list.id).await? }))
+    let mut items =
+        state.store.invitations(list.id, InvitationPage { limit: page.limit + 1, ..page }).await?;
+    let next_cursor = if items.len() > usize::try_from(page.limit).unwrap_or(usize::MAX) {
+        items.truncate(items.len() - 1);
+        items.last().map(|i| i.id)
+    } else {
+        None
+    };
+    Ok(Json(InvitationList { items, next_cursor }))
+}
+
+/// `open`, `limit` and `cursor`; anything else is refused.
+fn page_query(raw: Option<&str>) -> Result<InvitationPage, ApiError> {
+    let mut page = InvitationPage { before: None, open_only: false, now: Utc::now(), limit: PAGE_DEFAULT };
+    let mut errors = Vec::new();
+    let mut refuse = |field: &str, message: &str| {
+        errors.push(todo_lib::task::FieldError { field: field.into(), message: message.into() });
+    };
+    for (key, value) in crate::extract::query_pairs(raw)? {
+        match key.as_str() {
+            "open" => match value.as_str() {
+                "true" => page.open_only = true,
+                "false" => page.open_only = false,
+                _ => refuse("open", "must be true or false"),
+            },
+            "limit" => match value.parse::<i64>() {
+                Ok(n) if (1..=PAGE_MAX).contains(&n) => page.limit = n,
+                _ => refuse("limit", "must be a whole number from 1 to 200"),
+            },
+            "cursor" => match Uuid::parse_str(&value) {
+                Ok(id) => page.before = Some(id),
+                Err(_) => refuse("cursor", "must be the next_cursor of a previous page"),
+            },
+            other => refuse(other, "unknown query parameter"),
+        }
+    }
+    ApiError::unless_invalid_query(page, errors)
 }
 
 /// Revoke an invitation that was not accepted (owners only): its token then
@@ -186,6 +249,10 @@ pub async fn accept_invitation(
     if let Some(closed) = invitation.closed(now) {
         return Err(gone(closed));
     }
+    // Made by an owner who is one no more: it went with their role.
+    if tx.member(list_id, &invitation.created_by).await?.is_none_or(|maker| maker.role != Role::Owner) {
+        return Err(gone(Closed::Revoked));
+    }
     if tx.member(list_id, &user).await?.is_some() {
         return Err(ALREADY_MEMBER);
     }
@@ -213,9 +280,10 @@ fn gone(closed: Closed) -> ApiError {
         Closed::Used => {
             ApiError::Gone { code: "invitation_used", message: "the invitation was accepted already" }
         }
-        Closed::Revoked => {
-            ApiError::Gone { code: "invitation_revoked", message: "the invitation was revoked by an owner" }
-        }
+        Closed::Revoked => ApiError::Gone {
+            code: "invitation_revoked",
+            message: "the invitation was revoked, by an owner or as its maker stopped being one",
+        },
         Closed::Expired => {
             ApiError::Gone { code: "invitation_expired", message: "the invitation has expired" }
         }

@@ -187,6 +187,10 @@ pub async fn change_member(
         return Err(LAST_OWNER);
     }
     tx.set_role(list.id, &member_id, role).await?;
+    if member.role == Role::Owner {
+        // Only owners invite: what they made stops working with their role.
+        tx.revoke_invitations_made_by(list.id, &member_id, Utc::now()).await?;
+    }
     tx.commit().await?;
     tracing::info!(list_id = %list.id, role = role.as_str(), "member's role changed");
     Ok(Json(Member { role, ..member }))
@@ -229,6 +233,8 @@ pub async fn remove(state: &AppState, user: &str, raw: &str, member_id: &str) ->
         return Err(LAST_OWNER);
     }
     tx.delete_member(list.id, member_id).await?;
+    // What they invited others with stops working as they leave.
+    tx.revoke_invitations_made_by(list.id, member_id, Utc::now()).await?;
     let mut events = vec![membership_event(state, &mut tx, EventType::MemberRemoved, &member, user).await?];
     // Their tasks in the list are nobody's now, each change with its event.
     let now = Utc::now();

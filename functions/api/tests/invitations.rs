@@ -3,7 +3,9 @@
 //! joins nobody, nor does one accepted by a member already (it stays open);
 //! concurrent acceptances of one token make one member. Only owners invite,
 //! list and revoke invitations (never seeing a token again), a revoked token
-//! joins nobody, and an Inbox is never shared.
+//! joins nobody, and an Inbox is never shared. What an owner invited with
+//! stops working when they are removed or stop being an owner; a list keeps
+//! at most 50 open invitations, and its owners page through all of them.
 
 mod common;
 
@@ -22,7 +24,84 @@ both_backends!(
     owners_list_invitations_without_their_tokens,
     a_revoked_invitation_joins_nobody,
     an_invitation_is_either_accepted_or_revoked_under_a_race,
+    an_owner_s_invitations_go_with_their_removal_and_none_can_hide,
+    a_demoted_owner_s_invitations_are_revoked,
 );
+
+/// Alice's list with Otto as a second owner.
+async fn co_owned(app: &TestApp) -> String {
+    let list = new_list(app).await;
+    app.sign_in(&["otto"]).await;
+    let body = json!({ "user_id": "otto", "role": "owner" });
+    let res = app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some("alice"), Some(body)).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+    list
+}
+
+async fn an_owner_s_invitations_go_with_their_removal_and_none_can_hide(app: TestApp) {
+    let list = co_owned(&app).await;
+    let path = format!("/v1/lists/{list}/invitations");
+    let made = |body: Value| app.send(Method::POST, &path, Some("otto"), Some(body));
+    let owner = made(json!({ "role": "owner", "expires_in_hours": 720 })).await;
+    assert_eq!(owner.status, StatusCode::CREATED, "{:?}", owner.body);
+    for _ in 0..49 {
+        assert_eq!(made(json!({ "role": "viewer" })).await.status, StatusCode::CREATED);
+    }
+    // The cap: 50 open invitations, and nothing stored past it.
+    let over = made(json!({ "role": "viewer" })).await;
+    assert_eq!((over.status, over.code()), (StatusCode::CONFLICT, "too_many_invitations"), "{:?}", over.body);
+
+    // Alice pages through every one of them: none hides the owner invitation.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let query = cursor.as_ref().map_or("?limit=20".to_owned(), |c| format!("?limit=20&cursor={c}"));
+        let page = app.send(Method::GET, &format!("{path}{query}"), Some("alice"), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        seen.extend(page.body["items"].as_array().expect("items").iter().map(|i| i["id"].clone()));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 50, "every invitation, once");
+    assert!(seen.contains(&owner.body["id"]), "the owner invitation is listed");
+    let bad = app.send(Method::GET, &format!("{path}?limit=0&open=maybe"), Some("alice"), None).await;
+    assert_eq!(
+        (bad.status, bad.detail_fields()),
+        (StatusCode::BAD_REQUEST, vec!["limit".into(), "open".into()])
+    );
+
+    // Otto is removed: what he made stops working, and he cannot come back with it.
+    let removed =
+        app.send(Method::DELETE, &format!("/v1/lists/{list}/members/otto"), Some("alice"), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let open = app.send(Method::GET, &format!("{path}?open=true"), Some("alice"), None).await;
+    assert_eq!(open.body["items"], json!([]), "none of Otto's stay open");
+    let back = accept(&app, owner.body["token"].as_str().expect("token"), "otto").await;
+    assert_eq!((back.status, back.code()), (StatusCode::GONE, "invitation_revoked"), "{:?}", back.body);
+    assert_eq!(members(&app, &list).await, [("alice".to_owned(), "owner".to_owned())]);
+    // With room again, Alice invites.
+    invite(&app, &list, json!({ "role": "viewer" })).await;
+}
+
+async fn a_demoted_owner_s_invitations_are_revoked(app: TestApp) {
+    let list = co_owned(&app).await;
+    let path = format!("/v1/lists/{list}/invitations");
+    let made = app.send(Method::POST, &path, Some("otto"), Some(json!({ "role": "editor" }))).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let demoted = app
+        .send(
+            Method::PATCH,
+            &format!("/v1/lists/{list}/members/otto"),
+            Some("alice"),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.body);
+    let res = accept(&app, made.body["token"].as_str().expect("token"), "bob").await;
+    assert_eq!((res.status, res.code()), (StatusCode::GONE, "invitation_revoked"));
+}
 
 async fn new_list(app: &TestApp) -> String {
     let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;

@@ -29,9 +29,21 @@ const SELECT_BY_TOKEN: &str = select_invitations!("where token_hash = $1");
 
 const SELECT_IN_LIST: &str = select_invitations!("where id = $1 and list_id = $2");
 
-/// List $1's invitations, newest first, at most $2.
-const SELECT_OF_LIST: &str =
-    select_invitations!("where list_id = $1 order by created_at desc, id desc limit $2");
+/// List $1's invitations older than $2 (none: from the newest), only the
+/// open ones at $4 when $3, newest first (ids are time-ordered), at most $5.
+const SELECT_OF_LIST: &str = select_invitations!(
+    "where list_id = $1 and ($2 is null or id < $2) \
+     and ($3 = false or (accepted_by is null and revoked_at is null and expires_at > $4)) \
+     order by id desc limit $5"
+);
+
+/// How many of list $1's invitations are open at $2.
+const COUNT_OPEN: &str = "select count(*) from list_invitations \
+     where list_id = $1 and accepted_by is null and revoked_at is null and expires_at > $2";
+
+/// Revokes at $3 every open invitation of list $1 that $2 made.
+const REVOKE_MADE_BY: &str = "update list_invitations set revoked_at = $3 \
+     where list_id = $1 and created_by = $2 and accepted_by is null and revoked_at is null";
 
 /// Accepts invitation $1 for $2 at $3, unless it was accepted, revoked or
 /// expired: the one statement that makes an invitation single-use under
@@ -43,8 +55,16 @@ const ACCEPT_INVITATION: &str = "update list_invitations set accepted_by = $2, a
 const REVOKE_INVITATION: &str = "update list_invitations set revoked_at = $2 \
      where id = $1 and accepted_by is null and revoked_at is null";
 
-/// The most invitations of a list shown at once, newest first.
-pub const INVITATIONS_SHOWN: i64 = 200;
+/// Which of a list's invitations to read: a page of them, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationPage {
+    /// Older than this one (the last of the previous page); `None`: from the newest.
+    pub before: Option<Uuid>,
+    /// Only those still open (not accepted, revoked or expired) at `now`.
+    pub open_only: bool,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub limit: i64,
+}
 
 #[derive(Debug, sqlx::FromRow)]
 struct InvitationRow {
@@ -88,11 +108,21 @@ impl Store {
         row.map(TryInto::try_into).transpose()
     }
 
-    /// The list's invitations, open or not, newest first (at most
-    /// [`INVITATIONS_SHOWN`]).
-    pub async fn invitations(&self, list_id: Uuid) -> Result<Vec<Invitation>, StoreError> {
+    /// A page of the list's invitations, newest first.
+    pub async fn invitations(
+        &self,
+        list_id: Uuid,
+        page: InvitationPage,
+    ) -> Result<Vec<Invitation>, StoreError> {
         let rows: Vec<InvitationRow> = on_pool!(self.pool, |c| {
-            sqlx::query_as(SELECT_OF_LIST).bind(list_id).bind(INVITATIONS_SHOWN).fetch_all(c).await?
+            sqlx::query_as(SELECT_OF_LIST)
+                .bind(list_id)
+                .bind(page.before)
+                .bind(page.open_only)
+                .bind(Timestamp(page.now))
+                .bind(page.limit)
+                .fetch_all(c)
+                .await?
         });
         rows.into_iter().map(TryInto::try_into).collect()
     }
@@ -115,6 +145,36 @@ impl Tx {
             .await
             .map(drop)?);
         Ok(())
+    }
+
+    /// How many of `list_id`'s invitations are open at `now`.
+    pub async fn open_invitations(
+        &mut self,
+        list_id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(on_tx!(self, |c| sqlx::query_scalar(COUNT_OPEN)
+            .bind(list_id)
+            .bind(Timestamp(now))
+            .fetch_one(c)
+            .await?))
+    }
+
+    /// Revokes at `at` every open invitation of `list_id` that `maker` made:
+    /// what a member made stops working when they may no longer make it.
+    pub async fn revoke_invitations_made_by(
+        &mut self,
+        list_id: Uuid,
+        maker: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(on_tx!(self, |c| sqlx::query(REVOKE_MADE_BY)
+            .bind(list_id)
+            .bind(maker)
+            .bind(Timestamp(at))
+            .execute(c)
+            .await?
+            .rows_affected()))
     }
 
     /// [`Store::invitation`], inside the transaction.

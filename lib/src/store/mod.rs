@@ -46,6 +46,7 @@ mod timestamp;
 mod webhooks;
 
 pub use db::Tx;
+pub use invitations::InvitationPage;
 pub use list::{
     Cursor, CursorError, LIMIT_DEFAULT, LIMIT_MAX, ListQuery, Order, Page, ParentFilter, SortKey,
     StatusFilter,
