@@ -8,6 +8,11 @@
 use chrono::{DateTime, Datelike, Offset, TimeDelta, TimeZone, Utc};
 use rrule::{Frequency, RRule, RRuleSet, Tz, Unvalidated};
 
+/// The lock (see `Tx::lock_user`) that rolling a series forward and taking
+/// that back both hold, keyed by the series id: one waits for the other, so a
+/// completion and its reopening never both miss each other.
+pub const SERIES_LOCK: &str = "series";
+
 /// The longest rule text we accept; real rules are a few dozen characters.
 pub const RULE_MAX_LEN: usize = 500;
 

@@ -10,6 +10,7 @@
 //! - [`tasks`]: the task and tag endpoints.
 //! - [`quick_add`]: one line of text read into a new task's fields, before it is saved.
 //! - [`recurrence`]: the due times a rule gives, previewed before a task is saved.
+//! - [`series`]: reopening a task of a series takes back the occurrence it made.
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
@@ -36,6 +37,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod quick_add;
 pub mod recurrence;
+pub mod series;
 pub mod stream;
 pub mod subtasks;
 pub mod tasks;

@@ -469,6 +469,9 @@ where
                 tx.write_event(&event, None).await?;
                 events.push(event);
             }
+            if current.completed && !next.completed {
+                events.extend(crate::series::take_back(state, &mut tx, &current).await?);
+            }
             tx.commit().await?;
             Ok::<_, ApiError>(events)
         };

@@ -21,8 +21,9 @@ use todo_lib::event::{EventType, OutboxEvent, task_event};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_traceparent};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
+use todo_lib::recurrence::SERIES_LOCK;
 use todo_lib::serve::{BoxError, Context};
-use todo_lib::store::{Store, StoreError};
+use todo_lib::store::{Store, StoreError, Tx};
 use todo_lib::task::Task;
 use uuid::Uuid;
 
@@ -71,6 +72,7 @@ impl TaskCompleted {
         let mut created = Vec::new();
         if let Some(next) = next
             && let (Some(series), Some(due)) = (next.series_id, next.due_at)
+            && still_completed(&mut tx, series, completed).await?
             && tx.reserve_occurrence(series, due, next.id).await?
         {
             let shift = due - completed.due_at.unwrap_or(due);
@@ -95,6 +97,14 @@ impl TaskCompleted {
         tx.commit().await?;
         Ok(Completion::Recorded { created })
     }
+}
+
+/// Whether `completed` is still done (or deleted since), read under the
+/// series lock that reopening holds too: a completion taken back before it
+/// was handled rolls nothing forward.
+async fn still_completed(tx: &mut Tx, series: Uuid, completed: &Task) -> Result<bool, StoreError> {
+    tx.lock_user(SERIES_LOCK, &series.to_string()).await?;
+    Ok(tx.task_by_id(completed.id).await?.is_none_or(|now| now.completed))
 }
 
 #[async_trait]

@@ -79,6 +79,15 @@ const ASSIGNED_TASKS: &str = concat!(
 const RESERVE_OCCURRENCE: &str = "insert into series_occurrences (series_id, occurs_at, task_id) \
      values ($1, $2, $3) on conflict do nothing";
 
+/// The first occurrence of series $1 reserved after $2: the one a
+/// completion at $2 rolled forward to, and the task that holds it.
+const NEXT_RESERVED: &str = "select occurs_at, task_id from series_occurrences \
+     where series_id = $1 and occurs_at > $2 order by occurs_at limit 1";
+
+/// Gives back occurrence $2 of series $1, so that a later completion may
+/// roll the series forward to it again.
+const RELEASE_OCCURRENCE: &str = "delete from series_occurrences where series_id = $1 and occurs_at = $2";
+
 /// Claims due reminders: $1 now, $2 limit, $3 false (open tasks). Claiming
 /// writes first, so that on SQLite the transaction takes the write lock at once.
 /// Overlapping ticks on PostgreSQL skip rows another holds instead of waiting.
@@ -310,6 +319,34 @@ impl Tx {
                 .rows_affected()
         });
         Ok(reserved == 1)
+    }
+
+    /// The first occurrence of `series` reserved after `after`, and the task
+    /// that holds it.
+    pub async fn next_reserved_occurrence(
+        &mut self,
+        series: Uuid,
+        after: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, Uuid)>, StoreError> {
+        let row: Option<(Timestamp, Uuid)> = on_tx!(self, |c| {
+            sqlx::query_as(NEXT_RESERVED).bind(series).bind(Timestamp(after)).fetch_optional(c).await?
+        });
+        Ok(row.map(|(at, task)| (at.into(), task)))
+    }
+
+    /// Gives back the occurrence at `occurs_at` of `series`.
+    pub async fn release_occurrence(
+        &mut self,
+        series: Uuid,
+        occurs_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, |c| sqlx::query(RELEASE_OCCURRENCE)
+            .bind(series)
+            .bind(Timestamp(occurs_at))
+            .execute(c)
+            .await
+            .map(drop)?);
+        Ok(())
     }
 
     /// Claims up to `limit` reminders that are due at `now` (open task, reminder
