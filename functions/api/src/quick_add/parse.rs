@@ -41,9 +41,14 @@ pub fn parse(text: &str, now: DateTime<Tz>) -> Parsed {
     take_tags_and_priority(&mut words, &mut parsed);
     take_recurrence(&mut words, &mut parsed);
     take_due(&mut words, &mut parsed, now);
-    if parsed.recurrence.is_some() && parsed.due_at.is_none() {
-        // A repeating task needs its first due time: the next one the rule allows.
-        parsed.due_at = Some(first_occurrence(parsed.recurrence.as_deref().unwrap_or_default(), now));
+    if let Some(rule) = parsed.recurrence.as_deref() {
+        parsed.due_at = Some(match parsed.due_at {
+            // A due time on a day the rule skips ("every weekday" from a
+            // Sunday) moves to the first day it allows, at the same time.
+            Some(due) => on_a_day_of(rule, due.with_timezone(&now.timezone())),
+            // A repeating task needs its first due time: the next one the rule allows.
+            None => first_occurrence(rule, now),
+        });
     }
     parsed.title = words.join(" ");
     parsed
@@ -189,8 +194,10 @@ fn due_of(phrase: &[String], now: DateTime<Tz>) -> Option<DateTime<Utc>> {
     if !is_dateish(&lower) {
         return None;
     }
-    // "tomorrow at 9am" reads as "tomorrow 9am"; "noon" as "12:00".
-    let text = lower
+    // "tomorrow at 9am" reads as "tomorrow 9am"; "noon" as "12:00". The date
+    // goes before the time whichever way round it was written ("3pm
+    // tomorrow"), and "next monday" is the coming Monday, as on a calendar.
+    let words: Vec<&str> = lower
         .iter()
         .filter(|w| *w != "at")
         .map(|w| match w.as_str() {
@@ -199,8 +206,15 @@ fn due_of(phrase: &[String], now: DateTime<Tz>) -> Option<DateTime<Utc>> {
             "tonight" => "today 8pm",
             other => other,
         })
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
+    let words: Vec<&str> = words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| !(**w == "next" && words.get(i + 1).is_some_and(|d| weekday_code(d).is_some())))
+        .map(|(_, w)| *w)
+        .collect();
+    let (times, dates): (Vec<&str>, Vec<&str>) = words.iter().partition(|w| is_time(w));
+    let text = dates.into_iter().chain(times).collect::<Vec<_>>().join(" ");
     let due = interim::parse_date_string(&text, now, interim::Dialect::Uk).ok()?;
     let has_time = lower.iter().any(|w| is_time(w)) || text.contains("8pm");
     let has_date = lower.iter().any(|w| !is_time(w) && w != "at");
@@ -275,14 +289,34 @@ fn is_time(word: &str) -> bool {
         || ["noon", "midnight", "tonight"].contains(&word)
 }
 
+/// `due`, or the first day after it that `rule` allows (its `BYDAY`), at
+/// the same time of day in the user's zone.
+fn on_a_day_of(rule: &str, due: DateTime<Tz>) -> DateTime<Utc> {
+    let days = by_day(rule);
+    for offset in 0..7 {
+        let date = due.date_naive() + Duration::days(offset);
+        let code = WEEKDAYS[date.weekday().num_days_from_monday() as usize].1;
+        if (days.is_empty() || days.contains(&code))
+            && let Some(moved) = due.timezone().from_local_datetime(&date.and_time(due.time())).earliest()
+        {
+            return moved.with_timezone(&Utc);
+        }
+    }
+    due.with_timezone(&Utc)
+}
+
+/// The weekdays of `rule`'s `BYDAY`, if it has one.
+fn by_day(rule: &str) -> Vec<&str> {
+    rule.split(';')
+        .find_map(|part| part.strip_prefix("BYDAY="))
+        .map(|days| days.split(',').collect())
+        .unwrap_or_default()
+}
+
 /// The first due time of a rule given without one: today (or the first of
 /// its weekdays) at the default hour, or the next such day once that has passed.
 fn first_occurrence(rule: &str, now: DateTime<Tz>) -> DateTime<Utc> {
-    let days: Vec<&str> = rule
-        .split(';')
-        .find_map(|part| part.strip_prefix("BYDAY="))
-        .map(|days| days.split(',').collect())
-        .unwrap_or_default();
+    let days = by_day(rule);
     let at = |date: chrono::NaiveDate| {
         now.timezone()
             .from_local_datetime(
@@ -342,6 +376,13 @@ mod tests {
             ("Lunch tomorrow noon", "Lunch", paris(2026, 12, 7, 12, 0)),
             ("Dinner tonight", "Dinner", paris(2026, 12, 6, 20, 0)),
             ("Read 12 pages", "Read 12 pages", None),
+            // The time before the date, as people also write it.
+            ("Meeting with Sam at 3pm tomorrow", "Meeting with Sam", paris(2026, 12, 7, 15, 0)),
+            ("Meeting with Sam 3pm tomorrow", "Meeting with Sam", paris(2026, 12, 7, 15, 0)),
+            // Today is a Sunday: "next monday" is tomorrow, as on a calendar.
+            ("Dentist next monday", "Dentist", paris(2026, 12, 7, 9, 0)),
+            ("Dentist next monday 4pm", "Dentist", paris(2026, 12, 7, 16, 0)),
+            ("Dentist monday", "Dentist", paris(2026, 12, 7, 9, 0)),
         ] {
             let p = parse(text, now());
             assert_eq!((p.title.as_str(), p.due_at), (title, due), "{text}");
@@ -368,10 +409,33 @@ mod tests {
             ("Backup every 2 weeks", "FREQ=WEEKLY;INTERVAL=2", paris(2026, 12, 7, 9, 0)),
             ("Stretch daily 4pm", "FREQ=DAILY", paris(2026, 12, 6, 16, 0)),
             ("Review every sunday", "FREQ=WEEKLY;BYDAY=SU", paris(2026, 12, 13, 9, 0)),
+            // A due day the rule skips moves to the first day it allows.
+            (
+                "Standup every weekday today 4pm",
+                "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                paris(2026, 12, 7, 16, 0),
+            ),
+            (
+                "Standup every weekday tomorrow 9am",
+                "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                paris(2026, 12, 7, 9, 0),
+            ),
+            ("Swim every tue and thu dec 10 7am", "FREQ=WEEKLY;BYDAY=TU,TH", paris(2026, 12, 10, 7, 0)),
         ] {
             let p = parse(text, now());
             assert_eq!((p.recurrence.as_deref(), p.due_at), (Some(rule), due), "{text}");
         }
+    }
+
+    #[test]
+    fn the_time_before_the_date_is_read_in_the_users_zone() {
+        // Sunday 21:00 in Kolkata: 15:00 today has passed, tomorrow's has not.
+        let kolkata =
+            chrono_tz::Asia::Kolkata.with_ymd_and_hms(2026, 12, 6, 21, 0, 0).single().expect("time");
+        let p = parse("Meeting with Sam at 3pm tomorrow", kolkata);
+        let expected =
+            chrono_tz::Asia::Kolkata.with_ymd_and_hms(2026, 12, 7, 15, 0, 0).single().expect("time");
+        assert_eq!((p.title.as_str(), p.due_at), ("Meeting with Sam", Some(expected.with_timezone(&Utc))));
     }
 
     #[test]
