@@ -70,6 +70,40 @@ async fn the_web_app_works_in_a_real_browser() {
     println!("{stdout}");
 }
 
+/// What an outside walk of the web app found wrong (issue #27), in its own
+/// scenario: tests/browser/answers.mjs.
+#[tokio::test]
+async fn the_web_app_answers_what_the_outside_walk_found() {
+    let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    // Alice has signed in: lists may be shared with her, and she shares with dev-user.
+    assert_eq!(host.get("/v1/lists", "alice").await.status, reqwest::StatusCode::OK);
+    let output = Command::new("node")
+        .current_dir(root)
+        .arg("tests/browser/answers.mjs")
+        .env("BASE_URL", &host.base)
+        .env("OTHER_TOKEN", common::token("alice"))
+        .output()
+        .expect("node runs tests/browser/answers.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser test failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
+        host.logs()
+    );
+    for step in [
+        "no console error on load",
+        "Today holds what was due earlier today",
+        "form errors beside their fields",
+        "removed member loses the list at once",
+        "unreachable message goes",
+    ] {
+        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
+    }
+    println!("{stdout}");
+}
+
 /// Kills the identity provider when the test ends, passed or not.
 struct Provider(Child);
 
@@ -155,6 +189,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/quick.js",
         "/reminders.js",
         "/app.css",
+        "/favicon.svg",
     ] {
         let res = client.get(host.url(path)).send().await.expect("answered");
         assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");

@@ -11,10 +11,12 @@ export const session = {
 
 /** An answer that was not a success: the API's message, its code and HTTP status. */
 export class ApiError extends Error {
-  constructor(message, status, code) {
+  constructor(message, status, code, fields = []) {
     super(message);
     this.status = status;
     this.code = code;
+    /** The fields the API refused, each `{ field, message }`. */
+    this.fields = fields;
   }
 }
 
@@ -51,7 +53,8 @@ export async function api(method, path, body, headers = {}) {
     const details = error && error.details && error.details.length
       ? ": " + error.details.map((d) => `${d.field} ${d.message}`).join("; ")
       : "";
-    throw new ApiError((error ? error.message : `HTTP ${res.status}`) + details, res.status, error && error.code);
+    const fields = (error && error.details) || [];
+    throw new ApiError((error ? error.message : `HTTP ${res.status}`) + details, res.status, error && error.code, fields);
   }
   return data;
 }

@@ -11,13 +11,13 @@
 // Connect).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
-import { newTask, wirePicker } from "./form.js";
+import { checked, formErrors, wirePicker } from "./form.js";
 import { TaskList } from "./list.js";
 import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { Lists } from "./lists.js";
-import { begin as beginSignIn, finish as finishSignIn, provider } from "./signin.js";
+import { begin as beginSignIn, finish as finishSignIn, signInOptions } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,8 +48,12 @@ let pendingReload = null;
 const LIVE_TEXT = { live: "Live", "catching-up": "Updating…", offline: "Offline: reconnecting…", off: "" };
 const live = new Live({
   changes: (changes) => {
+    const me = userOf(session.token());
     for (const change of changes) {
       if (change.type === "notification") reminders.add(change.notification, true);
+      if (change.type === "member" && change.event === "list.member_removed" && change.member.user_id === me) {
+        leftList(change.member.list_id);
+      }
     }
     if (changes.some((c) => c.type !== "notification")) reloadSoon();
   },
@@ -57,8 +61,28 @@ const live = new Live({
   state: (state) => {
     $("live").dataset.state = state;
     $("live").textContent = LIVE_TEXT[state];
+    // Back in touch: a "cannot be reached" said while away no longer holds.
+    if (state === "live" && unreachable) say("");
   },
 });
+
+/**
+ * The user is no longer a member of list `id` (removed, or left in another
+ * tab): it goes at once, with its tasks and members, rather than staying on
+ * screen until a request fails.
+ */
+function leftList(id) {
+  const gone = known.get(id);
+  known.delete(id);
+  for (const row of $("tasks").querySelectorAll("li[data-list]")) {
+    if (row.dataset.list === id) row.remove();
+  }
+  if (listId === id) {
+    listId = null;
+    lists.show(null);
+  }
+  if (gone) say(`You are no longer a member of “${gone.name}”.`);
+}
 
 /**
  * Shows what changed elsewhere (another tab, another member of a shared
@@ -80,8 +104,18 @@ function loadedLimit() {
   return Math.min(Math.max(loaded, PAGE), LIMIT_MAX);
 }
 
-function say(message) {
+/** Whether the status line says the server cannot be reached. */
+let unreachable = false;
+
+function say(message, error = null) {
   $("status").textContent = message;
+  $("status").classList.toggle("error", Boolean(error));
+  unreachable = Boolean(error && error.code === "offline");
+}
+
+/** `error` in the status line, marked as an error. */
+function sayError(error) {
+  say(error.message, error);
 }
 
 function show(signedIn) {
@@ -100,6 +134,12 @@ function signOut(message) {
   say(message || "Signed out.");
 }
 
+function startOfToday() {
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  return start;
+}
+
 function endOfToday() {
   const end = new Date();
   end.setHours(24, 0, 0, 0);
@@ -114,7 +154,8 @@ function listPath(limit = PAGE) {
     params.set("sort", "created");
   }
   if (view === "today") {
-    params.set("due_after", new Date().toISOString());
+    // Everything due today, what is past due since midnight included.
+    params.set("due_after", startOfToday().toISOString());
     params.set("due_before", endOfToday().toISOString());
   }
   if (view === "upcoming") params.set("due_after", endOfToday().toISOString());
@@ -205,7 +246,12 @@ async function refresh(limit = PAGE, { live = false } = {}) {
     list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
     setNext(page.next_cursor);
   } catch (e) {
-    say(e.message);
+    // The list shown is gone for the user (removed from it meanwhile): show every list.
+    if (listId && e.status === 404) {
+      leftList(listId);
+      return refresh(limit, { live });
+    }
+    sayError(e);
   } finally {
     if (mine === shown) tasks.setAttribute("aria-busy", "false");
   }
@@ -238,21 +284,24 @@ async function more() {
     setNext(page.next_cursor);
   } catch (e) {
     next = cursor;
-    say(e.message);
+    sayError(e);
   }
 }
 
 async function create(event) {
   event.preventDefault();
   const form = event.target;
+  const body = checked(form);
+  if (!body) return;
   try {
-    const task = await api("POST", "/v1/tasks", newTask(form));
+    const task = await api("POST", "/v1/tasks", body);
     form.reset();
+    formErrors(form, null);
     say(`Added “${task.title}”.`);
     await refresh();
     form.title.focus();
   } catch (e) {
-    say(e.message);
+    formErrors(form, e);
   }
 }
 
@@ -261,12 +310,12 @@ async function signedIn() {
     // The feed's position first: whatever changes while the tasks load comes after it.
     await live.begin();
   } catch (e) {
-    say(e.message);
+    sayError(e);
     if (e.status === 401) return;
   }
   // Everything the first screen shows is read before it is shown: nothing
   // moves once it appears.
-  await Promise.all([refresh(), reminders.load().catch((e) => say(e.message))]);
+  await Promise.all([refresh(), reminders.load().catch(sayError)]);
   if (!session.token()) return;
   const user = userOf(session.token());
   show(true);
@@ -342,11 +391,7 @@ async function start() {
   // A deletion waiting to be undone is carried out before the tab goes.
   window.addEventListener("pagehide", () => list.flush());
   // The local host offers a one-click development sign-in; the api binary does not.
-  const [dev, oidc, finished] = await Promise.all([
-    fetch("/auth/dev").then((r) => r.ok, () => false),
-    provider(),
-    finishSignIn(),
-  ]);
+  const [{ dev_sign_in: dev, oidc }, finished] = await Promise.all([signInOptions(), finishSignIn()]);
   $("dev-sign-in").hidden = !dev;
   if (oidc) {
     const button = $("oidc-sign-in");

@@ -26,6 +26,62 @@ export function ruleOf(form, due) {
   return choice;
 }
 
+/** The longest title the API takes, in characters. */
+const TITLE_MAX = 200;
+/** Due times before this year are typing slips (a year of 1900, say). */
+const EARLIEST_YEAR = 2000;
+/** The form's fields that an API field error names, by the API's field. */
+const FIELDS = { title: "title", due_at: "due", priority: "priority", list_id: "list", tags: "tags", remind_before_minutes: "remind", recurrence: "repeat", time_zone: "repeat" };
+
+/**
+ * Shows `error` beside the form: each field it names marked `aria-invalid`
+ * with its message under it, and the whole message below the button, in
+ * view where the user is. `null` clears them.
+ */
+export function formErrors(form, error) {
+  for (const note of form.querySelectorAll(".field-error")) note.remove();
+  for (const field of form.querySelectorAll("[aria-invalid]")) {
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-errormessage");
+  }
+  const summary = $("new-task-error");
+  summary.textContent = error ? error.message : "";
+  summary.hidden = !error;
+  for (const { field, message } of (error && error.fields) || []) {
+    const input = form.elements[FIELDS[field] || field];
+    if (!input || !input.insertAdjacentElement) continue;
+    const note = document.createElement("p");
+    note.className = "field-error";
+    note.id = `${input.id}-error`;
+    note.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-errormessage", note.id);
+    input.insertAdjacentElement("afterend", note);
+  }
+  if (error && error.fields && error.fields.length) form.elements[FIELDS[error.fields[0].field] || error.fields[0].field]?.focus();
+}
+
+/**
+ * The body of `POST /v1/tasks` the form describes, or `null` after showing
+ * what is wrong with it (a title too long, a due time in another century).
+ */
+export function checked(form) {
+  const fields = [];
+  const title = form.title.value.trim();
+  if ([...title].length > TITLE_MAX) {
+    fields.push({ field: "title", message: `A title has at most ${TITLE_MAX} characters; this one has ${[...title].length}.` });
+  }
+  const due = form.due.value ? new Date(form.due.value) : null;
+  if (due && due.getFullYear() < EARLIEST_YEAR) {
+    fields.push({ field: "due_at", message: `That is in ${due.getFullYear()}: check the year.` });
+  }
+  if (fields.length) {
+    formErrors(form, { message: "Check the fields marked below.", fields });
+    return null;
+  }
+  return newTask(form);
+}
+
 /** The body of `POST /v1/tasks` the form describes. */
 export function newTask(form) {
   const body = { title: form.title.value, priority: form.priority.value };

@@ -58,6 +58,7 @@ export class TaskList {
   item(task) {
     const li = element("li");
     li.dataset.id = task.id;
+    li.dataset.list = task.list_id;
     if (task.completed) li.classList.add("done");
     const done = element("input", { type: "checkbox", checked: task.completed });
     done.setAttribute("aria-label", `Done: ${task.title}`);

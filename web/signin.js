@@ -21,15 +21,18 @@ function redirectUri() {
   return `${location.origin}/`;
 }
 
-/** The provider to sign in with, or null when the server offers none. */
-export async function provider() {
+/**
+ * The sign-ins the server offers: `{ dev_sign_in, oidc }`, `oidc` the
+ * provider to sign in with or null.
+ */
+export async function signInOptions() {
   try {
     const res = await fetch("/auth/config");
-    // 204: the server offers no provider.
-    return res.status === 200 ? await res.json() : null;
+    if (res.ok) return await res.json();
   } catch {
-    return null;
+    // Unreachable: the page says so when the user signs in.
   }
+  return { dev_sign_in: false, oidc: null };
 }
 
 /** Sends the user to the provider, with a fresh verifier, state and nonce. */

@@ -76,6 +76,9 @@ pub struct AppState {
     pub stream: stream::Settings,
     /// The streams open in this process, bounded by `stream`'s caps.
     pub streams: Arc<stream::slots::Slots>,
+    /// Whether the local host offers its one-click development sign-in
+    /// (`POST /auth/dev`), as `GET /auth/config` tells the web app.
+    pub dev_sign_in: bool,
     /// The CloudEvents `source` of the events written through this front
     /// door: [`SOURCE`] here, `mcp` in the MCP server.
     pub source: &'static str,
@@ -87,7 +90,16 @@ impl AppState {
     pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
         let stream = stream::Settings::default();
         let streams = stream::slots::Slots::new(stream.caps(todo_lib::config::DEFAULT_MAX_CONNECTIONS));
-        Self { store, auth, publisher: None, allow_loopback_webhooks: false, stream, streams, source: SOURCE }
+        Self {
+            store,
+            auth,
+            publisher: None,
+            allow_loopback_webhooks: false,
+            stream,
+            streams,
+            dev_sign_in: false,
+            source: SOURCE,
+        }
     }
 
     /// The same state with `settings` for its streams, sized for a process

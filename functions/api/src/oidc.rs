@@ -116,13 +116,22 @@ fn is_secure(url: &str) -> bool {
     }
 }
 
-/// `GET /auth/config` always (204 when there is no provider, so that the web
-/// app asks without an error in the console); `POST /auth/token` only with a
-/// provider: without one it is an unknown path, answered 404 before any byte
-/// of its body is read.
+/// `GET /auth/config` always (what sign-ins this server offers, so that the
+/// web app asks without an error in the console); `POST /auth/token` only
+/// with a provider: without one it is an unknown path, answered 404 before
+/// any byte of its body is read.
 pub fn routes(configured: bool) -> axum::Router<AppState> {
     let routes = axum::Router::new().route("/auth/config", get(config));
     if configured { routes.route("/auth/token", post(token)) } else { routes }
+}
+
+/// The sign-ins this server offers the web app.
+#[derive(Debug, Serialize)]
+pub struct SignInOptions {
+    /// The local host's one-click development sign-in (`POST /auth/dev`).
+    pub dev_sign_in: bool,
+    /// The provider to sign in with, when there is one.
+    pub oidc: Option<SignInConfig>,
 }
 
 /// What the page needs to start the flow.
@@ -140,22 +149,23 @@ fn configured(state: &AppState) -> Result<&Oidc, ApiError> {
     state.auth.oidc().ok_or(ApiError::RouteNotFound)
 }
 
-/// `GET /auth/config`: the provider and client to sign in with; 204 (no
-/// content) when sign-in with a provider is not configured.
-async fn config(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse as _;
-    let Some(oidc) = state.auth.oidc() else {
-        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+/// `GET /auth/config`: the sign-ins offered; with a provider, the provider
+/// and client to sign in with.
+async fn config(State(state): State<AppState>) -> Result<Json<SignInOptions>, ApiError> {
+    let oidc = match state.auth.oidc() {
+        None => None,
+        Some(oidc) => {
+            let endpoints = oidc.endpoints().await?;
+            Some(SignInConfig {
+                issuer: oidc.issuer.clone(),
+                client_id: oidc.client_id.clone(),
+                authorization_endpoint: endpoints.authorization_endpoint,
+                scope: oidc.scope.clone(),
+                audience: oidc.audience.clone(),
+            })
+        }
     };
-    let endpoints = oidc.endpoints().await?;
-    Ok(Json(SignInConfig {
-        issuer: oidc.issuer.clone(),
-        client_id: oidc.client_id.clone(),
-        authorization_endpoint: endpoints.authorization_endpoint,
-        scope: oidc.scope.clone(),
-        audience: oidc.audience.clone(),
-    })
-    .into_response())
+    Ok(Json(SignInOptions { dev_sign_in: state.dev_sign_in, oidc }))
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,8 @@ const SCRIPTS: [(&str, &str); 9] = [
     ("/reminders.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/reminders.js"))),
 ];
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
+/// The icon browsers show in the tab (and would otherwise ask `/favicon.ico` for, in vain).
+const ICON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/favicon.svg"));
 
 /// The policy of every page and asset.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -42,11 +44,12 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (headers, body)
 }
 
-/// `/`, the modules and `/app.css`.
+/// `/`, the modules, `/app.css` and `/favicon.svg`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let mut router = Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }));
+        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/favicon.svg", get(|| async { asset("image/svg+xml", ICON) }));
     for (path, script) in SCRIPTS {
         router =
             router.route(path, get(move || async move { asset("text/javascript; charset=utf-8", script) }));

@@ -27,10 +27,10 @@ fn closed_port() -> u16 {
 #[tokio::test]
 async fn without_a_client_id_there_is_no_sign_in_with_a_provider() {
     let app = TestApp::sqlite().await;
-    // No content, so the web app asks without an error in the console.
+    // Answered, so the web app asks without an error in the console.
     let res = app.send(Method::GET, "/auth/config", None, None).await;
-    assert_eq!(res.status, StatusCode::NO_CONTENT);
-    assert_eq!(res.body, serde_json::Value::Null);
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body, json!({"dev_sign_in": false, "oidc": null}));
     let body = json!({"code": "c", "code_verifier": "v".repeat(43), "redirect_uri": "http://127.0.0.1/"});
     let res = app.send(Method::POST, "/auth/token", None, Some(body)).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);

@@ -69,7 +69,10 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     // On loopback, only this machine's names (see `host_guard`).
     let hosts = ctx.config.host.is_loopback().then(|| host_guard::Hosts::new(mcp.hosts()));
     let wiring = Wiring {
-        api: api::state(ctx, Some(Arc::clone(&publisher)))?,
+        api: api::AppState {
+            dev_sign_in: sign_in.is_some(),
+            ..api::state(ctx, Some(Arc::clone(&publisher)))?
+        },
         mcp,
         store: store.clone(),
         publisher,
