@@ -126,8 +126,8 @@ async fn completing_a_daily_recurring_task_creates_the_next_occurrence_exactly_o
     let next_due: chrono::DateTime<Utc> = next["due_at"].as_str().and_then(|t| t.parse().ok()).expect("due");
     assert_eq!(next_due.timestamp(), due.timestamp() + 86_400, "one day later");
 
-    // Completing the same occurrence again (reopened, then completed: a new event)
-    // does not roll the series forward a second time.
+    // Reopened, the completion is taken back with the successor it made (untouched);
+    // completed again, the series rolls forward anew: one successor in the end.
     let reopened = host.post(&format!("/v1/tasks/{id}/reopen"), "alice", json!({})).await;
     assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
     let again = host.post(&format!("/v1/tasks/{id}/complete"), "alice", json!({})).await;
@@ -146,11 +146,13 @@ async fn completing_a_daily_recurring_task_creates_the_next_occurrence_exactly_o
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let tasks = items(&host.get("/v1/tasks?status=all", "alice").await.body);
     assert_eq!(tasks.len(), 2, "exactly one next occurrence: {tasks:?}");
-    let created = items(&host.get("/v1/activity?limit=200", "alice").await.body)
-        .iter()
-        .filter(|a| a["kind"] == "task.created")
-        .count();
-    assert_eq!(created, 2, "the original and its one successor");
+    let activity = items(&host.get("/v1/activity?limit=200", "alice").await.body);
+    let kinds = |kind: &str| activity.iter().filter(|a| a["kind"] == kind).count();
+    assert_eq!(
+        (kinds("task.created"), kinds("task.deleted")),
+        (3, 1),
+        "the original, its successor taken back on reopening, and the one made anew: {activity:?}"
+    );
 }
 
 #[tokio::test]
