@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
+.PHONY: docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -18,9 +18,9 @@ dev:
 dapr-dev:
 	@scripts/dapr-dev.sh
 
-## test: every test, on PostgreSQL and SQLite, the offline deployment validation and cargo deny
+## test: every test, on PostgreSQL and SQLite, the offline deployment validation, the docs' checks and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools node-tools deny validate-asyncapi
+test: deploy-tools python-tools node-tools deny validate-asyncapi docs-check
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
@@ -139,3 +139,36 @@ bench:
 clean-test-dbs:
 	psql -h 127.0.0.1 -U postgres -Atc "select datname from pg_database where datname like 'todo_test_%'" \
 	  | xargs -r -I{} psql -h 127.0.0.1 -U postgres -qc 'drop database if exists "{}" with (force)'
+
+MDBOOK_VERSION := 0.5.4
+MDBOOK := target/tools/bin/mdbook
+
+# mdBook from crates.io into the checkout's own tools (about 3 minutes the
+# first time), without the file watcher and server it has for authors.
+$(MDBOOK):
+	cargo install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search --root target/tools
+
+## docs: the book (docs/src, mdBook) into target/book, its architecture picture rendered from docs/src/architecture.dot
+docs: $(MDBOOK) node-tools
+	node scripts/render-diagram.mjs docs/src/architecture.dot docs/src/architecture.svg
+	$(MDBOOK) build docs
+	cp docs/asyncapi.json target/book/asyncapi.json
+
+## docs-check: the book builds; its picture is current; no internal link, anchor or make target in it or the README is broken
+docs-check: $(MDBOOK) node-tools
+	node scripts/render-diagram.mjs docs/src/architecture.dot target/architecture.svg
+	@cmp -s target/architecture.svg docs/src/architecture.svg || \
+	  { echo "docs/src/architecture.svg is not what docs/src/architecture.dot renders to: run make docs and commit it" >&2; exit 1; }
+	$(MDBOOK) build docs
+	cp docs/asyncapi.json target/book/asyncapi.json
+	python3 scripts/check-docs.py target/book
+	@for f in $(SWAGGER_UI_FILES); do cmp -s $(SWAGGER_UI)/$$f web/vendor/swagger-ui/$$f || \
+	  { echo "web/vendor/swagger-ui/$$f is not the npm package's: run make vendor-docs-ui and commit it" >&2; exit 1; }; done
+
+SWAGGER_UI := target/node-tools/node_modules/swagger-ui-dist
+SWAGGER_UI_FILES := swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE
+
+## vendor-docs-ui: copy Swagger UI (the /docs explorer) from the npm package pinned in scripts/node-tools into web/vendor/swagger-ui
+vendor-docs-ui: node-tools
+	mkdir -p web/vendor/swagger-ui
+	for f in $(SWAGGER_UI_FILES); do cp $(SWAGGER_UI)/$$f web/vendor/swagger-ui/$$f; done

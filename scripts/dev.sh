@@ -37,7 +37,7 @@ cat <<MSG
   event one consumes with scripts/invoke --last task-created)
   Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
   MCP server for AI assistants: $base/mcp (Bearer \$TOKEN, or a personal access
-  token from POST /v1/tokens; README, "AI assistants")
+  token from POST /v1/tokens; see docs/src/mcp.md)
   Stop with Ctrl-C.
 
 MSG

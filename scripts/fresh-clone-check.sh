@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does what a new user does, in a throw-away clone of this checkout (with its
-# uncommitted changes): `make dev`, the README's walkthrough against it (a
+# uncommitted changes): `make dev`, the walkthrough of the book's Getting started against it (a
 # webhook whose signatures the reference implementation checks, a reminder that
 # fires), then `make test`. Called by .ci/run.
 #
@@ -102,7 +102,7 @@ mac = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).diges
 assert base64.urlsafe_b64encode(mac).rstrip(b"=").decode() == sig
 PY
 
-echo "== The README's walkthrough"
+echo "== The walkthrough of the book's Getting started"
 auth=(-H "Authorization: Bearer $token" -H 'Content-Type: application/json')
 registered="$(curl -sf -X POST "$api/v1/webhooks" "${auth[@]}" -d "{\"url\":\"http://127.0.0.1:$hook_port/hook\"}")" ||
   fail "registering the webhook failed"
@@ -130,7 +130,7 @@ fi
 curl -sf "$api/v1/notifications" "${auth[@]}" | grep -q '"Stretch"' || fail "the reminder's notification is missing"
 echo "make dev: the walkthrough's webhooks arrived signed and verified, and the reminder fired"
 
-# The README's MCP set-up: a personal access token, then a tool list at /mcp with it.
+# The MCP set-up of the book's AI assistants chapter: a personal access token, then a tool list at /mcp with it.
 pat="$(curl -sf -X POST "$api/v1/tokens" "${auth[@]}" -d '{"name":"assistant","scopes":["tasks:read"]}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" || fail "making a personal access token failed"
 curl -sf -X POST "$api/mcp" -H "Authorization: Bearer $pat" -H 'Content-Type: application/json' \

@@ -104,6 +104,27 @@ async fn the_web_app_answers_what_the_outside_walk_found() {
     println!("{stdout}");
 }
 
+/// The API explorer at `/docs`: tests/browser/docs.mjs.
+#[tokio::test]
+async fn the_api_explorer_lists_every_operation_and_tries_one() {
+    let host = Host::start().await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let output = Command::new("node")
+        .current_dir(root)
+        .arg("tests/browser/docs.mjs")
+        .env("BASE_URL", &host.base)
+        .env("TOKEN", common::token("alice"))
+        .output()
+        .expect("node runs tests/browser/docs.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the explorer test failed:\n{stdout}\n{stderr}");
+    for step in ["lists all", "try it out with a bearer token answered 200", "no console error on /docs"] {
+        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
+    }
+    println!("{stdout}");
+}
+
 /// Kills the identity provider when the test ends, passed or not.
 struct Provider(Child);
 
@@ -190,6 +211,11 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/reminders.js",
         "/app.css",
         "/favicon.svg",
+        "/docs",
+        "/docs/docs.js",
+        "/docs/docs.css",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
     ] {
         let res = client.get(host.url(path)).send().await.expect("answered");
         assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");

@@ -124,6 +124,44 @@ where
     Ok(envy::from_iter(vars)?)
 }
 
+/// The environment variables config struct `T` reads (its fields, renames
+/// applied, upper-cased as in the environment): what the configuration
+/// chapter of the docs is checked against. Asks `T`'s `Deserialize` for the
+/// field names it expects, reading no value.
+pub fn variables<T: DeserializeOwned>() -> Vec<String> {
+    let mut names = Vec::new();
+    // The recorder fails on purpose once it has the names: nothing is built.
+    let _ = T::deserialize(FieldNames(&mut names));
+    names.iter().map(|name| name.to_uppercase()).collect()
+}
+
+/// A deserializer that records the fields a struct asks for, then stops.
+struct FieldNames<'a>(&'a mut Vec<&'static str>);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only a struct's field names are read"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.extend_from_slice(fields);
+        Err(serde::de::Error::custom("the field names are recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
 fn default_database_url() -> SecretString {
     SecretString::from(DEFAULT_DATABASE_URL)
 }
@@ -183,6 +221,14 @@ mod tests {
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_variables_of_a_config_are_its_fields_upper_cased() {
+        let names = variables::<Config>();
+        for name in ["DATABASE_URL", "PORT", "HEADER_READ_TIMEOUT_SECS", "BODY_READ_TIMEOUT_SECS"] {
+            assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+        }
     }
 
     #[test]

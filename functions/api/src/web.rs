@@ -1,7 +1,9 @@
 //! The web app (`web/`: HTML, CSS and JavaScript modules, no build step),
-//! embedded in the binary and served at `/`, same origin as `/v1`. Every page
-//! and asset carries a strict Content-Security-Policy: scripts and styles from
-//! this origin only (no inline code, no `eval`), no framing, no plugins.
+//! embedded in the binary and served at `/`, same origin as `/v1`; and the API
+//! explorer at `/docs`: Swagger UI (vendored from the npm package
+//! `swagger-ui-dist` into `web/vendor/swagger-ui`) over `/openapi.json`. Every
+//! page and asset carries a strict Content-Security-Policy: scripts and styles
+//! from this origin only (no inline code, no `eval`), no framing, no plugins.
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -22,6 +24,37 @@ const SCRIPTS: [(&str, &str); 9] = [
     ("/reminders.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/reminders.js"))),
 ];
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
+/// The API explorer: its page, its start-up script and style, and Swagger UI.
+const DOCS: [(&str, &str, &str); 5] = [
+    (
+        "/docs",
+        "text/html; charset=utf-8",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/docs.html")),
+    ),
+    (
+        "/docs/docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/docs.js")),
+    ),
+    (
+        "/docs/docs.css",
+        "text/css; charset=utf-8",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/docs.css")),
+    ),
+    (
+        "/docs/swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../web/vendor/swagger-ui/swagger-ui-bundle.js"
+        )),
+    ),
+    (
+        "/docs/swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/vendor/swagger-ui/swagger-ui.css")),
+    ),
+];
 /// The icon browsers show in the tab (and would otherwise ask `/favicon.ico` for, in vain).
 const ICON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/favicon.svg"));
 
@@ -44,7 +77,7 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (headers, body)
 }
 
-/// `/`, the modules, `/app.css` and `/favicon.svg`.
+/// `/`, the modules, `/app.css`, `/favicon.svg` and the explorer under `/docs`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let mut router = Router::new()
         .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
@@ -53,6 +86,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     for (path, script) in SCRIPTS {
         router =
             router.route(path, get(move || async move { asset("text/javascript; charset=utf-8", script) }));
+    }
+    for (path, content_type, body) in DOCS {
+        router = router.route(path, get(move || async move { asset(content_type, body) }));
     }
     router
 }
