@@ -181,8 +181,11 @@ fn default_request_timeout_secs() -> u64 {
     30
 }
 
+/// `BODY_LIMIT_BYTES` when unset.
+pub const DEFAULT_BODY_LIMIT_BYTES: usize = 256 * 1024;
+
 fn default_body_limit_bytes() -> usize {
-    256 * 1024
+    DEFAULT_BODY_LIMIT_BYTES
 }
 
 fn default_header_read_timeout_secs() -> u64 {

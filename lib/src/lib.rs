@@ -52,6 +52,7 @@ pub mod error_body;
 pub mod event;
 pub mod function;
 pub mod health;
+pub mod hosts;
 pub mod invitations;
 pub mod lists;
 pub mod members;

@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use axum::http::header::HOST;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct McpConfig {
     /// `MCP_PUBLIC_URL`: the public origin clients reach this server at
     /// (`https://todo.example.com`). It names the resource in the metadata and the
@@ -27,6 +27,13 @@ pub struct McpConfig {
     /// `JWT_ISSUER`, the API's: the authorization server the metadata names.
     #[serde(rename = "jwt_issuer")]
     pub issuer: Option<String>,
+    /// `BODY_LIMIT_BYTES`, the API's: the largest request `/mcp` reads.
+    #[serde(rename = "body_limit_bytes", default = "default_body_limit_bytes")]
+    pub body_limit_bytes: usize,
+}
+
+fn default_body_limit_bytes() -> usize {
+    todo_lib::config::DEFAULT_BODY_LIMIT_BYTES
 }
 
 /// The names a `Host` may carry on any machine.
@@ -34,6 +41,18 @@ const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// The browser origins of this machine, on any port.
 const LOOPBACK_ORIGINS: [&str; 3] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
+
+impl Default for McpConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            issuer: None,
+            body_limit_bytes: default_body_limit_bytes(),
+        }
+    }
+}
 
 impl McpConfig {
     /// `scheme://host[:port]` of this server, as clients reach it.

@@ -20,6 +20,7 @@
 
 pub mod calls;
 pub mod config;
+pub mod edges;
 pub mod guard;
 pub mod prompts;
 pub mod resources;
@@ -53,6 +54,8 @@ pub const MCP_PATH: &str = "/mcp";
 #[derive(Debug, Clone)]
 pub struct McpState {
     pub app: AppState,
+    /// The `Host` names `/mcp` answers to.
+    pub hosts: todo_lib::hosts::Hosts,
     pub config: Arc<McpConfig>,
 }
 
@@ -61,7 +64,8 @@ pub struct McpState {
 pub fn routes(app: AppState, config: McpConfig) -> Router {
     // What a tool writes says it came through here.
     let app = AppState { source: NAME, ..app };
-    let state = McpState { app: app.clone(), config: Arc::new(config) };
+    let hosts = todo_lib::hosts::Hosts::new(config.hosts());
+    let state = McpState { app: app.clone(), hosts, config: Arc::new(config) };
     let tools = Arc::new(tools::all(&schema::Schemas::new()));
     let server = TodoServer { state: app, tools };
     let transport = StreamableHttpServerConfig::default()
@@ -79,14 +83,17 @@ pub fn routes(app: AppState, config: McpConfig) -> Router {
         Arc::new(NeverSessionManager::default()),
         transport,
     );
+    // Outermost first: Host and Origin, then the body, then the caller.
     let guarded = Router::new()
         .route_service(MCP_PATH, service)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_caller));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_caller))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edges::one_message));
     Router::new()
         .route(guard::METADATA_PATH, get(guard::metadata))
         .route(&format!("{}{MCP_PATH}", guard::METADATA_PATH), get(guard::metadata))
-        .with_state(state)
+        .with_state(state.clone())
         .merge(guarded)
+        .layer(axum::middleware::from_fn_with_state(state, edges::host_and_origin))
 }
 
 /// The whole function: [`routes`] with the probes, the metrics and the API's

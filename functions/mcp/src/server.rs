@@ -77,15 +77,10 @@ impl ServerHandler for TodoServer {
             }
             Err(err) => {
                 let body = err.body();
-                let mut text = body.error.message.clone();
-                for detail in &body.error.details {
-                    text.push_str(&format!("\n- {}: {}", detail.field, detail.message));
-                }
                 tracing::info!(tool = %request.name, code = body.error.code, "tool call refused");
-                let mut result =
-                    CallToolResult::structured_error(serde_json::to_value(&body).unwrap_or_default());
-                result.content = vec![ContentBlock::text(text)];
-                result
+                // Text only: structured content must match the tool's output
+                // schema, which describes what it answers when it succeeds.
+                CallToolResult::error(vec![ContentBlock::text(crate::calls::refusal_text(&err, &body))])
             }
         };
         Ok(result.into())

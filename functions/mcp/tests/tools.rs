@@ -83,17 +83,17 @@ async fn creating_a_task_stores_it_with_its_event(mcp: TestMcp) {
 async fn a_tool_call_with_invalid_input_is_a_tool_error_and_stores_nothing(mcp: TestMcp) {
     let empty = mcp.tool("alice", "create_task", json!({"title": "  "})).await;
     assert!(empty.is_tool_error());
-    assert_eq!(empty.structured()["error"]["code"], "validation_failed");
+    assert_eq!(empty.error_code(), "validation_failed");
     assert!(empty.text().contains("title"), "the text names the field: {}", empty.text());
 
     let unknown = mcp.tool("alice", "create_task", json!({"title": "x", "titel": "y"})).await;
     assert!(unknown.is_tool_error());
-    assert_eq!(unknown.structured()["error"]["code"], "invalid_json");
+    assert_eq!(unknown.error_code(), "invalid_json");
 
     let bad_rule =
         mcp.tool("alice", "create_task", json!({"title": "x", "recurrence": "FREQ=SOMETIMES"})).await;
     assert!(bad_rule.is_tool_error());
-    assert_eq!(bad_rule.structured()["error"]["details"][0]["field"], "recurrence");
+    assert_eq!(bad_rule.error_fields()[0], "recurrence");
 
     assert_eq!(mcp.outbox_len().await, 0);
     let page = mcp.tool("alice", "list_tasks", json!({})).await;
@@ -109,13 +109,13 @@ async fn no_user_reaches_another_users_tasks(mcp: TestMcp) {
     for name in ["get_task", "complete_task", "reopen_task", "delete_task"] {
         let answer = mcp.tool("mallory", name, json!({"id": id})).await;
         assert!(answer.is_tool_error(), "{name}: {}", answer.body);
-        assert_eq!(answer.structured()["error"]["code"], "not_found", "{name}");
+        assert_eq!(answer.error_code(), "not_found", "{name}");
     }
     // The activity of a task one cannot see is empty, as in the REST API.
     let activity = mcp.tool("mallory", "task_activity", json!({"id": id})).await;
     assert_eq!(activity.structured()["items"], json!([]));
     let changed = mcp.tool("mallory", "update_task", json!({"id": id, "title": "Mine"})).await;
-    assert_eq!(changed.structured()["error"]["code"], "not_found");
+    assert_eq!(changed.error_code(), "not_found");
 
     let still = mcp.tool("alice", "get_task", json!({"id": id})).await;
     assert_eq!(still.structured()["title"], "Secret plan");
@@ -151,10 +151,10 @@ async fn list_tasks_takes_the_rest_apis_filters_and_refuses_unknown_ones(mcp: Te
 
     let typo = mcp.tool("alice", "list_tasks", json!({"prority": "high"})).await;
     assert!(typo.is_tool_error());
-    assert_eq!(typo.structured()["error"]["code"], "invalid_query");
-    assert_eq!(typo.structured()["error"]["details"][0]["field"], "prority");
+    assert_eq!(typo.error_code(), "invalid_query");
+    assert_eq!(typo.error_fields()[0], "prority");
     let bad = mcp.tool("alice", "list_tasks", json!({"status": "finished"})).await;
-    assert_eq!(bad.structured()["error"]["details"][0]["field"], "status");
+    assert_eq!(bad.error_fields()[0], "status");
 }
 
 async fn a_stale_expected_version_is_refused_and_changes_nothing(mcp: TestMcp) {
@@ -173,8 +173,11 @@ async fn a_stale_expected_version_is_refused_and_changes_nothing(mcp: TestMcp) {
         )
         .await;
     assert!(stale.is_tool_error());
-    assert_eq!(stale.structured()["error"]["code"], "precondition_failed");
-    assert!(stale.text().contains("current version 2"), "{}", stale.text());
+    assert_eq!(stale.error_code(), "precondition_failed");
+    // In the tool's terms: its argument and the version to read again, not REST's If-Match.
+    let said = stale.text();
+    assert!(said.contains("expected_version") && said.contains("now at version 2"), "{said}");
+    assert!(!said.contains("If-Match"), "{said}");
 
     let now = mcp.tool("alice", "get_task", json!({"id": task["id"]})).await;
     assert_eq!(now.structured()["title"], "Final");
@@ -215,7 +218,7 @@ async fn completing_reopening_and_deleting_go_through_the_use_cases(mcp: TestMcp
     let deleted = mcp.tool("alice", "delete_task", json!({"id": id})).await;
     assert_eq!(deleted.structured()["deleted"], id);
     let gone = mcp.tool("alice", "get_task", json!({"id": id})).await;
-    assert_eq!(gone.structured()["error"]["code"], "not_found");
+    assert_eq!(gone.error_code(), "not_found");
     assert_eq!(mcp.outbox_len().await, 4, "created, completed, reopened, deleted");
 }
 
@@ -231,9 +234,9 @@ async fn tags_notifications_and_activity_are_read_for_the_caller(mcp: TestMcp) {
     let notifications = mcp.tool("alice", "list_notifications", json!({"unread": true, "limit": 10})).await;
     assert_eq!(notifications.structured()["items"], json!([]));
     let bad = mcp.tool("alice", "list_notifications", json!({"limit": 0})).await;
-    assert_eq!(bad.structured()["error"]["details"][0]["field"], "limit");
+    assert_eq!(bad.error_fields()[0], "limit");
     let missing = mcp.tool("alice", "mark_notification_read", json!({"id": uuid::Uuid::now_v7()})).await;
-    assert_eq!(missing.structured()["error"]["code"], "not_found");
+    assert_eq!(missing.error_code(), "not_found");
 }
 
 async fn a_call_without_a_token_is_refused_with_the_metadata_pointer(mcp: TestMcp) {
@@ -287,7 +290,7 @@ async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) 
     assert_eq!(listed.structured()["items"][0]["title"], "Existing", "it reads as alice");
     let refused = call(reader.clone(), "create_task", json!({"title": "Sneaky"})).await;
     assert!(refused.is_tool_error());
-    assert_eq!(refused.structured()["error"]["code"], "insufficient_scope");
+    assert_eq!(refused.error_code(), "insufficient_scope");
     assert!(refused.text().contains("tasks:write"), "{}", refused.text());
     assert_eq!(mcp.outbox_len().await, 1, "only the first task's event");
 
@@ -295,7 +298,7 @@ async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) 
     let made = call(writer.clone(), "create_task", json!({"title": "By token"})).await;
     assert!(!made.is_tool_error(), "{}", made.body);
     let blind = call(writer, "get_task", json!({"id": made.structured()["id"]})).await;
-    assert_eq!(blind.structured()["error"]["code"], "insufficient_scope");
+    assert_eq!(blind.error_code(), "insufficient_scope");
 
     let unknown = mcp.rpc_with(Some("todo_pat_unknown"), "tools/list", json!({})).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);

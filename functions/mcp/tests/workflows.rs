@@ -33,11 +33,11 @@ async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) 
     let unknown = mcp
         .tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"}))
         .await;
-    assert_eq!(unknown.structured()["error"]["code"], "validation_failed", "{}", unknown.body);
+    assert_eq!(unknown.error_code(), "validation_failed", "{}", unknown.body);
     assert!(unknown.body.to_string().contains("no one has signed in with this user id"), "{}", unknown.body);
     mcp.tool("bob", "list_lists", json!({})).await;
     let unseen = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
-    assert_eq!(unseen.structured()["error"]["code"], "not_found");
+    assert_eq!(unseen.error_code(), "not_found");
     let added = mcp
         .tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"}))
         .await;
@@ -46,21 +46,21 @@ async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) 
     assert_eq!(items(members.structured()).len(), 2);
 
     let viewer_write = mcp.tool("bob", "create_task", json!({"title": "x", "list_id": list_id})).await;
-    assert_eq!(viewer_write.structured()["error"]["code"], "forbidden");
+    assert_eq!(viewer_write.error_code(), "forbidden");
     let viewer_share =
         mcp.tool("bob", "add_member", json!({"list_id": list_id, "user_id": "eve", "role": "owner"})).await;
-    assert_eq!(viewer_share.structured()["error"]["code"], "forbidden");
+    assert_eq!(viewer_share.error_code(), "forbidden");
     let bad_role =
         mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "eve", "role": "boss"})).await;
-    assert_eq!(bad_role.structured()["error"]["code"], "invalid_json");
+    assert_eq!(bad_role.error_code(), "invalid_json");
 
     let left = mcp.tool("bob", "remove_member", json!({"list_id": list_id, "user_id": "bob"})).await;
     assert!(!left.is_tool_error(), "{}", left.body);
     let gone = mcp.tool("bob", "list_members", json!({"list_id": list_id})).await;
-    assert_eq!(gone.structured()["error"]["code"], "not_found");
+    assert_eq!(gone.error_code(), "not_found");
     let last_owner =
         mcp.tool("alice", "remove_member", json!({"list_id": list_id, "user_id": "alice"})).await;
-    assert_eq!(last_owner.structured()["error"]["code"], "last_owner");
+    assert_eq!(last_owner.error_code(), "last_owner");
 }
 
 /// A time zone where it is now between 01:00 and 21:59, so that ten minutes
@@ -107,7 +107,7 @@ async fn today_shows_what_is_overdue_and_due_today_in_the_users_zone(mcp: TestMc
     );
 
     let bad = mcp.tool("alice", "today", json!({"time_zone": "Mars/Olympus"})).await;
-    assert_eq!(bad.structured()["error"]["details"][0]["field"], "time_zone");
+    assert_eq!(bad.error_fields()[0], "time_zone");
 }
 
 async fn add_tasks_adds_them_all_or_none(mcp: TestMcp) {
@@ -136,12 +136,12 @@ async fn add_tasks_adds_them_all_or_none(mcp: TestMcp) {
     for (args, field) in refusals {
         let refused = mcp.tool("alice", "add_tasks", args.clone()).await;
         assert!(refused.is_tool_error(), "{args}");
-        assert_eq!(refused.structured()["error"]["details"][0]["field"], field, "{}", refused.body);
+        assert_eq!(refused.error_fields()[0], field, "{}", refused.body);
     }
     let viewer = mcp
         .tool("bob", "add_tasks", json!({"tasks": [{"title": "mine"}, {"title": "x", "list_id": list_id}]}))
         .await;
-    assert_eq!(viewer.structured()["error"]["code"], "forbidden", "{}", viewer.body);
+    assert_eq!(viewer.error_code(), "forbidden", "{}", viewer.body);
     assert_eq!(mcp.outbox_len().await, events_before, "no refused batch wrote anything");
     let bobs = mcp.tool("bob", "list_tasks", json!({})).await;
     assert_eq!(items(bobs.structured()), Vec::<Value>::new(), "not even the valid first task");

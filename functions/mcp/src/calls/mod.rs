@@ -150,6 +150,36 @@ pub(crate) fn no_more(args: Map<String, Value>) -> Result<(), ApiError> {
     Err(invalid_arguments("the arguments include some this tool does not take", errors))
 }
 
+/// What an assistant reads when a tool refuses: the reason in the tool's
+/// terms, each argument at fault on a line of its own, and the error's code
+/// in brackets at the end of the first line (`[not_found]`), which programs
+/// may match on.
+pub fn refusal_text(err: &ApiError, body: &todo_lib::error_body::ErrorBody) -> String {
+    let reason = match err {
+        ApiError::PreconditionFailed { current } => format!(
+            "the task has changed since the version given as expected_version: it is now at version {current}; \
+             read it again (get_task) and decide"
+        ),
+        ApiError::BadRequest { code: "invalid_query", .. } => {
+            "the arguments are not valid for this tool".to_owned()
+        }
+        ApiError::BadRequest { code: "invalid_json", .. } => {
+            "the arguments do not fit this tool's input schema".to_owned()
+        }
+        ApiError::Validation(_) => "some arguments are not valid".to_owned(),
+        ApiError::InsufficientScope(scope) => format!(
+            "the access token this assistant uses lacks the {} scope: the user can make one that has it",
+            scope.as_str()
+        ),
+        _ => body.error.message.clone(),
+    };
+    let mut text = format!("{reason} [{}]", body.error.code);
+    for detail in &body.error.details {
+        text.push_str(&format!("\n- {}: {}", detail.field, detail.message));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,34 @@ impl Answer {
         &self.result()["structuredContent"]
     }
 
+    /// The code of a refused call: a tool error whose text ends its first
+    /// line with `[code]`, and with no structured content (which would have
+    /// to match the tool's output schema, and does not).
+    pub fn error_code(&self) -> String {
+        assert!(self.is_tool_error(), "not a tool error: {}", self.body);
+        assert!(
+            self.result().get("structuredContent").is_none(),
+            "a refusal carries no structured content: {}",
+            self.body
+        );
+        let text = self.text();
+        let first = text.lines().next().unwrap_or_default();
+        let code = first.rsplit_once('[').and_then(|(_, rest)| rest.strip_suffix(']'));
+        code.unwrap_or_else(|| panic!("no [code] in {first:?}")).to_owned()
+    }
+
+    /// The arguments a refusal names, one per `- field: message` line.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.error_code();
+        self.text()
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                line.strip_prefix("- ").and_then(|l| l.split_once(": ")).map(|(f, _)| f.to_owned())
+            })
+            .collect()
+    }
+
     pub fn text(&self) -> String {
         self.result()["content"][0]["text"].as_str().unwrap_or_default().to_owned()
     }
@@ -70,6 +98,11 @@ impl Answer {
 
 impl TestMcp {
     pub fn with_db(db: TestDb) -> Self {
+        Self::with_config(db, mcp::McpConfig::default())
+    }
+
+    /// The server with `config` (its body limit, hosts and origins).
+    pub fn with_config(db: TestDb, config: mcp::McpConfig) -> Self {
         let auth = Authenticator::with_secret(&SecretString::from(SECRET)).expect("valid secret");
         let state =
             AppState { allow_loopback_webhooks: true, ..AppState::new(db.store.clone(), Arc::new(auth)) };
@@ -79,7 +112,7 @@ impl TestMcp {
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(1),
         };
-        let router = with_common_layers(mcp::app(state, mcp::McpConfig::default()), settings);
+        let router = with_common_layers(mcp::app(state, config), settings);
         Self { router, db }
     }
 
