@@ -96,9 +96,20 @@ pub fn scope_for(method: &Method) -> Scope {
 /// verified as [`Authenticator::verify`] does, or a live personal access token.
 /// A token's use is recorded (to the minute) for its owner's list.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    caller_for(state, headers, state.auth.audience()).await
+}
+
+/// [`caller`], with a JWT required to be issued for `audience` (RFC 8707:
+/// the MCP server asks for its own resource) when one is given. A personal
+/// access token is this system's own and has no audience.
+pub async fn caller_for(
+    state: &AppState,
+    headers: &HeaderMap,
+    audience: Option<&str>,
+) -> Result<Caller, ApiError> {
     let token = bearer(headers)?;
     if !is_access_token(token) {
-        let (AuthUser(user), expires_at) = state.auth.verify_until(token).await?;
+        let (AuthUser(user), expires_at) = state.auth.verify_for(token, audience).await?;
         return Ok(Caller { user, token: None, expires_at: Some(expires_at) });
     }
     let now = chrono::Utc::now();
@@ -206,10 +217,24 @@ impl Authenticator {
         Ok(self.verify_until(token).await?.0)
     }
 
+    /// `JWT_AUDIENCE`: what the REST API's tokens must be issued for.
+    pub fn audience(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
     /// The user id in `token`, if the token is valid, and when it expires.
     pub async fn verify_until(
         &self,
         token: &str,
+    ) -> Result<(AuthUser, chrono::DateTime<chrono::Utc>), ApiError> {
+        self.verify_for(token, self.audience()).await
+    }
+
+    /// [`Self::verify_until`] with `audience` (none: any) in place of `JWT_AUDIENCE`.
+    pub async fn verify_for(
+        &self,
+        token: &str,
+        audience: Option<&str>,
     ) -> Result<(AuthUser, chrono::DateTime<chrono::Utc>), ApiError> {
         let header = decode_header(token).map_err(|e| ApiError::InvalidToken(format!("malformed: {e}")))?;
         // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
@@ -253,7 +278,7 @@ impl Authenticator {
             }
             None => validation.iss = None,
         }
-        match &self.audience {
+        match audience {
             Some(aud) => {
                 validation.set_audience(&[aud]);
                 required.push("aud");

@@ -64,6 +64,21 @@ impl McpConfig {
         format!("http://{host}")
     }
 
+    /// What a JWT must be issued for to be accepted here (RFC 8707, as the
+    /// MCP authorization specification asks): with an audience configured
+    /// for the API (`JWT_AUDIENCE`), this server's own resource,
+    /// `MCP_PUBLIC_URL`'s origin with `/mcp`, so that a token for the API is
+    /// not accepted here, nor one for here at the API (unless issued for
+    /// both); without `MCP_PUBLIC_URL`, the API's audience. Without an
+    /// audience configured, none is checked, here or at the API.
+    pub fn audience(&self, api_audience: Option<&str>) -> Option<String> {
+        let api_audience = api_audience?;
+        Some(match &self.public_url {
+            Some(url) => format!("{}{}", url.origin().ascii_serialization(), crate::MCP_PATH),
+            None => api_audience.to_owned(),
+        })
+    }
+
     /// Every `Origin` accepted on `/mcp` (in rmcp's notation, `:*` for any port).
     pub fn origins(&self) -> Vec<String> {
         let public = self.public_url.as_ref().map(|u| {

@@ -37,14 +37,53 @@ pub struct ResourceMetadata {
 /// Lets a request through with its caller ([`api::auth::Caller`]: a JWT's
 /// user, or a personal access token's, with its scopes) in its extensions, or
 /// answers 401 with the challenge.
-pub async fn require_caller(State(state): State<McpState>, mut request: Request, next: Next) -> Response {
-    match api::auth::caller(&state.app, request.headers()).await {
+pub async fn require_caller(State(state): State<McpState>, request: Request, next: Next) -> Response {
+    match api::auth::caller_for(&state.app, request.headers(), state.audience.as_deref()).await {
         Ok(caller) => {
+            // A tool call the credential's scopes cannot make is refused here,
+            // in HTTP's terms, before the tool runs (as the MCP authorization
+            // specification describes), so a client can ask for more.
+            let (request, tool) = tool_called(request).await;
+            if let Some(needed) = tool.and_then(|name| state.scopes.get(&name).copied())
+                && let Err(refused) = caller.require(needed)
+            {
+                return insufficient_scope(&state, request.headers(), refused, needed);
+            }
+            let mut request = request;
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
         Err(err) => challenge(&state, request.headers(), err),
     }
+}
+
+/// The request as it came, and the tool it calls when it is a `tools/call`
+/// (its body is whole already: `edges::one_message` read it).
+async fn tool_called(request: Request) -> (Request, Option<String>) {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (Request::from_parts(parts, axum::body::Body::empty()), None);
+    };
+    let message: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+    let tool = message
+        .filter(|m| m["method"] == "tools/call")
+        .and_then(|m| m["params"]["name"].as_str().map(str::to_owned));
+    (Request::from_parts(parts, axum::body::Body::from(bytes)), tool)
+}
+
+/// 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope=…`
+/// (RFC 6750 §3.1) naming what the call needs, and the resource metadata.
+fn insufficient_scope(state: &McpState, headers: &HeaderMap, err: ApiError, needed: Scope) -> Response {
+    let metadata = format!("{}{METADATA_PATH}", state.config.origin(headers));
+    let value = format!(
+        r#"Bearer realm="todo", error="insufficient_scope", scope="{}", resource_metadata="{metadata}""#,
+        needed.as_str()
+    );
+    let mut response = (StatusCode::FORBIDDEN, Json(err.body())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 /// 401 with the API's error body and `WWW-Authenticate: Bearer` naming the

@@ -56,6 +56,10 @@ pub struct McpState {
     pub app: AppState,
     /// The `Host` names `/mcp` answers to.
     pub hosts: todo_lib::hosts::Hosts,
+    /// What a JWT must be issued for here (see [`McpConfig::audience`]).
+    pub audience: Option<String>,
+    /// The scope each tool needs, by name, to refuse a call before it runs.
+    pub scopes: Arc<std::collections::HashMap<String, todo_lib::access_tokens::Scope>>,
     pub config: Arc<McpConfig>,
 }
 
@@ -65,8 +69,10 @@ pub fn routes(app: AppState, config: McpConfig) -> Router {
     // What a tool writes says it came through here.
     let app = AppState { source: NAME, ..app };
     let hosts = todo_lib::hosts::Hosts::new(config.hosts());
-    let state = McpState { app: app.clone(), hosts, config: Arc::new(config) };
     let tools = Arc::new(tools::all(&schema::Schemas::new()));
+    let scopes = Arc::new(tools.iter().map(|d| (d.tool.name.to_string(), d.scope)).collect());
+    let audience = config.audience(app.auth.audience());
+    let state = McpState { app: app.clone(), hosts, audience, scopes, config: Arc::new(config) };
     let server = TodoServer { state: app, tools };
     let transport = StreamableHttpServerConfig::default()
         // Protocol 2026-07-28 has no sessions; older clients are served

@@ -276,6 +276,17 @@ async fn a_call_without_a_token_is_refused_with_the_metadata_pointer(mcp: TestMc
     let _: Value = metadata.body;
 }
 
+/// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
+/// and the resource metadata, as the MCP authorization specification describes.
+fn insufficient(answer: &common::Answer, scope: &str) {
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    let challenge = answer.headers["www-authenticate"].to_str().expect("ASCII");
+    assert!(challenge.contains(r#"error="insufficient_scope""#), "{challenge}");
+    assert!(challenge.contains(&format!(r#"scope="{scope}""#)), "{challenge}");
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+    assert_eq!(answer.body["error"]["code"], "insufficient_scope");
+}
+
 async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) {
     mcp.create("alice", json!({"title": "Existing"})).await;
     let reader = mcp.access_token("alice", &[Scope::TasksRead]).await;
@@ -288,17 +299,16 @@ async fn a_personal_access_token_calls_the_tools_its_scopes_allow(mcp: TestMcp) 
 
     let listed = call(reader.clone(), "list_tasks", json!({})).await;
     assert_eq!(listed.structured()["items"][0]["title"], "Existing", "it reads as alice");
+    // Refused in HTTP's terms before the tool runs: 403 with the scope it needs.
     let refused = call(reader.clone(), "create_task", json!({"title": "Sneaky"})).await;
-    assert!(refused.is_tool_error());
-    assert_eq!(refused.error_code(), "insufficient_scope");
-    assert!(refused.text().contains("tasks:write"), "{}", refused.text());
+    insufficient(&refused, "tasks:write");
     assert_eq!(mcp.outbox_len().await, 1, "only the first task's event");
 
     let writer = mcp.access_token("alice", &[Scope::TasksWrite]).await;
     let made = call(writer.clone(), "create_task", json!({"title": "By token"})).await;
     assert!(!made.is_tool_error(), "{}", made.body);
     let blind = call(writer, "get_task", json!({"id": made.structured()["id"]})).await;
-    assert_eq!(blind.error_code(), "insufficient_scope");
+    insufficient(&blind, "tasks:read");
 
     let unknown = mcp.rpc_with(Some("todo_pat_unknown"), "tools/list", json!({})).await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
