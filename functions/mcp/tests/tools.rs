@@ -88,7 +88,7 @@ async fn a_tool_call_with_invalid_input_is_a_tool_error_and_stores_nothing(mcp: 
 
     let unknown = mcp.tool("alice", "create_task", json!({"title": "x", "titel": "y"})).await;
     assert!(unknown.is_tool_error());
-    assert_eq!(unknown.error_code(), "invalid_json");
+    assert_eq!(unknown.error_code(), "invalid_arguments");
 
     let bad_rule =
         mcp.tool("alice", "create_task", json!({"title": "x", "recurrence": "FREQ=SOMETIMES"})).await;
@@ -151,7 +151,7 @@ async fn list_tasks_takes_the_rest_apis_filters_and_refuses_unknown_ones(mcp: Te
 
     let typo = mcp.tool("alice", "list_tasks", json!({"prority": "high"})).await;
     assert!(typo.is_tool_error());
-    assert_eq!(typo.error_code(), "invalid_query");
+    assert_eq!(typo.error_code(), "invalid_arguments");
     assert_eq!(typo.error_fields()[0], "prority");
     let bad = mcp.tool("alice", "list_tasks", json!({"status": "finished"})).await;
     assert_eq!(bad.error_fields()[0], "status");

@@ -52,7 +52,7 @@ async fn lists_are_made_shared_and_left_through_the_tools_by_role(mcp: TestMcp) 
     assert_eq!(viewer_share.error_code(), "forbidden");
     let bad_role =
         mcp.tool("alice", "add_member", json!({"list_id": list_id, "user_id": "eve", "role": "boss"})).await;
-    assert_eq!(bad_role.error_code(), "invalid_json");
+    assert_eq!(bad_role.error_code(), "invalid_arguments");
 
     let left = mcp.tool("bob", "remove_member", json!({"list_id": list_id, "user_id": "bob"})).await;
     assert!(!left.is_tool_error(), "{}", left.body);

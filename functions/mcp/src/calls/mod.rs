@@ -173,7 +173,12 @@ pub fn refusal_text(err: &ApiError, body: &todo_lib::error_body::ErrorBody) -> S
         ),
         _ => body.error.message.clone(),
     };
-    let mut text = format!("{reason} [{}]", body.error.code);
+    // The REST API's codes for an unreadable body or query are one thing here.
+    let code = match body.error.code {
+        "invalid_json" | "invalid_query" => "invalid_arguments",
+        other => other,
+    };
+    let mut text = format!("{reason} [{code}]");
     for detail in &body.error.details {
         text.push_str(&format!("\n- {}: {}", detail.field, detail.message));
     }

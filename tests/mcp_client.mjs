@@ -1,0 +1,75 @@
+// The MCP server under the official TypeScript SDK (@modelcontextprotocol/sdk
+// from target/node-tools), which checks each tool's structured content against
+// its output schema: every tool called with valid arguments, and refusals
+// whose message must reach the client as text. Run by tests/mcp.rs against the
+// local host at MCP_URL with ALICE_TOKEN. Exits 1 naming what failed.
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../target/node-tools/', import.meta.url));
+const { Client } = await import(require.resolve('@modelcontextprotocol/sdk/client/index.js'));
+const { StreamableHTTPClientTransport } = await import(require.resolve('@modelcontextprotocol/sdk/client/streamableHttp.js'));
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function connect(token) {
+  const client = new Client({ name: 'todo-tests-ts', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(process.env.MCP_URL), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+/** A successful call: the SDK has validated its structured content against the output schema. */
+async function call(client, name, args) {
+  const result = await client.callTool({ name, arguments: args });
+  check(!result.isError, `${name}: ${JSON.stringify(result.content)}`);
+  return result.structuredContent;
+}
+
+/** A refusal: its message, as text, with the code in brackets. */
+async function refused(client, name, args, code) {
+  const result = await client.callTool({ name, arguments: args });
+  check(result.isError, `${name} ${JSON.stringify(args)} was not refused`);
+  const text = result.content.map((c) => c.text).join('\n');
+  check(text.includes(`[${code}]`), `${name}: expected [${code}] in ${text}`);
+  return text;
+}
+
+try {
+  const alice = await connect(process.env.ALICE_TOKEN);
+  const { tools } = await alice.listTools();
+  console.log(`ok: ${tools.length} tools listed`);
+
+  const list = await call(alice, 'create_list', { name: 'Errands' });
+  const task = await call(alice, 'create_task', { title: 'Buy stamps', list_id: list.id, priority: 'high', tags: ['post'] });
+  await call(alice, 'get_task', { id: task.id });
+  await call(alice, 'list_tasks', { status: 'all' });
+  const changed = await call(alice, 'update_task', { id: task.id, title: 'Buy stamps and envelopes', expected_version: 1 });
+  check(changed.version === 2, `update_task: ${JSON.stringify(changed)}`);
+  await call(alice, 'complete_task', { id: task.id });
+  await call(alice, 'reopen_task', { id: task.id });
+  await call(alice, 'list_tags', {});
+  await call(alice, 'list_lists', {});
+  await call(alice, 'list_members', { list_id: list.id });
+  await call(alice, 'list_notifications', {});
+  await call(alice, 'today', {});
+  await call(alice, 'add_tasks', { tasks: [{ title: 'One' }, { title: 'Two' }] });
+  await call(alice, 'task_activity', { id: task.id });
+  await call(alice, 'delete_task', { id: task.id });
+  console.log('ok: every tool answered with structured content its output schema accepts');
+
+  const stale = await refused(alice, 'update_task', { id: (await call(alice, 'create_task', { title: 'x' })).id, title: 'y', expected_version: 7 }, 'precondition_failed');
+  check(stale.includes('expected_version'), `in the tool's terms: ${stale}`);
+  const invalid = await refused(alice, 'create_task', { title: '', priority: 'whenever' }, 'invalid_arguments');
+  check(invalid.includes('priority'), `the argument at fault is named: ${invalid}`);
+  await refused(alice, 'get_task', { id: '00000000-0000-7000-8000-000000000000' }, 'not_found');
+  console.log('ok: refusals reach the client as text, in the tool\'s terms');
+  await alice.close();
+  process.exit(0);
+} catch (e) {
+  console.error(`FAILED: ${e.message}`);
+  process.exit(1);
+}
