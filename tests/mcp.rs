@@ -68,23 +68,8 @@ async fn the_official_mcp_client_manages_tasks_through_the_local_host() {
 #[tokio::test]
 async fn the_official_typescript_client_calls_every_tool_and_reads_refusals() {
     let host = Host::start_with_env(&[("JWT_ISSUER", ISSUER)]).await;
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let output = Command::new("node")
-        .current_dir(root)
-        .arg("tests/mcp_client.mjs")
-        .env("MCP_URL", host.url("/mcp"))
-        .env("ALICE_TOKEN", issued_token("alice"))
-        .output()
-        .expect("node runs tests/mcp_client.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the TypeScript client failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
-        host.logs()
-    );
-    for step in ["tools listed", "every tool answered", "refusals reach the client as text"] {
-        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
-    }
-    println!("{stdout}");
+    let (url, alice) = (host.url("/mcp"), issued_token("alice"));
+    let env = [("MCP_URL", url.as_str()), ("ALICE_TOKEN", alice.as_str())];
+    let steps = ["tools listed", "every tool answered", "refusals reach the client as text"];
+    common::node_scenario(&host, "tests/mcp_client.mjs", &env, &steps);
 }

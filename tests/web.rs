@@ -15,59 +15,45 @@ use common::Host;
 async fn the_web_app_works_in_a_real_browser() {
     let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    assert!(
-        std::path::Path::new(root).join("target/node-tools/node_modules/playwright-core").exists(),
-        "target/node-tools is missing playwright-core: run `make node-tools` (make test does)"
+    let shots = format!("{root}/target/screenshots");
+    // OTHER_TOKEN: another user, who shares a list with the development user.
+    let alice = common::token("alice");
+    let env = [("BASE_URL", host.base.as_str()), ("OTHER_TOKEN", alice.as_str()), ("SHOTS", shots.as_str())];
+    // Each step says it passed.
+    let stdout = common::node_scenario(
+        &host,
+        "tests/browser/app.mjs",
+        &env,
+        &[
+            "first screen interactive",
+            "signed in",
+            "literally",
+            "keyboard alone",
+            "search",
+            "sort by title",
+            "layout shift of a signed-in load",
+            "completed",
+            "quick add read the line",
+            "picker shows the next occurrences",
+            "next occurrence appeared",
+            "stale edit",
+            "live: the stream is open",
+            "another tab appeared live",
+            "reminder arrived live",
+            "caught up through the changes feed",
+            "delete with undo",
+            "shared list",
+            "shared with a viewer and taken back",
+            "moved it to another list",
+            "keyset pages",
+            "expired token",
+            "prefers-color-scheme followed",
+            "360 px",
+        ],
     );
-    let output = Command::new("node")
-        .current_dir(root)
-        .arg("tests/browser/app.mjs")
-        .env("BASE_URL", &host.base)
-        // Another user, who shares a list with the development user.
-        .env("OTHER_TOKEN", common::token("alice"))
-        .env("SHOTS", format!("{root}/target/screenshots"))
-        .output()
-        .expect("node runs tests/browser/app.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
-        host.logs()
-    );
-    // Each step says it passed; a step that was skipped would be missing here.
-    for step in [
-        "first screen interactive",
-        "signed in",
-        "literally",
-        "keyboard alone",
-        "search",
-        "sort by title",
-        "layout shift of a signed-in load",
-        "completed",
-        "quick add read the line",
-        "picker shows the next occurrences",
-        "next occurrence appeared",
-        "stale edit",
-        "live: the stream is open",
-        "another tab appeared live",
-        "reminder arrived live",
-        "caught up through the changes feed",
-        "delete with undo",
-        "shared list",
-        "shared with a viewer and taken back",
-        "moved it to another list",
-        "keyset pages",
-        "expired token",
-        "prefers-color-scheme followed",
-        "360 px",
-    ] {
-        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
-    }
     for view in ["sign-in", "view-all", "view-today", "view-upcoming", "view-overdue", "view-all-dark"] {
         assert!(stdout.contains(&format!("axe on {view}")), "no accessibility scan of {view}:\n{stdout}");
     }
-    println!("{stdout}");
 }
 
 /// What an outside walk of the web app found wrong (issue #27), in its own
@@ -75,54 +61,32 @@ async fn the_web_app_works_in_a_real_browser() {
 #[tokio::test]
 async fn the_web_app_answers_what_the_outside_walk_found() {
     let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     // Alice has signed in: lists may be shared with her, and she shares with dev-user.
     assert_eq!(host.get("/v1/lists", "alice").await.status, reqwest::StatusCode::OK);
-    let output = Command::new("node")
-        .current_dir(root)
-        .arg("tests/browser/answers.mjs")
-        .env("BASE_URL", &host.base)
-        .env("OTHER_TOKEN", common::token("alice"))
-        .output()
-        .expect("node runs tests/browser/answers.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{stdout}\n{stderr}\n--- host ---\n{}",
-        host.logs()
+    let alice = common::token("alice");
+    let env = [("BASE_URL", host.base.as_str()), ("OTHER_TOKEN", alice.as_str())];
+    common::node_scenario(
+        &host,
+        "tests/browser/answers.mjs",
+        &env,
+        &[
+            "no console error on load",
+            "Today holds what was due earlier today",
+            "form errors beside their fields",
+            "removed member loses the list at once",
+            "unreachable message goes",
+        ],
     );
-    for step in [
-        "no console error on load",
-        "Today holds what was due earlier today",
-        "form errors beside their fields",
-        "removed member loses the list at once",
-        "unreachable message goes",
-    ] {
-        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
-    }
-    println!("{stdout}");
 }
 
 /// The API explorer at `/docs`: tests/browser/docs.mjs.
 #[tokio::test]
 async fn the_api_explorer_lists_every_operation_and_tries_one() {
     let host = Host::start().await;
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let output = Command::new("node")
-        .current_dir(root)
-        .arg("tests/browser/docs.mjs")
-        .env("BASE_URL", &host.base)
-        .env("TOKEN", common::token("alice"))
-        .output()
-        .expect("node runs tests/browser/docs.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the explorer test failed:\n{stdout}\n{stderr}");
-    for step in ["lists all", "try it out with a bearer token answered 200", "no console error on /docs"] {
-        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
-    }
-    println!("{stdout}");
+    let alice = common::token("alice");
+    let env = [("BASE_URL", host.base.as_str()), ("TOKEN", alice.as_str())];
+    let steps = ["lists all", "try it out with a bearer token answered 200", "no console error on /docs"];
+    common::node_scenario(&host, "tests/browser/docs.mjs", &env, &steps);
 }
 
 /// Kills the identity provider when the test ends, passed or not.

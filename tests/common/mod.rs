@@ -211,3 +211,29 @@ pub fn token(user: &str) -> String {
 pub fn items(body: &Value) -> Vec<Value> {
     body["items"].as_array().cloned().unwrap_or_default()
 }
+
+/// Runs the Node scenario `script` (a path from the repository's root, with
+/// its packages from target/node-tools) with `env` against `host`; fails,
+/// with its output and the host's log, unless it exits 0 and prints each of
+/// `steps` (a step that was skipped would be missing). Its output.
+pub fn node_scenario(host: &Host, script: &str, env: &[(&str, &str)], steps: &[&str]) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    assert!(
+        std::path::Path::new(root).join("target/node-tools/node_modules").exists(),
+        "target/node-tools is missing: run `make node-tools` (make test does)"
+    );
+    let output = Command::new("node")
+        .current_dir(root)
+        .arg(script)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("node runs {script}: {e}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script} failed:\n{stdout}\n{stderr}\n--- host ---\n{}", host.logs());
+    for step in steps {
+        assert!(stdout.contains(step), "no '{step}' in:\n{stdout}");
+    }
+    println!("{stdout}");
+    stdout
+}
