@@ -76,7 +76,7 @@ export function checked(form) {
     fields.push({ field: "due_at", message: `That is in ${due.getFullYear()}: check the year.` });
   }
   if (fields.length) {
-    formErrors(form, { message: "Check the fields marked below.", fields });
+    formErrors(form, { message: "Check the fields marked above.", fields });
     return null;
   }
   return newTask(form);
