@@ -44,7 +44,10 @@ pub struct TaskList {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewList {
-    /// Required; 1 to 100 characters after trimming.
+    /// Required; 1 to 100 characters after trimming. (An `Option`, so that
+    /// its absence is a 422 naming it rather than a parse error; required in
+    /// the schema, which clients and assistants read.)
+    #[schema(required = true)]
     pub name: Option<String>,
     pub colour: Option<String>,
     pub position: Option<i64>,

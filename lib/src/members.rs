@@ -66,8 +66,10 @@ pub struct Member {
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// The user's id (their JWT `sub`); required.
+    #[schema(required = true)]
     pub user_id: Option<String>,
     /// Required.
+    #[schema(required = true)]
     pub role: Option<Role>,
 }
 

@@ -130,7 +130,9 @@ pub struct NewTask {
     /// Makes it a subtask of this task, which it joins in its list (`list_id`
     /// may be left out, or must name the same list).
     pub parent_id: Option<Uuid>,
-    /// Required; 1 to 200 characters after trimming.
+    /// Required; 1 to 200 characters after trimming. (An `Option`, so that
+    /// its absence is a 422 naming it; required in the schema.)
+    #[schema(required = true)]
     pub title: Option<String>,
     pub description: Option<String>,
     pub priority: Option<Priority>,

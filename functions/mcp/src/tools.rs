@@ -373,4 +373,20 @@ mod tests {
         }
         assert_eq!(update.tool.input_schema["required"], json!(["id"]));
     }
+
+    #[test]
+    fn input_schemas_mark_what_a_tool_cannot_do_without() {
+        let tools = all(&Schemas::new());
+        for (name, needed) in [
+            ("create_task", &["title"][..]),
+            ("create_list", &["name"][..]),
+            ("add_member", &["user_id", "role", "list_id"][..]),
+        ] {
+            let def = tools.iter().find(|d| d.tool.name == name).expect("listed");
+            let required = def.tool.input_schema["required"].as_array().cloned().unwrap_or_default();
+            for field in needed {
+                assert!(required.contains(&json!(field)), "{name} requires {field}: {required:?}");
+            }
+        }
+    }
 }
