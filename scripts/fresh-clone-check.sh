@@ -127,20 +127,25 @@ done
 if grep -q "signature: INVALID\|NOT checked" "$work/receiver.log"; then
   fail "a signature was not checked or did not verify"
 fi
-curl -sf "$api/v1/notifications" "${auth[@]}" | grep -q '"Stretch"' || fail "the reminder's notification is missing"
+# Each answer is read whole before it is searched: `grep -q` stops at the
+# first match, and under pipefail the curl it cut off would fail the check.
+notifications="$(curl -sf "$api/v1/notifications" "${auth[@]}")" || fail "reading the notifications failed"
+grep -q '"Stretch"' <<<"$notifications" || fail "the reminder's notification is missing"
 echo "make dev: the walkthrough's webhooks arrived signed and verified, and the reminder fired"
 
 # The MCP set-up of the book's AI assistants chapter: a personal access token, then a tool list at /mcp with it.
 pat="$(curl -sf -X POST "$api/v1/tokens" "${auth[@]}" -d '{"name":"assistant","scopes":["tasks:read"]}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')" || fail "making a personal access token failed"
-curl -sf -X POST "$api/mcp" -H "Authorization: Bearer $pat" -H 'Content-Type: application/json' \
+tools="$(curl -sf -X POST "$api/mcp" -H "Authorization: Bearer $pat" -H 'Content-Type: application/json' \
   -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-11-25' \
-  -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | grep -q '"create_task"' ||
+  -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')" || fail "listing the MCP tools failed"
+grep -q '"create_task"' <<<"$tools" ||
   fail "make dev does not serve the MCP tools at /mcp"
 echo "make dev: the MCP server lists its tools at /mcp for a personal access token"
 
 # The web app at /, under its strict policy.
-curl -sfi "$api/" | grep -qi "^content-security-policy: default-src 'none'; script-src 'self'" ||
+page="$(curl -sfi "$api/")" || fail "make dev does not serve the web app at /"
+grep -qi "^content-security-policy: default-src 'none'; script-src 'self'" <<<"$page" ||
   fail "make dev does not serve the web app at / with its Content-Security-Policy"
 echo "make dev: the web app is served at / with its Content-Security-Policy"
 
