@@ -69,21 +69,25 @@ async fn get_status(addr: std::net::SocketAddr) -> String {
     String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
 }
 
-fn limits(max_connections: usize) -> ConnectionLimits {
-    ConnectionLimits { header_read_timeout: DEADLINE, body_read_timeout: DEADLINE, max_connections }
-}
-
-#[tokio::test]
-async fn fifty_connections_trickling_headers_are_closed_after_the_deadline() {
-    let (addr, _stop) = start(limits(100)).await;
+/// Opens `n` connections that send `head`, then one more byte each every
+/// 200 ms until the server closes them or the bound passes, listening
+/// `listen` after each byte for the close; with `others_served`, a
+/// well-behaved request must be answered 200 between rounds. How many are
+/// still open, and how long it took.
+async fn trickle(
+    addr: std::net::SocketAddr,
+    head: &[u8],
+    n: usize,
+    listen: Duration,
+    others_served: bool,
+) -> (usize, Duration) {
     let mut clients = Vec::new();
-    for _ in 0..50 {
+    for _ in 0..n {
         let mut stream = TcpStream::connect(addr).await.expect("connects");
-        stream.write_all(b"GET / HTTP/1.1\r\nhost: test\r\n").await.expect("sends");
+        stream.write_all(head).await.expect("sends");
         clients.push(stream);
     }
     let started = Instant::now();
-    // Trickle one header byte per client every 200 ms; the server must cut them off.
     let mut open = clients.len();
     let mut closed = vec![false; clients.len()];
     while open > 0 && started.elapsed() < BOUND {
@@ -91,16 +95,33 @@ async fn fifty_connections_trickling_headers_are_closed_after_the_deadline() {
             if closed[i] {
                 continue;
             }
-            let sent = stream.write_all(b"x").await.is_ok();
-            if !sent || closed_by_server(stream, Instant::now() + Duration::from_millis(4)).await {
+            if stream.write_all(b"x").await.is_err()
+                || closed_by_server(stream, Instant::now() + listen).await
+            {
                 closed[i] = true;
                 open -= 1;
             }
         }
+        if others_served {
+            assert_eq!(get_status(addr).await, "HTTP/1.1 200 OK", "others are served meanwhile");
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(open, 0, "{open} of 50 trickling connections still open after {:?}", started.elapsed());
-    assert!(started.elapsed() >= DEADLINE - Duration::from_millis(500), "not before the deadline");
+    (open, started.elapsed())
+}
+
+fn limits(max_connections: usize) -> ConnectionLimits {
+    ConnectionLimits { header_read_timeout: DEADLINE, body_read_timeout: DEADLINE, max_connections }
+}
+
+#[tokio::test]
+async fn fifty_connections_trickling_headers_are_closed_after_the_deadline() {
+    let (addr, _stop) = start(limits(100)).await;
+    // Trickle one header byte per client every 200 ms; the server must cut them off.
+    let (open, took) =
+        trickle(addr, b"GET / HTTP/1.1\r\nhost: test\r\n", 50, Duration::from_millis(4), false).await;
+    assert_eq!(open, 0, "{open} of 50 trickling connections still open after {took:?}");
+    assert!(took >= DEADLINE - Duration::from_millis(500), "not before the deadline");
     assert!(get_status(addr).await.contains("200"), "a well-behaved client is served");
 }
 
@@ -193,33 +214,9 @@ async fn status_line(stream: &mut TcpStream) -> String {
 #[tokio::test]
 async fn twenty_connections_trickling_a_body_are_closed_after_the_deadline_while_others_are_served() {
     let (addr, _stop) = start(limits(100)).await;
-    let mut clients = Vec::new();
-    for _ in 0..20 {
-        let mut stream = TcpStream::connect(addr).await.expect("connects");
-        let head = "POST /echo HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
-        stream.write_all(head.as_bytes()).await.expect("sends");
-        clients.push(stream);
-    }
-    let started = Instant::now();
-    let mut open = clients.len();
-    let mut closed = vec![false; clients.len()];
-    while open > 0 && started.elapsed() < BOUND {
-        for (i, stream) in clients.iter_mut().enumerate() {
-            if closed[i] {
-                continue;
-            }
-            if stream.write_all(b"x").await.is_err()
-                || closed_by_server(stream, Instant::now() + Duration::from_millis(10)).await
-            {
-                closed[i] = true;
-                open -= 1;
-            }
-        }
-        assert_eq!(get_status(addr).await, "HTTP/1.1 200 OK", "others are served meanwhile");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let head = "POST /echo HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n";
+    let (open, took) = trickle(addr, head.as_bytes(), 20, Duration::from_millis(10), true).await;
     assert_eq!(open, 0, "every trickling body was cut off");
-    let took = started.elapsed();
     assert!(took >= DEADLINE && took < DEADLINE * 3, "cut off at the body deadline, after {took:?}");
 }
 
