@@ -117,7 +117,7 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
         ("status" = Option<String>, Query, description = "open, done or all (default all)"),
         ("priority" = Option<String>, Query, description = "Any of these priorities, comma-separated or repeated"),
         ("tag" = Option<String>, Query, description = "All of these tags, comma-separated or repeated"),
-        ("q" = Option<String>, Query, description = "Case-insensitive text in title or description"),
+        ("q" = Option<String>, Query, description = "A substring of the title or description, anywhere; case does not count, accents do"),
         ("due_before" = Option<String>, Query, description = "RFC 3339; due strictly before"),
         ("due_after" = Option<String>, Query, description = "RFC 3339; due at or after"),
         ("overdue" = Option<bool>, Query, description = "true: only open tasks past due; false: none of them"),

@@ -175,6 +175,10 @@ pub(crate) enum Param {
 pub(crate) struct Plan {
     pub sql: String,
     pub params: Vec<Param>,
+    /// Whether the best plan depends on the parameters' values, so that the
+    /// statement must be planned for them each time rather than prepared
+    /// once: see [`plan`].
+    pub per_values: bool,
 }
 
 impl Plan {
@@ -195,6 +199,18 @@ impl Plan {
 /// 0.1 ms instead of the 27 ms of sorting all of them, which is what
 /// `list_id in (…)` makes the planner do (measured with `explain analyze` on
 /// the bench database). SQLite has no lateral join and keeps that form.
+///
+/// Every sort and the filters by status are served by an index on (list,
+/// key, id), so a list's first page reads about a page of rows however many
+/// tasks it holds (`lib/tests/store/plans.rs` checks each view's plan). For
+/// the filters whose cost depends on how many rows match (text, tags,
+/// priorities, due times, assignee), the best plan depends on the values:
+/// a word matching one task in a million is read from its index and sorted,
+/// one matching every tenth task is read in order and filtered. A statement
+/// prepared once gets PostgreSQL's generic plan after five runs, which cannot
+/// tell these apart (a search with no match then read the million rows), so
+/// those statements are planned with their values each time
+/// ([`Plan::per_values`]).
 pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Backend) -> Plan {
     let mut p = Plan::default();
     let user = p.bind(Param::Text(user_id.to_owned()));
@@ -230,11 +246,12 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
     }
     for tag in &query.tags {
         let tag = p.bind(Param::Text(tag.clone()));
-        sql += &format!(" and exists (select 1 from task_tags g where g.task_id = t.id and g.tag = {tag})");
+        sql += &format!(
+            " and exists (select 1 from task_tags g where g.list_id = t.list_id and g.task_id = t.id and g.tag = {tag})"
+        );
     }
     if let Some(text) = &query.text {
-        let pattern = p.bind(Param::Text(format!("%{}%", escape_like(&text.to_lowercase()))));
-        sql += &format!(" and t.search_text like {pattern} escape '\\'");
+        sql += &search(&mut p, text, backend);
     }
     if let Some(before) = query.due_before {
         let before = p.bind(Param::Time(before));
@@ -271,12 +288,23 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
         sql += &format!(" and {seek}");
     }
 
-    let order = |key: &str| {
-        let nulls_last = if query.sort == SortKey::Due { format!("{key} is null, ") } else { String::new() };
-        format!("order by {nulls_last}{key} {dir}, t.id {dir}")
+    // Tasks without a due time come last in either direction: PostgreSQL
+    // says so as its indexes on due times are ordered; SQLite puts nulls
+    // first and sorts by "is null" before the key.
+    let order = |key: &str| match (query.sort, backend) {
+        (SortKey::Due, Backend::Postgres) => format!("order by {key} {dir} nulls last, t.id {dir}"),
+        (SortKey::Due, Backend::Sqlite) => format!("order by {key} is null, {key} {dir}, t.id {dir}"),
+        _ => format!("order by {key} {dir}, t.id {dir}"),
     };
     let limit = p.bind(Param::Int(i64::from(query.limit.clamp(1, LIMIT_MAX)) + 1));
     let filters = sql;
+    p.per_values = query.text.is_some()
+        || !query.tags.is_empty()
+        || !query.priorities.is_empty()
+        || query.assignee.is_some()
+        || query.due_before.is_some()
+        || query.due_after.is_some()
+        || query.overdue.is_some();
     p.sql = match backend {
         Backend::Postgres => format!(
             "select {columns} from list_members m cross join lateral (select {columns}, {col} as sort_key \
@@ -295,13 +323,42 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
     p
 }
 
-/// "Comes after (`value`, `id`)" for a non-null sort key. For `due`, tasks without
-/// a due time sort last, so they all come after any task that has one.
+/// "Comes after (`value`, `id`)" for a non-null sort key: a row comparison,
+/// which both backends read as a range of the index on (list, key, id). For
+/// `due`, tasks without a due time sort last, so they all come after any task
+/// that has one.
 fn seek_after(p: &mut Plan, sort: SortKey, after: &str, value: Param, id: &str) -> String {
     let col = sort.column();
     let v = p.bind(value);
-    let nulls_follow = if sort == SortKey::Due { format!("{col} is null or ") } else { String::new() };
-    format!("({nulls_follow}{col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
+    match sort {
+        SortKey::Due => {
+            format!("({col} is null or {col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
+        }
+        _ => format!("(({col}, t.id) {after} ({v}, {id}))"),
+    }
+}
+
+/// The filter for the text `q`: a case-insensitive substring of the title or
+/// the description (both lower-cased as Rust lower-cases, so that both
+/// backends agree on every script). A `like` on the stored lower-cased text
+/// decides; a trigram index finds the candidates when `q` has three
+/// characters or more (pg_trgm's GIN index, which `like` uses by itself, or
+/// SQLite's FTS5 table `tasks_search` by a phrase query).
+fn search(p: &mut Plan, text: &str, backend: Backend) -> String {
+    let lower = text.to_lowercase();
+    let pattern = p.bind(Param::Text(format!("%{}%", escape_like(&lower))));
+    match backend {
+        // Backslash is PostgreSQL's escape character for `like` already.
+        Backend::Postgres => format!(" and t.search_text like {pattern}"),
+        Backend::Sqlite if lower.chars().count() >= 3 => {
+            let phrase = p.bind(Param::Text(format!("\"{}\"", lower.replace('"', "\"\""))));
+            format!(
+                " and t.rowid in (select rowid from tasks_search where tasks_search match {phrase}) \
+                 and t.search_text like {pattern} escape '\\'"
+            )
+        }
+        Backend::Sqlite => format!(" and t.search_text like {pattern} escape '\\'"),
+    }
 }
 
 /// Escapes `like` wildcards so that a search for "50%" finds "50%", not "50".

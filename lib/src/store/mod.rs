@@ -29,6 +29,7 @@ mod changes;
 mod cursor;
 mod db;
 mod dead_letters;
+mod explain;
 mod inbox;
 mod invitations;
 mod limits;

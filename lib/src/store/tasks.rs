@@ -59,7 +59,13 @@ const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and 
 
 const DELETE_TAGS: &str = "delete from task_tags where task_id = $1";
 
-const INSERT_TAG: &str = "insert into task_tags (task_id, user_id, tag) values ($1, $2, $3)";
+/// The tags of task $1 (of user $2, in list $3), from the JSON array $4: one
+/// statement however many there are.
+const INSERT_TAGS: Dialects = Dialects {
+    postgres: "insert into task_tags (task_id, user_id, list_id, tag) \
+         select $1, $2, $3, jsonb_array_elements_text($4)",
+    sqlite: "insert into task_tags (task_id, user_id, list_id, tag) select $1, $2, $3, value from json_each($4)",
+};
 
 /// The tags of the tasks in the lists $1 is a member of.
 const TAG_COUNTS: &str = "select g.tag, count(*) as count from task_tags g \
@@ -230,7 +236,7 @@ impl Store {
     pub async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page, StoreError> {
         let plan = list::plan(TASK_COLUMNS, user_id, query, self.backend());
         let rows: Vec<TaskRow> = on_pool!(self.pool, |c| {
-            let mut q = sqlx::query_as(&plan.sql);
+            let mut q = sqlx::query_as(&plan.sql).persistent(!plan.per_values);
             for param in &plan.params {
                 q = match param {
                     Param::Text(v) => q.bind(v.as_str()),
@@ -264,7 +270,7 @@ impl Tx {
             .await
             .map_err(StoreError::no_such_list)
             .map(drop)?);
-        self.write_tags(task).await
+        self.insert_tags(task).await
     }
 
     /// Replaces the stored task with `task`, provided the stored version is
@@ -375,19 +381,26 @@ impl Tx {
         tasks(rows)
     }
 
+    /// Replaces the stored tags of `task` with its own (and its list, which
+    /// the tags are found by).
     async fn write_tags(&mut self, task: &Task) -> Result<(), StoreError> {
         on_tx!(self, |c| sqlx::query(DELETE_TAGS).bind(task.id).execute(c).await.map(drop)?);
-        for tag in &task.tags {
-            on_tx!(self, |c| {
-                sqlx::query(INSERT_TAG)
-                    .bind(task.id)
-                    .bind(task.user_id.as_str())
-                    .bind(tag.as_str())
-                    .execute(c)
-                    .await
-                    .map(drop)?
-            });
+        self.insert_tags(task).await
+    }
+
+    async fn insert_tags(&mut self, task: &Task) -> Result<(), StoreError> {
+        if task.tags.is_empty() {
+            return Ok(());
         }
+        let statement = INSERT_TAGS.of(self.backend());
+        on_tx!(self, |c| sqlx::query(statement)
+            .bind(task.id)
+            .bind(task.user_id.as_str())
+            .bind(task.list_id)
+            .bind(Json(&task.tags))
+            .execute(c)
+            .await
+            .map(drop)?);
         Ok(())
     }
 }

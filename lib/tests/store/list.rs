@@ -8,6 +8,8 @@ todo_testing::on_both_backends!(
     list_filters_by_all_of_several_tags,
     list_searches_title_and_description_case_insensitively,
     list_search_treats_wildcards_literally,
+    list_search_finds_substrings_in_every_script_alike,
+    list_search_follows_edits_and_deletes,
     list_filters_by_due_window_and_overdue,
     list_sorts_and_pages_every_key_in_both_orders,
     paging_neither_skips_nor_repeats_while_rows_are_inserted,
@@ -106,6 +108,76 @@ async fn list_search_treats_wildcards_literally(db: TestDb) {
     assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["50% off"]);
     q.text = Some("_".into());
     assert!(list_all(&db, "alice", q).await.is_empty());
+}
+
+/// Search is a case-insensitive substring of the title or description, the
+/// same on both backends (the suite runs on each): accents count, case does
+/// not, in any script; the trigram index serves three characters or more and
+/// shorter queries are answered alike.
+async fn list_search_finds_substrings_in_every_script_alike(db: TestDb) {
+    let titles_in = [
+        "Café au lait",
+        "Cafe latte",
+        "ÉCOLE: inscrire Zoë",
+        "東京タワーに行く",
+        "Straße fegen",
+        "Party 🎉🎉 planen",
+        "say \"hi\" to Ω",
+        "x",
+    ];
+    for title in titles_in {
+        insert(&db, &task("alice", title, t0())).await;
+    }
+    insert(&db, &task("bob", "Café de Bob", t0())).await;
+    let search = |text: &str| {
+        let mut q = ListQuery::new(t0());
+        q.text = Some(text.into());
+        q.sort = SortKey::Title;
+        q.order = Order::Asc;
+        q
+    };
+    for (text, expected) in [
+        ("café", vec!["Café au lait"]),
+        ("CAFÉ", vec!["Café au lait"]),
+        ("cafe", vec!["Cafe latte"]),
+        ("caf", vec!["Cafe latte", "Café au lait"]),
+        ("école", vec!["ÉCOLE: inscrire Zoë"]),
+        ("zoë", vec!["ÉCOLE: inscrire Zoë"]),
+        ("東京", vec!["東京タワーに行く"]),
+        ("タワーに", vec!["東京タワーに行く"]),
+        ("京", vec!["東京タワーに行く"]),
+        ("STRASSE", vec![]),
+        ("straße", vec!["Straße fegen"]),
+        ("🎉", vec!["Party 🎉🎉 planen"]),
+        ("🎉🎉 p", vec!["Party 🎉🎉 planen"]),
+        ("\"hi\"", vec!["say \"hi\" to Ω"]),
+        ("to ω", vec!["say \"hi\" to Ω"]),
+        ("x", vec!["x"]),
+        ("lait café", vec![]),
+        ("de bob", vec![]),
+    ] {
+        assert_eq!(titles(&list_all(&db, "alice", search(text)).await), expected, "searching {text:?}");
+    }
+}
+
+async fn list_search_follows_edits_and_deletes(db: TestDb) {
+    let first = task("alice", "Buy paint", t0());
+    insert(&db, &first).await;
+    let mut q = ListQuery::new(t0());
+    q.text = Some("paint".into());
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["Buy paint"]);
+
+    let renamed = first
+        .patched(TaskPatch { title: Some(Some("Buy brushes".into())), ..TaskPatch::default() }, t0())
+        .expect("valid")
+        .expect("changed");
+    update(&db, &renamed, first.version, EventType::Updated).await.expect("updated");
+    assert!(list_all(&db, "alice", q.clone()).await.is_empty(), "the old title is not found");
+    q.text = Some("brushes".into());
+    assert_eq!(titles(&list_all(&db, "alice", q.clone()).await), ["Buy brushes"]);
+
+    delete(&db, &renamed).await.expect("deleted");
+    assert!(list_all(&db, "alice", q).await.is_empty(), "a deleted task is not found");
 }
 
 async fn list_filters_by_due_window_and_overdue(db: TestDb) {

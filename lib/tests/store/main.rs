@@ -88,6 +88,7 @@ mod list;
 mod lists;
 mod members;
 mod outbox;
+mod plans;
 mod reminders;
 mod retention;
 mod tasks;
