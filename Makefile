@@ -128,12 +128,12 @@ soak:
 	cargo build --release -p api --bins
 	SOAK_SECONDS=$(SOAK_SECONDS) python3 scripts/soak.py
 
-## bench: release binaries, then every benchmark (scripts/bench.py SECTION… runs some); installs wrk
-bench:
+## bench: release binaries, then every benchmark (scripts/bench.py SECTION… runs some); installs wrk and matplotlib (plots)
+bench: target/bench-tools/.installed
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y --no-install-recommends wrk
 	@command -v pgbench >/dev/null 2>&1 || apt-get install -y --no-install-recommends postgresql
 	cargo build --release --workspace --bins
-	python3 scripts/bench.py $(SECTIONS)
+	target/bench-tools/bin/python scripts/bench.py $(SECTIONS)
 
 ## clean-test-dbs: drop test databases left behind by killed test runs
 clean-test-dbs:

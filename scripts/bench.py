@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bench: the figures of the system on this machine, beside its limits.
 
-usage: scripts/bench.py [SECTION...]     sections: api pgbench functions sharing mcp local coldstart sizes
+usage: scripts/bench.py [SECTION...]     sections: api pgbench functions sharing mcp local coldstart sizes scale
                                          (default: all, in that order)
 
 Needs release binaries (make bench builds them), wrk, pgbench and PostgreSQL on
@@ -380,8 +380,15 @@ def section_sizes():
         row("binary size", fn, f"{(REL / fn).stat().st_size / 1e6:.1f} MB")
 
 
+def section_scale():
+    """Issue #29: views and search from 10^3 to 10^6 tasks (scripts/bench_scale.py)."""
+    import bench_scale
+    bench_scale.run(sys.modules[__name__])
+
+
 SECTIONS = {"api": section_api, "pgbench": section_pgbench, "functions": section_functions,
-            "sharing": section_sharing, "mcp": section_mcp, "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes}
+            "sharing": section_sharing, "mcp": section_mcp, "local": section_local, "coldstart": section_coldstart, "sizes": section_sizes,
+            "scale": section_scale}
 
 
 def machine():
@@ -393,7 +400,7 @@ def machine():
 
 
 def main():
-    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "sharing", "mcp", "local", "coldstart", "sizes"]
+    chosen = sys.argv[1:] or ["pgbench", "api", "functions", "sharing", "mcp", "local", "coldstart", "sizes", "scale"]
     for name in chosen:
         if name not in SECTIONS:
             raise SystemExit(f"bench: unknown section '{name}' (one of {', '.join(SECTIONS)})")

@@ -26,7 +26,8 @@
 //! - [`event`]: the CloudEvents the system emits, and the outbox row they travel in.
 //! - [`changes`]: the changes feed: what a user can see that changed, in commit order, by cursor.
 //! - [`publish`]: publishes one event through the Dapr sidecar ([`publish::Publisher`]).
-//! - [`outbox`]: the outbox relay: publishes after commit, republishes what was left.
+//! - [`outbox`]: publishing from the outbox: after commit, and again what was left.
+//! - [`relay`]: one per process, takes committed events off the handlers and publishes them.
 //! - [`store`]: storage by aggregate over PostgreSQL and SQLite; transactions the
 //!   use cases compose.
 //! - [`function`]: what every event function shares: receiving CloudEvents,
@@ -61,6 +62,7 @@ pub mod notification;
 pub mod outbox;
 pub mod publish;
 pub mod recurrence;
+pub mod relay;
 pub mod secret_token;
 pub mod sender;
 pub mod serve;

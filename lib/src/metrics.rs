@@ -4,6 +4,8 @@
 //!   (`success`, `duplicate`, `dropped`, `retry`);
 //! - `todo_event_handler_seconds{function}`: handler latency (histogram);
 //! - `todo_outbox_backlog`: unpublished outbox rows, as last seen by `cron-tick`;
+//! - `todo_relay_overflow_total`: committed events the relay's queue had no
+//!   room for, left to `cron-tick`'s sweep (a burst larger than the queue);
 //! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery;
 //! - `todo_webhook_backlog`: webhook deliveries owed, as last seen by `cron-tick`;
 //! - `todo_webhook_attempts_total{status}`: webhook sends by what they came to
@@ -70,6 +72,10 @@ pub fn routes() -> Router {
 pub fn record_event(function: &'static str, outcome: &'static str, elapsed: Duration) {
     metrics::counter!("todo_events_total", "function" => function, "outcome" => outcome).increment(1);
     metrics::histogram!("todo_event_handler_seconds", "function" => function).record(elapsed.as_secs_f64());
+}
+
+pub fn relay_overflow(events: usize) {
+    metrics::counter!("todo_relay_overflow_total").increment(events as u64);
 }
 
 pub fn set_outbox_backlog(rows: i64) {

@@ -1,5 +1,6 @@
-//! The outbox relay: publishing outbox events after the transaction that wrote
-//! them has committed, and republishing what was left.
+//! Publishing outbox events after the transaction that wrote them has
+//! committed ([`crate::relay`] does it for request handlers), and
+//! republishing what was left.
 //!
 //! A publish that fails is logged and left in the outbox; `cron-tick` republishes
 //! it later. Nothing here ever fails a user's request, and nothing is lost: an
@@ -89,11 +90,4 @@ pub async fn republish_unpublished(
         }
     }
     Ok(published)
-}
-
-/// Publishes in the background, so the caller (a request handler) answers at once.
-pub fn spawn_publish(store: Store, publisher: Arc<dyn Publisher>, events: Vec<OutboxEvent>) {
-    tokio::spawn(async move {
-        publish_and_mark(&store, publisher.as_ref(), &events).await;
-    });
 }

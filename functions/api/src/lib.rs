@@ -51,8 +51,8 @@ use axum::Router;
 use axum::response::IntoResponse;
 use todo_lib::event::OutboxEvent;
 use todo_lib::function::Fallbacks;
-use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
+use todo_lib::relay::Relay;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::Store;
 
@@ -69,7 +69,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: Arc<Authenticator>,
     /// Sends committed events on; `None` leaves them in the outbox for `cron-tick`.
-    pub publisher: Option<Arc<dyn Publisher>>,
+    pub publisher: Option<Relay>,
     /// `WEBHOOK_ALLOW_LOOPBACK`: development only.
     pub allow_loopback_webhooks: bool,
     /// How `/v1/stream` keeps its connections.
@@ -113,8 +113,8 @@ impl AppState {
     /// Hands committed events to the publisher, in the background: the response
     /// does not wait for the broker, and a failure only delays the events.
     pub fn publish(&self, events: Vec<OutboxEvent>) {
-        if let Some(publisher) = &self.publisher {
-            outbox::spawn_publish(self.store.clone(), Arc::clone(publisher), events);
+        if let Some(relay) = &self.publisher {
+            relay.hand(events);
         }
     }
 }
@@ -197,6 +197,7 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
         );
     }
     let max_connections = ctx.config.max_connections;
+    let publisher = publisher.map(|publisher| Relay::start(ctx.store.clone(), publisher));
     Ok(AppState { publisher, allow_loopback_webhooks, ..AppState::new(ctx.store, Arc::new(auth)) }
         .with_streams(stream, max_connections))
 }

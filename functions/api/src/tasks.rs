@@ -81,25 +81,41 @@ pub async fn create_task(
 
 /// Creates `input` as `user`'s task and writes its `task.created` event: the
 /// use case behind `POST /v1/tasks`, and every other way in (the MCP server).
+///
+/// Whether the caller may add to the list is decided by the insert itself
+/// ([`todo_lib::store::Tx::insert_task_by`]), in the writing transaction: no
+/// read before it, and a member removed meanwhile adds nothing. The reasons
+/// for a refusal are read only when there is one.
 pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task, ApiError> {
     let now = Utc::now();
-    let (list_id, refusals) = match (input.list_id, input.parent_id) {
-        (Some(id), _) => (id, Vec::from_iter(lists::refusal_for_tasks(state, user, id).await?)),
+    let (list_id, orphan) = match (input.list_id, input.parent_id) {
+        (Some(id), _) => (id, false),
         // A subtask joins its parent's list.
         (None, Some(parent)) => match state.store.get_task(user, parent).await? {
-            Some(parent) => {
-                (parent.list_id, Vec::from_iter(lists::refusal_for_tasks(state, user, parent.list_id).await?))
-            }
-            None => (lists::inbox(state, user).await?.id, vec![subtasks::no_such_parent()]),
+            Some(parent) => (parent.list_id, false),
+            None => (state.store.inbox_id(user, now).await?, true),
         },
-        (None, None) => (lists::inbox(state, user).await?.id, Vec::new()),
+        (None, None) => (state.store.inbox_id(user, now).await?, false),
     };
-    let task = with_refusals(Task::create(user, list_id, input, now), refusals)?;
+    let refusals = || async {
+        let mut refusals = Vec::from_iter(lists::refusal_for_tasks(state, user, list_id).await?);
+        if orphan {
+            refusals.push(subtasks::no_such_parent());
+        }
+        Ok::<_, ApiError>(refusals)
+    };
+    let task = match (Task::create(user, list_id, input, now), orphan) {
+        (Ok(task), false) => task,
+        (result, _) => return Err(refused(result.map(drop), refusals().await?)),
+    };
     let event = task_event(EventType::Created, &task, state.source, now, None)?;
     let mut tx = state.store.begin().await?;
     subtasks::follow(&mut tx, None, &task, now).await?;
     check_assignee(&mut tx, None, &task).await?;
-    tx.insert_task(&task).await?;
+    if !tx.insert_task_by(&task, user).await? {
+        drop(tx);
+        return Err(refused(Ok(()), refusals().await?));
+    }
     tx.write_event(&event, None).await?;
     tx.commit().await?;
     state.publish(vec![event]);
@@ -413,6 +429,13 @@ fn with_refusals<T>(result: Result<T, ValidationErrors>, refusals: Vec<FieldErro
             Err(errors.into())
         }
     }
+}
+
+/// The error for a create refused with `result` and `refusals`; a refusal
+/// that went by in the meantime (the caller was made an editor) is a
+/// conflict to retry.
+fn refused(result: Result<(), ValidationErrors>, refusals: Vec<FieldError>) -> ApiError {
+    with_refusals(result, refusals).err().unwrap_or(ApiError::Conflict)
 }
 
 /// Refuses (422) `next`'s assignee unless they are a member of its list,

@@ -25,7 +25,7 @@ fn app_with_sidecar(db: TestDb, sidecar_url: &str, token: Option<&str>) -> (Test
     );
     let auth = Authenticator::with_secret(&SecretString::from(common::SECRET)).expect("secret");
     let state = AppState {
-        publisher: Some(Arc::clone(&publisher)),
+        publisher: Some(todo_lib::relay::Relay::start(db.store.clone(), Arc::clone(&publisher))),
         allow_loopback_webhooks: true,
         ..AppState::new(db.store.clone(), Arc::new(auth))
     };

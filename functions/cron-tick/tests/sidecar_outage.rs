@@ -44,7 +44,8 @@ async fn serve_api(store: todo_lib::store::Store, sidecar_url: &str) -> String {
         DaprPublisher::new(sidecar_url, "pubsub", Some(SecretString::from(SIDECAR_TOKEN))).expect("client"),
     );
     let auth = Authenticator::with_secret(&SecretString::from(JWT_SECRET)).expect("secret");
-    let state = AppState { publisher: Some(publisher), ..AppState::new(store, Arc::new(auth)) };
+    let relay = todo_lib::relay::Relay::start(store.clone(), publisher);
+    let state = AppState { publisher: Some(relay), ..AppState::new(store, Arc::new(auth)) };
     let settings = Settings {
         addr: "127.0.0.1:0".parse().expect("address"),
         body_limit_bytes: 64 * 1024,

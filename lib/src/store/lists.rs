@@ -104,7 +104,44 @@ macro_rules! bind_list {
     }};
 }
 
+/// Users' Inbox ids as this store has read them. An Inbox is made once and
+/// never deleted or replaced, so an id read once stays right, and the write
+/// path ([`Store::inbox_id`]) needs no read for it. Bounded: when full it is
+/// emptied, and ids are read again as they are needed.
+#[derive(Debug, Default)]
+pub(super) struct InboxIds(std::sync::Mutex<std::collections::HashMap<String, Uuid>>);
+
+/// Users whose Inbox ids a store keeps (about 100 bytes each).
+const INBOX_IDS_MAX: usize = 100_000;
+
+impl InboxIds {
+    fn get(&self, owner_id: &str) -> Option<Uuid> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(owner_id).copied()
+    }
+
+    fn remember(&self, owner_id: &str, id: Uuid) {
+        let mut ids = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if ids.len() >= INBOX_IDS_MAX {
+            ids.clear();
+        }
+        ids.insert(owner_id.to_owned(), id);
+    }
+}
+
 impl Store {
+    /// The id of `owner_id`'s Inbox, made now if they have none: from memory
+    /// after the first time.
+    pub async fn inbox_id(
+        &self,
+        owner_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Uuid, StoreError> {
+        if let Some(id) = self.inboxes.get(owner_id) {
+            return Ok(id);
+        }
+        Ok(self.inbox_or_insert(&TaskList::inbox(owner_id, now)).await?.id)
+    }
+
     /// The lists `user_id` is a member of, by position, with their role in
     /// each; archived ones only if asked for.
     pub async fn lists(&self, user_id: &str, with_archived: bool) -> Result<Vec<TaskList>, StoreError> {
@@ -130,6 +167,7 @@ impl Store {
     /// callers all get the same one; only the first request of a user writes.
     pub async fn inbox_or_insert(&self, inbox: &TaskList) -> Result<TaskList, StoreError> {
         if let Some(found) = self.inbox_of(&inbox.owner_id).await? {
+            self.inboxes.remember(&found.owner_id, found.id);
             return Ok(found);
         }
         let mut tx = self.begin().await?;
@@ -143,7 +181,10 @@ impl Store {
             .map(drop)?);
         tx.commit().await?;
         let stored = self.inbox_of(&inbox.owner_id).await?;
-        stored.ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))
+        let stored = stored
+            .ok_or_else(|| StoreError::Corrupt(format!("no Inbox for {} after insert", inbox.owner_id)))?;
+        self.inboxes.remember(&stored.owner_id, stored.id);
+        Ok(stored)
     }
 
     /// Whether `user_id` has an account here: they have signed in and used

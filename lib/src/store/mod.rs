@@ -198,15 +198,16 @@ pub fn connect(url: &str, options: ConnectOptions) -> Result<Store, StoreError> 
 pub struct Store {
     pool: Pool,
     signal: std::sync::Arc<change_signal::ChangeSignal>,
+    inboxes: std::sync::Arc<lists::InboxIds>,
 }
 
 impl Store {
     pub fn from_pg_pool(pool: sqlx::PgPool) -> Self {
-        Self { pool: Pool::Postgres(pool), signal: Default::default() }
+        Self { pool: Pool::Postgres(pool), signal: Default::default(), inboxes: Default::default() }
     }
 
     pub fn from_sqlite_pool(pool: sqlx::SqlitePool) -> Self {
-        Self { pool: Pool::sqlite(pool), signal: Default::default() }
+        Self { pool: Pool::sqlite(pool), signal: Default::default(), inboxes: Default::default() }
     }
 
     pub fn backend(&self) -> Backend {

@@ -41,12 +41,57 @@ const SELECT_TASK: &str = concat!(
     ", m.role from tasks t join list_members m on m.list_id = t.list_id and m.user_id = $2 where t.id = $1"
 );
 
-/// Binds $1..$23 in this order: see [`bind_task!`].
-const INSERT_TASK: &str = "insert into tasks (id, user_id, title, title_key, description, \
-     search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
-     series_id, completed, completed_at, created_at, updated_at, version, series_start, list_id, \
-     assignee_id, parent_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-     $17, $18, $19, $20, $21, $22, $23)";
+/// The head of an insert of a task's 23 columns, bound $1..$23 in this
+/// order: see [`bind_task!`].
+macro_rules! insert_into_tasks {
+    () => {
+        "insert into tasks (id, user_id, title, title_key, description, \
+         search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
+         series_id, completed, completed_at, created_at, updated_at, version, series_start, list_id, \
+         assignee_id, parent_id) "
+    };
+}
+
+/// The 23 binds of [`insert_into_tasks!`].
+macro_rules! task_values {
+    () => {
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23"
+    };
+}
+
+const INSERT_TASK: &str = concat!(insert_into_tasks!(), "values (", task_values!(), ")");
+
+/// Whether $24 may add tasks to list $21: an owner or editor of it, and the
+/// list not archived.
+macro_rules! may_add_to_list {
+    () => {
+        "select 1 from list_members m join lists l on l.id = m.list_id \
+         where m.list_id = $21 and m.user_id = $24 and m.role <> 'viewer' and not l.archived"
+    };
+}
+
+/// [`INSERT_TASK`] if [`may_add_to_list!`]: the check and the write in one
+/// statement. On PostgreSQL it holds the membership until the transaction
+/// ends, so a removal that commits meanwhile is either seen (nothing is
+/// inserted) or waits for this transaction; SQLite runs one writer at a time.
+const INSERT_TASK_BY: Dialects = Dialects {
+    postgres: concat!(
+        insert_into_tasks!(),
+        "select ",
+        task_values!(),
+        " where exists (",
+        may_add_to_list!(),
+        " for share of m)"
+    ),
+    sqlite: concat!(
+        insert_into_tasks!(),
+        "select ",
+        task_values!(),
+        " where exists (",
+        may_add_to_list!(),
+        ")"
+    ),
+};
 
 /// Same binds as [`INSERT_TASK`], then the expected version as $24.
 const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
@@ -271,6 +316,24 @@ impl Tx {
             .map_err(StoreError::no_such_list)
             .map(drop)?);
         self.insert_tags(task).await
+    }
+
+    /// Inserts a new task with its tags if `writer` may add tasks to its list
+    /// (an owner or editor, the list not archived), deciding in the insert
+    /// itself; `false`, with nothing written, if not (or if the list is gone).
+    #[tracing::instrument(skip_all, fields(task_id = %task.id))]
+    pub async fn insert_task_by(&mut self, task: &Task, writer: &str) -> Result<bool, StoreError> {
+        let statement = INSERT_TASK_BY.of(self.backend());
+        let inserted = on_tx!(self, |c| bind_task!(sqlx::query(statement), task)
+            .bind(writer)
+            .execute(c)
+            .await?
+            .rows_affected());
+        if inserted == 0 {
+            return Ok(false);
+        }
+        self.insert_tags(task).await?;
+        Ok(true)
     }
 
     /// Replaces the stored task with `task`, provided the stored version is

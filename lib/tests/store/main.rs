@@ -89,6 +89,7 @@ mod lists;
 mod members;
 mod outbox;
 mod plans;
+mod relay;
 mod reminders;
 mod retention;
 mod tasks;

@@ -21,6 +21,8 @@ const BUDGET: u64 = 2_500;
 fn seed_sql() -> String {
     include_str!("../../../bench/scale/seed.sql")
         .replace(":'user'", &format!("'{USER}'"))
+        .replace(":users", "1")
+        .replace(":lists", "1")
         .replace(":n", &TASKS.to_string())
 }
 

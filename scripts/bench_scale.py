@@ -1,0 +1,143 @@
+"""make bench SECTIONS=scale: what the first page of each view and search costs
+as a user's tasks grow from 10^3 to 10^6 (issue #29), through the release
+`api` over loopback, on PostgreSQL.
+
+Three shapes of the same number of tasks: all in one user's Inbox; spread over
+the Inboxes of 10^4 users (the user measured holds their share); spread over
+20 lists the user is a member of. Each is seeded by bench/scale/seed.sql, then
+every view is asked REQUESTS times in a row on one keep-alive connection: p50
+and p99 per view and size, a table row per view (the largest size against the
+smallest, goal at most 2x), and a PNG plot per shape beside the results, its
+newest copy shown in the book's performance chapter.
+
+BENCH_SCALE_MAX (default 1000000) caps the sizes.
+"""
+
+import http.client
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+REQUESTS = int(os.environ.get("BENCH_SCALE_REQUESTS", "200"))
+MAX = int(os.environ.get("BENCH_SCALE_MAX", "1000000"))
+SIZES = [n for n in (10**3, 10**4, 10**5, 10**6) if n <= MAX]
+USER = "bench-scale"
+SHAPES = (("one user", 1, 1), ("10^4 users", 10**4, 1), ("20 shared lists", 1, 20))
+
+
+def views(inbox):
+    now = datetime.now(timezone.utc)
+    week = (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    today = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [
+        ("first page", ""),
+        ("open, by due", "status=open&sort=due"),
+        ("done, last updated", "status=done&sort=updated"),
+        ("by priority", "sort=priority"),
+        ("title, not overdue", "sort=title&overdue=false"),
+        ("overdue", "overdue=true&sort=due"),
+        ("due this week", f"due_after={today}&due_before={week}&sort=due"),
+        ("urgent", "priority=urgent"),
+        ("tag on a tenth", "tag=work"),
+        ("one list, by priority", f"list={inbox}&sort=priority"),
+        ("top level", "parent=none"),
+        ("assigned to me", "assignee=me"),
+        ("search, 1 %", "q=groceries"),
+        ("search, one task", "q=unicorn"),
+        ("search, nothing", "q=zebra"),
+    ]
+
+
+def seed(b, url, n, users, lists):
+    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-v", f"user={USER}", "-v", f"n={n}",
+                    "-v", f"users={users}", "-v", f"lists={lists}", "-f", str(b.ROOT / "bench" / "scale" / "seed.sql")],
+                   check=True, capture_output=True)
+
+
+def timings(port, path, token):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}"}
+    out = []
+    for i in range(REQUESTS + 5):
+        start = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"bench: GET {path} answered {response.status}: {body[:200]!r}")
+        if i >= 5:
+            out.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    return out
+
+
+def p99(samples):
+    return statistics.quantiles(samples, n=100)[98]
+
+
+def measure(b, shape, users, lists):
+    """{view: {size: (p50, p99)}} for one shape."""
+    curves = {}
+    for n in SIZES:
+        url = b.fresh_pg("todo_bench_scale")
+        b.migrate(url)
+        started = time.time()
+        seed(b, url, n, min(users, n), lists)
+        print(f"  seeded {n:,} tasks ({shape}) in {time.time() - started:.0f} s", flush=True)
+        inbox = subprocess.run(["psql", url, "-Atc", f"select id from lists where owner_id = '{USER}' and inbox"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+        api = b.Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "4"})
+        token = b.token(USER)
+        for name, query in views(inbox):
+            samples = timings(api.port, "/v1/tasks?" + query, token)
+            curves.setdefault(name, {})[n] = (statistics.median(samples), p99(samples))
+        api.stop()
+    return curves
+
+
+def plot(b, shape, curves, stamp):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("  (no matplotlib: make bench installs it in target/bench-tools; no plot)")
+        return
+    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
+    for name, points in curves.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x][1] for x in xs], marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("tasks")
+    ax.set_ylabel("p99 of the first page (ms)")
+    ax.set_title(f"First page of each view, {shape}, PostgreSQL, release api over loopback")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    slug = shape.replace(" ", "-").replace("^", "")
+    results = b.ROOT / "bench" / "results"
+    saved = results / f"{stamp}-scale-{slug}.png"
+    fig.savefig(saved)
+    plt.close(fig)
+    book = b.ROOT / "docs" / "src" / "bench"
+    book.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(saved, book / f"scale-{slug}.png")
+    print(f"  saved {saved.relative_to(b.ROOT)}")
+
+
+def run(b):
+    stamp = f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}-{b.machine()[2]}"
+    for shape, users, lists in SHAPES:
+        curves = measure(b, shape, users, lists)
+        small, large = SIZES[0], SIZES[-1]
+        for name, points in curves.items():
+            figures = ", ".join(f"{n:,}: {points[n][0]:.2f} / {points[n][1]:.2f}" for n in SIZES)
+            ratio = points[large][1] / points[small][1]
+            b.row(f"scale, {shape}", f"{name} (p50 / p99 ms by tasks)", figures,
+                  f"p99 at {large:,} ≤ 2x at {small:,}", f"{ratio:.2f}x")
+        plot(b, shape, curves, stamp)
