@@ -140,6 +140,20 @@ impl ChangeRows {
     }
 }
 
+/// One read of the feed for several readers at once: every change in
+/// (`after`, `to`] that any of them can see, by reader (each reader's rows as
+/// [`ChangeRows`], both kinds complete up to `to`).
+#[derive(Debug, Default)]
+pub struct FeedBatch {
+    pub after: ChangeCursor,
+    /// How far the read reached: everything up to here was read.
+    pub to: ChangeCursor,
+    /// It stopped at its limit: more follows `to` now.
+    pub has_more: bool,
+    /// The readers it was read for, each with their rows (none for some).
+    pub rows: std::collections::HashMap<String, ChangeRows>,
+}
+
 /// An outbox row in the feed, as the store reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventChange {

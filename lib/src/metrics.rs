@@ -4,6 +4,9 @@
 //!   (`success`, `duplicate`, `dropped`, `retry`);
 //! - `todo_event_handler_seconds{function}`: handler latency (histogram);
 //! - `todo_outbox_backlog`: unpublished outbox rows, as last seen by `cron-tick`;
+//! - `todo_feed_reads_total{by}`: reads of the changes feed for live streams,
+//!   by the one reader per process (`hub`) or by a stream catching up on its
+//!   own (`stream`);
 //! - `todo_relay_overflow_total`: committed events the relay's queue had no
 //!   room for, left to `cron-tick`'s sweep (a burst larger than the queue);
 //! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery;
@@ -72,6 +75,10 @@ pub fn routes() -> Router {
 pub fn record_event(function: &'static str, outcome: &'static str, elapsed: Duration) {
     metrics::counter!("todo_events_total", "function" => function, "outcome" => outcome).increment(1);
     metrics::histogram!("todo_event_handler_seconds", "function" => function).record(elapsed.as_secs_f64());
+}
+
+pub fn feed_read(by: &'static str) {
+    metrics::counter!("todo_feed_reads_total", "by" => by).increment(1);
 }
 
 pub fn relay_overflow(events: usize) {

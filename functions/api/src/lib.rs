@@ -76,6 +76,8 @@ pub struct AppState {
     pub stream: stream::Settings,
     /// The streams open in this process, bounded by `stream`'s caps.
     pub streams: Arc<stream::slots::Slots>,
+    /// The one reader of the changes feed for every stream in this process.
+    pub hub: Arc<stream::hub::Hub>,
     /// Whether the local host offers its one-click development sign-in
     /// (`POST /auth/dev`), as `GET /auth/config` tells the web app.
     pub dev_sign_in: bool,
@@ -97,6 +99,7 @@ impl AppState {
             allow_loopback_webhooks: false,
             stream,
             streams,
+            hub: Arc::default(),
             dev_sign_in: false,
             source: SOURCE,
         }

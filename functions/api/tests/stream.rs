@@ -404,3 +404,62 @@ async fn a_change_through_one_replica_reaches_a_stream_on_another() {
     let seen = change(&stream.event(WAIT).await);
     assert_eq!(seen["task"]["id"], task["id"]);
 }
+
+/// Issue #29: a write is read from the database once for every stream open
+/// in the process (by its one reader, the hub), not once per stream.
+async fn a_write_is_read_once_for_all_open_streams(db: todo_testing::TestDb) {
+    const MEMBERS: usize = 20;
+    let members: Vec<String> = (0..MEMBERS).map(|i| format!("member-{i}")).collect();
+    let roles: Vec<(&str, todo_lib::members::Role)> =
+        members.iter().map(|m| (m.as_str(), todo_lib::members::Role::Viewer)).collect();
+    let list = todo_testing::facts::shared_list(&db.store, "alice", "Household", &roles).await;
+    let stream = api::stream::Settings { stream_heartbeat_secs: 1, ..Default::default() };
+    let state = TestApp::state(&db, TestApp::authenticator(), stream);
+    let hub = std::sync::Arc::clone(&state.hub);
+    let app = TestApp::from_state(db, state);
+    let base = app.serve().await;
+
+    let mut streams = Vec::new();
+    for member in &members {
+        let mut stream = Reader::open(&base, member, None).await;
+        assert_eq!(stream.event(WAIT).await.name.as_deref(), Some("ready"));
+        streams.push(stream);
+    }
+    let add = |title: &'static str| {
+        let base = base.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/v1/tasks"))
+                .bearer_auth(token("alice"))
+                .json(&json!({ "title": title, "list_id": list.id }))
+                .send()
+                .await
+                .expect("create answers");
+            assert_eq!(res.status(), 201);
+        }
+    };
+    // Every stream has caught up, on its own or from the hub, once each has
+    // the first change.
+    add("first").await;
+    for stream in &mut streams {
+        assert_eq!(change(&stream.event(WAIT).await)["task"]["title"], "first");
+    }
+    let (hub_before, streams_before) = (hub.reads().by_hub(), hub.reads().by_streams());
+    add("second").await;
+    for stream in &mut streams {
+        assert_eq!(change(&stream.event(WAIT).await)["task"]["title"], "second");
+    }
+    let (by_hub, by_streams) = (hub.reads().by_hub() - hub_before, hub.reads().by_streams() - streams_before);
+    assert_eq!(by_streams, 0, "no stream read the feed for itself");
+    assert!((1..=4).contains(&by_hub), "the hub read it for all {MEMBERS} streams at once: {by_hub} reads");
+}
+
+#[tokio::test]
+async fn a_write_is_read_once_for_all_open_streams_on_postgres() {
+    a_write_is_read_once_for_all_open_streams(todo_testing::postgres().await).await;
+}
+
+#[tokio::test]
+async fn a_write_is_read_once_for_all_open_streams_on_sqlite() {
+    a_write_is_read_once_for_all_open_streams(todo_testing::sqlite().await).await;
+}

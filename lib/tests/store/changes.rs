@@ -46,6 +46,7 @@ async fn settle(db: &TestDb) {
 /// Every change `user` sees after `after`, following pages of two.
 async fn all(db: &TestDb, user: &str, mut after: ChangeCursor) -> Vec<String> {
     settle(db).await;
+    let start = after;
     let mut seen = Vec::new();
     for _ in 0..100 {
         let page = page(db, user, after, 2).await;
@@ -55,6 +56,30 @@ async fn all(db: &TestDb, user: &str, mut after: ChangeCursor) -> Vec<String> {
         }
         after = page.cursor;
         if !page.has_more {
+            assert_eq!(for_readers(db, user, start).await, seen, "one read for several readers agrees");
+            return seen;
+        }
+    }
+    panic!("the feed did not end");
+}
+
+/// Every change `user` sees after `after`, as the streams' one reader per
+/// process reads them: for several readers at once, in small batches.
+async fn for_readers(db: &TestDb, user: &str, mut after: ChangeCursor) -> Vec<String> {
+    let readers: Vec<String> =
+        [user, "alice", "bob", "carol", "dave", "mallory"].iter().map(|r| r.to_string()).collect();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let mut batch = db.store.changes_for(&readers, after, 2).await.expect("the feed reads");
+        assert_eq!(batch.after, after);
+        assert!(batch.to >= after, "a batch never moves back");
+        let rows = batch.rows.remove(user).expect("every reader has rows, maybe none");
+        for change in rows.into_page(after, usize::MAX).changes {
+            assert!(change.cursor > after && change.cursor <= batch.to, "within the batch");
+            seen.push(describe(&change.body));
+        }
+        after = batch.to;
+        if !batch.has_more {
             return seen;
         }
     }

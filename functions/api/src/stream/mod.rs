@@ -6,10 +6,10 @@
 //! the stream starts from (now, without `Last-Event-ID`). A `reset` event
 //! says the client's position was pruned: load everything again, then follow.
 //!
-//! A connection reads the feed when the store says a change may have
-//! committed: in this process, or on PostgreSQL in any replica (`LISTEN`).
-//! Because the feed only shows what has surely committed, a wake is followed
-//! by a few more looks shortly after. Comments keep idle connections open
+//! A connection reads the feed itself only to catch up; then it takes its
+//! changes from the one reader per process ([`hub`]), which a commit wakes
+//! (in this process, or on PostgreSQL in any replica: `LISTEN`), so a write
+//! costs the same however many streams are open. Comments keep idle connections open
 //! through proxies, and a connection ends after a while so that clients spread
 //! over replicas as they scale; an `EventSource` reconnects by itself.
 //!
@@ -19,6 +19,7 @@
 //! is looked at again before changes are sent, and every heartbeat), and at
 //! once when the server shuts down.
 
+pub mod hub;
 pub mod slots;
 
 use std::convert::Infallible;
@@ -30,8 +31,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use serde::Deserialize;
-use todo_lib::changes::{ChangeCursor, ChangePage};
-use tokio::sync::mpsc;
+use todo_lib::changes::{Change, ChangeCursor, ChangeRows, FeedBatch};
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use todo_lib::access_tokens::Scope;
@@ -42,12 +43,9 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
-/// After a wake, look again this long after the last look, in turn: a
-/// transaction that took its id earlier may commit a moment later.
-const LOOK_AGAIN: [Duration; 3] =
-    [Duration::from_millis(250), Duration::from_secs(1), Duration::from_secs(4)];
 /// While the database is down, look again after this long.
 const RETRY: Duration = Duration::from_secs(2);
+/// Events waiting to be written to one client.
 const PAGE: usize = 100;
 
 /// `STREAM_HEARTBEAT_SECS`, `STREAM_MAX_SECS` and the caps on open streams.
@@ -188,17 +186,22 @@ fn refusal(full: Full) -> ApiError {
 /// Sends `caller`'s changes after `cursor` until the client goes away, the
 /// connection has lasted its time, the credential is no longer accepted or
 /// the server shuts down. `_slot` is its place among the open streams.
+///
+/// It reads the feed itself until it has caught up, then takes its changes
+/// from the hub's batches; a batch that does not follow on from what it has
+/// (it fell behind, or the batch was read before it joined) sends it back to
+/// reading for itself.
 async fn follow(
     state: AppState,
     caller: Caller,
     _slot: Slot,
     draining: Option<Draining>,
-    mut cursor: ChangeCursor,
+    cursor: ChangeCursor,
     events: mpsc::Sender<Event>,
 ) {
     let user = caller.user.as_str();
-    let mut wakes = state.store.watch_changes();
-    wakes.borrow_and_update();
+    // Subscribed before the first read, so that no batch after it is missed.
+    let mut hub = state.hub.subscribe(&state.store, user);
     let ends = Instant::now() + Duration::from_secs(state.stream.stream_max_secs.max(1));
     let expires = caller.expires_at.map(|at| {
         let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
@@ -216,11 +219,12 @@ async fn follow(
     if events.send(position("ready", cursor)).await.is_err() {
         return;
     }
-    // The first look is now; then after each wake, and a few times after it.
-    let mut look_at = Some(Instant::now());
-    let mut again = 0;
+    // Everything for this user up to `covered` has been sent.
+    let mut covered = cursor;
+    // When to read the feed for this stream alone: now, to catch up.
+    let mut read_at = Some(Instant::now());
     loop {
-        tokio::select! {
+        let batch = tokio::select! {
             () = tokio::time::sleep_until(ends) => return,
             () = sleep_until(expires) => return,
             () = &mut shutdown => return,
@@ -232,52 +236,87 @@ async fn follow(
                 }
                 continue;
             }
-            woke = wakes.changed() => {
-                if woke.is_err() {
-                    return;
+            () = sleep_until(read_at) => None,
+            received = hub.batches.recv(), if read_at.is_none() => match received {
+                Ok(batch) => Some(batch),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    read_at = Some(Instant::now());
+                    continue;
                 }
-                look_at = Some(Instant::now());
-                again = 0;
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+        };
+        let (changes, to) = match batch {
+            Some(batch) if batch.to <= covered => continue,
+            Some(batch) if batch.after > covered || !batch.rows.contains_key(user) => {
+                // A gap: what lies between is read for this stream alone.
+                read_at = Some(Instant::now());
                 continue;
             }
-            () = sleep_until(look_at) => {}
-        }
-        match crate::changes::page(&state, user, cursor, PAGE).await {
-            Ok(ChangePage { changes, cursor: next, has_more }) => {
-                // Nothing reaches a credential revoked since the stream opened.
-                if !changes.is_empty() && !credential_holds(&state, &caller).await {
-                    return;
+            Some(batch) => (batch_changes(&batch, user, covered), batch.to),
+            None => match read_alone(&state, user, covered).await {
+                Ok((changes, to, more)) => {
+                    read_at = more.then(Instant::now);
+                    (changes, to)
                 }
-                for change in changes {
-                    let event = Event::default().event("change").id(change.cursor.encode());
-                    let Ok(event) = event.json_data(&change) else { continue };
-                    if events.send(event).await.is_err() {
+                Err(ApiError::Gone { .. }) => {
+                    let Ok(head) = state.store.changes_head().await else { return };
+                    covered = head;
+                    if events.send(position("reset", covered)).await.is_err() {
                         return;
                     }
+                    read_at = Some(Instant::now());
+                    continue;
                 }
-                cursor = next;
-                look_at = if has_more {
-                    Some(Instant::now())
-                } else {
-                    let delay = LOOK_AGAIN.get(again).copied();
-                    again += 1;
-                    delay.map(|d| Instant::now() + d)
-                };
-            }
-            Err(ApiError::Gone { .. }) => {
-                let Ok(head) = state.store.changes_head().await else { return };
-                cursor = head;
-                if events.send(position("reset", cursor)).await.is_err() {
-                    return;
+                Err(err) => {
+                    tracing::warn!(error = %err, "reading the changes feed for a stream failed; trying again");
+                    read_at = Some(Instant::now() + RETRY);
+                    continue;
                 }
-                look_at = Some(Instant::now());
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "reading the changes feed for a stream failed; trying again");
-                look_at = Some(Instant::now() + RETRY);
+            },
+        };
+        // Nothing reaches a credential revoked since the stream opened.
+        if !changes.is_empty() && !credential_holds(&state, &caller).await {
+            return;
+        }
+        for change in changes {
+            let event = Event::default().event("change").id(change.cursor.encode());
+            let Ok(event) = event.json_data(&change) else { continue };
+            if events.send(event).await.is_err() {
+                return;
             }
         }
+        covered = to;
     }
+}
+
+/// `user`'s changes in `batch` after `covered`, in order.
+fn batch_changes(batch: &FeedBatch, user: &str, covered: ChangeCursor) -> Vec<Change> {
+    let Some(rows) = batch.rows.get(user) else { return Vec::new() };
+    let rows = ChangeRows {
+        events: rows.events.iter().filter(|e| e.cursor > covered).cloned().collect(),
+        notifications: rows.notifications.iter().filter(|(c, _)| *c > covered).cloned().collect(),
+    };
+    rows.into_page(covered, usize::MAX).changes
+}
+
+/// One read of the feed for this stream alone, after `covered`: its changes,
+/// how far it reached, and whether more follows at once. A position behind
+/// what retention has pruned is `Gone`.
+async fn read_alone(
+    state: &AppState,
+    user: &str,
+    covered: ChangeCursor,
+) -> Result<(Vec<Change>, ChangeCursor, bool), ApiError> {
+    state.hub.reads().stream_read();
+    let user_only = [user.to_owned()];
+    let mut batch = state.store.changes_for(&user_only, covered, hub::PAGE).await?;
+    // Read after the rows: a prune that ran before them is seen here.
+    if covered < state.store.changes_pruned().await? {
+        return Err(crate::changes::expired());
+    }
+    let rows = batch.rows.remove(user).unwrap_or_default();
+    Ok((rows.into_page(covered, usize::MAX).changes, batch.to, batch.has_more))
 }
 
 /// Whether the stream's credential is still accepted; a database that cannot

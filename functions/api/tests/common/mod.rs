@@ -96,6 +96,11 @@ impl TestApp {
         Self { router, db }
     }
 
+    /// The app over `state` (built by [`TestApp::state`], say, and kept to look into).
+    pub fn from_state(db: TestDb, state: AppState) -> Self {
+        Self { router: with_common_layers(api::app(state), settings()), db }
+    }
+
     /// The state the test app runs on.
     pub fn state(db: &TestDb, auth: Authenticator, stream: api::stream::Settings) -> AppState {
         AppState { allow_loopback_webhooks: true, ..AppState::new(db.store.clone(), Arc::new(auth)) }
