@@ -157,7 +157,7 @@ def section_api():
                     share = rps / limit * 100
                     note = f"{share:.0f} % of pgbench"
                     if backend == "postgres":
-                        target = "≥ 70 % of pgbench" if op == "create" else "≥ 40 % of pgbench"
+                        target = "≥ 80 % of pgbench" if op == "create" else "≥ 50 % of pgbench"
                 if op == "create" and c == 16 and backend == "postgres":
                     target += ("; " if target else "") + "p99 ≤ 25 ms"
                 if bad or sock:

@@ -14,8 +14,10 @@ Then live streams: a write to a list of 100 members with 0, 100 and 1,000
 streams open on them (10 per member), each of which must receive it: the
 latency to every stream, and the reads of the changes feed per write (the
 metric todo_feed_reads_total, by the process's one reader and by streams).
+And claiming 10^5 due reminders among 10^6 tasks through cron-tick's ticks.
 
-BENCH_SCALE_MAX (default 1000000) caps the sizes.
+BENCH_SCALE_MAX (default 1000000) caps the sizes; BENCH_SCALE_PARTS (default
+"views streams reminders") chooses the parts.
 """
 
 import asyncio
@@ -139,6 +141,16 @@ def plot(b, shape, curves, stamp):
 
 
 def run(b):
+    parts = os.environ.get("BENCH_SCALE_PARTS", "views streams reminders").split()
+    if "views" in parts:
+        views_by_size(b)
+    if "streams" in parts:
+        streams(b)
+    if "reminders" in parts:
+        reminders(b)
+
+
+def views_by_size(b):
     stamp = f"{datetime.now(timezone.utc).strftime('%Y-%m-%d')}-{b.machine()[2]}"
     for shape, users, lists in SHAPES:
         curves = measure(b, shape, users, lists)
@@ -149,7 +161,6 @@ def run(b):
             b.row(f"scale, {shape}", f"{name} (p50 / p99 ms by tasks)", figures,
                   f"p99 at {large:,} ≤ 2x at {small:,}", f"{ratio:.2f}x")
         plot(b, shape, curves, stamp)
-    streams(b)
 
 
 STREAM_MEMBERS = 100
@@ -246,3 +257,36 @@ def streams(b):
               "reads per write independent of the streams; p99 ≤ 100 ms at 1,000",
               f"hub {reads['hub']:.1f}, streams {reads['stream']:.1f} per write")
     api.stop()
+
+
+DUE_REMINDERS = 10**5
+
+
+def reminders(b):
+    """Claiming 10^5 due reminders among 10^6 tasks: cron-tick's ticks (each
+    up to 10 claims of 100) until none is left."""
+    url = b.fresh_pg("todo_bench_reminders")
+    b.migrate(url)
+    seed(b, url, min(MAX, 10**6), 1, 1)
+    subprocess.run(["psql", url, "-qc",
+                    "update tasks set remind_before_minutes = 0, remind_at = now() - interval '1 minute' "
+                    f"- (random() * interval '1 day') where id in (select id from tasks where not completed "
+                    f"limit {DUE_REMINDERS}); analyze tasks"], check=True, capture_output=True)
+    proc = b.Proc("cron-tick", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "4"})
+    claimed, ticks, slowest = 0, 0, 0.0
+    started = time.perf_counter()
+    while ticks < 1000:
+        tick = time.perf_counter()
+        request = urllib.request.Request(proc.base + "/", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=60).read())
+        slowest = max(slowest, time.perf_counter() - tick)
+        ticks += 1
+        claimed += answer["reminders"]
+        if answer["reminders"] == 0:
+            break
+    elapsed = time.perf_counter() - started
+    proc.stop()
+    b.row("scale, reminders", f"claiming {claimed:,} due reminders among 10^6 tasks",
+          f"{claimed / elapsed:,.0f} reminders/s, {ticks} ticks, slowest tick {slowest * 1000:.0f} ms",
+          f"every one of {DUE_REMINDERS:,} claimed", "" if claimed == DUE_REMINDERS else "MISSED SOME")

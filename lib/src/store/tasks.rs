@@ -139,19 +139,21 @@ const NEXT_RESERVED: &str = "select occurs_at, task_id from series_occurrences \
 /// roll the series forward to it again.
 const RELEASE_OCCURRENCE: &str = "delete from series_occurrences where series_id = $1 and occurs_at = $2";
 
-/// Claims due reminders: $1 now, $2 limit, $3 false (open tasks). Claiming
-/// writes first, so that on SQLite the transaction takes the write lock at once.
-/// Overlapping ticks on PostgreSQL skip rows another holds instead of waiting.
+/// Claims due reminders: $1 now, $2 limit. Claiming writes first, so that on
+/// SQLite the transaction takes the write lock at once. Overlapping ticks on
+/// PostgreSQL skip rows another holds instead of waiting. The conditions are
+/// those of the index `tasks_due_reminders`, written out as it is so that
+/// both planners use it: a claimed reminder leaves it.
 const CLAIM_REMINDERS: Dialects = Dialects {
     postgres: "update tasks set reminded_at = remind_at where id in (select id from tasks \
-         where completed = $3 and remind_at is not null and remind_at <= $1 \
+         where not completed and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2 \
          for update skip locked) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
          created_at, updated_at, version, parent_id",
     sqlite: "update tasks set reminded_at = remind_at where id in (select id from tasks \
-         where completed = $3 and remind_at is not null and remind_at <= $1 \
+         where completed = 0 and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
@@ -428,7 +430,7 @@ impl Tx {
     ) -> Result<Vec<Task>, StoreError> {
         let statement = CLAIM_REMINDERS.of(self.backend());
         let rows: Vec<TaskRow> = on_tx!(self, |c| {
-            sqlx::query_as(statement).bind(Timestamp(now)).bind(limit).bind(false).fetch_all(c).await?
+            sqlx::query_as(statement).bind(Timestamp(now)).bind(limit).fetch_all(c).await?
         });
         let mut claimed = tasks(rows)?;
         // `returning` keeps no order.
