@@ -208,7 +208,7 @@ async def fan_out(b, api, owner_token, list_id, tokens):
         await arrival(reader, b"event: ready")
     await asyncio.sleep(6)  # past the looks that follow the streams' start
     before = feed_reads(api.base)
-    latencies = []
+    latencies, missed = [], 0
     for k in range(WRITES):
         title = f"fan-out {len(tokens)} #{k}"
         waits = [asyncio.ensure_future(arrival(r, title.encode())) for r, _ in streams]
@@ -218,18 +218,26 @@ async def fan_out(b, api, owner_token, list_id, tokens):
             "Authorization": f"Bearer {owner_token}", "Content-Type": "application/json"})
         await asyncio.get_running_loop().run_in_executor(None, lambda: urllib.request.urlopen(request, timeout=10).read())
         if waits:
-            arrived = await asyncio.wait_for(asyncio.gather(*waits), 30)
-            latencies += [(t - start) * 1000 for t in arrived]
+            done, late = await asyncio.wait(waits, timeout=30)
+            latencies += [(w.result() - start) * 1000 for w in done]
+            for w in late:
+                w.cancel()
+            if late:
+                missed += len(late)
         await asyncio.sleep(1.5)
     after = feed_reads(api.base)
     for _, writer in streams:
         writer.close()
     reads = {by: (after[by] - before[by]) / WRITES for by in after}
-    return latencies, reads
+    return latencies, reads, missed
 
 
 def streams(b):
     """A write with 0, 100 and 1,000 streams open that must all receive it."""
+    # The feed waits for every transaction on the server to end: the views'
+    # million-task database, left to autovacuum, would hold it back.
+    subprocess.run(["psql", b.PG, "-qAtc", 'drop database if exists "todo_bench_scale" with (force)'],
+                   check=True, capture_output=True)
     url = b.fresh_pg("todo_bench_streams")
     b.migrate(url)
     members = [f"bench-member-{i}" for i in range(STREAM_MEMBERS)]
@@ -246,16 +254,18 @@ def streams(b):
     owner = b.token("bench-owner")
     for count in (0, STREAM_MEMBERS, STREAM_MEMBERS * STREAMS_PER_MEMBER):
         tokens = [member_tokens[i % STREAM_MEMBERS] for i in range(count)]
-        latencies, reads = asyncio.run(fan_out(b, api, owner, list_id, tokens))
+        latencies, reads, missed = asyncio.run(fan_out(b, api, owner, list_id, tokens))
         per_write = reads["hub"] + reads["stream"]
         if latencies:
             figure = (f"p50 {statistics.median(latencies):.1f} ms, p99 {p99(latencies):.1f} ms to every stream; "
                       f"{per_write:.1f} feed reads per write")
         else:
             figure = f"{per_write:.1f} feed reads per write"
+        note = f"hub {reads['hub']:.1f}, streams {reads['stream']:.1f} per write"
+        if missed:
+            note += f"; {missed} deliveries not seen within 30 s"
         b.row("scale, live streams", f"a write with {count:,} streams open", figure,
-              "reads per write independent of the streams; p99 ≤ 100 ms at 1,000",
-              f"hub {reads['hub']:.1f}, streams {reads['stream']:.1f} per write")
+              "reads per write independent of the streams; p99 ≤ 100 ms at 1,000", note)
     api.stop()
 
 
