@@ -117,12 +117,17 @@ def plot(b, shape, curves, stamp):
     except ImportError:
         print("  (no matplotlib: make bench installs it in target/bench-tools; no plot)")
         return
+    from matplotlib.ticker import ScalarFormatter
     fig, ax = plt.subplots(figsize=(9, 5.5), dpi=110)
-    for name, points in curves.items():
+    styles = ["-", "--", ":"]
+    markers = ["o", "s", "^", "D", "v"]
+    for i, (name, points) in enumerate(curves.items()):
         xs = sorted(points)
-        ax.plot(xs, [points[x][1] for x in xs], marker="o", label=name)
+        ax.plot(xs, [points[x][1] for x in xs], label=name, linestyle=styles[i % 3], marker=markers[i % 5])
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(ScalarFormatter())
     ax.set_xlabel("tasks")
     ax.set_ylabel("p99 of the first page (ms)")
     ax.set_title(f"First page of each view, {shape}, PostgreSQL, release api over loopback")

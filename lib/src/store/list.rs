@@ -48,6 +48,18 @@ impl SortKey {
         }
     }
 
+    /// The index on (list, this key, id), which SQLite is told to read by
+    /// (see [`plan`]).
+    fn index(self) -> &'static str {
+        match self {
+            Self::Due => "tasks_list_due",
+            Self::Priority => "tasks_list_priority",
+            Self::Created => "tasks_list",
+            Self::Updated => "tasks_list_updated",
+            Self::Title => "tasks_list_title",
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             Self::Due => "t.due_at",
@@ -320,8 +332,19 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
             order("t.sort_key"),
         )
     } else {
+        // SQLite, without statistics, picks any of the indexes that start with
+        // the list and sorts every row it reads: told to read the one in the
+        // order asked, its sort sees the rows in order and stops early (0.3 ms
+        // against 12 ms for the first page of 30,000 tasks). A search, a
+        // parent or an assignee is found faster by its own index.
+        let hint = match (backend, &query.text, query.parent, &query.assignee) {
+            (Backend::Sqlite, None, None | Some(ParentFilter::TopLevel), None) => {
+                format!(" indexed by {}", query.sort.index())
+            }
+            _ => String::new(),
+        };
         format!(
-            "select {columns} from tasks t \
+            "select {columns} from tasks t{hint} \
              where t.list_id in (select m.list_id from list_members m where m.user_id = {user}){filters} \
              {} limit {limit}",
             order(col),
