@@ -90,6 +90,14 @@ const NOTIFICATIONS_FOR_READERS: Dialects = Dialects {
          and user_id in (select value from json_each($1)) order by xid, seq limit $6",
 };
 
+/// Binds the six parameters every read of the feed takes, in order: who
+/// reads ($1), the cursor ($2, $3), the horizon ($4, $5) and the limit ($6).
+macro_rules! bind_feed {
+    ($query:expr, $who:expr, $after:expr, $horizon:expr, $limit:expr) => {
+        $query.bind($who).bind($after.xid).bind($after.seq).bind($horizon.0).bind($horizon.1).bind($limit)
+    };
+}
+
 /// An event and one reader who sees it, if any.
 #[derive(Debug, sqlx::FromRow)]
 struct ReaderEventRow {
@@ -146,21 +154,14 @@ impl Store {
         limit: i64,
     ) -> Result<ChangeRows, StoreError> {
         let (below_xid, up_to_seq) = self.changes_horizon().await?;
-        // Both statements take the same six parameters, in this order.
-        macro_rules! bind_after {
-            ($query:expr) => {
-                $query
-                    .bind(user_id)
-                    .bind(after.xid)
-                    .bind(after.seq)
-                    .bind(below_xid)
-                    .bind(up_to_seq)
-                    .bind(limit)
-            };
-        }
+        let horizon = (below_xid, up_to_seq);
         let (events, notifications): (Vec<EventRow>, Vec<NotificationChangeRow>) = on_pool!(self.pool, |c| {
-            let events = bind_after!(sqlx::query_as(EVENTS_AFTER)).fetch_all(c).await?;
-            let notifications = bind_after!(sqlx::query_as(NOTIFICATIONS_AFTER)).fetch_all(c).await?;
+            let events =
+                bind_feed!(sqlx::query_as(EVENTS_AFTER), user_id, after, horizon, limit).fetch_all(c).await?;
+            let notifications =
+                bind_feed!(sqlx::query_as(NOTIFICATIONS_AFTER), user_id, after, horizon, limit)
+                    .fetch_all(c)
+                    .await?;
             (events, notifications)
         });
         Ok(ChangeRows {
@@ -195,26 +196,14 @@ impl Store {
         readers.dedup();
         let readers = readers.as_slice();
         let (below_xid, up_to_seq) = self.changes_horizon().await?;
+        let (horizon, backend) = ((below_xid, up_to_seq), self.backend());
         let (events, notifications): (Vec<ReaderEventRow>, Vec<NotificationChangeRow>) =
             on_pool!(self.pool, |c| {
-                let events = sqlx::query_as(EVENTS_FOR_READERS.of(self.backend()))
-                    .bind(Json(readers))
-                    .bind(after.xid)
-                    .bind(after.seq)
-                    .bind(below_xid)
-                    .bind(up_to_seq)
-                    .bind(limit)
-                    .fetch_all(c)
-                    .await?;
-                let notifications = sqlx::query_as(NOTIFICATIONS_FOR_READERS.of(self.backend()))
-                    .bind(Json(readers))
-                    .bind(after.xid)
-                    .bind(after.seq)
-                    .bind(below_xid)
-                    .bind(up_to_seq)
-                    .bind(limit)
-                    .fetch_all(c)
-                    .await?;
+                let events = sqlx::query_as(EVENTS_FOR_READERS.of(backend));
+                let events = bind_feed!(events, Json(readers), after, horizon, limit).fetch_all(c).await?;
+                let notifications = sqlx::query_as(NOTIFICATIONS_FOR_READERS.of(backend));
+                let notifications =
+                    bind_feed!(notifications, Json(readers), after, horizon, limit).fetch_all(c).await?;
                 (events, notifications)
             });
         // Each kind read in full up to the horizon, or up to its last row
