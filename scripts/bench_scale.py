@@ -14,10 +14,11 @@ Then live streams: a write to a list of 100 members with 0, 100 and 1,000
 streams open on them (10 per member), each of which must receive it: the
 latency to every stream, and the reads of the changes feed per write (the
 metric todo_feed_reads_total, by the process's one reader and by streams).
-And claiming 10^5 due reminders among 10^6 tasks through cron-tick's ticks.
+And claiming 10^5 due reminders among 10^6 tasks through cron-tick's ticks,
+and cron-tick sending 10^5 owed webhook deliveries to 100 loopback receivers.
 
 BENCH_SCALE_MAX (default 1000000) caps the sizes; BENCH_SCALE_PARTS (default
-"views streams reminders") chooses the parts.
+"views streams reminders webhooks") chooses the parts.
 """
 
 import asyncio
@@ -25,8 +26,10 @@ import http.client
 import json
 import os
 import shutil
+import base64
 import statistics
 import subprocess
+import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -146,13 +149,15 @@ def plot(b, shape, curves, stamp):
 
 
 def run(b):
-    parts = os.environ.get("BENCH_SCALE_PARTS", "views streams reminders").split()
+    parts = os.environ.get("BENCH_SCALE_PARTS", "views streams reminders webhooks").split()
     if "views" in parts:
         views_by_size(b)
     if "streams" in parts:
         streams(b)
     if "reminders" in parts:
         reminders(b)
+    if "webhooks" in parts:
+        webhooks(b)
 
 
 def views_by_size(b):
@@ -305,3 +310,73 @@ def reminders(b):
     b.row("scale, reminders", f"claiming {claimed:,} due reminders among 10^6 tasks",
           f"{claimed / elapsed:,.0f} reminders/s, {ticks} ticks, slowest tick {slowest * 1000:.0f} ms",
           f"every one of {DUE_REMINDERS:,} claimed", "" if claimed == DUE_REMINDERS else "MISSED SOME")
+
+
+OWED = 10**5
+RECEIVERS = 100
+
+
+def serve_receivers(port, received):
+    """A loopback HTTP server answering 204 to every POST, counting them."""
+    async def handle(reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+                received[0] += 1
+                writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+
+
+def webhooks(b):
+    """cron-tick sending 10^5 owed webhook deliveries, spread over 100
+    receivers' webhooks on loopback, tick after tick until none is owed."""
+    url = b.fresh_pg("todo_bench_webhooks")
+    b.migrate(url)
+    port, received = b.free_port(), [0]
+    serve_receivers(port, received)
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    per_webhook = OWED // RECEIVERS
+    subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                    "insert into webhooks (id, user_id, url, secret, created_at) select gen_random_uuid(), "
+                    f"'bench-hook-' || k, 'http://127.0.0.1:{port}/hook/' || k, '{secret}', now() "
+                    f"from generate_series(1, {RECEIVERS}) as k", "-c",
+                    "insert into webhook_deliveries (event_id, webhook_id, status, attempts, body, "
+                    "next_attempt_at, updated_at) select 'bench-event-' || i, w.id, 'pending', 0, "
+                    "'{\"type\":\"task.created\",\"data\":{}}', now(), now() "
+                    f"from generate_series(1, {per_webhook}) as i cross join webhooks w", "-c", "analyze"],
+                   check=True, capture_output=True)
+    proc = b.Proc("cron-tick", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "8", "WEBHOOK_ALLOW_LOOPBACK": "true"})
+    ticks, slowest = 0, 0.0
+    started = time.perf_counter()
+    # A round waits for its sends at most a second and leaves the slower ones
+    # in flight: the receivers' count says when all have arrived.
+    while received[0] < OWED and ticks < 5000 and time.perf_counter() - started < 600:
+        tick = time.perf_counter()
+        request = urllib.request.Request(proc.base + "/", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=60).read()
+        slowest = max(slowest, time.perf_counter() - tick)
+        ticks += 1
+    elapsed = time.perf_counter() - started
+    delivered = received[0]
+    time.sleep(2)  # the last sends' records
+    proc.stop()
+    owed = subprocess.run(["psql", url, "-qAtc", "select count(*) from webhook_deliveries where status = 'pending'"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    b.row("scale, webhooks", f"sending {OWED:,} owed deliveries to {RECEIVERS} webhooks",
+          f"{delivered / elapsed:,.0f} deliveries/s, {ticks} ticks, slowest tick {slowest * 1000:.0f} ms",
+          f"all {OWED:,} delivered", f"{received[0]:,} received; {owed} still owed")
