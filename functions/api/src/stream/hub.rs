@@ -48,8 +48,8 @@ pub struct Hub {
 /// `todo_feed_reads_total{by}`.
 #[derive(Debug, Default)]
 pub struct Reads {
-    pub hub: AtomicU64,
-    pub streams: AtomicU64,
+    hub: AtomicU64,
+    streams: AtomicU64,
 }
 
 impl Reads {

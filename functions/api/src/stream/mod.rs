@@ -301,22 +301,23 @@ fn batch_changes(batch: &FeedBatch, user: &str, covered: ChangeCursor) -> Vec<Ch
 }
 
 /// One read of the feed for this stream alone, after `covered`: its changes,
-/// how far it reached, and whether more follows at once. A position behind
-/// what retention has pruned is `Gone`.
+/// how far it reached, and whether more follows at once. It reads the user's
+/// own rows by their lists (what `GET /v1/changes` reads), not every change
+/// since `covered` as the hub does: a stream resuming ten minutes back reads
+/// its own ten minutes, not everyone's. A position behind what retention has
+/// pruned is `Gone`.
 async fn read_alone(
     state: &AppState,
     user: &str,
     covered: ChangeCursor,
 ) -> Result<(Vec<Change>, ChangeCursor, bool), ApiError> {
     state.hub.reads().stream_read();
-    let user_only = [user.to_owned()];
-    let mut batch = state.store.changes_for(&user_only, covered, hub::PAGE).await?;
-    // Read after the rows: a prune that ran before them is seen here.
-    if covered < state.store.changes_pruned().await? {
-        return Err(crate::changes::expired());
-    }
-    let rows = batch.rows.remove(user).unwrap_or_default();
-    Ok((rows.into_page(covered, usize::MAX).changes, batch.to, batch.has_more))
+    // Read first: every change below it is in the page that follows, unless
+    // the page is full.
+    let head = state.store.changes_head().await?;
+    let page = crate::changes::page(state, user, covered, hub::PAGE as usize).await?;
+    let to = if page.has_more { page.cursor } else { page.cursor.max(head) };
+    Ok((page.changes, to, page.has_more))
 }
 
 /// Whether the stream's credential is still accepted; a database that cannot
