@@ -230,6 +230,10 @@ fn outbox_event(
         .source(source)
         .subject(subject)
         .time(now)
+        // CloudEvents' Partitioning extension: brokers that key records on it
+        // (Knative's Kafka broker) keep one task's (or list's) events in order,
+        // as Dapr's `partitionKey` metadata does.
+        .extension("partitionkey", subject)
         .data_with_schema("application/json", schema, data)
         .build()?;
     Ok(OutboxEvent {

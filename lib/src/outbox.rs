@@ -14,35 +14,44 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::event::OutboxEvent;
-use crate::publish::Publisher;
+use crate::publish::{Publisher, Unsent};
 use crate::store::Store;
 
-/// Publishes `events` in order and marks each one published; stops at the first
-/// failure so that one task's events keep their order, and releases the lease of
-/// those left, so that a sweep retries them as soon as the broker is back rather
-/// than when the lease runs out. Returns how many went out.
+/// Publishes `events` (in one bulk call per topic when there are several) and
+/// marks those the broker accepted published, in one statement; releases the
+/// lease of those it did not, so that a sweep retries them as soon as the
+/// broker is back rather than when the lease runs out. Nothing is marked
+/// published that was not sent. Returns how many went out.
+///
+/// Order: one task's events keep their order when the batch goes out whole.
+/// When the broker fails some of a batch, the ones it failed go out later
+/// than the ones after them it accepted, as with any retry; consumers do not
+/// depend on arrival order (the activity and the changes feed order by when
+/// each change happened, and each event is acted on once).
 pub async fn publish_and_mark(store: &Store, publisher: &dyn Publisher, events: &[OutboxEvent]) -> usize {
-    let mut sent = 0;
-    for event in events {
-        if let Err(err) = publisher.publish(event).await {
-            tracing::warn!(event_id = %event.id, topic = %event.topic, error = %crate::telemetry::Chain(&err), "publish failed; left in the outbox");
-            release(store, &events[sent..]).await;
-            return sent;
-        }
-        if let Err(err) = store.mark_published(event.id, Utc::now()).await {
-            // Published but not marked: the sweeper will publish it again, and
-            // consumers drop the duplicate by its id.
-            tracing::warn!(event_id = %event.id, error = %crate::telemetry::Chain(&err), "marking an event published failed");
-            return sent;
-        }
-        sent += 1;
+    if events.is_empty() {
+        return 0;
     }
-    sent
+    let unsent = publisher.publish_batch(events).await;
+    for Unsent { id, reason } in &unsent {
+        tracing::warn!(event_id = %id, %reason, "publish failed; left in the outbox");
+    }
+    let sent: Vec<Uuid> =
+        events.iter().map(|e| e.id).filter(|id| !unsent.iter().any(|u| u.id == *id)).collect();
+    if !unsent.is_empty() {
+        release(store, &unsent.iter().map(|u| u.id).collect::<Vec<_>>()).await;
+    }
+    if let Err(err) = store.mark_all_published(&sent, Utc::now()).await {
+        // Published but not marked: the sweeper will publish them again, and
+        // consumers drop the duplicates by their ids.
+        tracing::warn!(events = sent.len(), error = %crate::telemetry::Chain(&err), "marking events published failed");
+        return 0;
+    }
+    sent.len()
 }
 
-async fn release(store: &Store, left: &[OutboxEvent]) {
-    let ids: Vec<Uuid> = left.iter().map(|e| e.id).collect();
-    if let Err(err) = store.release_unpublished(&ids).await {
+async fn release(store: &Store, ids: &[Uuid]) {
+    if let Err(err) = store.release_unpublished(ids).await {
         // The leases run out on their own; the events wait that long.
         tracing::warn!(events = ids.len(), error = %crate::telemetry::Chain(&err), "releasing unpublished events failed");
     }

@@ -9,6 +9,16 @@
 //! event whose type belongs on that topic, `metadata.partitionKey` equal to the
 //! event's subject (the task id), `dapr-api-token` when the sidecar has one.
 //! Success is 204.
+//!
+//! Bulk publish (Dapr's pub/sub API reference, "Publish multiple messages"):
+//! `POST /v1.0/publish/bulk/{pubsubname}/{topic}`, a JSON array of entries
+//! `{entryId, event, contentType, metadata}`, entry ids unique, each event
+//! checked as above with its entry's `metadata.partitionKey`. 204 when every
+//! entry went out; otherwise 500 with `{"failedEntries": [{"entryId",
+//! "error"}], "errorCode": "ERR_PUBSUB_PUBLISH_MESSAGE"}`.
+//!
+//! Every event must also carry the CloudEvents `partitionkey` extension equal
+//! to its subject (our contract, for brokers that key on it).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +40,10 @@ struct Inner {
     pubsub: String,
     token: Option<String>,
     failing: AtomicBool,
+    /// Event ids whose bulk entries fail, as when their partition is down.
+    failing_events: Mutex<std::collections::HashSet<String>>,
     accepted: Mutex<Vec<Value>>,
+    bulk_requests: Mutex<usize>,
     violations: Mutex<Vec<String>>,
     failed: Mutex<usize>,
 }
@@ -100,6 +113,19 @@ impl DaprStandIn {
         self.inner.failing.store(failing, Ordering::SeqCst);
     }
 
+    /// While set, the bulk entries of these event ids fail (the rest of their
+    /// requests go out).
+    pub fn fail_events(&self, ids: &[String]) {
+        if let Ok(mut failing) = self.inner.failing_events.lock() {
+            *failing = ids.iter().cloned().collect();
+        }
+    }
+
+    /// How many bulk publish requests arrived.
+    pub fn bulk_requests(&self) -> usize {
+        self.inner.bulk_requests.lock().map(|n| *n).unwrap_or_default()
+    }
+
     /// The events accepted so far, in arrival order.
     pub fn accepted(&self) -> Vec<Value> {
         self.inner.accepted.lock().map(|a| a.clone()).unwrap_or_default()
@@ -129,7 +155,10 @@ impl DaprStandIn {
 }
 
 fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> Running {
-    let router = Router::new().route("/v1.0/publish/{pubsub}/{topic}", post(publish)).with_state(inner);
+    let router = Router::new()
+        .route("/v1.0/publish/{pubsub}/{topic}", post(publish))
+        .route("/v1.0/publish/bulk/{pubsub}/{topic}", post(publish_bulk))
+        .with_state(inner);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router)
@@ -149,12 +178,7 @@ async fn publish(
     body: Bytes,
 ) -> (StatusCode, String) {
     match check(&inner, &pubsub, &topic, &query, &headers, &body) {
-        Err(violation) => {
-            if let Ok(mut v) = inner.violations.lock() {
-                v.push(violation.clone());
-            }
-            (StatusCode::BAD_REQUEST, violation)
-        }
+        Err(problem) => violation(&inner, problem),
         Ok(_) if inner.failing.load(Ordering::SeqCst) => {
             if let Ok(mut f) = inner.failed.lock() {
                 *f += 1;
@@ -170,14 +194,89 @@ async fn publish(
     }
 }
 
-fn check(
+fn violation(inner: &Inner, violation: String) -> (StatusCode, String) {
+    if let Ok(mut v) = inner.violations.lock() {
+        v.push(violation.clone());
+    }
+    (StatusCode::BAD_REQUEST, violation)
+}
+
+async fn publish_bulk(
+    State(inner): State<Arc<Inner>>,
+    Path((pubsub, topic)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    if let Ok(mut n) = inner.bulk_requests.lock() {
+        *n += 1;
+    }
+    let entries = match check_bulk(&inner, &pubsub, &topic, &headers, &body) {
+        Ok(entries) => entries,
+        Err(problem) => return violation(&inner, problem),
+    };
+    let failing_all = inner.failing.load(Ordering::SeqCst);
+    let failing: std::collections::HashSet<String> =
+        inner.failing_events.lock().map(|f| f.clone()).unwrap_or_default();
+    let mut failed = Vec::new();
+    for (entry_id, event) in entries {
+        let id = event["id"].as_str().unwrap_or_default().to_owned();
+        if failing_all || failing.contains(&id) {
+            failed.push(serde_json::json!({ "entryId": entry_id, "error": "the broker is unavailable" }));
+        } else if let Ok(mut a) = inner.accepted.lock() {
+            a.push(event);
+        }
+    }
+    if failed.is_empty() {
+        return (StatusCode::NO_CONTENT, String::new());
+    }
+    if let Ok(mut f) = inner.failed.lock() {
+        *f += failed.len();
+    }
+    let answer = serde_json::json!({ "failedEntries": failed, "errorCode": "ERR_PUBSUB_PUBLISH_MESSAGE" });
+    (StatusCode::INTERNAL_SERVER_ERROR, answer.to_string())
+}
+
+/// The bulk request's entries (entry id, event) if it keeps the contract.
+fn check_bulk(
     inner: &Inner,
     pubsub: &str,
     topic: &str,
-    query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Value, String> {
+) -> Result<Vec<(String, Value)>, String> {
+    check_caller(inner, pubsub, headers)?;
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type != "application/json" {
+        return Err(format!("bulk content type '{content_type}', expected application/json"));
+    }
+    let entries: Vec<Value> = serde_json::from_slice(body)
+        .map_err(|e| format!("a bulk body must be a JSON array of entries: {e}"))?;
+    if entries.is_empty() {
+        return Err("a bulk request with no entries".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut checked = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let entry_id = entry["entryId"].as_str().ok_or("an entry without a string entryId")?.to_owned();
+        if !seen.insert(entry_id.clone()) {
+            return Err(format!("entryId {entry_id} appears twice"));
+        }
+        if entry["contentType"].as_str() != Some("application/cloudevents+json") {
+            return Err(format!(
+                "entry {entry_id}: contentType {}, expected application/cloudevents+json",
+                entry["contentType"]
+            ));
+        }
+        let key = entry["metadata"]["partitionKey"].as_str();
+        let body = serde_json::to_vec(&entry["event"]).map_err(|e| e.to_string())?;
+        let event = check_event(topic, key, &body).map_err(|e| format!("entry {entry_id}: {e}"))?;
+        checked.push((entry_id, event));
+    }
+    Ok(checked)
+}
+
+/// The component and the token.
+fn check_caller(inner: &Inner, pubsub: &str, headers: &HeaderMap) -> Result<(), String> {
     if pubsub != inner.pubsub {
         return Err(format!("unknown pub/sub component '{pubsub}'"));
     }
@@ -187,10 +286,27 @@ fn check(
     {
         return Err("missing or wrong dapr-api-token".into());
     }
+    Ok(())
+}
+
+fn check(
+    inner: &Inner,
+    pubsub: &str,
+    topic: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, String> {
+    check_caller(inner, pubsub, headers)?;
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if content_type != "application/cloudevents+json" {
         return Err(format!("content type '{content_type}', expected application/cloudevents+json"));
     }
+    check_event(topic, query.get("metadata.partitionKey").map(String::as_str), body)
+}
+
+/// A structured CloudEvent of ours on `topic`, keyed by `partition_key`.
+fn check_event(topic: &str, partition_key: Option<&str>, body: &[u8]) -> Result<Value, String> {
     let event: cloudevents::Event =
         serde_json::from_slice(body).map_err(|e| format!("body is not a structured CloudEvent: {e}"))?;
     if event.specversion().as_str() != "1.0" {
@@ -204,11 +320,12 @@ fn check(
         return Err(format!("event id '{}' is not a UUID", event.id()));
     }
     let subject = event.subject().ok_or("event has no subject")?;
-    if query.get("metadata.partitionKey").map(String::as_str) != Some(subject) {
-        return Err(format!(
-            "metadata.partitionKey {:?} is not the subject {subject}",
-            query.get("metadata.partitionKey")
-        ));
+    if partition_key != Some(subject) {
+        return Err(format!("partitionKey {partition_key:?} is not the subject {subject}"));
+    }
+    let extension = event.extension("partitionkey").map(ToString::to_string);
+    if extension.as_deref() != Some(subject) {
+        return Err(format!("the partitionkey extension {extension:?} is not the subject {subject}"));
     }
     if event.datacontenttype() != Some("application/json") {
         return Err("datacontenttype is not application/json".into());

@@ -12,6 +12,7 @@ use sqlx::{ConnectOptions as _, Connection as _};
 
 use todo_lib::store::{ConnectOptions, Store};
 
+pub mod bulk;
 mod dapr;
 pub mod facts;
 pub mod lambda;
@@ -205,6 +206,72 @@ impl TestDb {
                 Outage { pg: None }
             }
             (None, None) => Outage { pg: None },
+        }
+    }
+}
+
+impl TestDb {
+    /// Makes every insert into `table` fail from now on, as a database error
+    /// a function treats as transient (a serialization failure on PostgreSQL,
+    /// an abort on SQLite), until [`TestDb::clear_fault`].
+    pub async fn fail_inserts_into(&self, table: &str) {
+        let statements = if self.owned.is_some() {
+            vec![
+                "create or replace function todo_test_fault() returns trigger language plpgsql as \
+                 $$ begin raise exception 'injected fault' using errcode = '40001'; end $$"
+                    .to_owned(),
+                format!(
+                    "create trigger todo_test_fault before insert on {table} for each row execute function todo_test_fault()"
+                ),
+            ]
+        } else {
+            vec![format!(
+                "create trigger todo_test_fault before insert on {table} begin select raise(abort, 'injected fault'); end"
+            )]
+        };
+        for statement in statements {
+            self.execute(&statement).await;
+        }
+    }
+
+    /// Removes the fault [`TestDb::fail_inserts_into`] put on `table`.
+    pub async fn clear_fault(&self, table: &str) {
+        let statement = match self.owned {
+            Some(_) => format!("drop trigger todo_test_fault on {table}"),
+            None => "drop trigger todo_test_fault".to_owned(),
+        };
+        self.execute(&statement).await;
+    }
+
+    /// Gives task `id` a priority no version of this system writes (past the
+    /// schema's check, as a bad restore or a hand edit might): reading it is
+    /// refused as corrupt.
+    pub async fn corrupt_task(&self, id: uuid::Uuid) {
+        let sql = if self.owned.is_some() {
+            format!(
+                "alter table tasks drop constraint tasks_priority_check; \
+                 update tasks set priority = 9 where id = '{id}'"
+            )
+        } else {
+            format!(
+                "pragma ignore_check_constraints = on; \
+                 update tasks set priority = 9 where id = x'{}'; \
+                 pragma ignore_check_constraints = off",
+                id.simple()
+            )
+        };
+        self.execute(&sql).await;
+    }
+
+    /// Runs `sql` (one or more statements) on this database, outside the
+    /// store, on one connection; panics if it fails.
+    pub async fn execute(&self, sql: &str) {
+        if let Some(options) = self.pg_options() {
+            let mut conn = options.connect().await.expect("a connection");
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        } else if let Some(pool) = &self.sqlite_pool {
+            let mut conn = pool.acquire().await.expect("a connection");
+            sqlx::raw_sql(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
     }
 }

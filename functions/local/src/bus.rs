@@ -1,7 +1,10 @@
-//! The in-process bus of the embedded default: a [`Publisher`] that hands each
-//! event straight to the function subscribed to its topic, in the envelope Dapr
-//! would use, and honours the same answers: `SUCCESS` is done, `RETRY` is retried
-//! with backoff, `DROP` (or retries run out) goes to the dead-letter table.
+//! The in-process bus of the embedded default: a [`Publisher`] that hands events
+//! straight to the function subscribed to their topic, in batches, as Dapr's
+//! bulk subscribe does (one request per topic, an entry per event in Dapr's
+//! envelope), and honours the same answers per entry: `SUCCESS` is done,
+//! `RETRY` is retried with backoff (only the entries that asked), `DROP` (or
+//! retries run out) goes to the dead-letter table. A single event is a batch of
+//! one.
 //!
 //! Durability comes from the outbox, not from the bus: an event is marked
 //! published only after `publish` returns, so a crash mid-delivery leaves it in
@@ -21,7 +24,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use todo_lib::event::{DeadLetter, OutboxEvent, dapr_envelope};
-use todo_lib::publish::{PublishError, Publisher};
+use todo_lib::publish::{PublishError, Publisher, Unsent};
 use todo_lib::store::Store;
 
 /// How often and how patiently a `RETRY` is retried.
@@ -85,23 +88,77 @@ impl InProcessBus {
         self
     }
 
-    async fn deliver(&self, subscriber: &Subscriber, body: &str) -> Answer {
-        let mut request = Request::post("/").header("content-type", "application/cloudevents+json");
+    /// Sends `events` (all on the subscriber's topic) as one bulk request:
+    /// each event's answer, in order.
+    async fn deliver(&self, subscriber: &Subscriber, events: &[&OutboxEvent]) -> Vec<Answer> {
+        let every = |reason: String| events.iter().map(|_| Answer::Retry(reason.clone())).collect();
+        let body = bulk_request(events);
+        let mut request = Request::post("/").header("content-type", "application/cloudevents-batch+json");
         if let Some(token) = &self.app_token {
             request = request.header(todo_lib::config::DAPR_API_TOKEN_HEADER, token.expose_secret());
         }
-        let request = request.body(Body::from(body.to_owned()));
-        let Ok(request) = request else { return Answer::Drop("the event cannot be sent as HTTP".into()) };
+        let Ok(request) = request.body(Body::from(body.to_string())) else {
+            return events.iter().map(|_| Answer::Drop("the events cannot be sent as HTTP".into())).collect();
+        };
         let Ok(response) = subscriber.router.clone().oneshot(request).await;
         let status = response.status();
         let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        match (status.as_u16(), answer["status"].as_str()) {
-            (200, Some("SUCCESS")) => Answer::Success,
-            (200, Some("DROP")) => Answer::Drop("the subscriber answered DROP".into()),
-            (200, Some("RETRY")) => Answer::Retry("the subscriber answered RETRY".into()),
-            (code, _) => Answer::Retry(format!("the subscriber answered HTTP {code}")),
+        if status.as_u16() != 200 {
+            return every(format!("the subscriber answered HTTP {}", status.as_u16()));
         }
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let statuses = answer["statuses"].as_array().cloned().unwrap_or_default();
+        events
+            .iter()
+            .map(|event| {
+                let id = event.id.to_string();
+                let status = statuses.iter().find(|s| s["entryId"].as_str() == Some(&id));
+                // An entry left unanswered counts as RETRY, as with Dapr.
+                match status.and_then(|s| s["status"].as_str()) {
+                    Some("SUCCESS") => Answer::Success,
+                    Some("DROP") => Answer::Drop("the subscriber answered DROP".into()),
+                    _ => Answer::Retry("the subscriber answered RETRY or left the entry out".into()),
+                }
+            })
+            .collect()
+    }
+
+    /// Delivers `events` of one topic to `subscriber`, retrying the entries
+    /// answered `RETRY` with backoff; dead-letters what is dropped or runs out
+    /// of attempts. Fails only when a dead letter cannot be recorded.
+    async fn deliver_all(
+        &self,
+        subscriber: &Subscriber,
+        events: Vec<&OutboxEvent>,
+    ) -> Result<(), PublishError> {
+        let mut pending = events;
+        let mut backoff = self.retry.first_backoff;
+        let attempts = self.retry.attempts.max(1);
+        for attempt in 1..=attempts {
+            let answers = self.deliver(subscriber, &pending).await;
+            let mut retry = Vec::new();
+            for (event, answer) in pending.into_iter().zip(answers) {
+                match answer {
+                    Answer::Success => {}
+                    Answer::Drop(reason) => self.dead_letter(event, &subscriber.name, reason).await?,
+                    Answer::Retry(reason) if attempt == attempts => {
+                        let reason = format!("gave up after {attempts} attempts: {reason}");
+                        self.dead_letter(event, &subscriber.name, reason).await?;
+                    }
+                    Answer::Retry(reason) => {
+                        tracing::debug!(event_id = %event.id, attempt, %reason, "retrying");
+                        retry.push(event);
+                    }
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            pending = retry;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(self.retry.max_backoff);
+        }
+        Ok(())
     }
 
     async fn dead_letter(
@@ -127,26 +184,61 @@ impl InProcessBus {
 #[async_trait]
 impl Publisher for InProcessBus {
     async fn publish(&self, event: &OutboxEvent) -> Result<(), PublishError> {
-        // Like a topic nobody consumes: published, and nothing happens.
-        let Some(subscriber) = self.subscribers.get(&event.topic) else { return Ok(()) };
-        let body = dapr_envelope(event, todo_lib::config::DEFAULT_PUBSUB_NAME).to_string();
-        let mut backoff = self.retry.first_backoff;
-        let mut last = String::new();
-        for attempt in 1..=self.retry.attempts.max(1) {
-            match self.deliver(subscriber, &body).await {
-                Answer::Success => return Ok(()),
-                Answer::Drop(reason) => return self.dead_letter(event, &subscriber.name, reason).await,
-                Answer::Retry(reason) => {
-                    tracing::debug!(event_id = %event.id, attempt, %reason, "retrying");
-                    last = reason;
-                }
+        match self.publish_batch(std::slice::from_ref(event)).await.pop() {
+            None => Ok(()),
+            Some(unsent) => Err(PublishError::Refused { status: 500, body: unsent.reason }),
+        }
+    }
+
+    /// One bulk request per topic. An event counts as published once its
+    /// subscriber took it or it was dead-lettered; only an event whose dead
+    /// letter could not be recorded stays unpublished.
+    async fn publish_batch(&self, events: &[OutboxEvent]) -> Vec<Unsent> {
+        let mut topics: Vec<(&str, Vec<&OutboxEvent>)> = Vec::new();
+        for event in events {
+            // Like a topic nobody consumes: published, and nothing happens.
+            if !self.subscribers.contains_key(&event.topic) {
+                continue;
             }
-            if attempt < self.retry.attempts {
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(self.retry.max_backoff);
+            match topics.iter_mut().find(|(topic, _)| *topic == event.topic) {
+                Some((_, group)) => group.push(event),
+                None => topics.push((event.topic.as_str(), vec![event])),
             }
         }
-        let reason = format!("gave up after {} attempts: {last}", self.retry.attempts);
-        self.dead_letter(event, &subscriber.name, reason).await
+        let mut unsent = Vec::new();
+        for (topic, group) in topics {
+            let Some(subscriber) = self.subscribers.get(topic) else { continue };
+            let ids: Vec<Uuid> = group.iter().map(|e| e.id).collect();
+            if let Err(err) = self.deliver_all(subscriber, group).await {
+                let reason = todo_lib::telemetry::Chain(&err).to_string();
+                unsent.extend(ids.into_iter().map(|id| Unsent { id, reason: reason.clone() }));
+            }
+        }
+        unsent
     }
+}
+
+/// The bulk request Dapr would send for `events` (one topic): each in its
+/// envelope, its event id as its entry id.
+fn bulk_request(events: &[&OutboxEvent]) -> serde_json::Value {
+    let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
+    let entries: Vec<serde_json::Value> = events
+        .iter()
+        .map(|event| {
+            serde_json::json!({
+                "entryId": event.id.to_string(),
+                "event": dapr_envelope(event, pubsub),
+                "contentType": "application/cloudevents+json",
+                "metadata": {},
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "entries": entries,
+        "id": Uuid::new_v4().to_string(),
+        "metadata": { "pubsubName": pubsub },
+        "pubsubname": pubsub,
+        "topic": events.first().map(|e| e.topic.as_str()).unwrap_or_default(),
+        "type": "com.dapr.event.sent.bulk",
+    })
 }

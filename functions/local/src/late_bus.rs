@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use crate::bus::InProcessBus;
 use async_trait::async_trait;
 use todo_lib::event::OutboxEvent;
-use todo_lib::publish::{PublishError, Publisher};
+use todo_lib::publish::{PublishError, Publisher, Unsent};
 
 #[derive(Debug, Default)]
 pub(crate) struct LateBus(OnceLock<InProcessBus>);
@@ -28,6 +28,16 @@ impl Publisher for LateBus {
         match self.0.get() {
             Some(bus) => bus.publish(event).await,
             None => Err(PublishError::NotReady),
+        }
+    }
+
+    async fn publish_batch(&self, events: &[OutboxEvent]) -> Vec<Unsent> {
+        match self.0.get() {
+            Some(bus) => bus.publish_batch(events).await,
+            None => {
+                let reason = PublishError::NotReady.to_string();
+                events.iter().map(|e| Unsent { id: e.id, reason: reason.clone() }).collect()
+            }
         }
     }
 }

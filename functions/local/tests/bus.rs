@@ -1,6 +1,8 @@
-//! The in-process bus, on both backends: Dapr's delivery semantics without Dapr.
-//! SUCCESS is delivered once; RETRY is retried with backoff; DROP, or retries run
-//! out, lands in the dead-letter table; the envelope is Dapr's.
+//! The in-process bus, on both backends: Dapr's delivery semantics without Dapr,
+//! in batches as Dapr's bulk subscribe delivers them. SUCCESS is delivered once;
+//! RETRY is retried with backoff, only the entries that asked; DROP, or retries
+//! run out, lands in the dead-letter table; the request and each entry's
+//! envelope are Dapr's.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -26,14 +28,18 @@ todo_testing::on_both_backends!(
     a_topic_without_subscriber_is_published_and_nothing_happens,
     publish_and_mark_empties_the_outbox,
     the_app_token_is_presented_to_subscribers_that_demand_it,
+    a_backlog_goes_in_one_request_and_only_what_asked_is_retried,
 );
 
-/// A stand-in subscriber that answers the scripted statuses (then SUCCESS) and
-/// records what it received.
+/// A stand-in subscriber that answers each entry of a bulk request with the
+/// next scripted status (then SUCCESS), records the events it received and the
+/// size of each request, and checks each request's shape against Dapr's bulk
+/// format.
 #[derive(Clone, Default)]
 struct Script {
     answers: Arc<Mutex<VecDeque<&'static str>>>,
     received: Arc<Mutex<Vec<Value>>>,
+    requests: Arc<Mutex<Vec<usize>>>,
 }
 
 impl Script {
@@ -48,9 +54,21 @@ impl Script {
             .route(
                 "/",
                 post(|State(s): State<Script>, body: String| async move {
-                    s.received.lock().expect("lock").push(serde_json::from_str(&body).unwrap_or(Value::Null));
-                    let status = s.answers.lock().expect("lock").pop_front().unwrap_or("SUCCESS");
-                    axum::Json(json!({ "status": status }))
+                    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                    assert_eq!(request["type"], "com.dapr.event.sent.bulk", "{request}");
+                    assert_eq!(request["pubsubname"], "pubsub");
+                    let entries = request["entries"].as_array().cloned().unwrap_or_default();
+                    s.requests.lock().expect("lock").push(entries.len());
+                    let mut statuses = Vec::new();
+                    for entry in entries {
+                        assert_eq!(entry["contentType"], "application/cloudevents+json", "{entry}");
+                        assert!(entry["metadata"].is_object(), "{entry}");
+                        let id = entry["entryId"].as_str().expect("an entryId").to_owned();
+                        s.received.lock().expect("lock").push(entry["event"].clone());
+                        let status = s.answers.lock().expect("lock").pop_front().unwrap_or("SUCCESS");
+                        statuses.push(json!({ "entryId": id, "status": status }));
+                    }
+                    axum::Json(json!({ "statuses": statuses }))
                 }),
             )
             .with_state(self.clone())
@@ -58,6 +76,10 @@ impl Script {
 
     fn received(&self) -> Vec<Value> {
         self.received.lock().expect("lock").clone()
+    }
+
+    fn requests(&self) -> Vec<usize> {
+        self.requests.lock().expect("lock").clone()
     }
 }
 
@@ -159,4 +181,21 @@ async fn the_app_token_is_presented_to_subscribers_that_demand_it(db: TestDb) {
     let with = without.with_app_token(token());
     with.publish(&event).await.expect("published");
     assert_eq!(script.received().len(), 1, "accepted with the token");
+}
+
+async fn a_backlog_goes_in_one_request_and_only_what_asked_is_retried(db: TestDb) {
+    let script = Script::new(&["SUCCESS", "RETRY", "DROP", "SUCCESS"]);
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        events.push(created(&db).await);
+    }
+    let bus = bus(&db, &script);
+    assert_eq!(publish_and_mark(&db.store, &bus, &events).await, 4, "all taken or dead-lettered");
+    assert_eq!(script.requests(), [4, 1], "one request, then the one entry that asked again");
+    let ids: Vec<Value> = script.received().iter().map(|e| e["id"].clone()).collect();
+    let expected: Vec<Value> = [0, 1, 2, 3, 1].iter().map(|&i| json!(events[i].id.to_string())).collect();
+    assert_eq!(ids, expected);
+    let letters = db.store.list_dead_letters(10).await.expect("dead letters");
+    assert_eq!(letters.iter().map(|l| l.event_id).collect::<Vec<_>>(), [events[2].id]);
+    assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
 }

@@ -18,7 +18,7 @@ use serde_json::json;
 use todo_lib::activity::Activity;
 use todo_lib::clock::lease_end;
 use todo_lib::event::{EventType, OutboxEvent, task_event};
-use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, child_traceparent};
+use todo_lib::function::{Delivery, EventHandler, HandleError, Recorded, Verdicts, child_traceparent};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::recurrence::SERIES_LOCK;
@@ -40,7 +40,7 @@ pub struct TaskCompleted {
 }
 
 /// What recording a completion came to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Completion {
     /// This consumer had already handled the event: nothing changed.
     Duplicate,
@@ -50,53 +50,85 @@ enum Completion {
     Recorded { created: Vec<OutboxEvent> },
 }
 
+/// One completion of a batch, ready to record.
+struct Item<'a> {
+    delivery: &'a Delivery,
+    completed: Task,
+    activity: Activity,
+    /// Its next occurrence, for a recurring task (rolled forward unless its
+    /// list is gone).
+    next: Option<Task>,
+}
+
 impl TaskCompleted {
-    /// Records the completion once per event, in one transaction: the activity
-    /// entry and, for a recurring task, its next occurrence with fresh copies
-    /// of the subtasks beneath the one completed, each with its `task.created`
-    /// event (leased to this delivery, which publishes them). The occurrence is
-    /// reserved by series and time, so it is created at most once whichever
-    /// delivery or event asks.
+    /// Records each completion once per event, in one transaction for the
+    /// batch: the activity entry and, for a recurring task, its next
+    /// occurrence with fresh copies of the subtasks beneath the one completed,
+    /// each with its `task.created` event (leased to this delivery, which
+    /// publishes them). The occurrence is reserved by series and time, so it
+    /// is created at most once whichever delivery or event asks. Series are
+    /// locked in one order (by series id), so concurrent batches wait for each
+    /// other rather than deadlock.
     async fn record(
         &self,
-        delivery: &Delivery,
-        activity: &Activity,
-        completed: &Task,
-        next: Option<&Task>,
+        items: &[Item<'_>],
+        roll: bool,
         now: DateTime<Utc>,
-    ) -> Result<Completion, HandleError> {
+    ) -> Result<Vec<Completion>, HandleError> {
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| (items[i].completed.series_id, items[i].delivery.id.as_str()));
         let mut tx = self.store.begin().await?;
-        if !tx.claim_event(NAME, &delivery.id, now).await? {
-            return Ok(Completion::Duplicate);
-        }
-        let mut created = Vec::new();
-        if let Some(next) = next
-            && let (Some(series), Some(due)) = (next.series_id, next.due_at)
-            && still_completed(&mut tx, series, completed).await?
-            && tx.reserve_occurrence(series, due, next.id).await?
-        {
-            let shift = due - completed.due_at.unwrap_or(due);
-            let mut copies: HashMap<Uuid, Task> = HashMap::from([(completed.id, next.clone())]);
-            let mut fresh = vec![next.clone()];
-            for subtask in tx.subtree(completed.id).await? {
-                let Some(parent) = subtask.parent_id.and_then(|p| copies.get(&p)) else { continue };
-                let copy = subtask.copy_under(parent, shift, now);
-                fresh.push(copy.clone());
-                copies.insert(subtask.id, copy);
+        let mut completions: Vec<Option<Completion>> = items.iter().map(|_| None).collect();
+        for i in order {
+            let item = &items[i];
+            if !tx.claim_event(NAME, &item.delivery.id, now).await? {
+                completions[i] = Some(Completion::Duplicate);
+                continue;
             }
-            for task in &fresh {
-                let mut event = task_event(EventType::Created, task, NAME, now, None)?;
-                // The trace of the completion continues through what it creates.
-                event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
-                tx.insert_task(task).await?;
-                tx.write_event(&event, Some(lease_end(event.created_at, outbox::CLAIM_LEASE))).await?;
-                created.push(event);
-            }
+            let next = item.next.as_ref().filter(|_| roll);
+            let created = roll_forward(&mut tx, item.delivery, &item.completed, next, now).await?;
+            tx.insert_activity(&item.activity).await?;
+            completions[i] = Some(Completion::Recorded { created });
         }
-        tx.insert_activity(activity).await?;
         tx.commit().await?;
-        Ok(Completion::Recorded { created })
+        Ok(completions.into_iter().map(|c| c.unwrap_or(Completion::Duplicate)).collect())
     }
+}
+
+/// Creates `next`, the occurrence after `completed`, with copies of the
+/// subtasks beneath it, unless the completion was taken back or another
+/// delivery created it: the `task.created` events of what it created.
+async fn roll_forward(
+    tx: &mut Tx,
+    delivery: &Delivery,
+    completed: &Task,
+    next: Option<&Task>,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutboxEvent>, HandleError> {
+    let mut created = Vec::new();
+    let Some(next) = next else { return Ok(created) };
+    let (Some(series), Some(due)) = (next.series_id, next.due_at) else { return Ok(created) };
+    if !still_completed(tx, series, completed).await? || !tx.reserve_occurrence(series, due, next.id).await? {
+        return Ok(created);
+    }
+    let shift = due - completed.due_at.unwrap_or(due);
+    let mut copies: HashMap<Uuid, Task> = HashMap::from([(completed.id, next.clone())]);
+    let mut fresh = vec![next.clone()];
+    for subtask in tx.subtree(completed.id).await? {
+        let Some(parent) = subtask.parent_id.and_then(|p| copies.get(&p)) else { continue };
+        let copy = subtask.copy_under(parent, shift, now);
+        fresh.push(copy.clone());
+        copies.insert(subtask.id, copy);
+    }
+    for task in &fresh {
+        let mut event = task_event(EventType::Created, task, NAME, now, None)?;
+        // The trace of the completion continues through what it creates.
+        event.set_traceparent(&child_traceparent(delivery.traceparent.as_deref()));
+        tx.insert_task(task).await?;
+        tx.write_event(&event, Some(lease_end(event.created_at, outbox::CLAIM_LEASE))).await?;
+        created.push(event);
+    }
+    Ok(created)
 }
 
 /// Whether `completed` is still done (or deleted since), read under the
@@ -117,40 +149,66 @@ impl EventHandler for TaskCompleted {
         ACCEPTS
     }
 
-    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
+    async fn handle(&self, batch: &[Delivery]) -> Result<Verdicts, HandleError> {
         let now = chrono::Utc::now();
-        let data = delivery.task()?;
-        let mut completed = data.task.clone();
-        // The owner travels beside the task in the event data.
-        completed.user_id = data.user_id.clone();
-        let activity = Activity::of_event(delivery.ty, &delivery.id, data, delivery.time.unwrap_or(now));
-
-        let next = completed.next_occurrence(now);
-        let completion = match self.record(delivery, &activity, &completed, next.as_ref(), now).await {
+        let items = batch.iter().map(|delivery| item(delivery, now)).collect::<Result<Vec<_>, _>>()?;
+        let completions = match self.record(&items, true, now).await {
             // The task and then its list were deleted before this completion
-            // was handled: the series ends with the list.
-            Err(HandleError::Unprocessable(StoreError::NoSuchList)) => {
-                tracing::info!(task_id = %completed.id, "the list of the series is gone: no next occurrence");
-                self.record(delivery, &activity, &completed, None, now).await?
+            // was handled: the series ends with the list. (In a batch, each
+            // completion is then handled alone, and lands here.)
+            Err(HandleError::Unprocessable(StoreError::NoSuchList)) if items.len() == 1 => {
+                tracing::info!(task_id = %items[0].completed.id, "the list of the series is gone: no next occurrence");
+                self.record(&items, false, now).await?
             }
             other => other?,
         };
-        let (recorded, created) = match completion {
-            Completion::Duplicate => (false, Vec::new()),
-            Completion::Recorded { created } => (true, created),
-        };
+        let created: Vec<OutboxEvent> = completions
+            .iter()
+            .flat_map(|c| match c {
+                Completion::Duplicate => &[][..],
+                Completion::Recorded { created } => created.as_slice(),
+            })
+            .cloned()
+            .collect();
         if let (false, Some(publisher)) = (created.is_empty(), &self.publisher) {
             outbox::publish_and_mark(&self.store, publisher.as_ref(), &created).await;
         }
-        let next_task = next.filter(|_| !created.is_empty());
-        let summary = json!({
-            "activity_id": activity.id,
-            "next_task_id": next_task.as_ref().map(|t| t.id),
-            "next_due_at": next_task.as_ref().and_then(|t| t.due_at),
-            "subtasks_copied": created.len().saturating_sub(1),
-        });
-        todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await
+        let recorded = items
+            .iter()
+            .zip(&completions)
+            .map(|(item, completion)| {
+                let created = match completion {
+                    Completion::Duplicate => &[][..],
+                    Completion::Recorded { created } => created.as_slice(),
+                };
+                let next_task = item.next.as_ref().filter(|_| !created.is_empty());
+                let summary = json!({
+                    "activity_id": item.activity.id,
+                    "next_task_id": next_task.map(|t| t.id),
+                    "next_due_at": next_task.and_then(|t| t.due_at),
+                    "subtasks_copied": created.len().saturating_sub(1),
+                });
+                Recorded {
+                    delivery: item.delivery,
+                    recorded: matches!(completion, Completion::Recorded { .. }),
+                    summary,
+                }
+            })
+            .collect();
+        todo_lib::function::queue_and_answer(&self.store, recorded).await
     }
+}
+
+/// The completion an event reports, with its activity entry and the next
+/// occurrence its rule gives after `now`.
+fn item(delivery: &Delivery, now: DateTime<Utc>) -> Result<Item<'_>, HandleError> {
+    let data = delivery.task()?;
+    let mut completed = data.task.clone();
+    // The owner travels beside the task in the event data.
+    completed.user_id = data.user_id.clone();
+    let activity = Activity::of_event(delivery.ty, &delivery.id, data, delivery.time.unwrap_or(now));
+    let next = completed.next_occurrence(now);
+    Ok(Item { delivery, completed, activity, next })
 }
 
 /// The function's router over `store`, publishing next occurrences through `publisher`.

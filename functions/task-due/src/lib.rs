@@ -16,11 +16,12 @@ use async_trait::async_trait;
 use axum::Router;
 use serde_json::json;
 use todo_lib::event::{EventType, TaskEventData};
-use todo_lib::function::{Delivery, EventHandler, HandleError, Handled};
+use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, Recorded, Verdicts};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Store, StoreError};
 use todo_lib::task::Task;
+use uuid::Uuid;
 
 /// The function's name: its Dapr app id and consumer id.
 pub const NAME: &str = "task-due";
@@ -33,18 +34,43 @@ pub struct TaskDue {
     store: Store,
 }
 
-impl TaskDue {
-    /// Whom the reminder is for: the assignee named in the event, else the
-    /// creator, whichever first still sees the task (it is in a list they are a
-    /// member of); with the task as it is now (`None` when neither does).
-    async fn recipient<'a>(&self, data: &'a TaskEventData) -> Result<(&'a str, Option<Task>), StoreError> {
-        let candidates = data.task.assignee_id.iter().chain(std::iter::once(&data.user_id));
-        for candidate in candidates {
-            if let Some(task) = self.store.get_task(candidate, data.task.id).await? {
-                return Ok((candidate, Some(task)));
+/// Whom each reminder of `batch` is for: the assignee named in the event, else
+/// the creator, whichever first still sees the task (it is in a list they are
+/// a member of); with the task as it is now (`None` when neither does). One
+/// read for the batch.
+async fn recipients<'a>(
+    store: &Store,
+    batch: &'a [&'a TaskEventData],
+) -> Result<Vec<(&'a str, Option<Task>)>, StoreError> {
+    let candidates = |data: &'a TaskEventData| {
+        data.task.assignee_id.iter().map(String::as_str).chain(std::iter::once(data.user_id.as_str()))
+    };
+    let asks: Vec<(&str, Uuid)> =
+        batch.iter().flat_map(|data| candidates(data).map(|user| (user, data.task.id))).collect();
+    let mut seen = store.tasks_seen(&asks).await?.into_iter();
+    Ok(batch
+        .iter()
+        .map(|data| {
+            let mut chosen = None;
+            for (candidate, task) in candidates(data).zip(seen.by_ref()) {
+                if chosen.is_none()
+                    && let Some(task) = task
+                {
+                    chosen = Some((candidate, Some(task)));
+                }
             }
-        }
-        Ok((&data.user_id, None))
+            chosen.unwrap_or((data.user_id.as_str(), None))
+        })
+        .collect())
+}
+
+/// Why a reminder is not sent, if it is not.
+fn skipped(data: &TaskEventData, current: Option<&Task>) -> Option<&'static str> {
+    match current {
+        None => Some("the task was deleted, or neither its assignee nor its creator is in its list"),
+        Some(task) if task.completed => Some("the task was completed"),
+        Some(task) if task.remind_at != data.reminder_at => Some("the reminder was moved"),
+        Some(_) => None,
     }
 }
 
@@ -58,26 +84,35 @@ impl EventHandler for TaskDue {
         ACCEPTS
     }
 
-    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
-        let data = delivery.task()?;
-        let (recipient, current) = self.recipient(data).await?;
-        let skip = match &current {
-            None => Some("the task was deleted, or neither its assignee nor its creator is in its list"),
-            Some(task) if task.completed => Some("the task was completed"),
-            Some(task) if task.remind_at != data.reminder_at => Some("the reminder was moved"),
-            Some(_) => None,
-        };
-        if let Some(reason) = skip {
-            return Ok(Handled::Done(json!({ "skipped": reason })));
-        }
+    async fn handle(&self, batch: &[Delivery]) -> Result<Verdicts, HandleError> {
+        let data: Vec<&TaskEventData> = batch.iter().map(Delivery::task).collect::<Result<_, _>>()?;
+        let recipients = recipients(&self.store, &data).await?;
         let now = chrono::Utc::now();
-        if let Some(reminder_at) = data.reminder_at {
-            todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
+        let mut verdicts: Vec<Option<Result<Handled, HandleError>>> = Vec::with_capacity(batch.len());
+        let (mut due, mut notifications) = (Vec::new(), Vec::new());
+        for ((delivery, data), (recipient, current)) in batch.iter().zip(&data).zip(&recipients) {
+            if let Some(reason) = skipped(data, current.as_ref()) {
+                verdicts.push(Some(Ok(Handled::Done(json!({ "skipped": reason })))));
+                continue;
+            }
+            verdicts.push(None);
+            due.push(delivery);
+            notifications.push(Notification::reminder(&delivery.id, data, recipient, now));
         }
-        let notification = Notification::reminder(&delivery.id, data, recipient, now);
-        let recorded = self.store.record_notification_once(NAME, &notification, now).await?;
-        let summary = json!({ "notification_id": notification.id });
-        todo_lib::function::queue_and_answer(&self.store, delivery, recorded, summary).await
+        let written = self.store.record_notifications_once(NAME, &notifications, now).await?;
+        let mut recorded = Vec::with_capacity(due.len());
+        for ((delivery, notification), written) in due.into_iter().zip(&notifications).zip(written) {
+            if let (true, Some(reminder_at)) = (written, notification.reminder_at) {
+                todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
+            }
+            let summary = json!({ "notification_id": notification.id });
+            recorded.push(Recorded { delivery, recorded: written, summary });
+        }
+        let mut answered = todo_lib::function::queue_and_answer(&self.store, recorded).await?.into_iter();
+        Ok(verdicts
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| answered.next().unwrap_or(Ok(Handled::Duplicate))))
+            .collect())
     }
 }
 

@@ -1,7 +1,9 @@
 //! Turns an HTTP request into a [`Delivery`]: a CloudEvent in structured mode
 //! (Dapr's envelope included, with its extra attributes and `data_base64`) or in
 //! binary mode (`ce-*` headers, as Knative and curl users send), whose data is a
-//! task event or, for `list.member_*`, a membership event. The body was already bounded by the router's body limit.
+//! task event or, for `list.member_*`, a membership event; or an entry of a
+//! batch, in structured JSON. The body was already bounded by the router's body
+//! limit.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
@@ -48,22 +50,45 @@ impl Delivery {
         }
         let event: Event = cloudevents::binding::http::to_event(headers, body.to_vec())
             .map_err(|e| reject(format!("not a CloudEvent: {}", describe(&e))))?;
-        let ty = EventType::parse(event.ty())
-            .ok_or_else(|| reject(format!("unknown event type '{}'", event.ty())))?;
+        let traceparent = headers.get("traceparent").and_then(|v| v.to_str().ok());
+        Self::from_event(&event, traceparent, accepts, via_dapr).map_err(reject)
+    }
+
+    /// A CloudEvent in structured JSON (an entry of a batch), delivered by Dapr
+    /// or not; why it cannot be handled, when it cannot.
+    pub fn from_json(
+        value: serde_json::Value,
+        accepts: &[EventType],
+        via_dapr: bool,
+    ) -> Result<Self, String> {
+        let event: Event = serde_json::from_value(value).map_err(|e| format!("not a CloudEvent: {e}"))?;
+        Self::from_event(&event, None, accepts, via_dapr)
+    }
+
+    /// The event, if it is one of `accepts` with valid data; its trace from
+    /// its `traceparent` extension, else from `traceparent` (a header).
+    fn from_event(
+        event: &Event,
+        traceparent: Option<&str>,
+        accepts: &[EventType],
+        via_dapr: bool,
+    ) -> Result<Self, String> {
+        let ty =
+            EventType::parse(event.ty()).ok_or_else(|| format!("unknown event type '{}'", event.ty()))?;
         if !accepts.contains(&ty) {
             let names: Vec<&str> = accepts.iter().map(|t| t.as_str()).collect();
-            return Err(reject(format!("this function handles {}, not {}", names.join(", "), ty.as_str())));
+            return Err(format!("this function handles {}, not {}", names.join(", "), ty.as_str()));
         }
         let data = if ty.is_task() {
-            decode_data(&event).map(|data| EventData::Task(Box::new(data)))
+            decode_data(event).map(|data| EventData::Task(Box::new(data)))
         } else {
-            decode_data(&event).map(EventData::Member)
+            decode_data(event).map(EventData::Member)
         };
-        let data = data.map_err(|e| reject(format!("invalid data for {}: {e}", ty.as_str())))?;
+        let data = data.map_err(|e| format!("invalid data for {}: {e}", ty.as_str()))?;
         let traceparent = event
             .extension("traceparent")
             .map(ToString::to_string)
-            .or_else(|| headers.get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_owned))
+            .or_else(|| traceparent.map(str::to_owned))
             .filter(|t| valid_traceparent(t));
         Ok(Self {
             id: event.id().to_owned(),

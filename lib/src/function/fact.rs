@@ -1,13 +1,14 @@
 //! The handler of a function whose effect is the fact itself: an activity entry
-//! in the list of the task (or of the membership change), once per event however often it is delivered, and the
-//! event queued for the webhooks of every member of that list (once per
-//! webhook; `cron-tick` sends them). `task-created` and
-//! `task-changed` and `list-members` are this handler for their event types.
+//! in the list of the task (or of the membership change), once per event however
+//! often it is delivered, and the event queued for the webhooks of every member
+//! of that list (once per webhook; `cron-tick` sends them). `task-created` and
+//! `task-changed` and `list-members` are this handler for their event types. A
+//! batch takes two statements on PostgreSQL (the entries, the webhook queue).
 
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Delivery, EventHandler, HandleError, Handled, queue_and_answer};
+use super::{Delivery, EventHandler, HandleError, Recorded, Verdicts, queue_and_answer};
 use crate::activity::Activity;
 use crate::event::EventType;
 use crate::store::Store;
@@ -36,11 +37,20 @@ impl EventHandler for RecordFact {
         self.accepts
     }
 
-    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError> {
-        let at = delivery.time.unwrap_or_else(chrono::Utc::now);
-        let activity = Activity::of_data(delivery.ty, &delivery.id, &delivery.data, at);
-        let recorded = self.store.record_activity_once(self.name, &activity, chrono::Utc::now()).await?;
-        let summary = json!({ "activity_id": activity.id });
-        queue_and_answer(&self.store, delivery, recorded, summary).await
+    async fn handle(&self, batch: &[Delivery]) -> Result<Verdicts, HandleError> {
+        let now = chrono::Utc::now();
+        let activities: Vec<Activity> =
+            batch.iter().map(|d| Activity::of_data(d.ty, &d.id, &d.data, d.time.unwrap_or(now))).collect();
+        let written = self.store.record_activities_once(self.name, &activities, now).await?;
+        let recorded = batch
+            .iter()
+            .zip(activities.iter().zip(written))
+            .map(|(delivery, (activity, recorded))| Recorded {
+                delivery,
+                recorded,
+                summary: json!({ "activity_id": activity.id }),
+            })
+            .collect();
+        queue_and_answer(&self.store, recorded).await
     }
 }

@@ -1,19 +1,29 @@
-//! What every event function shares: receiving a CloudEvent in any of the forms it
-//! arrives in, checking the caller, acting only on the event as this system
-//! stored it (`verify`), tracing, and answering in the caller's protocol.
+//! What every event function shares: receiving CloudEvents in any of the forms
+//! they arrive in, one or a batch at a time, checking the caller, acting only on
+//! the events as this system stored them (`verify`), tracing, and answering in
+//! the caller's protocol.
 //!
 //! A function implements [`EventHandler`] and gets its whole router from
 //! [`router`]: `POST /` for events, `GET /healthz`, `GET /readyz`, and
 //! `GET /dapr/subscribe` (empty: subscriptions are declarative).
 //!
+//! One path (`batch`): whatever the front door, the events become a batch (a
+//! single event is a batch of one), each event id is handled once however often
+//! it appears, and each event gets its own verdict. Front doors: a single
+//! CloudEvent (structured, binary, or in Dapr's envelope) and Dapr's bulk
+//! subscribe request (`bulk`); under AWS Lambda also the Kafka and SQS event
+//! source payloads (`crate::serve`).
+//!
 //! Answering (DESIGN.md, "Delivery"): Dapr, recognised by the `pubsubname`
 //! attribute of its envelope, always gets 200 with `SUCCESS`, `RETRY` (transient
-//! failure) or `DROP` (an event that can never succeed; Dapr dead-letters it).
-//! Anyone else gets 200 with a summary, 400 for an invalid event, 503 for a
-//! transient failure.
+//! failure) or `DROP` (an event that can never succeed; Dapr dead-letters it),
+//! for a bulk request one per `entryId`. Anyone else gets 200 with a summary,
+//! 400 for an invalid event, 503 for a transient failure.
 
 mod answer;
 mod app;
+mod batch;
+mod bulk;
 mod delivery;
 mod fact;
 mod reply;
@@ -31,10 +41,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use secrecy::SecretString;
 use serde_json::Value;
-use tracing::Instrument;
 
-pub use answer::queue_and_answer;
+pub use answer::{Recorded, queue_and_answer};
 pub use app::{Fallbacks, assemble};
+pub use batch::handle_batch;
 pub use delivery::{Delivery, child_traceparent};
 pub use fact::RecordFact;
 pub use reply::{error, method_not_allowed, not_found};
@@ -42,7 +52,6 @@ pub use token::protect;
 
 use crate::event::EventType;
 use crate::store::{Store, StoreError};
-use crate::telemetry::Chain;
 
 /// What handling an event came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,8 +71,9 @@ pub enum HandleError {
     /// Something it depends on is down; delivering again later may succeed.
     /// An unclassified database error is retried too: dropping would lose the
     /// event, and Dapr's resiliency policy bounds the retries, then dead-letters.
+    /// Shared by every event of a batch that failed as one.
     #[error("temporary failure")]
-    Transient(#[source] StoreError),
+    Transient(#[source] Arc<StoreError>),
     /// What the event names cannot be stored, now or ever (its list is gone,
     /// a row it reads is corrupt): retrying would fail the same way, holding
     /// up its partition, so it is dropped (to the dead-letter topic).
@@ -78,9 +88,12 @@ pub enum HandleError {
 impl From<StoreError> for HandleError {
     /// Transient unless the store says that trying again cannot help.
     fn from(err: StoreError) -> Self {
-        if err.is_permanent() { Self::Unprocessable(err) } else { Self::Transient(err) }
+        if err.is_permanent() { Self::Unprocessable(err) } else { Self::Transient(Arc::new(err)) }
     }
 }
+
+/// One verdict per event of a batch, in the batch's order.
+pub type Verdicts = Vec<Result<Handled, HandleError>>;
 
 /// One event function.
 #[async_trait]
@@ -91,8 +104,17 @@ pub trait EventHandler: Send + Sync + 'static {
     /// The event types it handles; any other is dropped as misrouted.
     fn accepts(&self) -> &'static [EventType];
 
-    /// Applies the event's effects, once per event id.
-    async fn handle(&self, delivery: &Delivery) -> Result<Handled, HandleError>;
+    /// Applies the effects of `batch` (events as this system stored them, each
+    /// id once, of the types it accepts) once per event id, in as few
+    /// statements and transactions as it can: one verdict per event, in order.
+    ///
+    /// `Err` is the batch failing as one (a statement its events share
+    /// failed). Every effect is idempotent per event id, so an event partly
+    /// applied before the failure is completed, not doubled, when it comes
+    /// again. A transient failure retries the whole batch; any other is
+    /// handled again event by event ([`handle_batch`]), so that only the event
+    /// at fault is dropped.
+    async fn handle(&self, batch: &[Delivery]) -> Result<Verdicts, HandleError>;
 }
 
 #[derive(Clone)]
@@ -111,55 +133,26 @@ pub fn router(handler: Arc<dyn EventHandler>, store: Store, app_token: Option<Se
     assemble(events, app_token, store, Fallbacks::EVENTS)
 }
 
+/// `POST /`: a Dapr bulk request, or one CloudEvent.
 async fn receive(State(state): State<FunctionState>, headers: HeaderMap, body: Bytes) -> Response {
-    let handler = &state.handler;
-    let mut delivery = match Delivery::parse(&headers, body, handler.accepts()) {
-        Ok(delivery) => delivery,
-        Err(rejected) => {
-            tracing::warn!(function = handler.name(), reason = %rejected.reason, "rejected an invalid event");
-            crate::metrics::record_event(handler.name(), "dropped", std::time::Duration::ZERO);
-            return reply::reply(rejected.via_dapr, &Err(HandleError::Permanent(rejected.reason)), None);
-        }
-    };
-    let span = tracing::info_span!(
-        "event",
-        function = handler.name(),
-        event_id = %delivery.id,
-        event_type = delivery.ty.as_str(),
-        subject = delivery.subject.as_deref().unwrap_or_default(),
-        trace_id = delivery.trace_id().unwrap_or_default(),
-    );
-    async {
-        let started = std::time::Instant::now();
-        let result = match verify::take_stored(&mut delivery, &state.store).await {
-            Ok(()) => handler.handle(&delivery).await,
-            Err(refused) => Err(refused),
+    let handler = state.handler.as_ref();
+    if let Some(request) = bulk::BulkRequest::parse(&body) {
+        let request = match request {
+            Ok(request) => request,
+            Err(reason) => return bulk::malformed(&reason),
         };
-        let outcome = match &result {
-            Ok(Handled::Done(_)) => {
-                tracing::info!("event handled");
-                "success"
-            }
-            Ok(Handled::Duplicate) => {
-                tracing::info!("duplicate delivery; nothing to do");
-                "duplicate"
-            }
-            Err(HandleError::Permanent(reason)) => {
-                tracing::warn!(%reason, "event dropped");
-                "dropped"
-            }
-            Err(err @ (HandleError::Bug(_) | HandleError::Unprocessable(_))) => {
-                tracing::error!(error = %Chain(err), "event dropped");
-                "dropped"
-            }
-            Err(err @ HandleError::Transient(_)) => {
-                tracing::warn!(error = %Chain(err), "event failed; will be retried");
-                "retry"
-            }
-        };
-        crate::metrics::record_event(handler.name(), outcome, started.elapsed());
-        reply::reply(delivery.via_dapr, &result, Some(&delivery.id))
+        let entries = request.entries(handler.accepts());
+        let ids: Vec<String> = entries.iter().map(|e| e.entry_id.clone()).collect();
+        let parsed = entries.into_iter().map(|e| e.delivery).collect();
+        let verdicts = handle_batch(handler, &state.store, parsed).await;
+        return bulk::answer(&ids, &verdicts);
     }
-    .instrument(span)
-    .await
+    let (via_dapr, parsed) = match Delivery::parse(&headers, body, handler.accepts()) {
+        Ok(delivery) => (delivery.via_dapr, Ok(delivery)),
+        Err(rejected) => (rejected.via_dapr, Err(rejected.reason)),
+    };
+    let event_id = parsed.as_ref().ok().map(|d| d.id.clone());
+    let verdict = handle_batch(handler, &state.store, vec![parsed]).await.pop();
+    let verdict = verdict.unwrap_or_else(|| Err(HandleError::Permanent("no verdict".into())));
+    reply::reply(via_dapr, &verdict, event_id.as_deref())
 }

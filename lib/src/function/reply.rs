@@ -14,12 +14,7 @@ pub(super) fn reply(
     event_id: Option<&str>,
 ) -> Response {
     if via_dapr {
-        let status = match result {
-            Ok(_) => "SUCCESS",
-            Err(HandleError::Transient(_)) => "RETRY",
-            Err(HandleError::Permanent(_) | HandleError::Bug(_) | HandleError::Unprocessable(_)) => "DROP",
-        };
-        return (StatusCode::OK, Json(json!({ "status": status }))).into_response();
+        return (StatusCode::OK, Json(json!({ "status": dapr_status(result) }))).into_response();
     }
     match result {
         Ok(Handled::Done(summary)) => {
@@ -46,6 +41,15 @@ pub(super) fn reply(
                 .insert(header::RETRY_AFTER, HeaderValue::from_static(crate::health::RETRY_AFTER_SECONDS));
             response
         }
+    }
+}
+
+/// Dapr's word for a verdict: `SUCCESS`, `RETRY` (transient) or `DROP`.
+pub(super) fn dapr_status(result: &Result<Handled, HandleError>) -> &'static str {
+    match result {
+        Ok(_) => "SUCCESS",
+        Err(HandleError::Transient(_)) => "RETRY",
+        Err(HandleError::Permanent(_) | HandleError::Bug(_) | HandleError::Unprocessable(_)) => "DROP",
     }
 }
 

@@ -11,26 +11,58 @@
 //! in its owner's Inbox, where the migration to lists put it, so that is the
 //! list a handler sees.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::DateTime;
+use uuid::Uuid;
 
 use super::{Delivery, HandleError};
-use crate::event::{EventData, LISTS_SINCE_VERSION, MemberEventData, TaskEventData};
+use crate::event::{EventData, LISTS_SINCE_VERSION, MemberEventData, OutboxEvent, TaskEventData};
 use crate::lists::TaskList;
 use crate::store::Store;
 
-/// Replaces the delivery's data, time, source and subject with those of the
-/// event stored under its id; a permanent error when there is none or when the
-/// delivered copy names another fact.
-pub(super) async fn take_stored(delivery: &mut Delivery, store: &Store) -> Result<(), HandleError> {
-    let unknown = || {
+/// Replaces each delivery's data, time, source and subject with those of the
+/// event stored under its id, read for the whole batch at once; a permanent
+/// error for one with no stored event or whose delivered copy names another
+/// fact. One verdict per delivery, in order.
+pub(super) async fn take_stored(deliveries: &mut [Delivery], store: &Store) -> Vec<Result<(), HandleError>> {
+    let ids: Vec<Uuid> = deliveries.iter().filter_map(|d| Uuid::parse_str(&d.id).ok()).collect();
+    let mut stored: HashMap<Uuid, OutboxEvent> = match store.get_events(&ids).await {
+        Ok(events) => events.into_iter().map(|e| (e.id, e)).collect(),
+        Err(err) => {
+            let err = Arc::new(err);
+            return deliveries
+                .iter()
+                .map(|_| match err.is_permanent() {
+                    true => Err(HandleError::Permanent(format!("the stored events cannot be read: {err}"))),
+                    false => Err(HandleError::Transient(Arc::clone(&err))),
+                })
+                .collect();
+        }
+    };
+    let mut verdicts = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries.iter_mut() {
+        let event = Uuid::parse_str(&delivery.id).ok().and_then(|id| stored.remove(&id));
+        verdicts.push(take(delivery, event, store).await);
+    }
+    verdicts
+}
+
+/// [`take_stored`] for one delivery and the event stored under its id.
+async fn take(
+    delivery: &mut Delivery,
+    stored: Option<OutboxEvent>,
+    store: &Store,
+) -> Result<(), HandleError> {
+    let stored = stored.ok_or_else(|| {
         HandleError::Permanent(format!(
             "no event with id '{}' was written by this system (forged, or pruned from the outbox \
              after 7 days): only the events it wrote are acted on",
             delivery.id
         ))
-    };
-    let id = uuid::Uuid::parse_str(&delivery.id).map_err(|_| unknown())?;
-    let stored = store.get_event(id).await?.ok_or_else(unknown)?;
+    })?;
+    let id = stored.id;
     let payload = &stored.payload;
     let corrupt = |what: &str| HandleError::Permanent(format!("the stored event '{id}' has no valid {what}"));
     let forged = |field: &str| {

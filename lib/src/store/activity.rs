@@ -11,13 +11,17 @@ use crate::activity::Activity;
 const INSERT_ACTIVITY: &str = "insert into activity (id, user_id, task_id, list_id, kind, event_id, \
      summary, occurred_at) values ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// PostgreSQL only: claims (consumer $9, event $6) at $10 and writes the
-/// activity entry in one statement; no row is written when the event was
-/// already claimed.
-const RECORD_ACTIVITY_ONCE: &str = "with claimed as (insert into processed_events \
-     (consumer, event_id, processed_at) values ($9, $6, $10) on conflict do nothing returning 1) \
+/// PostgreSQL only: claims each event for consumer $9 at $10 and writes the
+/// entries of those not claimed before, in one statement; the columns as
+/// arrays $1..$8, of distinct events. The event ids whose entries were written.
+const RECORD_ACTIVITIES_ONCE: &str = "with input as (select * from unnest($1::uuid[], $2::text[], \
+     $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) \
+     as i(id, user_id, task_id, list_id, kind, event_id, summary, occurred_at)), \
+     claimed as (insert into processed_events (consumer, event_id, processed_at) \
+     select $9, event_id, $10 from input on conflict do nothing returning event_id) \
      insert into activity (id, user_id, task_id, list_id, kind, event_id, summary, occurred_at) \
-     select $1, $2, $3, $4, $5, $6, $7, $8 where exists (select 1 from claimed)";
+     select i.id, i.user_id, i.task_id, i.list_id, i.kind, i.event_id, i.summary, i.occurred_at \
+     from input i join claimed c on c.event_id = i.event_id returning event_id";
 
 /// The entries of the lists user $1 is a member of, of task $2 and of list $3
 /// (each null for all), at most $4; newest first.
@@ -83,29 +87,54 @@ impl Tx {
 impl Store {
     /// Records `activity` for `consumer` once per event id, claimed at `at`:
     /// `false` (and no change) when this consumer already handled that event.
-    /// On PostgreSQL one statement, one round trip instead of four (begin,
-    /// claim, insert, commit); on SQLite that transaction.
     pub async fn record_activity_once(
         &self,
         consumer: &str,
         activity: &Activity,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let written = self.record_activities_once(consumer, std::slice::from_ref(activity), at).await?;
+        Ok(written.first() == Some(&true))
+    }
+
+    /// Records each of `activities` (of distinct events) for `consumer` once
+    /// per event id, claimed at `at`: whether each was written, in order. One statement on
+    /// PostgreSQL; one transaction on SQLite.
+    pub async fn record_activities_once(
+        &self,
+        consumer: &str,
+        activities: &[Activity],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
         if let Pool::Postgres(pool) = &self.pool {
-            let written = bind_activity!(sqlx::query(RECORD_ACTIVITY_ONCE), activity)
+            let column = |f: fn(&Activity) -> String| activities.iter().map(f).collect::<Vec<_>>();
+            let written: Vec<(String,)> = sqlx::query_as(RECORD_ACTIVITIES_ONCE)
+                .bind(activities.iter().map(|a| a.id).collect::<Vec<_>>())
+                .bind(column(|a| a.user_id.clone()))
+                .bind(activities.iter().map(|a| a.task_id).collect::<Vec<_>>())
+                .bind(activities.iter().map(|a| a.list_id).collect::<Vec<_>>())
+                .bind(column(|a| a.kind.clone()))
+                .bind(column(|a| a.event_id.clone()))
+                .bind(column(|a| a.summary.clone()))
+                .bind(activities.iter().map(|a| a.occurred_at).collect::<Vec<_>>())
                 .bind(consumer)
                 .bind(Timestamp(at))
-                .execute(pool)
+                .fetch_all(pool)
                 .await?;
-            return Ok(written.rows_affected() == 1);
+            let written: std::collections::HashSet<String> = written.into_iter().map(|(id,)| id).collect();
+            return Ok(activities.iter().map(|a| written.contains(&a.event_id)).collect());
         }
         let mut tx = self.begin().await?;
-        if !tx.claim_event(consumer, &activity.event_id, at).await? {
-            return Ok(false);
+        let mut written = Vec::with_capacity(activities.len());
+        for activity in activities {
+            let claimed = tx.claim_event(consumer, &activity.event_id, at).await?;
+            if claimed {
+                tx.insert_activity(activity).await?;
+            }
+            written.push(claimed);
         }
-        tx.insert_activity(activity).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(written)
     }
 
     /// The activity of the lists the user is a member of, newest first, for

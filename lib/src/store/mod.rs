@@ -55,6 +55,7 @@ pub use list::{
 pub use members::Headcount;
 pub use retention::{Pruned, Retention};
 pub use tasks::TagCount;
+pub use webhooks::Fanout;
 
 use db::{Pool, on_pool};
 

@@ -11,12 +11,18 @@ use crate::notification::Notification;
 const INSERT_NOTIFICATION: &str = "insert into notifications (id, user_id, task_id, event_id, title, \
      due_at, reminder_at, created_at, read_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-/// PostgreSQL only: claims (consumer $10, event $4) at $11 and writes the
-/// notification in one statement; nothing is written for a claimed event.
-const RECORD_NOTIFICATION_ONCE: &str = "with claimed as (insert into processed_events \
-     (consumer, event_id, processed_at) values ($10, $4, $11) on conflict do nothing returning 1) \
+/// PostgreSQL only: claims each event for consumer $9 at $10 and writes the
+/// notifications of those not claimed before, in one statement; the columns
+/// but `read_at` (null) as arrays $1..$8, of distinct events. The event ids
+/// whose notifications were written.
+const RECORD_NOTIFICATIONS_ONCE: &str = "with input as (select * from unnest($1::uuid[], $2::text[], \
+     $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::timestamptz[]) \
+     as i(id, user_id, task_id, event_id, title, due_at, reminder_at, created_at)), \
+     claimed as (insert into processed_events (consumer, event_id, processed_at) \
+     select $9, event_id, $10 from input on conflict do nothing returning event_id) \
      insert into notifications (id, user_id, task_id, event_id, title, due_at, reminder_at, created_at, read_at) \
-     select $1, $2, $3, $4, $5, $6, $7, $8, $9 where exists (select 1 from claimed)";
+     select i.id, i.user_id, i.task_id, i.event_id, i.title, i.due_at, i.reminder_at, i.created_at, null \
+     from input i join claimed c on c.event_id = i.event_id returning event_id";
 
 /// $1 user, $2 unread only, $3 limit; newest first.
 const SELECT_NOTIFICATIONS: &str = "select id, user_id, task_id, event_id, title, due_at, reminder_at, \
@@ -87,33 +93,65 @@ impl Tx {
 
 impl Store {
     /// Records `notification` for `consumer` once per event id, claimed at
-    /// `at`: `false` (and no change) for a duplicate. One statement on
-    /// PostgreSQL, as [`Store::record_activity_once`].
+    /// `at`: `false` (and no change) for a duplicate.
     pub async fn record_notification_once(
         &self,
         consumer: &str,
         notification: &Notification,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        if let Pool::Postgres(pool) = &self.pool {
-            let written = bind_notification!(sqlx::query(RECORD_NOTIFICATION_ONCE), notification)
+        let written =
+            self.record_notifications_once(consumer, std::slice::from_ref(notification), at).await?;
+        Ok(written.first() == Some(&true))
+    }
+
+    /// Records each of `notifications` (unread, of distinct events) for
+    /// `consumer` once per event id, claimed at `at`: whether each was written
+    /// (`false` for a duplicate), in order. One statement on PostgreSQL; one
+    /// transaction on SQLite.
+    pub async fn record_notifications_once(
+        &self,
+        consumer: &str,
+        notifications: &[Notification],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let written = if let Pool::Postgres(pool) = &self.pool {
+            let column = |f: fn(&Notification) -> String| notifications.iter().map(f).collect::<Vec<_>>();
+            let times = |f: fn(&Notification) -> Option<DateTime<Utc>>| {
+                notifications.iter().map(f).collect::<Vec<_>>()
+            };
+            let written: Vec<(String,)> = sqlx::query_as(RECORD_NOTIFICATIONS_ONCE)
+                .bind(notifications.iter().map(|n| n.id).collect::<Vec<_>>())
+                .bind(column(|n| n.user_id.clone()))
+                .bind(notifications.iter().map(|n| n.task_id).collect::<Vec<_>>())
+                .bind(column(|n| n.event_id.clone()))
+                .bind(column(|n| n.title.clone()))
+                .bind(times(|n| n.due_at))
+                .bind(times(|n| n.reminder_at))
+                .bind(notifications.iter().map(|n| n.created_at).collect::<Vec<_>>())
                 .bind(consumer)
                 .bind(Timestamp(at))
-                .execute(pool)
+                .fetch_all(pool)
                 .await?;
-            let written = written.rows_affected() == 1;
-            if written {
-                self.signal.wake();
+            let written: std::collections::HashSet<String> = written.into_iter().map(|(id,)| id).collect();
+            notifications.iter().map(|n| written.contains(&n.event_id)).collect()
+        } else {
+            let mut tx = self.begin().await?;
+            let mut written = Vec::with_capacity(notifications.len());
+            for notification in notifications {
+                let claimed = tx.claim_event(consumer, &notification.event_id, at).await?;
+                if claimed {
+                    tx.insert_notification(notification).await?;
+                }
+                written.push(claimed);
             }
-            return Ok(written);
+            tx.commit().await?;
+            written
+        };
+        if written.contains(&true) {
+            self.signal.wake();
         }
-        let mut tx = self.begin().await?;
-        if !tx.claim_event(consumer, &notification.event_id, at).await? {
-            return Ok(false);
-        }
-        tx.insert_notification(notification).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(written)
     }
 
     /// The user's notifications, newest first.

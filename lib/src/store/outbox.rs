@@ -26,12 +26,20 @@ const COUNT_UNPUBLISHED: &str = "select count(*) from outbox where published_at 
 
 const SELECT_EVENT: &str = "select id, topic, partition_key, payload, created_at from outbox where id = $1";
 
+/// PostgreSQL only: the events with the ids in array $1.
+const SELECT_EVENTS: &str =
+    "select id, topic, partition_key, payload, created_at from outbox where id = any($1)";
+
 /// $1 the topic, or null for every topic; $2 the limit.
 const SELECT_RECENT_EVENTS: &str = "select id, topic, partition_key, payload, created_at \
      from outbox where ($1 is null or topic = $1) order by created_at desc, id desc limit $2";
 
 const MARK_PUBLISHED: &str =
     "update outbox set published_at = $2, lease_until = null where id = $1 and published_at is null";
+
+/// PostgreSQL only: [`MARK_PUBLISHED`] for the ids in array $1.
+const MARK_ALL_PUBLISHED: &str =
+    "update outbox set published_at = $2, lease_until = null where id = any($1) and published_at is null";
 
 const RELEASE_UNPUBLISHED: &str =
     "update outbox set lease_until = null where id = $1 and published_at is null";
@@ -116,6 +124,30 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::mark_published`] for each of `ids`: one statement on
+    /// PostgreSQL, one transaction on SQLite.
+    pub async fn mark_all_published(&self, ids: &[Uuid], at: DateTime<Utc>) -> Result<(), StoreError> {
+        match ids {
+            [] => return Ok(()),
+            [id] => return self.mark_published(*id, at).await,
+            _ => {}
+        }
+        if let super::db::Pool::Postgres(pool) = &self.pool {
+            sqlx::query(MARK_ALL_PUBLISHED).bind(ids).bind(Timestamp(at)).execute(pool).await?;
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for id in ids {
+            on_tx!(tx, |c| sqlx::query(MARK_PUBLISHED)
+                .bind(id)
+                .bind(Timestamp(at))
+                .execute(c)
+                .await
+                .map(drop)?);
+        }
+        tx.commit().await
+    }
+
     /// Leases up to `limit` unpublished rows created before `created_before` whose
     /// lease (if any) ended before `now`, for `lease`; oldest first. Concurrent
     /// callers get disjoint rows.
@@ -175,6 +207,21 @@ impl Store {
         let row: Option<OutboxRow> =
             on_pool!(self.pool, |c| sqlx::query_as(SELECT_EVENT).bind(id).fetch_optional(c).await?);
         Ok(row.map(Into::into))
+    }
+
+    /// The events this system wrote with the ids in `ids` (those the outbox
+    /// keeps), in no particular order: one statement on PostgreSQL; on
+    /// SQLite, in this process, one lookup each.
+    pub async fn get_events(&self, ids: &[Uuid]) -> Result<Vec<OutboxEvent>, StoreError> {
+        if let super::db::Pool::Postgres(pool) = &self.pool {
+            let rows: Vec<OutboxRow> = sqlx::query_as(SELECT_EVENTS).bind(ids).fetch_all(pool).await?;
+            return Ok(events(rows));
+        }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.extend(self.get_event(*id).await?);
+        }
+        Ok(found)
     }
 
     /// The events written last, newest first; only those on `topic` if given.

@@ -41,6 +41,15 @@ const SELECT_TASK: &str = concat!(
     ", m.role from tasks t join list_members m on m.list_id = t.list_id and m.user_id = $2 where t.id = $1"
 );
 
+/// PostgreSQL only: for each (user, task) of arrays $1 and $2, the task if the
+/// user is a member of its list, with its place `n` (from 1) in the arrays.
+const SELECT_TASKS_SEEN: &str = concat!(
+    "select ",
+    task_columns!(),
+    ", i.n from unnest($1::text[], $2::uuid[]) with ordinality as i(user_id, task_id, n) \
+     join tasks t on t.id = i.task_id join list_members m on m.list_id = t.list_id and m.user_id = i.user_id"
+);
+
 /// The head of an insert of a task's 23 columns, bound $1..$23 in this
 /// order: see [`bind_task!`].
 macro_rules! insert_into_tasks {
@@ -218,6 +227,14 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
+/// A task with its place in the question ([`SELECT_TASKS_SEEN`]).
+#[derive(Debug, sqlx::FromRow)]
+struct SeenRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    n: i64,
+}
+
 /// A task with the reader's role in its list.
 #[derive(Debug, sqlx::FromRow)]
 struct TaskRoleRow {
@@ -266,6 +283,31 @@ impl Store {
     /// a missing task and for one in another's list alike.
     pub async fn get_task(&self, user_id: &str, id: Uuid) -> Result<Option<Task>, StoreError> {
         Ok(self.task_and_role(user_id, id).await?.map(|(task, _)| task))
+    }
+
+    /// [`Store::get_task`] for each (user, task id) of `asks`, in order: one
+    /// statement on PostgreSQL; on SQLite, in this process, one lookup each.
+    pub async fn tasks_seen(&self, asks: &[(&str, Uuid)]) -> Result<Vec<Option<Task>>, StoreError> {
+        let super::db::Pool::Postgres(pool) = &self.pool else {
+            let mut seen = Vec::with_capacity(asks.len());
+            for (user_id, id) in asks {
+                seen.push(self.get_task(user_id, *id).await?);
+            }
+            return Ok(seen);
+        };
+        let rows: Vec<SeenRow> = sqlx::query_as(SELECT_TASKS_SEEN)
+            .bind(asks.iter().map(|(user, _)| *user).collect::<Vec<_>>())
+            .bind(asks.iter().map(|(_, id)| *id).collect::<Vec<_>>())
+            .fetch_all(pool)
+            .await?;
+        let mut seen: Vec<Option<Task>> = asks.iter().map(|_| None).collect();
+        for row in rows {
+            let place = usize::try_from(row.n - 1).ok().and_then(|i| seen.get_mut(i));
+            let place =
+                place.ok_or_else(|| StoreError::Corrupt(format!("a place {} out of the question", row.n)))?;
+            *place = Some(Task::try_from(row.task)?);
+        }
+        Ok(seen)
     }
 
     /// [`Store::get_task`], with the role `user_id` has in the task's list.

@@ -36,6 +36,26 @@ const QUEUE_DELIVERIES: &str = "insert into webhook_deliveries (event_id, webhoo
      next_attempt_at = excluded.next_attempt_at \
      where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null";
 
+/// PostgreSQL only: [`QUEUE_DELIVERIES`] for a batch of distinct events, as
+/// arrays: event ids $1, their lists $2, bodies $3; due at $4. Returns one row
+/// per delivery queued, naming its event.
+const QUEUE_FANOUT: &str = "insert into webhook_deliveries (event_id, webhook_id, status, attempts, body, \
+     next_attempt_at, updated_at) select i.event_id, w.id, 'pending', 0, i.body, $4, $4 \
+     from unnest($1::text[], $2::uuid[], $3::text[]) as i(event_id, list_id, body) \
+     join list_members m on m.list_id = i.list_id join webhooks w on w.user_id = m.user_id \
+     on conflict (event_id, webhook_id) do update set body = excluded.body, \
+     next_attempt_at = excluded.next_attempt_at \
+     where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null returning event_id";
+
+/// An event to queue for the webhooks of every member of its list.
+#[derive(Debug, Clone)]
+pub struct Fanout {
+    pub event_id: String,
+    pub list_id: Uuid,
+    /// What each webhook is sent.
+    pub body: String,
+}
+
 /// Leases owed deliveries: $1 lease end, $2 now, $3 limit; soonest due first.
 /// PostgreSQL skips rows another sender holds; SQLite has a single writer.
 const CLAIM_DELIVERIES: Dialects = Dialects {
@@ -207,16 +227,42 @@ impl Store {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let queued = on_writer!(self.pool, |c| {
-            sqlx::query(QUEUE_DELIVERIES)
-                .bind(event_id)
-                .bind(list_id)
-                .bind(body)
+        let fanout = Fanout { event_id: event_id.to_owned(), list_id, body: body.to_owned() };
+        Ok(self.queue_fanout(std::slice::from_ref(&fanout), now).await?.first().copied().unwrap_or(0))
+    }
+
+    /// [`Store::queue_webhook_deliveries`] for a batch of distinct events: how
+    /// many deliveries each queued, in order. One statement on PostgreSQL; one
+    /// transaction on SQLite.
+    pub async fn queue_fanout(&self, events: &[Fanout], now: DateTime<Utc>) -> Result<Vec<u64>, StoreError> {
+        if let super::db::Pool::Postgres(pool) = &self.pool {
+            let rows: Vec<(String,)> = sqlx::query_as(QUEUE_FANOUT)
+                .bind(events.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.list_id).collect::<Vec<_>>())
+                .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
+                .bind(Timestamp(now))
+                .fetch_all(pool)
+                .await?;
+            let mut queued: HashMap<String, u64> = HashMap::new();
+            for (event_id,) in rows {
+                *queued.entry(event_id).or_default() += 1;
+            }
+            return Ok(events.iter().map(|e| queued.get(&e.event_id).copied().unwrap_or(0)).collect());
+        }
+        let mut tx = self.begin().await?;
+        let mut queued = Vec::with_capacity(events.len());
+        for event in events {
+            let rows = on_tx!(tx, |c| sqlx::query(QUEUE_DELIVERIES)
+                .bind(event.event_id.as_str())
+                .bind(event.list_id)
+                .bind(event.body.as_str())
                 .bind(Timestamp(now))
                 .execute(c)
                 .await?
-                .rows_affected()
-        });
+                .rows_affected());
+            queued.push(rows);
+        }
+        tx.commit().await?;
         Ok(queued)
     }
 

@@ -83,6 +83,7 @@ fn titles(tasks: &[Task]) -> Vec<&str> {
 }
 
 mod access_tokens;
+mod bulk_publish;
 mod changes;
 mod list;
 mod lists;
