@@ -42,6 +42,12 @@ import yaml
 KUBERNETES_VERSION = "1.34"
 OVERLAYS = ("local", "doks")
 GENERIC_BINDING_METADATA = {"route", "direction"}
+# An event as large as a task allows (a 10,000-character description, escaped)
+# is under this; a bulk delivery must fit the function's body limit.
+MAX_EVENT_BYTES = 64 * 1024
+# The bulk size and wait the subscriptions must use (measured: see
+# components/common/subscriptions.yaml).
+BULK_MAX_MESSAGES = 100
 SECRET_NAME = re.compile(r"(secret|token|password|passwd|credential|database_url)", re.IGNORECASE)
 
 
@@ -185,6 +191,11 @@ def check_subscriptions(docs, facts, src, where, problems):
             continue
         if topic not in consumers[app]["topics"]:
             problems.add(where, f"{here} delivers topic '{topic}' to {app}, but {code} says {app} consumes {consumers[app]['topics']}")
+        bulk = spec.get("bulkSubscribe") or {}
+        if bulk.get("enabled") is not True:
+            problems.add(where, f"{here} must enable bulkSubscribe (a batch per request: DESIGN.md, Batches)")
+        elif bulk.get("maxMessagesCount") != BULK_MAX_MESSAGES or not 0 < int(bulk.get("maxAwaitDurationMs", 0)) <= 1000:
+            problems.add(where, f"{here}: bulkSubscribe needs maxMessagesCount {BULK_MAX_MESSAGES} and a maxAwaitDurationMs of at most 1000 (a reminder's budget is a second)")
         delivered.setdefault(topic, []).append(app)
     for name, f in consumers.items():
         for topic in f["topics"]:
@@ -303,6 +314,9 @@ def check_deployments(docs, facts, src, where, problems):
         so = scaled.get(name)
         if f["trigger"] == "events":
             check_scaled_object(so, d, f, src, auths, where, problems)
+            limit = int((env.get("BODY_LIMIT_BYTES") or {}).get("value", facts.get("body_limit_bytes", 262144)))
+            if limit < BULK_MAX_MESSAGES * MAX_EVENT_BYTES:
+                problems.add(where, f"{here}: BODY_LIMIT_BYTES {limit} cannot take a bulk delivery of {BULK_MAX_MESSAGES} events of up to {MAX_EVENT_BYTES} bytes")
         elif so is not None:
             problems.add(where, f"{src.of('ScaledObject', name)} scales {name}, which the code triggers by {f['trigger']}, not by a topic")
         if f["trigger"] == "cron" and (d["spec"].get("replicas") != 1 or name in hpas):
@@ -339,11 +353,34 @@ def check_scaled_object(so, deployment, f, src, auths, where, problems):
             problems.add(where, f"{here}: offsetResetPolicy must be 'earliest' (nothing skipped from zero)")
         if not str(meta.get("lagThreshold", "")).isdigit() or int(meta["lagThreshold"]) <= 0:
             problems.add(where, f"{here}: lagThreshold must be a positive whole number")
+        for key, value, why in (
+            ("activationLagThreshold", "0", "any lag must wake the function from zero"),
+            ("limitToPartitionsWithLag", "true", "idle partitions must not ask for replicas"),
+            ("excludePersistentLag", "true", "a stuck partition must not ask for replicas that would wait behind it"),
+        ):
+            if str(meta.get(key)) != value:
+                problems.add(where, f"{here}: {key} must be \"{value}\" ({why})")
+    partitions = topic_partitions()
+    if spec.get("maxReplicaCount", 100) > partitions:
+        problems.add(where, f"{here}: maxReplicaCount {spec.get('maxReplicaCount')} is more than the {partitions} partitions of its topics (scripts/deploy-doks.sh); the rest would sit idle")
+    grace = int(deployment["spec"]["template"]["spec"].get("terminationGracePeriodSeconds", 30))
+    if int(spec.get("cooldownPeriod", 300)) <= grace:
+        problems.add(where, f"{here}: cooldownPeriod {spec.get('cooldownPeriod')} must be longer than the pod's drain ({grace} s)")
+    for key in ("dapr.io/enable-app-health-check", "dapr.io/app-health-check-path"):
+        if not annotation(deployment, key):
+            problems.add(where, f"{dep}: {key} must be set, so that the sidecar stops delivering to an app that is not healthy")
         ref = (t.get("authenticationRef") or {}).get("name")
         if ref not in auths:
             problems.add(where, f"{here}: authenticationRef '{ref}' names no TriggerAuthentication")
     if sorted(topics) != sorted(f["topics"]):
         problems.add(where, f"{here} watches topics {sorted(topics)}, but the code (deploy-facts) says {name} consumes {sorted(f['topics'])}")
+
+
+def topic_partitions():
+    """The partitions per topic that scripts/deploy-doks.sh (beside this script) creates."""
+    script = Path(__file__).resolve().parent / "deploy-doks.sh"
+    found = re.search(r"^PARTITIONS=(\d+)$", script.read_text(), re.MULTILINE)
+    return int(found.group(1)) if found else 1
 
 
 def check_no_secret_objects(docs, src, where, problems):

@@ -23,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 mod body;
 mod connections;
+mod lambda;
 
 pub use body::BodyTimedOut;
 pub use connections::{ConnectionLimits, Draining};
@@ -119,10 +120,11 @@ where
     let lambda = vars.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API");
     let settings = Settings::from(&config);
     let limits = ConnectionLimits::from(&config);
+    let token = config.app_api_token.clone();
     let app = with_common_layers(build(Context { config, store, vars, lambda }).await?, settings);
     if lambda {
         tracing::info!(function = name, "serving under AWS Lambda");
-        return lambda_http::run(app).await;
+        return lambda::run(app, token, settings.body_limit_bytes).await;
     }
     let listener = TcpListener::bind(settings.addr).await?;
     tracing::info!(function = name, addr = %settings.addr, "listening");

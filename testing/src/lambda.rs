@@ -152,3 +152,70 @@ pub fn function_url_event(method: &str, path: &str, headers: &[(&str, &str)], bo
         "isBase64Encoded": false
     })
 }
+
+/// A self-managed Kafka event as Lambda's event source mapping delivers it
+/// (`eventSource` `SelfManagedKafka`, records grouped by `topic-partition`),
+/// holding `events` as the relay publishes them: each record's `value` is
+/// base64 of the structured CloudEvent, its `key` base64 of the partition key.
+/// Record `i` is on partition `i % 2` of `topic`, at offset `100 + i`.
+pub fn kafka_event(topic: &str, events: &[&todo_lib::event::OutboxEvent]) -> Value {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut records = serde_json::Map::new();
+    for (i, event) in events.iter().enumerate() {
+        let partition = i % 2;
+        let record = json!({
+            "topic": topic,
+            "partition": partition,
+            "offset": 100 + i,
+            "timestamp": 1_795_766_400_000_i64,
+            "timestampType": "CREATE_TIME",
+            "key": b64(event.partition_key.as_bytes()),
+            "value": b64(event.payload.to_string().as_bytes()),
+            "headers": [{ "content-type": b"application/cloudevents+json".to_vec() }],
+        });
+        let key = format!("{topic}-{partition}");
+        records.entry(key).or_insert_with(|| json!([])).as_array_mut().expect("a list").push(record);
+    }
+    json!({
+        "eventSource": "SelfManagedKafka",
+        "bootstrapServers": "b-1.example.com:9092,b-2.example.com:9092",
+        "records": records,
+    })
+}
+
+/// The same records as an Amazon MSK event (`eventSource` `aws:kafka`).
+pub fn msk_event(topic: &str, events: &[&todo_lib::event::OutboxEvent]) -> Value {
+    let mut event = kafka_event(topic, events);
+    event["eventSource"] = json!("aws:kafka");
+    event["eventSourceArn"] = json!("arn:aws:kafka:eu-west-1:123456789012:cluster/todo/abcd1234");
+    event
+}
+
+/// An SQS event as Lambda's event source mapping delivers it, one message per
+/// event (its body the structured CloudEvent), message `i` with id `msg-i`.
+pub fn sqs_event(events: &[&todo_lib::event::OutboxEvent]) -> Value {
+    let records: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            json!({
+                "messageId": format!("msg-{i}"),
+                "receiptHandle": format!("receipt-{i}"),
+                "body": event.payload.to_string(),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795766400000",
+                    "SenderId": "123456789012",
+                    "ApproximateFirstReceiveTimestamp": "1795766400001"
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:task-created",
+                "awsRegion": "eu-west-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}

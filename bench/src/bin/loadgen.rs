@@ -1,7 +1,11 @@
 //! Sends CloudEvents to an event function the way Dapr delivers them, each with
 //! a unique id, and reports events per second and latency percentiles.
 //!
-//! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K] [--members M]
+//! usage: loadgen --url URL --type TYPE [--events N] [--concurrency C] [--tasks K] [--members M] [--bulk B]
+//!
+//! With `--bulk B` the events go in Dapr's bulk subscribe requests of B
+//! entries each (CloudEvent entries in Dapr's envelope), C requests in flight;
+//! latency is then per request, and every entry must be answered `SUCCESS`.
 //!
 //! With `--members M` each task's user keeps the tasks in a list shared with
 //! M - 1 others, and each of the M members has one webhook, so that every
@@ -14,7 +18,7 @@
 //! and its effect is then really done (a `task.due` for a task that does not
 //! exist would only be skipped). Every answer must be `200 {"status":"SUCCESS"}`;
 //! anything else is counted as an error and makes the run fail. Prints one JSON
-//! line: `{"type","events","concurrency","seconds","events_per_sec","p50_ms","p99_ms","errors"}`.
+//! line: `{"type","events","bulk","concurrency","seconds","events_per_sec","p50_ms","p99_ms","errors"}`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,6 +58,8 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let concurrency: usize = args.number("concurrency", 16)?;
     let tasks: usize = args.number("tasks", 1_000)?;
     let members: usize = args.number("members", 0)?;
+    // 0 (absent): one event per request.
+    let bulk: usize = args.number("bulk", 0)?;
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL")?;
 
     // The tasks, written as the API would (their own events marked published).
@@ -87,7 +93,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         prepared.push(task);
     }
     // The events, each with a unique id, written as their causes would have.
-    let bodies: Vec<String> = {
+    let bodies: Vec<(String, usize)> = {
         let events: Vec<OutboxEvent> =
             (0..events).map(|n| event(ty, &prepared[n % prepared.len()])).collect::<Result<_, _>>()?;
         for batch in events.chunks(1_000) {
@@ -98,8 +104,14 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             tx.commit().await?;
         }
         let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
-        events.iter().map(|e| todo_lib::event::dapr_envelope(e, pubsub).to_string()).collect()
+        let envelopes: Vec<serde_json::Value> =
+            events.iter().map(|e| todo_lib::event::dapr_envelope(e, pubsub)).collect();
+        match bulk {
+            0 => envelopes.iter().map(|e| (e.to_string(), 1)).collect(),
+            size => envelopes.chunks(size).map(|chunk| (bulk_request(chunk, ty), chunk.len())).collect(),
+        }
     };
+    let requests = bodies.len();
     let bodies = Arc::new(bodies);
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
@@ -113,29 +125,34 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             let (mut latencies, mut errors) = (Vec::new(), 0usize);
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= events {
+                if n >= requests {
                     break;
                 }
-                let body = bodies[n].clone();
+                let (body, entries) = bodies[n].clone();
+                let content_type = if bulk == 0 {
+                    "application/cloudevents+json"
+                } else {
+                    "application/cloudevents-batch+json"
+                };
                 let sent = Instant::now();
                 let answer = client
                     .post(&url)
-                    .header("content-type", "application/cloudevents+json")
+                    .header("content-type", content_type)
                     .body(body)
                     .timeout(Duration::from_secs(30))
                     .send()
                     .await;
-                let ok = match answer {
-                    Ok(res) if res.status() == 200 => res.text().await.is_ok_and(|t| t.contains("SUCCESS")),
-                    _ => false,
+                let succeeded = match answer {
+                    Ok(res) if res.status() == 200 => res.text().await.map(|t| t.matches("SUCCESS").count()),
+                    _ => Ok(0),
                 };
                 latencies.push(sent.elapsed());
-                errors += usize::from(!ok);
+                errors += entries - succeeded.unwrap_or(0).min(entries);
             }
             (latencies, errors)
         }));
     }
-    let (mut latencies, mut errors) = (Vec::with_capacity(events), 0);
+    let (mut latencies, mut errors) = (Vec::with_capacity(requests), 0);
     for worker in workers {
         let (l, e) = worker.await?;
         latencies.extend(l);
@@ -149,6 +166,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         serde_json::json!({
             "type": ty.as_str(),
             "events": events,
+            "bulk": bulk,
             "concurrency": concurrency,
             "seconds": (seconds * 1000.0).round() / 1000.0,
             "events_per_sec": (events as f64 / seconds).round(),
@@ -183,6 +201,31 @@ async fn shared_list(
     }
     tx.commit().await?;
     Ok(list)
+}
+
+/// Dapr's bulk subscribe request carrying `envelopes` (events of type `ty`).
+fn bulk_request(envelopes: &[serde_json::Value], ty: EventType) -> String {
+    let entries: Vec<serde_json::Value> = envelopes
+        .iter()
+        .map(|event| {
+            serde_json::json!({
+                "entryId": uuid::Uuid::new_v4().to_string(),
+                "event": event,
+                "contentType": "application/cloudevents+json",
+                "metadata": {},
+            })
+        })
+        .collect();
+    let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
+    serde_json::json!({
+        "entries": entries,
+        "id": uuid::Uuid::new_v4().to_string(),
+        "metadata": { "pubsubName": pubsub },
+        "pubsubname": pubsub,
+        "topic": ty.topic(),
+        "type": "com.dapr.event.sent.bulk",
+    })
+    .to_string()
 }
 
 /// A fresh event (unique id) of type `ty` about `task`.

@@ -208,14 +208,44 @@ impl Publisher for InProcessBus {
         let mut unsent = Vec::new();
         for (topic, group) in topics {
             let Some(subscriber) = self.subscribers.get(topic) else { continue };
-            let ids: Vec<Uuid> = group.iter().map(|e| e.id).collect();
-            if let Err(err) = self.deliver_all(subscriber, group).await {
-                let reason = todo_lib::telemetry::Chain(&err).to_string();
-                unsent.extend(ids.into_iter().map(|id| Unsent { id, reason: reason.clone() }));
+            for request in requests(group) {
+                let ids: Vec<Uuid> = request.iter().map(|e| e.id).collect();
+                if let Err(err) = self.deliver_all(subscriber, request).await {
+                    let reason = todo_lib::telemetry::Chain(&err).to_string();
+                    unsent.extend(ids.into_iter().map(|id| Unsent { id, reason: reason.clone() }));
+                }
             }
         }
         unsent
     }
+}
+
+/// Entries per bulk request, as the subscriptions' `maxMessagesCount`.
+const BULK_ENTRIES: usize = 100;
+
+/// Bytes of events per bulk request at most, well under the 2 MB a function
+/// router reads in process (a request of one larger event still goes alone).
+const BULK_BYTES: usize = 1024 * 1024;
+
+/// `events` of one topic in bulk requests of at most [`BULK_ENTRIES`] and
+/// about [`BULK_BYTES`].
+fn requests(events: Vec<&OutboxEvent>) -> Vec<Vec<&OutboxEvent>> {
+    let mut requests: Vec<Vec<&OutboxEvent>> = Vec::new();
+    let mut bytes = 0;
+    for event in events {
+        let size = event.payload.to_string().len();
+        match requests.last_mut() {
+            Some(last) if last.len() < BULK_ENTRIES && bytes + size <= BULK_BYTES => {
+                bytes += size;
+                last.push(event);
+            }
+            _ => {
+                bytes = size;
+                requests.push(vec![event]);
+            }
+        }
+    }
+    requests
 }
 
 /// The bulk request Dapr would send for `events` (one topic): each in its
