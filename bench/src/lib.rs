@@ -1,4 +1,7 @@
-//! What the benchmark tools share: argument parsing and percentiles.
+//! What the benchmark tools share: argument parsing, percentiles, and a
+//! Lambda Runtime API to drive function processes with.
+
+pub mod runtime;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,6 +24,10 @@ impl Args {
 
     pub fn required(&self, name: &str) -> Result<String, String> {
         self.0.get(name).cloned().ok_or_else(|| format!("--{name} is required"))
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
     }
 
     pub fn number(&self, name: &str, default: usize) -> Result<usize, String> {

@@ -69,8 +69,15 @@ pub struct Sweep {
     pub lease: Duration,
     /// Rows per claim.
     pub batch: i64,
-    /// Claims per sweep, so one sweep stays short however large the backlog.
+    /// Claims per sweep at most.
     pub max_batches: usize,
+    /// How long one sweep may go on claiming (at least one claim), so that it
+    /// stays short however large the backlog.
+    pub budget: Duration,
+    /// Claimers working at once, each claiming, publishing and marking its
+    /// own batches (claims are disjoint), so that the database and the
+    /// sidecar are busy at the same time.
+    pub workers: usize,
     /// The time the sweep goes by.
     pub clock: Arc<dyn crate::clock::Clock>,
 }
@@ -84,8 +91,32 @@ pub async fn republish_unpublished(
     publisher: &dyn Publisher,
     sweep: Sweep,
 ) -> Result<usize, crate::store::StoreError> {
+    let started = std::time::Instant::now();
+    let rounds = std::sync::atomic::AtomicUsize::new(0);
+    let workers = (0..sweep.workers.max(1)).map(|_| claimer(store, publisher, &sweep, started, &rounds));
     let mut published = 0;
-    for _ in 0..sweep.max_batches {
+    for outcome in futures_util::future::join_all(workers).await {
+        published += outcome?;
+    }
+    Ok(published)
+}
+
+/// One claimer of [`republish_unpublished`]: batch after batch until a claim
+/// comes back empty, a publish falls short, the sweep's claims are used up or
+/// its budget is spent.
+async fn claimer(
+    store: &Store,
+    publisher: &dyn Publisher,
+    sweep: &Sweep,
+    started: std::time::Instant,
+    rounds: &std::sync::atomic::AtomicUsize,
+) -> Result<usize, crate::store::StoreError> {
+    let mut published = 0;
+    loop {
+        let round = rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if round >= sweep.max_batches || (round > 0 && started.elapsed() >= sweep.budget) {
+            break;
+        }
         let now = sweep.clock.now();
         let cutoff = now - chrono::Duration::from_std(sweep.min_age).unwrap_or_default();
         let claimed = store.claim_unpublished(cutoff, now, sweep.lease, sweep.batch).await?;

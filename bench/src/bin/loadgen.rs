@@ -6,6 +6,11 @@
 //! With `--bulk B` the events go in Dapr's bulk subscribe requests of B
 //! entries each (CloudEvent entries in Dapr's envelope), C requests in flight;
 //! latency is then per request, and every entry must be answered `SUCCESS`.
+//! With `--lambda BIN` too (and no `--url`), they go as self-managed Kafka
+//! event source batches of B records to C processes of the function binary
+//! `BIN` under a Lambda Runtime API on loopback (`bench::runtime`), one
+//! invocation at a time each, as Lambda runs them; every answer must report no
+//! `batchItemFailures`.
 //!
 //! With `--members M` each task's user keeps the tasks in a list shared with
 //! M - 1 others, and each of the M members has one webhook, so that every
@@ -52,7 +57,8 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     let args = Args::parse(std::env::args().skip(1))?;
-    let url = args.required("url")?;
+    let lambda = args.optional("lambda");
+    let url = if lambda.is_some() { String::new() } else { args.required("url")? };
     let ty = EventType::parse(&args.required("type")?).ok_or("--type must be a task event type")?;
     let events: usize = args.number("events", 10_000)?;
     let concurrency: usize = args.number("concurrency", 16)?;
@@ -106,12 +112,29 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
         let pubsub = todo_lib::config::DEFAULT_PUBSUB_NAME;
         let envelopes: Vec<serde_json::Value> =
             events.iter().map(|e| todo_lib::event::dapr_envelope(e, pubsub)).collect();
-        match bulk {
-            0 => envelopes.iter().map(|e| (e.to_string(), 1)).collect(),
-            size => envelopes.chunks(size).map(|chunk| (bulk_request(chunk, ty), chunk.len())).collect(),
+        match (bulk, &lambda) {
+            (0, _) => envelopes.iter().map(|e| (e.to_string(), 1)).collect(),
+            (size, Some(_)) => {
+                events.chunks(size).map(|chunk| (kafka_event(chunk, ty), chunk.len())).collect()
+            }
+            (size, None) => {
+                envelopes.chunks(size).map(|chunk| (bulk_request(chunk, ty), chunk.len())).collect()
+            }
         }
     };
     let requests = bodies.len();
+    if let Some(bin) = lambda {
+        let env: Vec<(String, String)> =
+            ["DATABASE_URL", "APP_API_TOKEN", "BODY_LIMIT_BYTES", "DB_MAX_CONNECTIONS"]
+                .iter()
+                .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+                .collect();
+        let outcome = bench::runtime::run(&bin, &env, concurrency, bodies, Duration::from_secs(300)).await?;
+        let mut latencies = outcome.latencies;
+        latencies.sort_unstable();
+        report(ty, events, bulk, concurrency, outcome.seconds, &latencies, outcome.errors);
+        return Ok(outcome.errors == 0);
+    }
     let bodies = Arc::new(bodies);
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
@@ -160,6 +183,20 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
+    report(ty, events, bulk, concurrency, seconds, &latencies, errors);
+    Ok(errors == 0)
+}
+
+/// Prints the run's one JSON line.
+fn report(
+    ty: EventType,
+    events: usize,
+    bulk: usize,
+    concurrency: usize,
+    seconds: f64,
+    latencies: &[Duration],
+    errors: usize,
+) {
     let ms = |d: Duration| (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     println!(
         "{}",
@@ -170,12 +207,30 @@ async fn run() -> Result<bool, Box<dyn std::error::Error>> {
             "concurrency": concurrency,
             "seconds": (seconds * 1000.0).round() / 1000.0,
             "events_per_sec": (events as f64 / seconds).round(),
-            "p50_ms": ms(percentile(&latencies, 50.0)),
-            "p99_ms": ms(percentile(&latencies, 99.0)),
+            "p50_ms": ms(percentile(latencies, 50.0)),
+            "p99_ms": ms(percentile(latencies, 99.0)),
             "errors": errors,
         })
     );
-    Ok(errors == 0)
+}
+
+/// A self-managed Kafka event source batch of `events` (type `ty`), each
+/// record's value base64 of the structured CloudEvent, as the relay publishes it.
+fn kafka_event(events: &[OutboxEvent], ty: EventType) -> String {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let records: Vec<serde_json::Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            serde_json::json!({
+                "topic": ty.topic(), "partition": 0, "offset": i, "timestamp": 0, "timestampType": "CREATE_TIME",
+                "key": b64(e.partition_key.as_bytes()), "value": b64(e.payload.to_string().as_bytes()), "headers": [],
+            })
+        })
+        .collect();
+    let key = format!("{}-0", ty.topic());
+    serde_json::json!({ "eventSource": "SelfManagedKafka", "records": { key: records } }).to_string()
 }
 
 /// A list of `owner` shared with `members - 1` others, each of the `members`

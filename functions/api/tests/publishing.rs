@@ -112,6 +112,8 @@ fn sweep_now() -> Sweep {
         lease: CLAIM_LEASE,
         batch: 100,
         max_batches: 10,
+        workers: 1,
+        budget: std::time::Duration::from_secs(5),
         clock: todo_lib::clock::system(),
     }
 }

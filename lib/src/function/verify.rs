@@ -27,6 +27,9 @@ use crate::store::Store;
 /// error for one with no stored event or whose delivered copy names another
 /// fact. One verdict per delivery, in order.
 pub(super) async fn take_stored(deliveries: &mut [Delivery], store: &Store) -> Vec<Result<(), HandleError>> {
+    if deliveries.is_empty() {
+        return Vec::new();
+    }
     let ids: Vec<Uuid> = deliveries.iter().filter_map(|d| Uuid::parse_str(&d.id).ok()).collect();
     let mut stored: HashMap<Uuid, OutboxEvent> = match store.get_events(&ids).await {
         Ok(events) => events.into_iter().map(|e| (e.id, e)).collect(),

@@ -63,6 +63,8 @@ async fn a_burst_past_the_relay_s_queue_waits_in_the_outbox_for_the_sweep(db: Te
         lease: StdDuration::from_secs(60),
         batch: 100,
         max_batches: 1,
+        workers: 1,
+        budget: StdDuration::from_secs(5),
         clock: todo_lib::clock::system(),
     };
     let swept = republish_unpublished(&db.store, publisher.as_ref(), sweep).await.expect("swept");
