@@ -30,6 +30,19 @@ pub trait Publisher: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
+/// `events` grouped by topic, topics in the order they first appear and each
+/// topic's events in their order: what a bulk request per topic carries.
+pub fn by_topic(events: &[OutboxEvent]) -> Vec<(&str, Vec<&OutboxEvent>)> {
+    let mut topics: Vec<(&str, Vec<&OutboxEvent>)> = Vec::new();
+    for event in events {
+        match topics.iter_mut().find(|(topic, _)| *topic == event.topic) {
+            Some((_, group)) => group.push(event),
+            None => topics.push((event.topic.as_str(), vec![event])),
+        }
+    }
+    topics
+}
+
 /// An event a batch publish did not send, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unsent {
@@ -115,15 +128,8 @@ impl Publisher for DaprPublisher {
     /// the event id) are the ones not sent; when its answer names none, every
     /// entry of the request counts as not sent.
     async fn publish_batch(&self, events: &[OutboxEvent]) -> Vec<Unsent> {
-        let mut topics: Vec<(&str, Vec<&OutboxEvent>)> = Vec::new();
-        for event in events {
-            match topics.iter_mut().find(|(topic, _)| *topic == event.topic) {
-                Some((_, group)) => group.push(event),
-                None => topics.push((event.topic.as_str(), vec![event])),
-            }
-        }
         let mut unsent = Vec::new();
-        for (topic, group) in topics {
+        for (topic, group) in by_topic(events) {
             if let [event] = group.as_slice() {
                 if let Err(err) = self.publish(event).await {
                     unsent.push(Unsent { id: event.id, reason: crate::telemetry::Chain(&err).to_string() });

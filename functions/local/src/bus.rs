@@ -24,7 +24,7 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use todo_lib::event::{DeadLetter, OutboxEvent, dapr_envelope};
-use todo_lib::publish::{PublishError, Publisher, Unsent};
+use todo_lib::publish::{PublishError, Publisher, Unsent, by_topic};
 use todo_lib::store::Store;
 
 /// How often and how patiently a `RETRY` is retried.
@@ -194,19 +194,9 @@ impl Publisher for InProcessBus {
     /// subscriber took it or it was dead-lettered; only an event whose dead
     /// letter could not be recorded stays unpublished.
     async fn publish_batch(&self, events: &[OutboxEvent]) -> Vec<Unsent> {
-        let mut topics: Vec<(&str, Vec<&OutboxEvent>)> = Vec::new();
-        for event in events {
-            // Like a topic nobody consumes: published, and nothing happens.
-            if !self.subscribers.contains_key(&event.topic) {
-                continue;
-            }
-            match topics.iter_mut().find(|(topic, _)| *topic == event.topic) {
-                Some((_, group)) => group.push(event),
-                None => topics.push((event.topic.as_str(), vec![event])),
-            }
-        }
         let mut unsent = Vec::new();
-        for (topic, group) in topics {
+        for (topic, group) in by_topic(events) {
+            // Like a topic nobody consumes: published, and nothing happens.
             let Some(subscriber) = self.subscribers.get(topic) else { continue };
             for request in requests(group) {
                 let ids: Vec<Uuid> = request.iter().map(|e| e.id).collect();
