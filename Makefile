@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
+.PHONY: browser docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -18,9 +18,14 @@ dev:
 dapr-dev:
 	@scripts/dapr-dev.sh
 
+## browser: Debian's chromium for the web app's browser tests, installed when missing (as make bench installs wrk)
+browser:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y --no-install-recommends chromium || \
+	  { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
+
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation, the docs' checks and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools node-tools deny validate-asyncapi docs-check
+test: deploy-tools python-tools node-tools browser deny validate-asyncapi docs-check
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
