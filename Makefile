@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: browser docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak node-tools validate-asyncapi
+.PHONY: browser docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak soak-abuse node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -132,6 +132,12 @@ soak:
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y --no-install-recommends wrk
 	cargo build --release -p api --bins
 	SOAK_SECONDS=$(SOAK_SECONDS) python3 scripts/soak.py
+
+## soak-abuse: default rate limits; 100 well-behaved users alone, then beside one abusive user (their p99 within 20 %)
+soak-abuse:
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y --no-install-recommends wrk
+	cargo build --release -p api --bins
+	SOAK_MODE=abuse SOAK_SECONDS=$(SOAK_SECONDS) python3 scripts/soak.py
 
 ## bench: release binaries, then every benchmark (scripts/bench.py SECTION… runs some); installs wrk and matplotlib (plots)
 bench: target/bench-tools/.installed

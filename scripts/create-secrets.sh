@@ -10,6 +10,8 @@
 #   JWT_SECRET         HS256 secret, at least 32 bytes        (todo-jwt: secret)
 #   APP_API_TOKEN      Dapr -> app token; generated if unset   (todo-app-api-token: token)
 #   DAPR_API_TOKEN     app -> Dapr token; generated if unset   (todo-dapr-api-token: token)
+#   REDIS_URL          rediss://default:…@host:25061, optional (todo-redis: url); without
+#                      it each api, mcp and cron-tick pod keeps its own rate-limit budgets
 #
 # Sign-in with an identity provider (optional, not secret: ConfigMap todo-auth,
 # which the api and mcp read when it exists): JWT_ISSUER, JWT_JWKS_URL,
@@ -57,6 +59,11 @@ kubectl create secret generic todo-app-api-token --namespace "$namespace" --dry-
   --from-file=token=<(printf %s "$APP_API_TOKEN") | update
 kubectl create secret generic todo-dapr-api-token --namespace "$namespace" --dry-run=client -o yaml \
   --from-file=token=<(printf %s "$DAPR_API_TOKEN") | update
+if [[ -n "${REDIS_URL:-}" ]]; then
+  kubectl create secret generic todo-redis --namespace "$namespace" --dry-run=client -o yaml \
+    --from-file=url=<(printf %s "$REDIS_URL") | update
+  echo "create-secrets: Secret todo-redis holds REDIS_URL: rate limits are shared across replicas"
+fi
 auth=()
 for var in JWT_ISSUER JWT_JWKS_URL JWT_AUDIENCE OIDC_CLIENT_ID OIDC_SCOPES; do
   [[ -n "${!var:-}" ]] && auth+=("--from-literal=$var=${!var}")

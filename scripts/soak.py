@@ -2,13 +2,21 @@
 """make soak: 1,000 concurrent clients against the API on loopback.
 
 usage: scripts/soak.py      (SOAK_SECONDS, default 60; SOAK_CONNECTIONS, default 1000)
+       SOAK_MODE=abuse scripts/soak.py   (make soak-abuse)
 
 The release `api` binary on a fresh PostgreSQL database, driven by wrk with
 one create in four and three first-page reads (bench/wrk/mixed.lua) from
-SOAK_CONNECTIONS connections for SOAK_SECONDS. The API's memory is sampled every
-second. Fails when any request errs (non-2xx, connect, read, write or timeout)
-or when memory keeps growing; prints a Markdown table and saves it under
-bench/results/soak-latest.md.
+SOAK_CONNECTIONS connections for SOAK_SECONDS, one user with budgets it never
+meets (bench.UNLIMITED). The API's memory is sampled every second. Fails when
+any request errs (non-2xx, connect, read, write or timeout) or when memory keeps
+growing; prints a Markdown table and saves it under bench/results/soak-latest.md.
+
+SOAK_MODE=abuse keeps the default rate limits and runs SOAK_USERS (100)
+well-behaved users (bench/wrk/polite.lua: each inside its budgets) for
+SOAK_SECONDS alone, then again beside one abusive user creating tasks as fast
+as SOAK_ABUSIVE_CONNECTIONS (8) connections go (bench/wrk/abusive.lua). Fails
+when a well-behaved request errs or their p99 grows by more than 20 %; saves
+bench/results/soak-abuse-latest.md.
 """
 
 import os
@@ -17,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,7 +46,81 @@ def sample_rss(api, samples, stop):
         stop.wait(1)
 
 
+def wrk_run(script, connections, threads, env, base):
+    """Starts wrk on `script`; its output when `.communicate()` is read."""
+    return subprocess.Popen(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{SECONDS}s", "--timeout", "10s", "--latency",
+         "-s", str(bench.ROOT / "bench" / "wrk" / script), base],
+        env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def figures(out):
+    """Requests, rate, p50/p99 in ms, non-2xx and socket errors of wrk's output."""
+    ms = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    pct = {p: float(v) * ms[u] for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": pct.get("50", float("nan")),
+        "p99": pct.get("99", float("nan")),
+        "non2xx": int(bad.group(1)) if bad else 0,
+        "socket": sum(int(x) for x in sock.groups()) if sock else 0,
+    }
+
+
+def abuse():
+    users = int(os.environ.get("SOAK_USERS", "100"))
+    abusive = int(os.environ.get("SOAK_ABUSIVE_CONNECTIONS", "8"))
+    url = bench.fresh_pg("todo_soak_abuse")
+    bench.migrate(url)
+    # The default budgets: what production runs with.
+    api = bench.Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"}, unlimited=False)
+    polite_env = {"TOKENS": ",".join(bench.token(f"polite-{i}") for i in range(users)), "DELAY_MS": "200"}
+    alone = figures(wrk_run("polite.lua", users, 2, polite_env, api.base).communicate()[0])
+    abuser = wrk_run("abusive.lua", abusive, 1, {"TOKEN": bench.token("abuser")}, api.base)
+    beside = figures(wrk_run("polite.lua", users, 2, polite_env, api.base).communicate()[0])
+    flood = figures(abuser.communicate()[0])
+    metrics = urllib.request.urlopen(api.base + "/metrics", timeout=5).read().decode()
+    api.stop()
+    limited = sum(float(v) for v in re.findall(r'^todo_rate_limited_total\{route_class="write"\} ([\d.e+]+)$', metrics, re.M))
+    growth = beside["p99"] / alone["p99"] - 1
+    row = lambda name, f: (f"| {name} | {f['requests']:,} ({f['rps']:,.0f}/s) | {f['p50']:.2f} / {f['p99']:.2f} ms "
+                           f"| {f['non2xx']} + {f['socket']} |")
+    lines = [
+        f"# Soak with an abusive user: {users} well-behaved users for {SECONDS} s, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        "",
+        "Machine: {}, {} cores; commit {}".format(*bench.machine()),
+        "",
+        "| run | requests | p50 / p99 | non-2xx + socket errors |",
+        "|---|---|---|---|",
+        row("well-behaved users alone", alone),
+        row("well-behaved users beside the abuser", beside),
+        row(f"the abuser ({abusive} connections, one token)", flood),
+        "",
+        f"The well-behaved users' p99 moved {growth:+.0%} with the abuser; "
+        f"{limited:,.0f} of the abuser's {flood['requests']:,} requests were refused 429.",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    results = bench.ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "soak-abuse-latest.md").write_text(report + "\n")
+    failures = []
+    for name, f in (("alone", alone), ("beside the abuser", beside)):
+        if f["non2xx"] or f["socket"]:
+            failures.append(f"well-behaved users {name}: {f['non2xx']} non-2xx and {f['socket']} socket errors")
+    if growth > 0.20:
+        failures.append(f"their p99 grew {growth:.0%} beside the abuser (limit 20 %)")
+    if failures:
+        raise SystemExit("soak failed: " + "; ".join(failures))
+
+
 def main():
+    if os.environ.get("SOAK_MODE") == "abuse":
+        return abuse()
     url = bench.fresh_pg("todo_soak")
     bench.migrate(url)
     api = bench.Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})

@@ -96,7 +96,16 @@ async fn writer(
 async fn a_postgres_crash_mid_stream_loses_no_acknowledged_write_and_doubles_no_effect() {
     let server = Arc::new(PrivatePostgres::start());
     let url = server.url();
-    let host = Host::start_on_with(None, &[("DATABASE_URL", url.as_str())]).await;
+    // Four writers as fast as they can go, and a read per acknowledged write
+    // afterwards: budgets no test of faults should meet.
+    let unlimited = [
+        ("DATABASE_URL", url.as_str()),
+        ("RATE_LIMIT_WRITE_BURST", "100000"),
+        ("RATE_LIMIT_WRITE_PER_MINUTE", "1000000"),
+        ("RATE_LIMIT_READ_BURST", "100000"),
+        ("RATE_LIMIT_READ_PER_MINUTE", "1000000"),
+    ];
+    let host = Host::start_on_with(None, &unlimited).await;
 
     // Four writers for 14 s; the database crashes at 2 s and is back at 5 s (a
     // write waiting for a connection gives up after 5 s, so writes resume late).

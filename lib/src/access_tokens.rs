@@ -20,8 +20,6 @@ pub const TOKEN_PREFIX: &str = "todo_pat_";
 pub const NAME_MAX_CHARS: usize = 100;
 /// The longest a token may live: a year.
 pub const EXPIRY_MAX_DAYS: i64 = 366;
-/// How many tokens one user may hold at once.
-pub const MAX_PER_USER: i64 = 50;
 /// `last_used_at` is written at most this often per token, so that a busy
 /// assistant does not turn every read into a write.
 pub const LAST_USED_RESOLUTION_SECS: i64 = 60;

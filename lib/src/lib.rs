@@ -41,7 +41,9 @@
 //! - [`notification`]: in-app notifications (reminders).
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
 //! - [`sender`]: sends the webhook deliveries that are owed, under leases, with backoff.
+//! - [`quota`]: how much one user or list may hold (`QUOTA_*`).
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
+//! - [`rate_limit`]: budgets per caller (GCRA), shared through Redis or kept in the process.
 //! - [`health`]: `/healthz` and `/readyz`, shared by every function.
 
 pub mod access_tokens;
@@ -61,6 +63,8 @@ pub mod metrics;
 pub mod notification;
 pub mod outbox;
 pub mod publish;
+pub mod quota;
+pub mod rate_limit;
 pub mod recurrence;
 pub mod relay;
 pub mod secret_token;

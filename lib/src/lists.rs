@@ -12,8 +12,6 @@ use crate::task::{ValidationErrors, text};
 
 /// Longest list name, in characters after trimming.
 pub const NAME_MAX_CHARS: usize = 100;
-/// Lists a user may have, the Inbox included.
-pub const MAX_PER_USER: i64 = 200;
 /// The name of the list every user has.
 pub const INBOX_NAME: &str = "Inbox";
 

@@ -10,9 +10,6 @@ use uuid::Uuid;
 
 use crate::task::{ValidationErrors, text};
 
-/// Members a list may have, its owners included.
-pub const MAX_PER_LIST: i64 = 100;
-
 /// What a member may do, ordered by rights: each role may do everything the
 /// one before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]

@@ -12,7 +12,13 @@
 //! - `todo_reminder_lateness_seconds`: from a reminder's time to its delivery;
 //! - `todo_webhook_backlog`: webhook deliveries owed, as last seen by `cron-tick`;
 //! - `todo_webhook_attempts_total{status}`: webhook sends by what they came to
-//!   (`delivered`, `failed`, `pending`: to be retried).
+//!   (`delivered`, `failed`, `pending`: to be retried);
+//! - `todo_rate_limited_total{route_class}`: requests refused 429 for their
+//!   budget (`read`, `write`, `anonymous`, `sign_in`);
+//! - `todo_rate_limiter_redis_up`: 1 while the budgets are shared through
+//!   Redis, 0 while this process keeps its own (Redis unreachable);
+//! - `todo_webhook_deliveries_deferred_total`: webhook deliveries put back for
+//!   their user's per-minute bound, to go out later.
 //!
 //! The recorder is process-wide, installed on first use; the exposition format is
 //! the exporter crate's, not ours.
@@ -99,4 +105,12 @@ pub fn record_webhook_attempt(status: &'static str) {
 
 pub fn record_reminder_lateness(seconds: f64) {
     metrics::histogram!("todo_reminder_lateness_seconds").record(seconds.max(0.0));
+}
+
+pub fn rate_limited(route_class: &'static str) {
+    metrics::counter!("todo_rate_limited_total", "route_class" => route_class).increment(1);
+}
+
+pub fn webhook_deliveries_deferred(deliveries: usize) {
+    metrics::counter!("todo_webhook_deliveries_deferred_total").increment(deliveries as u64);
 }

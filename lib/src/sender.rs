@@ -13,6 +13,12 @@
 //! A send that outlives its process (a shutdown, a crash, a Lambda frozen after
 //! it answered) is taken over by another round once its lease ends: delivery is
 //! at least once, and receivers de-duplicate on `webhook-id`.
+//!
+//! Each user's deliveries go out at most at `WEBHOOK_DELIVERIES_PER_MINUTE`
+//! (their budget of [`Class::Webhooks`]): a claimed delivery past the budget
+//! is put back, unattempted, until the budget has room, so a burst of events
+//! waits in the queue rather than storming the user's receivers (or being
+//! dropped).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use crate::clock::Clock;
+use crate::rate_limit::{Class, Limiter};
 use crate::store::{Store, StoreError};
 use crate::webhook::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
 
@@ -93,6 +100,8 @@ pub struct SenderSettings {
     /// it once this has passed. Longer than the delivery timeout.
     pub lease: Duration,
     pub backoff: Backoff,
+    /// Each user's budget of deliveries ([`Class::Webhooks`]); unlimited by default.
+    pub per_user: Limiter,
 }
 
 impl Default for SenderSettings {
@@ -102,6 +111,7 @@ impl Default for SenderSettings {
             wait: Duration::from_secs(1),
             lease: Duration::from_secs(60),
             backoff: Backoff::standard(),
+            per_user: Limiter::unlimited(),
         }
     }
 }
@@ -115,6 +125,8 @@ pub struct RoundReport {
     /// Failed transiently: retried later.
     pub retrying: usize,
     pub in_flight: usize,
+    /// Put back for their user's per-minute bound, unattempted.
+    pub deferred: usize,
 }
 
 /// Sends owed webhook deliveries. Clones share the concurrency limit.
@@ -154,6 +166,7 @@ impl Sender {
                     .claim_webhook_deliveries(self.clock.now(), self.settings.lease, permits.len() as i64)
                     .await?;
                 drained = owed.len() < permits.len();
+                let owed = self.within_budgets(store, owed, &mut report).await?;
                 for (delivery, permit) in owed.into_iter().zip(permits) {
                     let (this, store, done_tx) = (self.clone(), store.clone(), done_tx.clone());
                     report.in_flight += 1;
@@ -182,6 +195,42 @@ impl Sender {
             }
         }
         Ok(report)
+    }
+
+    /// The deliveries whose user has room in their budget; the others are
+    /// put back until it has, unattempted.
+    async fn within_budgets(
+        &self,
+        store: &Store,
+        owed: Vec<OwedDelivery>,
+        report: &mut RoundReport,
+    ) -> Result<Vec<OwedDelivery>, StoreError> {
+        let now = self.clock.now();
+        let mut sendable = Vec::with_capacity(owed.len());
+        let mut later = Vec::new();
+        for delivery in owed {
+            let Some(user) = delivery.webhook.as_ref().map(|w| w.user_id.as_str()) else {
+                sendable.push(delivery);
+                continue;
+            };
+            let decision = self.settings.per_user.check(Class::Webhooks, &format!("user:{user}")).await;
+            if decision.allowed {
+                sendable.push(delivery);
+            } else {
+                let wait = chrono::Duration::from_std(decision.retry_after).unwrap_or(chrono::Duration::MAX);
+                later.push((delivery, now.checked_add_signed(wait).unwrap_or(DateTime::<Utc>::MAX_UTC)));
+            }
+        }
+        if !later.is_empty() {
+            let mut tx = store.begin().await?;
+            for (delivery, until) in &later {
+                tx.postpone_webhook_delivery(&delivery.event_id, delivery.webhook_id, *until).await?;
+            }
+            tx.commit().await?;
+            crate::metrics::webhook_deliveries_deferred(later.len());
+            report.deferred += later.len();
+        }
+        Ok(sendable)
     }
 
     fn take_permits(&self) -> Vec<OwnedSemaphorePermit> {

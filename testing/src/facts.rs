@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use todo_lib::event::{EventType, OutboxEvent, member_event, task_event};
 use todo_lib::lists::{NewList, TaskList};
 use todo_lib::members::{Member, Role};
+use todo_lib::quota::Quotas;
 use todo_lib::store::Store;
 use todo_lib::task::{NewTask, Task, TaskPatch};
-use todo_lib::webhook::{MAX_PER_USER, Webhook};
+use todo_lib::webhook::Webhook;
 
 /// `user`'s Inbox, created on first need as the API creates it.
 pub async fn inbox(store: &Store, user: &str) -> TaskList {
@@ -23,7 +24,7 @@ pub async fn shared_list(store: &Store, owner: &str, name: &str, members: &[(&st
     let input = NewList { name: Some(name.into()), ..NewList::default() };
     let list = TaskList::create(owner, input, now).expect("a valid list");
     let mut tx = store.begin().await.expect("a transaction opens");
-    assert!(tx.insert_list(&list, todo_lib::lists::MAX_PER_USER).await.expect("the list is stored"));
+    assert!(tx.insert_list(&list, Quotas::DEFAULT.lists_per_user).await.expect("the list is stored"));
     for (user, role) in members {
         tx.insert_member(&Member::new(list.id, user, *role, now)).await.expect("the member is stored");
     }
@@ -156,7 +157,10 @@ pub async fn webhook(store: &Store, user: &str, url: &str) -> Webhook {
     let url = url::Url::parse(url).expect("a webhook URL");
     let hook = Webhook::new(user, &url, Utc::now()).expect("a random secret");
     let mut tx = store.begin().await.expect("a transaction opens");
-    assert!(tx.insert_webhook(&hook, MAX_PER_USER).await.expect("the webhook is stored"), "under the limit");
+    assert!(
+        tx.insert_webhook(&hook, Quotas::DEFAULT.webhooks_per_user).await.expect("the webhook is stored"),
+        "under the limit"
+    );
     tx.commit().await.expect("the webhook commits");
     hook
 }

@@ -17,9 +17,11 @@ mod dapr;
 pub mod facts;
 pub mod lambda;
 mod private_pg;
+mod redis;
 mod webhooks;
 pub use dapr::DaprStandIn;
 pub use private_pg::PrivatePostgres;
+pub use redis::{PrivateRedis, redis_url};
 pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
 
 /// Generates `postgres::name` and `sqlite::name` tests for each named async test

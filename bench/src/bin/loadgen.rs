@@ -245,14 +245,14 @@ async fn shared_list(
     let list = TaskList::create(owner, input, now).map_err(|e| format!("{e:?}"))?;
     let url = url::Url::parse("https://hooks.example.com/bench")?;
     let mut tx = store.begin().await?;
-    tx.insert_list(&list, todo_lib::lists::MAX_PER_USER).await?;
+    tx.insert_list(&list, todo_lib::quota::Quotas::DEFAULT.lists_per_user).await?;
     let others: Vec<String> = (1..members).map(|k| format!("{owner}-member-{k}")).collect();
     for other in &others {
         tx.insert_member(&Member::new(list.id, other, Role::Editor, now)).await?;
     }
     for user in std::iter::once(owner).chain(others.iter().map(String::as_str)) {
         let hook = todo_lib::webhook::Webhook::new(user, &url, now)?;
-        tx.insert_webhook(&hook, todo_lib::webhook::MAX_PER_USER).await?;
+        tx.insert_webhook(&hook, todo_lib::quota::Quotas::DEFAULT.webhooks_per_user).await?;
     }
     tx.commit().await?;
     Ok(list)

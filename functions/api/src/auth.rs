@@ -306,7 +306,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = caller(state, &parts.headers).await?;
+        let caller = Caller::from_request_parts(parts, state).await?;
         caller.require(scope_for(&parts.method))?;
         Ok(Self(caller.user))
     }
@@ -316,7 +316,11 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     /// The caller whatever their scopes: for routes that decide themselves.
+    /// The rate limit found them already, when it ran.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(crate::limit::Authenticated(caller)) = parts.extensions.get() {
+            return Ok(caller.clone());
+        }
         caller(state, &parts.headers).await
     }
 }

@@ -65,6 +65,8 @@ pub enum ApiError {
     Gone { code: &'static str, message: &'static str },
     /// The caller holds as much of a bounded resource as they may (live
     /// streams, say); `Retry-After` says when to try again.
+    #[error("quota reached: {} ({}); {hint}", .quota.sentence(*.limit), .quota.variable())]
+    QuotaExceeded { quota: todo_lib::quota::Quota, limit: i64, field: &'static str, hint: &'static str },
     #[error("{message}")]
     TooMany { code: &'static str, message: String, retry_after_secs: u64 },
     /// Writers kept colliding; the client may simply retry.
@@ -97,6 +99,17 @@ impl ApiError {
         Self::Validation(ValidationErrors(vec![FieldError { field: field.into(), message: message.into() }]))
     }
 
+    /// 422 `quota_exceeded`: `quota` of `quotas` is reached; `field` is what
+    /// the refusal is shown beside, `hint` what the user can do.
+    pub fn over_quota(
+        quotas: &todo_lib::quota::Quotas,
+        quota: todo_lib::quota::Quota,
+        field: &'static str,
+        hint: &'static str,
+    ) -> Self {
+        Self::QuotaExceeded { quota, limit: quotas.limit(quota), field, hint }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest { code, message: message.into(), details: Vec::new() }
     }
@@ -108,7 +121,7 @@ impl ApiError {
             Self::Forbidden(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::QuotaExceeded { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
@@ -132,6 +145,7 @@ impl ApiError {
             Self::RouteNotFound => "route_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Validation(_) => "validation_failed",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::BadRequest { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
             Self::BodyTimedOut => "request_timeout",
@@ -151,6 +165,10 @@ impl ApiError {
         let (message, details) = match self {
             Self::Validation(errors) => ("the request has invalid fields".to_owned(), errors.0.clone()),
             Self::BadRequest { message, details, .. } => (message.clone(), details.clone()),
+            Self::QuotaExceeded { field, .. } => {
+                let message = self.to_string();
+                (message.clone(), vec![FieldError { field: (*field).into(), message }])
+            }
             Self::InvalidToken(_) => ("the bearer token is not valid".to_owned(), Vec::new()),
             Self::Unavailable(cause) => {
                 tracing::warn!(error = %Chain(&**cause), "answering 503");

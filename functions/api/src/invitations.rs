@@ -14,7 +14,8 @@ use serde::Serialize;
 use todo_lib::event::EventType;
 use todo_lib::invitations::{Closed, Invitation, NewInvitation, token_hash};
 use todo_lib::lists::TaskList;
-use todo_lib::members::{MAX_PER_LIST, Member, Role};
+use todo_lib::members::{Member, Role};
+use todo_lib::quota::Quota;
 use todo_lib::store::InvitationPage;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -44,16 +45,8 @@ pub struct InvitationList {
     pub next_cursor: Option<Uuid>,
 }
 
-/// The most invitations a list keeps open at once: enough to invite a team,
-/// few enough that its owners can read them all.
-pub const MAX_OPEN_PER_LIST: i64 = 50;
 const PAGE_DEFAULT: i64 = 50;
 const PAGE_MAX: i64 = 200;
-
-const TOO_MANY_OPEN: ApiError = ApiError::Refused {
-    code: "too_many_invitations",
-    message: "a list has at most 50 open invitations: revoke one, or let one expire, first",
-};
 
 /// A new invitation, with its token: shown only here, once.
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,9 +72,9 @@ pub struct CreatedInvitation {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
-        (status = 409, description = "The list is an Inbox (`inbox_personal`), or has 50 open \
-            invitations (`too_many_invitations`)", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 409, description = "The list is an Inbox (`inbox_personal`)", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or the list has as many open invitations as \
+            `QUOTA_OPEN_INVITATIONS_PER_LIST` allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -97,8 +90,9 @@ pub async fn create_invitation(
         return Err(crate::members::INBOX_PERSONAL);
     }
     let mut tx = locked(&state, list.id).await?;
-    if tx.open_invitations(list.id, invitation.created_at).await? >= MAX_OPEN_PER_LIST {
-        return Err(TOO_MANY_OPEN);
+    if tx.open_invitations(list.id, invitation.created_at).await? >= state.quotas.open_invitations_per_list {
+        let hint = "revoke one, or let one expire, first";
+        return Err(ApiError::over_quota(&state.quotas, Quota::OpenInvitationsPerList, "role", hint));
     }
     tx.insert_invitation(&invitation).await?;
     tx.commit().await?;
@@ -228,7 +222,9 @@ pub async fn revoke_invitation(
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 404, description = "No invitation has this token", body = ErrorBody),
         (status = 409, description = "The caller is a member already (`already_member`; the \
-            invitation stays open), or the list is full (`list_full`)", body = ErrorBody),
+            invitation stays open)", body = ErrorBody),
+        (status = 422, description = "The list has as many members as `QUOTA_MEMBERS_PER_LIST` \
+            allows (`quota_exceeded`)", body = ErrorBody),
         (status = 410, description = "Accepted already (`invitation_used`), revoked \
             (`invitation_revoked`) or expired (`invitation_expired`)", body = ErrorBody),
     ),
@@ -256,11 +252,9 @@ pub async fn accept_invitation(
     if tx.member(list_id, &user).await?.is_some() {
         return Err(ALREADY_MEMBER);
     }
-    if tx.headcount(list_id).await?.members >= MAX_PER_LIST {
-        return Err(ApiError::Refused {
-            code: "list_full",
-            message: "the list has as many members as it may",
-        });
+    if tx.headcount(list_id).await?.members >= state.quotas.members_per_list {
+        let hint = "ask an owner to remove a member first";
+        return Err(ApiError::over_quota(&state.quotas, Quota::MembersPerList, "token", hint));
     }
     if !tx.accept_invitation(&invitation, &user, now).await? {
         return Err(gone(Closed::Used));

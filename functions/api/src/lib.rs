@@ -19,6 +19,7 @@
 //! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
 //! - [`oidc`]: the web app's sign-in with OpenID Connect (authorization code with PKCE).
 //! - [`web`]: the web app, embedded and served at `/` with a strict Content-Security-Policy.
+//! - [`limit`]: every request spends from its caller's budget (rate limits).
 //! - [`extract`]: request extractors that answer in the API's error shape.
 //! - [`error`]: the error type and its JSON shape.
 //! - [`openapi`]: the OpenAPI 3.1 document, generated from the routes.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod extract;
 pub mod inbox;
 pub mod invitations;
+pub mod limit;
 pub mod lists;
 pub mod members;
 pub mod oidc;
@@ -84,11 +86,16 @@ pub struct AppState {
     /// The CloudEvents `source` of the events written through this front
     /// door: [`SOURCE`] here, `mcp` in the MCP server.
     pub source: &'static str,
+    /// Each caller's budget of requests.
+    pub limits: limit::RateLimits,
+    /// How much one user or list may hold.
+    pub quotas: todo_lib::quota::Quotas,
 }
 
 impl AppState {
     /// The state over `store` checking tokens with `auth`: no publisher (events
-    /// wait in the outbox), the default stream settings, source [`SOURCE`].
+    /// wait in the outbox), the default stream settings and quotas, source
+    /// [`SOURCE`], and no rate limit (tests set one where they test it).
     pub fn new(store: Store, auth: Arc<Authenticator>) -> Self {
         let stream = stream::Settings::default();
         let streams = stream::slots::Slots::new(stream.caps(todo_lib::config::DEFAULT_MAX_CONNECTIONS));
@@ -102,6 +109,8 @@ impl AppState {
             hub: Arc::default(),
             dev_sign_in: false,
             source: SOURCE,
+            limits: limit::RateLimits::unlimited(),
+            quotas: todo_lib::quota::Quotas::default(),
         }
     }
 
@@ -169,13 +178,15 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(web::routes())
         .merge(oidc::routes(state.auth.oidc().is_some()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit::limit))
         .with_state(state.clone());
     let fallbacks = Fallbacks {
         not_found: || ApiError::RouteNotFound.into_response(),
         method_not_allowed: || ApiError::MethodNotAllowed.into_response(),
     };
     // The API's routes authenticate users themselves; no app token guards them.
-    todo_lib::function::assemble(router, None, state.store, fallbacks)
+    let probe = todo_lib::health::Probe::from(state.store).with(Arc::new(state.limits.limiter));
+    todo_lib::function::assemble(router, None, probe, fallbacks)
 }
 
 /// Builds the API from the process's configuration; what `main` passes to `serve`.
@@ -191,7 +202,9 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 /// (the Dapr sidecar, or the local host's in-process bus).
 pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppState, BoxError> {
     let stream: stream::Settings = todo_lib::config::from_iter(ctx.vars.clone())?;
-    let config: ApiConfig = todo_lib::config::from_iter(ctx.vars)?;
+    let config: ApiConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let limits = limit::RateLimits::from_config(&todo_lib::config::from_iter(ctx.vars.clone())?)?;
+    let quotas: todo_lib::quota::Quotas = todo_lib::config::from_iter(ctx.vars)?;
     let auth = Authenticator::new(&config)?;
     let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
     if allow_loopback_webhooks {
@@ -201,6 +214,12 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
     }
     let max_connections = ctx.config.max_connections;
     let publisher = publisher.map(|publisher| Relay::start(ctx.store.clone(), publisher));
-    Ok(AppState { publisher, allow_loopback_webhooks, ..AppState::new(ctx.store, Arc::new(auth)) }
-        .with_streams(stream, max_connections))
+    Ok(AppState {
+        publisher,
+        allow_loopback_webhooks,
+        limits,
+        quotas,
+        ..AppState::new(ctx.store, Arc::new(auth))
+    }
+    .with_streams(stream, max_connections))
 }

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
-use todo_lib::lists::{ListPatch, MAX_PER_USER, NewList, TaskList};
+use todo_lib::lists::{ListPatch, NewList, TaskList};
+use todo_lib::quota::Quota;
 use todo_lib::store::StoreError;
-use todo_lib::task::{FieldError, ValidationErrors};
+use todo_lib::task::FieldError;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -97,7 +98,7 @@ pub(crate) async fn managed(state: &AppState, user: &str, raw: &str) -> Result<T
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or too many lists", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or as many lists as `QUOTA_LISTS_PER_USER` allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -117,14 +118,15 @@ pub async fn create(state: &AppState, user: &str, input: NewList) -> Result<Task
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another creation's.
     tx.lock_user("lists", user).await?;
-    let inserted = tx.insert_list(&list, MAX_PER_USER).await?;
+    let inserted = tx.insert_list(&list, state.quotas.lists_per_user).await?;
     tx.commit().await?;
     if !inserted {
-        let message = format!("at most {MAX_PER_USER} lists per user; delete one first");
-        return Err(ApiError::Validation(ValidationErrors(vec![FieldError {
-            field: "name".into(),
-            message,
-        }])));
+        return Err(ApiError::over_quota(
+            &state.quotas,
+            Quota::ListsPerUser,
+            "name",
+            "delete or archive one first",
+        ));
     }
     tracing::info!(list_id = %list.id, "list created");
     Ok(list)

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, OutboxEvent, member_event, task_event};
-use todo_lib::members::{MAX_PER_LIST, Member, MemberPatch, NewMember, Role};
+use todo_lib::members::{Member, MemberPatch, NewMember, Role};
+use todo_lib::quota::Quota;
 use todo_lib::store::{StoreError, Tx};
-use todo_lib::task::{FieldError, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -105,7 +105,7 @@ pub async fn of(state: &AppState, user: &str, raw: &str) -> Result<Vec<Member>, 
         (status = 409, description = "Already a member (`already_member`), or the list is an Inbox \
             (`inbox_personal`)", body = ErrorBody),
         (status = 422, description = "Invalid fields, a user id nobody has signed in with, or the list \
-            has 100 members", body = ErrorBody),
+            has as many members as `QUOTA_MEMBERS_PER_LIST` allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -140,11 +140,13 @@ pub async fn add(
     if tx.member(list.id, &member.user_id).await?.is_some() {
         return Err(ALREADY_MEMBER);
     }
-    if tx.headcount(list.id).await?.members >= MAX_PER_LIST {
-        return Err(ApiError::Validation(ValidationErrors(vec![FieldError {
-            field: "user_id".into(),
-            message: format!("a list has at most {MAX_PER_LIST} members"),
-        }])));
+    if tx.headcount(list.id).await?.members >= state.quotas.members_per_list {
+        return Err(ApiError::over_quota(
+            &state.quotas,
+            Quota::MembersPerList,
+            "user_id",
+            "remove a member first",
+        ));
     }
     tx.insert_member(&member).await?;
     let event = membership_event(state, &mut tx, EventType::MemberAdded, &member, user).await?;

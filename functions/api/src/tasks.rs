@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::members::Role;
+use todo_lib::quota::Quota;
 use todo_lib::store::{ListQuery, TagCount, Tx};
 use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
@@ -66,7 +67,8 @@ fn task_response(status: StatusCode, task: &Task) -> Response {
         (status = 403, description = "The caller only views the list named by `list_id`", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or as many tasks as `QUOTA_TASKS_PER_USER` \
+            allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -115,6 +117,13 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
     if !tx.insert_task_by(&task, user).await? {
         drop(tx);
         return Err(refused(Ok(()), refusals().await?));
+    }
+    // Counted after the insert, under the lock it took on the user's count:
+    // one over the quota, and the transaction is dropped with nothing written.
+    if tx.tasks_made_by(user).await? > state.quotas.tasks_per_user {
+        drop(tx);
+        let hint = "delete some (done ones count too) first";
+        return Err(ApiError::over_quota(&state.quotas, Quota::TasksPerUser, "title", hint));
     }
     tx.write_event(&event, None).await?;
     tx.commit().await?;

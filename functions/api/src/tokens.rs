@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use todo_lib::access_tokens::{AccessToken, MAX_PER_USER, NewAccessToken, Scope};
-use todo_lib::task::{FieldError, ValidationErrors};
+use todo_lib::access_tokens::{AccessToken, NewAccessToken, Scope};
+use todo_lib::quota::Quota;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -52,7 +52,7 @@ pub struct TokenList {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "Called with a personal access token", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or too many tokens", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or as many tokens as `QUOTA_TOKENS_PER_USER` allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -66,11 +66,10 @@ pub async fn create_token(
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another's.
     tx.lock_user("tokens", &caller.user).await?;
-    let inserted = tx.insert_access_token(&token, MAX_PER_USER).await?;
+    let inserted = tx.insert_access_token(&token, state.quotas.tokens_per_user).await?;
     tx.commit().await?;
     if !inserted {
-        let message = format!("at most {MAX_PER_USER} tokens per user; revoke one first");
-        return Err(ValidationErrors(vec![FieldError { field: "name".into(), message }]).into());
+        return Err(ApiError::over_quota(&state.quotas, Quota::TokensPerUser, "name", "revoke one first"));
     }
     tracing::info!(token_id = %token.id, "personal access token made");
     let created = CreatedToken {

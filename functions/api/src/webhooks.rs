@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use todo_lib::webhook::{self, MAX_PER_USER, Webhook};
+use todo_lib::quota::Quota;
+use todo_lib::webhook::{self, Webhook};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -62,7 +63,7 @@ pub struct WebhookList {
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "Invalid URL, or too many webhooks", body = ErrorBody),
+        (status = 422, description = "Invalid URL, or as many webhooks as `QUOTA_WEBHOOKS_PER_USER` allows (`quota_exceeded`)", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -77,13 +78,10 @@ pub async fn create_webhook(
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another registration's.
     tx.lock_user("webhooks", &user).await?;
-    let inserted = tx.insert_webhook(&hook, MAX_PER_USER).await?;
+    let inserted = tx.insert_webhook(&hook, state.quotas.webhooks_per_user).await?;
     tx.commit().await?;
     if !inserted {
-        return Err(ApiError::invalid(
-            "url",
-            format!("at most {MAX_PER_USER} webhooks per user; delete one first"),
-        ));
+        return Err(ApiError::over_quota(&state.quotas, Quota::WebhooksPerUser, "url", "delete one first"));
     }
     tracing::info!(webhook_id = %hook.id, "webhook registered");
     let created = CreatedWebhook {

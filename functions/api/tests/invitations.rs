@@ -47,9 +47,14 @@ async fn an_owner_s_invitations_go_with_their_removal_and_none_can_hide(app: Tes
     for _ in 0..49 {
         assert_eq!(made(json!({ "role": "viewer" })).await.status, StatusCode::CREATED);
     }
-    // The cap: 50 open invitations, and nothing stored past it.
+    // The quota: 50 open invitations by default, and nothing stored past it.
     let over = made(json!({ "role": "viewer" })).await;
-    assert_eq!((over.status, over.code()), (StatusCode::CONFLICT, "too_many_invitations"), "{:?}", over.body);
+    assert_eq!(
+        (over.status, over.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "quota_exceeded"),
+        "{:?}",
+        over.body
+    );
 
     // Alice pages through every one of them: none hides the owner invitation.
     let mut seen = Vec::new();

@@ -109,7 +109,8 @@ async fn healthz_and_readyz_answer_when_the_database_is_up() {
     let res = app.send(Method::GET, "/healthz", None, None).await;
     assert_eq!((res.status, res.body), (StatusCode::OK, json!({ "status": "ok" })));
     let res = app.send(Method::GET, "/readyz", None, None).await;
-    assert_eq!((res.status, res.body), (StatusCode::OK, json!({ "status": "ready" })));
+    let ready = json!({ "status": "ready", "rate_limiter": { "backend": "in-process" } });
+    assert_eq!((res.status, res.body), (StatusCode::OK, ready));
 }
 
 /// The API over the database at `url`, connected lazily as in production.

@@ -3,61 +3,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::{BIN, Running, command, free_port, temp_dir, wait_until_healthy};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_api");
-
-/// A free loopback port (bound, read, released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
-}
-
-fn command(database_url: &str, port: u16) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear()
-        .env("DATABASE_URL", database_url)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
-        .env("JWT_SECRET", common::SECRET)
-        .env("SHUTDOWN_GRACE_SECS", "2")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    cmd
-}
-
-/// Kills the child if a test fails half-way.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_until_healthy(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(res) = client.get(format!("{base}/healthz")).send().await
-            && res.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the api did not become healthy at {base}");
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("todo-api-test-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 #[tokio::test]
 async fn the_binary_migrates_serves_over_http_and_stops_on_sigterm() {

@@ -109,6 +109,19 @@ impl Default for TickSettings {
     }
 }
 
+impl TickSettings {
+    /// The settings with each user's webhook deliveries bounded as `limits`
+    /// say (`WEBHOOK_DELIVERIES_PER_MINUTE`, kept in Redis when `REDIS_URL`
+    /// names one).
+    pub fn with_webhook_limits(
+        mut self,
+        limits: &todo_lib::rate_limit::RateLimitConfig,
+    ) -> Result<Self, todo_lib::rate_limit::RateLimitConfigError> {
+        self.webhooks.per_user = todo_lib::rate_limit::Limiter::from_config(limits)?;
+        Ok(self)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Tick {
     store: Store,
@@ -151,7 +164,9 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     }
     let deliverer = Deliverer::new(ctx.config.webhook_allow_loopback)?;
     let token = ctx.event_route_token()?;
-    Ok(app(ctx.store, publisher, TickSettings::default(), token, deliverer))
+    let limits: todo_lib::rate_limit::RateLimitConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let settings = TickSettings::default().with_webhook_limits(&limits)?;
+    Ok(app(ctx.store, publisher, settings, token, deliverer))
 }
 
 async fn run_tick(State(tick): State<Tick>) -> Response {

@@ -32,7 +32,7 @@ todo_testing::on_both_backends!(
 
 /// A tick's webhook round when nothing is owed.
 fn no_webhooks() -> Value {
-    json!({ "delivered": 0, "failed": 0, "retrying": 0, "in_flight": 0 })
+    json!({ "delivered": 0, "failed": 0, "retrying": 0, "in_flight": 0, "deferred": 0 })
 }
 
 fn nothing_pruned() -> Value {

@@ -40,6 +40,7 @@ todo_testing::on_both_backends!(
     a_webhook_deleted_meanwhile_is_not_sent_to,
     a_name_that_resolves_to_loopback_is_refused_at_delivery,
     redirects_are_followed_only_to_addresses_a_webhook_may_reach,
+    a_users_deliveries_past_their_bound_wait_in_the_queue_and_go_out_later,
 );
 
 /// Retries 300 ms apart, twice: quick enough to watch.
@@ -80,7 +81,7 @@ async fn tick(cron: &Router) -> Value {
 }
 
 fn round(delivered: usize, failed: usize, retrying: usize, in_flight: usize) -> Value {
-    json!({ "delivered": delivered, "failed": failed, "retrying": retrying, "in_flight": in_flight })
+    json!({ "delivered": delivered, "failed": failed, "retrying": retrying, "in_flight": in_flight, "deferred": 0 })
 }
 
 /// A `task.due` event of a new task of `user`, queued for the user's webhooks by `task-due`.
@@ -413,4 +414,47 @@ async fn redirects_are_followed_only_to_addresses_a_webhook_may_reach(db: TestDb
     assert_eq!(statuses(&db, &refused).await, [(hook.id, DeliveryStatus::Failed)]);
     assert_eq!(first.received().len(), 2);
     assert_eq!(second.received().len(), 1, "nothing else went anywhere");
+}
+
+async fn a_users_deliveries_past_their_bound_wait_in_the_queue_and_go_out_later(db: TestDb) {
+    use todo_lib::rate_limit::{Limiter, Policies, Policy};
+    let clock = clock();
+    let (alice, bob) = (WebhookReceiver::start().await, WebhookReceiver::start().await);
+    register(&db, "alice", &alice).await;
+    register(&db, "bob", &bob).await;
+    let mut events = Vec::new();
+    for _ in 0..5 {
+        events.push(queued_reminder(&db, "alice").await);
+    }
+    queued_reminder(&db, "bob").await;
+    // Two a minute per user, by the test's clock.
+    let policies = Policies { webhooks: Policy { per_minute: 2, burst: 2 }, ..Policies::DEFAULT };
+    let per_user = Limiter::in_process_with_clock(policies, clock.clone());
+    let cron =
+        cron(&db, loopback_deliverer(), SenderSettings { per_user, ..SenderSettings::default() }, &clock);
+    let with_deferred = |delivered: usize, deferred: usize| {
+        let mut round = round(delivered, 0, 0, 0);
+        round["deferred"] = json!(deferred);
+        round
+    };
+
+    assert_eq!(tick(&cron).await, with_deferred(3, 3), "alice's two, and bob's one");
+    assert_eq!((alice.received().len(), bob.received().len()), (2, 1));
+    assert_eq!(tick(&cron).await, with_deferred(0, 0), "the rest wait, unclaimed, for room");
+    let mut pending = 0;
+    for event in &events {
+        pending += statuses(&db, event).await.iter().filter(|(_, s)| *s == DeliveryStatus::Pending).count();
+    }
+    assert_eq!(pending, 3, "never dropped");
+
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(tick(&cron).await, with_deferred(1, 2), "one unit back after half a minute");
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(tick(&cron).await, with_deferred(2, 0));
+    let mut ids: Vec<_> =
+        alice.received().iter().filter_map(|r| r.headers.get("webhook-id").cloned()).collect();
+    ids.sort();
+    let mut want: Vec<_> = events.iter().map(|e| e.id.to_string()).collect();
+    want.sort();
+    assert_eq!(ids, want, "each event once, none lost");
 }

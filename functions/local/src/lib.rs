@@ -68,16 +68,19 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let mcp: mcp::McpConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
     // On loopback, only this machine's names (see `host_guard`).
     let hosts = ctx.config.host.is_loopback().then(|| host_guard::Hosts::new(mcp.hosts()));
+    let api =
+        api::AppState { dev_sign_in: sign_in.is_some(), ..api::state(ctx, Some(Arc::clone(&publisher)))? };
+    // One set of budgets for the process: the webhook sender's per-user
+    // bound spends from the same limiter as the API's requests.
+    let mut tick = local.tick_settings();
+    tick.webhooks.per_user = api.limits.limiter.clone();
     let wiring = Wiring {
-        api: api::AppState {
-            dev_sign_in: sign_in.is_some(),
-            ..api::state(ctx, Some(Arc::clone(&publisher)))?
-        },
+        api,
         mcp,
         store: store.clone(),
         publisher,
         token: token.clone(),
-        tick: local.tick_settings(),
+        tick,
         deliverer: Deliverer::new(allow_loopback)?,
     };
 

@@ -57,6 +57,8 @@ fn the_configuration_chapter_names_every_variable_the_code_reads_and_no_other() 
         variables::<api::stream::Settings>(),
         variables::<mcp::McpConfig>(),
         variables::<local::config::LocalConfig>(),
+        variables::<todo_lib::rate_limit::RateLimitConfig>(),
+        variables::<todo_lib::quota::Quotas>(),
     ]
     .concat()
     .into_iter()

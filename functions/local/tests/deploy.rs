@@ -183,6 +183,7 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
         .env("REDPANDA_PASSWORD", password)
         .env("DATABASE_URL", "postgres://todo:db-password@db.example:25060/todo")
         .env("JWT_SECRET", "a-jwt-secret-of-at-least-thirty-two-bytes")
+        .env("REDIS_URL", "rediss://default:redis-password@redis.example:25061")
         .env_remove("APP_API_TOKEN")
         .env_remove("DAPR_API_TOKEN")
         .output()
@@ -193,7 +194,11 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
 
     let applied = std::fs::read_to_string(dir.join("applied.yaml")).expect("applied");
     let args = std::fs::read_to_string(dir.join("args.log")).expect("args");
-    assert!(!args.contains(password) && !args.contains("db-password"), "no value in any argument: {args}");
+    assert!(
+        !args.contains(password) && !args.contains("db-password") && !args.contains("redis-password"),
+        "no value in any argument: {args}"
+    );
+    assert!(!stdout.contains("redis-password"), "no value is printed");
     use base64::Engine as _;
     let encoded = base64::engine::general_purpose::STANDARD.encode(password);
     assert!(applied.contains(&format!("password: {encoded}")), "{applied}");
@@ -203,6 +208,7 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
         ("todo-jwt", &["secret"]),
         ("todo-app-api-token", &["token"]),
         ("todo-dapr-api-token", &["token"]),
+        ("todo-redis", &["url"]),
     ] {
         let doc = applied
             .split("---")

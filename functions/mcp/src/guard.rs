@@ -15,6 +15,8 @@ use todo_lib::access_tokens::Scope;
 
 use crate::McpState;
 use api::error::ApiError;
+use api::limit;
+use todo_lib::rate_limit::Class;
 
 /// Where the metadata is served (RFC 9728 §3: the well-known URI at the root).
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
@@ -37,23 +39,47 @@ pub struct ResourceMetadata {
 /// Lets a request through with its caller ([`api::auth::Caller`]: a JWT's
 /// user, or a personal access token's, with its scopes) in its extensions, or
 /// answers 401 with the challenge.
+///
+/// Every request spends from a budget first, as the API's do: the user's
+/// reads, or writes for a tool that writes; without a valid credential, the
+/// client address's.
 pub async fn require_caller(State(state): State<McpState>, request: Request, next: Next) -> Response {
+    let limiter = &state.app.limits.limiter;
     match api::auth::caller_for(&state.app, request.headers(), state.audience.as_deref()).await {
         Ok(caller) => {
+            let (request, tool) = tool_called(request).await;
+            let needed = tool.and_then(|name| state.scopes.get(&name).copied());
+            let class = limit::by_scope(needed.unwrap_or(Scope::TasksRead));
+            let decision = match limit::spend(limiter, class, &limit::user_key(&caller.user)).await {
+                Ok(decision) => decision,
+                Err(refusal) => return refusal,
+            };
             // A tool call the credential's scopes cannot make is refused here,
             // in HTTP's terms, before the tool runs (as the MCP authorization
             // specification describes), so a client can ask for more.
-            let (request, tool) = tool_called(request).await;
-            if let Some(needed) = tool.and_then(|name| state.scopes.get(&name).copied())
-                && let Err(refused) = caller.require(needed)
-            {
-                return insufficient_scope(&state, request.headers(), refused, needed);
-            }
-            let mut request = request;
-            request.extensions_mut().insert(caller);
-            next.run(request).await
+            let mut response = match needed.map(|needed| (needed, caller.require(needed))) {
+                Some((needed, Err(refused))) => {
+                    insufficient_scope(&state, request.headers(), refused, needed)
+                }
+                _ => {
+                    let mut request = request;
+                    request.extensions_mut().insert(caller);
+                    next.run(request).await
+                }
+            };
+            limit::stamp(response.headers_mut(), &decision);
+            response
         }
-        Err(err) => challenge(&state, request.headers(), err),
+        Err(err) => {
+            let key = state.app.limits.address_key(&request);
+            let decision = match limit::spend(limiter, Class::Anonymous, &key).await {
+                Ok(decision) => decision,
+                Err(refusal) => return refusal,
+            };
+            let mut response = challenge(&state, request.headers(), err);
+            limit::stamp(response.headers_mut(), &decision);
+            response
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::Response;
 use secrecy::SecretString;
 
 use super::{reply, token};
-use crate::store::Store;
+use crate::health::Probe;
 
 /// A process's answers for an unknown path and for a method a route does not take.
 #[derive(Debug, Clone, Copy)]
@@ -24,16 +24,16 @@ impl Fallbacks {
 }
 
 /// `routes` guarded by `app_token` (when set), with the probes, the metrics and
-/// `fallbacks`; the probes answer on `store`.
+/// `fallbacks`; the probes answer on `probe` (a store, or a store with details).
 pub fn assemble(
     routes: Router,
     app_token: Option<SecretString>,
-    store: Store,
+    probe: impl Into<Probe>,
     fallbacks: Fallbacks,
 ) -> Router {
     let Fallbacks { not_found, method_not_allowed } = fallbacks;
     token::protect(routes, app_token)
-        .merge(crate::health::routes(store))
+        .merge(crate::health::routes(probe))
         .merge(crate::metrics::routes())
         .fallback(move || async move { not_found() })
         .method_not_allowed_fallback(move || async move { method_not_allowed() })

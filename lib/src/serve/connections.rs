@@ -126,7 +126,9 @@ where
                 }
             },
         };
-        let service = TowerToHyperService::new(app.clone());
+        // The peer travels with each request, as axum's `ConnectInfo`: what
+        // rate limits count requests without a credential against.
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(app.clone(), with_peer(peer)));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let deadline = limits.header_read_timeout;
@@ -149,4 +151,14 @@ where
     }
     drain.send_replace(true);
     graceful
+}
+
+/// Puts `peer` in each request's extensions, as axum's `ConnectInfo`.
+fn with_peer<B>(
+    peer: std::net::SocketAddr,
+) -> impl Fn(axum::http::Request<B>) -> axum::http::Request<B> + Clone {
+    move |mut request| {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        request
+    }
 }

@@ -63,6 +63,8 @@ struct Record {
 #[derive(Clone)]
 struct Handler {
     app: Router,
+    /// `app` with each request's source address as `ConnectInfo`, for HTTP.
+    http: Router,
     token: Option<SecretString>,
     body_limit: usize,
 }
@@ -71,12 +73,30 @@ struct Handler {
 /// `token` is presented to the event routes (`dapr-api-token`) when set;
 /// `body_limit` bounds each request a batch is split into.
 pub(super) async fn run(app: Router, token: Option<SecretString>, body_limit: usize) -> Result<(), BoxError> {
-    let handler = Handler { app, token, body_limit };
+    let http = app.clone().layer(axum::middleware::map_request(with_source_ip));
+    let handler = Handler { app, http, token, body_limit };
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move { handler.invoke(event).await }
     }))
     .await
+}
+
+/// The caller's address as API Gateway or a function URL saw it, as axum's
+/// `ConnectInfo` (what rate limits count requests without a credential
+/// against); behind a load balancer, `TRUSTED_PROXIES` and `X-Forwarded-For`.
+async fn with_source_ip(mut request: Request<Body>) -> Request<Body> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let source = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.identity.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source.and_then(|s| s.parse::<std::net::IpAddr>().ok()) {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(ip, 0)));
+    }
+    request
 }
 
 impl Handler {
@@ -85,7 +105,7 @@ impl Handler {
         let records = match Invocation::of(&payload) {
             Invocation::Http => {
                 let request: LambdaRequest = serde_json::from_value(payload)?;
-                let mut adapter = Adapter::from(self.app.clone());
+                let mut adapter = Adapter::from(self.http.clone());
                 let response = adapter.call(LambdaEvent::new(request, context)).await?;
                 return Ok(serde_json::to_value(response)?);
             }

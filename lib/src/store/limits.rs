@@ -1,5 +1,6 @@
-//! The lock that makes a per-user limit hold: a count and an insert that no
-//! other registration by the same user interleaves with.
+//! What makes a per-user limit hold: a lock under which a count and an insert
+//! do not interleave with another registration by the same user; and the
+//! count of a user's tasks, which the database keeps (`task_counts`).
 
 use super::db::{Tx, on_tx};
 use super::{Backend, StoreError};
@@ -7,6 +8,8 @@ use super::{Backend, StoreError};
 /// PostgreSQL only: a lock on what ($1) user $2 registers, until the
 /// transaction ends: "webhooks of alice", "lists of alice".
 const LOCK_USER: &str = "select pg_advisory_xact_lock(hashtextextended($1 || ' of ' || $2, 0))";
+
+const TASKS_MADE_BY: &str = "select coalesce((select tasks from task_counts where user_id = $1), 0)";
 
 impl Tx {
     /// Serializes registrations of `what` (`"webhooks"`, `"lists"`) by
@@ -19,5 +22,13 @@ impl Tx {
             on_tx!(self, |c| sqlx::query(LOCK_USER).bind(what).bind(user_id).execute(c).await.map(drop)?);
         }
         Ok(())
+    }
+
+    /// How many tasks `user_id` has made (done ones included), as the
+    /// triggers on `tasks` count them. Read after an insert, it includes
+    /// every insert committed before and holds off the user's next ones
+    /// until this transaction ends (the count's row is locked by the insert).
+    pub async fn tasks_made_by(&mut self, user_id: &str) -> Result<i64, StoreError> {
+        Ok(on_tx!(self, |c| sqlx::query_scalar(TASKS_MADE_BY).bind(user_id).fetch_one(c).await?))
     }
 }

@@ -85,6 +85,10 @@ const DEFER_WEBHOOK: &str = "update webhook_deliveries set next_attempt_at = $2 
      where webhook_id = $1 and status = 'pending' and next_attempt_at < $2 \
      and (lease_until is null or lease_until < $3)";
 
+/// A claimed delivery (event $1, webhook $2) put back, unattempted, until $3.
+const POSTPONE_DELIVERY: &str = "update webhook_deliveries set next_attempt_at = $3, lease_until = null \
+     where event_id = $1 and webhook_id = $2 and status = 'pending'";
+
 const COUNT_OWED_DELIVERIES: &str = "select count(*) from webhook_deliveries where status = 'pending'";
 
 /// A `webhooks` row as read by either backend.
@@ -155,6 +159,26 @@ impl Tx {
                 .bind(attempt.error.as_deref())
                 .bind(Timestamp(now))
                 .bind(attempt.retry_at.map(Timestamp))
+                .execute(c)
+                .await
+                .map(drop)?
+        });
+        Ok(())
+    }
+
+    /// Puts a claimed delivery back, unattempted, to be claimed again at
+    /// `until` (its user's budget of deliveries is spent until then).
+    pub async fn postpone_webhook_delivery(
+        &mut self,
+        event_id: &str,
+        webhook_id: Uuid,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_tx!(self, |c| {
+            sqlx::query(POSTPONE_DELIVERY)
+                .bind(event_id)
+                .bind(webhook_id)
+                .bind(Timestamp(until))
                 .execute(c)
                 .await
                 .map(drop)?

@@ -29,8 +29,6 @@ mod reach;
 
 pub use reach::{check_url, may_connect};
 
-/// Webhooks a user may register.
-pub const MAX_PER_USER: i64 = 10;
 /// Longest wait for a receiver; a slower one is retried later.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 

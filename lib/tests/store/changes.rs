@@ -218,18 +218,23 @@ mod postgres_only {
     #[tokio::test]
     async fn a_late_commit_is_not_skipped() {
         let db = todo_testing::postgres().await;
+        ensure_inbox(&db, "alice").await;
+        let (quick, _) = facts::created_titled(&db.store, "alice", "quick").await;
         let start = db.store.changes_head().await.expect("head");
         let slow = task("alice", "slow", Utc::now());
-        ensure_inbox(&db, "alice").await;
         let mut late = db.store.begin().await.expect("begin");
         late.insert_task(&slow).await.expect("insert");
         late.write_event(&event(EventType::Created, &slow), None).await.expect("event");
-        facts::created_titled(&db.store, "alice", "quick").await;
+        // Another write of the same user commits meanwhile: a change to a
+        // task (a second insert would wait for the first, which holds the
+        // user's task count until it commits).
+        let patch = todo_lib::task::TaskPatch { title: Some(Some("quicker".into())), ..Default::default() };
+        facts::updated(&db.store, &quick, patch, Utc::now()).await;
 
         let first = page(&db, "alice", start, 10).await;
         assert_eq!(first.changes.len(), 0, "the quick commit waits behind the open transaction");
         late.commit().await.expect("commit");
-        assert_eq!(all(&db, "alice", first.cursor).await, ["task.created slow", "task.created quick"]);
+        assert_eq!(all(&db, "alice", first.cursor).await, ["task.created slow", "task.updated quicker"]);
     }
 
     #[tokio::test]

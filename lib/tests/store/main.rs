@@ -93,6 +93,7 @@ mod plans;
 mod relay;
 mod reminders;
 mod retention;
+mod task_counts;
 mod tasks;
 mod transactions;
 mod webhooks;

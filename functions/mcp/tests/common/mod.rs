@@ -103,9 +103,17 @@ impl TestMcp {
 
     /// The server with `config` (its body limit, hosts and origins).
     pub fn with_config(db: TestDb, config: mcp::McpConfig) -> Self {
+        Self::with_limits(db, config, api::limit::RateLimits::unlimited())
+    }
+
+    /// The server with `config`, spending from `limits`.
+    pub fn with_limits(db: TestDb, config: mcp::McpConfig, limits: api::limit::RateLimits) -> Self {
         let auth = Authenticator::with_secret(&SecretString::from(SECRET)).expect("valid secret");
-        let state =
-            AppState { allow_loopback_webhooks: true, ..AppState::new(db.store.clone(), Arc::new(auth)) };
+        let state = AppState {
+            allow_loopback_webhooks: true,
+            limits,
+            ..AppState::new(db.store.clone(), Arc::new(auth))
+        };
         let settings = Settings {
             addr: "127.0.0.1:0".parse().expect("valid address"),
             body_limit_bytes: 64 * 1024,
