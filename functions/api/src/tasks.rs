@@ -118,8 +118,8 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
         drop(tx);
         return Err(refused(Ok(()), refusals().await?));
     }
-    // Counted after the insert, under the lock it took on the user's count:
-    // one over the quota, and the transaction is dropped with nothing written.
+    // Counted after the insert (its own included): over the quota, and the
+    // transaction is dropped with nothing written.
     if tx.tasks_made_by(user).await? > state.quotas.tasks_per_user {
         drop(tx);
         let hint = "delete some (done ones count too) first";

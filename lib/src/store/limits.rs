@@ -9,7 +9,8 @@ use super::{Backend, StoreError};
 /// transaction ends: "webhooks of alice", "lists of alice".
 const LOCK_USER: &str = "select pg_advisory_xact_lock(hashtextextended($1 || ' of ' || $2, 0))";
 
-const TASKS_MADE_BY: &str = "select coalesce((select tasks from task_counts where user_id = $1), 0)";
+const TASKS_MADE_BY: &str =
+    "select cast(coalesce(sum(tasks), 0) as bigint) from task_counts where user_id = $1";
 
 impl Tx {
     /// Serializes registrations of `what` (`"webhooks"`, `"lists"`) by
@@ -25,9 +26,11 @@ impl Tx {
     }
 
     /// How many tasks `user_id` has made (done ones included), as the
-    /// triggers on `tasks` count them. Read after an insert, it includes
-    /// every insert committed before and holds off the user's next ones
-    /// until this transaction ends (the count's row is locked by the insert).
+    /// triggers on `tasks` count them: every insert committed, and this
+    /// transaction's own. Inserts of the same user still in flight elsewhere
+    /// are not seen (on PostgreSQL; SQLite writes one at a time), so
+    /// concurrent creates can pass a quota by as many as are in flight at
+    /// once, never by more.
     pub async fn tasks_made_by(&mut self, user_id: &str) -> Result<i64, StoreError> {
         Ok(on_tx!(self, |c| sqlx::query_scalar(TASKS_MADE_BY).bind(user_id).fetch_one(c).await?))
     }

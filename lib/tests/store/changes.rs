@@ -226,8 +226,8 @@ mod postgres_only {
         late.insert_task(&slow).await.expect("insert");
         late.write_event(&event(EventType::Created, &slow), None).await.expect("event");
         // Another write of the same user commits meanwhile: a change to a
-        // task (a second insert would wait for the first, which holds the
-        // user's task count until it commits).
+        // task, which needs no row the open transaction holds (a second
+        // insert might share the row of the user's task count it updated).
         let patch = todo_lib::task::TaskPatch { title: Some(Some("quicker".into())), ..Default::default() };
         facts::updated(&db.store, &quick, patch, Utc::now()).await;
 
