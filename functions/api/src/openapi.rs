@@ -46,5 +46,70 @@ impl Modify for BearerAuth {
 
 /// The router and its document.
 pub fn split(routes: OpenApiRouter<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts()
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
+    rate_limited(&mut doc);
+    (router, doc)
+}
+
+/// Every operation may answer 429 (`crate::limit`): said once here rather
+/// than on each route.
+fn rate_limited(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, header::HeaderBuilder};
+    let integer = || ObjectBuilder::new().schema_type(Type::Integer).build();
+    let text = || ObjectBuilder::new().schema_type(Type::String).build();
+    let response = ResponseBuilder::new()
+        .description(
+            "Over the caller's budget (`rate_limited`): a signed-in user's reads or writes, or \
+             the client address's without a valid credential",
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+        )
+        .header(
+            "Retry-After",
+            HeaderBuilder::new().schema(integer()).description(Some("Seconds to wait")).build(),
+        )
+        .header(
+            "RateLimit-Policy",
+            HeaderBuilder::new()
+                .schema(text())
+                .description(Some(r#"The budget: "write";q=100;w=20"#))
+                .build(),
+        )
+        .header(
+            "RateLimit",
+            HeaderBuilder::new()
+                .schema(text())
+                .description(Some(r#"What is left of it: "write";r=0;t=12"#))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+        ];
+        for operation in operations.into_iter().flatten() {
+            match operation.responses.responses.entry("429".to_owned()) {
+                // A route's own 429 (too many streams): the budget's besides.
+                std::collections::btree_map::Entry::Occupied(mut own) => {
+                    if let utoipa::openapi::RefOr::T(own) = own.get_mut() {
+                        own.description =
+                            format!("{}; or over the caller's budget (`rate_limited`)", own.description);
+                        own.headers.extend(response.headers.clone());
+                    }
+                }
+                std::collections::btree_map::Entry::Vacant(none) => {
+                    none.insert(response.clone().into());
+                }
+            }
+        }
+    }
 }

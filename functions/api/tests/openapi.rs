@@ -19,6 +19,17 @@ async fn the_document_is_openapi_3_1_with_bearer_security() {
     for schema in ["Task", "NewTask", "TaskPatch", "TaskPage", "ErrorBody", "Priority"] {
         assert!(res.body["components"]["schemas"].get(schema).is_some(), "schema {schema} is documented");
     }
+    // Any operation may be refused for the caller's rate limit, and says so.
+    let paths = res.body["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("operations") {
+            let refusal = &operation["responses"]["429"];
+            assert!(
+                refusal["headers"]["Retry-After"].is_object(),
+                "{method} {path} documents 429: {refusal}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
