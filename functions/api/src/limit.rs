@@ -5,11 +5,18 @@
 //! Over budget: 429 `rate_limited` with `Retry-After`; every answer carries
 //! the `RateLimit-Policy` and `RateLimit` headers of the budget it spent from.
 //!
+//! A refusal is held for up to [`HOLD`] before it is answered (while fewer
+//! than [`MAX_HELD`] are held in the process; past that, at once): a client
+//! that ignores `Retry-After` and floods over a kept-alive connection gets
+//! one answer a second on it, instead of the process spending its cores on
+//! refusing it while others wait. Holding costs a timer, not a core.
+//!
 //! The caller found here is handed on in the request's extensions, so the
 //! route's own extractor does not authenticate again.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
@@ -29,24 +36,42 @@ pub const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 /// `RateLimit`.
 pub const STATE: HeaderName = HeaderName::from_static("ratelimit");
 
-/// The budgets and whose address a request comes from.
+/// The longest a refusal is held before it is answered.
+pub const HOLD: Duration = Duration::from_secs(1);
+/// Refusals held at once in a process; more are answered at once.
+pub const MAX_HELD: usize = 64;
+
+/// The budgets, whose address a request comes from, and the refusals held.
 #[derive(Debug, Clone)]
 pub struct RateLimits {
     pub limiter: Limiter,
     pub proxies: Arc<TrustedProxies>,
+    held: Arc<tokio::sync::Semaphore>,
+    hold: Duration,
 }
 
 impl RateLimits {
     /// Budgets nobody meets: for tests of other things.
     pub fn unlimited() -> Self {
-        Self { limiter: Limiter::unlimited(), proxies: Arc::default() }
+        Self::new(Limiter::unlimited(), TrustedProxies::default())
     }
 
     pub fn from_config(config: &RateLimitConfig) -> Result<Self, RateLimitConfigError> {
-        Ok(Self {
-            limiter: Limiter::from_config(config)?,
-            proxies: Arc::new(TrustedProxies::parse(config.trusted_proxies.as_deref())?),
-        })
+        Ok(Self::new(
+            Limiter::from_config(config)?,
+            TrustedProxies::parse(config.trusted_proxies.as_deref())?,
+        ))
+    }
+
+    fn new(limiter: Limiter, proxies: TrustedProxies) -> Self {
+        let held = Arc::new(tokio::sync::Semaphore::new(MAX_HELD));
+        Self { limiter, proxies: Arc::new(proxies), held, hold: HOLD }
+    }
+
+    /// The same budgets, holding refusals up to `hold`, at most `max` at once.
+    #[must_use]
+    pub fn holding(self, hold: Duration, max: usize) -> Self {
+        Self { held: Arc::new(tokio::sync::Semaphore::new(max)), hold, ..self }
     }
 
     /// The key of the address `request` came from.
@@ -74,7 +99,7 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
         }
         None => (anonymous(request.uri().path()), state.limits.address_key(&request)),
     };
-    enforce(&state.limits.limiter, class, &key, request, next).await
+    enforce(&state.limits, class, &key, request, next).await
 }
 
 /// The budget of a signed-in user's request by its method.
@@ -101,8 +126,8 @@ pub fn user_key(user: &str) -> String {
 
 /// Spends one unit of `key`'s `class` budget: runs the request and stamps the
 /// answer with the budget's headers, or answers 429 without running it.
-pub async fn enforce(limiter: &Limiter, class: Class, key: &str, request: Request, next: Next) -> Response {
-    match spend(limiter, class, key).await {
+pub async fn enforce(limits: &RateLimits, class: Class, key: &str, request: Request, next: Next) -> Response {
+    match spend(limits, class, key).await {
         Ok(decision) => {
             let mut response = next.run(request).await;
             stamp(response.headers_mut(), &decision);
@@ -113,13 +138,16 @@ pub async fn enforce(limiter: &Limiter, class: Class, key: &str, request: Reques
 }
 
 /// Spends one unit of `key`'s `class` budget: the decision, for [`stamp`]ing
-/// the answer, or the 429 to answer instead.
-pub async fn spend(limiter: &Limiter, class: Class, key: &str) -> Result<Decision, Response> {
-    let decision = limiter.check(class, key).await;
+/// the answer, or the 429 to answer instead (held first, as the module says).
+pub async fn spend(limits: &RateLimits, class: Class, key: &str) -> Result<Decision, Response> {
+    let decision = limits.limiter.check(class, key).await;
     if decision.allowed {
         return Ok(decision);
     }
     todo_lib::metrics::rate_limited(class.as_str());
+    if let Ok(_held) = limits.held.try_acquire() {
+        tokio::time::sleep(decision.retry_after.min(limits.hold)).await;
+    }
     let mut response = refused(&decision);
     stamp(response.headers_mut(), &decision);
     Err(response)
@@ -153,6 +181,33 @@ pub fn stamp(headers: &mut HeaderMap, decision: &Decision) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_is_held_a_while_but_only_so_many_at_once() {
+        let config = RateLimitConfig {
+            rate_limit_anonymous_burst: 1,
+            rate_limit_anonymous_per_minute: 1,
+            ..RateLimitConfig::default()
+        };
+        let limits = RateLimits::from_config(&config).expect("limits").holding(HOLD, 1);
+        let start = tokio::time::Instant::now();
+        assert!(spend(&limits, Class::Anonymous, "ip:a").await.is_ok());
+        assert_eq!(start.elapsed(), Duration::ZERO, "an allowed request is never held");
+        let answered = || async {
+            let refused = spend(&limits, Class::Anonymous, "ip:a").await.expect_err("over budget");
+            assert_eq!(refused.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
+            start.elapsed()
+        };
+        let (mut first, mut second) = tokio::join!(answered(), answered());
+        if first > second {
+            std::mem::swap(&mut first, &mut second);
+        }
+        assert_eq!(
+            (first, second),
+            (Duration::ZERO, HOLD),
+            "one held a second, the one past the bound at once"
+        );
+    }
 
     #[test]
     fn sign_in_has_its_own_budget_and_everything_else_shares_the_address_one() {

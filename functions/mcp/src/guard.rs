@@ -44,13 +44,13 @@ pub struct ResourceMetadata {
 /// reads, or writes for a tool that writes; without a valid credential, the
 /// client address's.
 pub async fn require_caller(State(state): State<McpState>, request: Request, next: Next) -> Response {
-    let limiter = &state.app.limits.limiter;
+    let limits = &state.app.limits;
     match api::auth::caller_for(&state.app, request.headers(), state.audience.as_deref()).await {
         Ok(caller) => {
             let (request, tool) = tool_called(request).await;
             let needed = tool.and_then(|name| state.scopes.get(&name).copied());
             let class = limit::by_scope(needed.unwrap_or(Scope::TasksRead));
-            let decision = match limit::spend(limiter, class, &limit::user_key(&caller.user)).await {
+            let decision = match limit::spend(limits, class, &limit::user_key(&caller.user)).await {
                 Ok(decision) => decision,
                 Err(refusal) => return refusal,
             };
@@ -72,7 +72,7 @@ pub async fn require_caller(State(state): State<McpState>, request: Request, nex
         }
         Err(err) => {
             let key = state.app.limits.address_key(&request);
-            let decision = match limit::spend(limiter, Class::Anonymous, &key).await {
+            let decision = match limit::spend(limits, Class::Anonymous, &key).await {
                 Ok(decision) => decision,
                 Err(refusal) => return refusal,
             };
