@@ -57,6 +57,9 @@ try {
   await call(alice, 'list_notifications', {});
   await call(alice, 'today', {});
   await call(alice, 'add_tasks', { tasks: [{ title: 'One' }, { title: 'Two' }] });
+  const quick = await call(alice, 'quick_add', { text: 'Call mum friday 6pm #family', time_zone: 'Europe/Berlin' });
+  check(quick.title === 'Call mum' && quick.tags[0] === 'family' && quick.due_at, `quick_add: ${JSON.stringify(quick)}`);
+  await refused(alice, 'quick_add', { text: 'x', time_zone: 'Mars/Olympus' }, 'validation_failed');
   await call(alice, 'task_activity', { id: task.id });
   await call(alice, 'delete_task', { id: task.id });
   console.log('ok: every tool answered with structured content its output schema accepts');

@@ -316,6 +316,29 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::add_tasks(s, u, a)),
         ),
         tool(
+            "quick_add",
+            "Quick add",
+            "Creates a task from one sentence as a person would type it: the due time in the user's \
+             `time_zone` (\"tomorrow 9am\", \"next friday\", \"dec 24\", \"in 2 hours\"; a date without \
+             a time is at 09:00), #tags, a priority (!low, !medium, !high, !urgent) and a repetition \
+             (\"every weekday\", \"every 2 weeks\", \"monthly\"); the rest is the title. In `list_id`, \
+             else the Inbox. The answer says which phrases it read as what.",
+            Effect::Adds,
+            (
+                schemas.object(
+                    json!({
+                        "text": {"type": "string", "minLength": 1, "maxLength": api::quick_add::TEXT_MAX,
+                                 "description": "Pay rent tomorrow 9am #home !high every month"},
+                        "time_zone": {"type": "string", "description": "The user's IANA time zone (default UTC)"},
+                        "list_id": list_id(),
+                    }),
+                    &["text"],
+                ),
+                task(),
+            ),
+            |s, u, a| Box::pin(calls::quick_add(s, u, a)),
+        ),
+        tool(
             "task_activity",
             "A task's activity",
             "What happened to a task (created, changed, completed, reminded, deleted), newest first.",

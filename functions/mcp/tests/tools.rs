@@ -46,6 +46,7 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "remove_member",
         "today",
         "add_tasks",
+        "quick_add",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -1,4 +1,4 @@
-//! The list tools, the workflow tools (`today`, `add_tasks`), the prompts and
+//! The list tools, the workflow tools (`today`, `add_tasks`, `quick_add`), the prompts and
 //! the resource, on both backends.
 
 mod common;
@@ -11,6 +11,7 @@ both_backends!(
     lists_are_made_shared_and_left_through_the_tools_by_role,
     today_shows_what_is_overdue_and_due_today_in_the_users_zone,
     add_tasks_adds_them_all_or_none,
+    quick_add_reads_a_sentence_in_the_users_zone_and_creates_it,
     prompts_and_the_open_tasks_resource_are_served,
 );
 
@@ -178,4 +179,42 @@ async fn prompts_and_the_open_tasks_resource_are_served(mcp: TestMcp) {
     assert_eq!(titles, [json!("Visible")]);
     let unknown = mcp.rpc(Some("alice"), "resources/read", json!({"uri": "todo://nothing"})).await;
     assert!(unknown.body["error"].is_object(), "{}", unknown.body);
+}
+
+async fn quick_add_reads_a_sentence_in_the_users_zone_and_creates_it(mcp: TestMcp) {
+    let list = mcp.tool("alice", "create_list", json!({"name": "Home"})).await;
+    let list_id = list.structured()["id"].clone();
+    let args = json!({
+        "text": "Pay rent tomorrow 9am #bills !high every month",
+        "time_zone": "Pacific/Auckland",
+        "list_id": list_id,
+    });
+    let added = mcp.tool("alice", "quick_add", args).await;
+    assert!(!added.is_tool_error(), "{}", added.body);
+    let task = added.structured();
+    assert_eq!(task["title"], "Pay rent");
+    assert_eq!((task["priority"].clone(), task["tags"].clone()), (json!("high"), json!(["bills"])));
+    assert_eq!(task["list_id"], list_id);
+    assert_eq!(task["time_zone"], "Pacific/Auckland");
+    assert!(task["recurrence"].as_str().is_some_and(|r| r.contains("MONTHLY")), "{task}");
+    // Tomorrow at 09:00 in Auckland, whatever the day is in UTC.
+    let zone: chrono_tz::Tz = "Pacific/Auckland".parse().expect("a zone");
+    let due: chrono::DateTime<Utc> = task["due_at"].as_str().expect("a due time").parse().expect("RFC 3339");
+    let local = due.with_timezone(&zone);
+    let tomorrow = Utc::now().with_timezone(&zone).date_naive().succ_opt().expect("a tomorrow");
+    assert_eq!((local.date_naive(), local.hour(), local.minute()), (tomorrow, 9, 0), "{due}");
+    assert!(added.text().contains("as due_at"), "{}", added.text());
+
+    // Bad input is refused by name, and adds nothing.
+    let before = mcp.outbox_len().await;
+    for (args, field) in [
+        (json!({"text": "   "}), "text"),
+        (json!({"text": "x", "time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"text": "x", "list_id": "not-a-uuid"}), "not-a-uuid"),
+    ] {
+        let refused = mcp.tool("alice", "quick_add", args.clone()).await;
+        assert!(refused.is_tool_error(), "{args} was not refused: {}", refused.body);
+        assert!(refused.text().contains(field), "{args}: {}", refused.text());
+    }
+    assert_eq!(mcp.outbox_len().await, before);
 }

@@ -87,6 +87,12 @@ pub async fn quick_add(
     AuthUser(_user): AuthUser,
     JsonBody(input): JsonBody<QuickAdd>,
 ) -> Result<Json<QuickAdded>, ApiError> {
+    read(&input, Utc::now()).map(|(read, _)| Json(read))
+}
+
+/// The use case behind `POST /v1/quick-add` (and the MCP server's
+/// `quick_add`): `input` read at `now`, with the new task it describes.
+pub fn read(input: &QuickAdd, now: DateTime<Utc>) -> Result<(QuickAdded, NewTask), ApiError> {
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > TEXT_MAX {
         return Err(ApiError::invalid("text", format!("must be 1 to {TEXT_MAX} characters")));
@@ -97,7 +103,7 @@ pub async fn quick_add(
             name.parse().map_err(|_| ApiError::invalid("time_zone", "is not an IANA time zone name"))?
         }
     };
-    let read = parse::parse(text, Utc::now().with_timezone(&zone));
+    let read = parse::parse(text, now.with_timezone(&zone));
     let task = QuickTask {
         title: read.title,
         due_at: read.due_at,
@@ -109,7 +115,7 @@ pub async fn quick_add(
     // What it read must be a task the API would take.
     let body = serde_json::to_value(&task).map_err(|e| ApiError::Internal(Box::new(e)))?;
     let new: NewTask = crate::extract::from_json(body)?;
-    todo_lib::task::Task::create("quick-add", uuid::Uuid::nil(), new, Utc::now())?;
+    todo_lib::task::Task::create("quick-add", uuid::Uuid::nil(), new.clone(), now)?;
     let recognized = read.recognized.into_iter().map(|(text, field)| Recognized { text, field }).collect();
-    Ok(Json(QuickAdded { task, recognized }))
+    Ok((QuickAdded { task, recognized }, new))
 }

@@ -14,7 +14,8 @@ mod workflows;
 pub use inbox::{list_notifications, mark_notification_read, task_activity};
 pub use lists::{add_member, create_list, list_lists, list_members, remove_member};
 pub use tasks::{
-    complete_task, create_task, delete_task, get_task, list_tags, list_tasks, reopen_task, update_task,
+    complete_task, create_task, delete_task, get_task, list_tags, list_tasks, quick_add, reopen_task,
+    update_task,
 };
 pub use workflows::{BATCH_MAX, add_tasks, today};
 

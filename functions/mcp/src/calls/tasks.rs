@@ -44,6 +44,29 @@ pub async fn create_task(
     Outcome::task(&api::tasks::create(state, user, input).await?, "Created")
 }
 
+/// One sentence read as quick add reads it ("Pay rent tomorrow 9am #home
+/// !high every month"), in `time_zone`, and created (in `list_id`, else the Inbox).
+pub async fn quick_add(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list_id = match args.get("list_id") {
+        None | Some(Value::Null) => args.remove("list_id").and(None),
+        Some(_) => Some(take_id(&mut args, "list_id", "list")?),
+    };
+    let input: api::quick_add::QuickAdd = from_json(Value::Object(args))?;
+    let (read, new) = api::quick_add::read(&input, Utc::now())?;
+    let task = api::tasks::create(state, user, NewTask { list_id, ..new }).await?;
+    let mut outcome = Outcome::task(&task, "Created")?;
+    if !read.recognized.is_empty() {
+        let phrases: Vec<String> =
+            read.recognized.iter().map(|r| format!("\"{}\" as {}", r.text, r.field)).collect();
+        outcome.text.push_str(&format!("\nRead {}.", phrases.join(", ")));
+    }
+    Ok(outcome)
+}
+
 pub async fn update_task(
     state: &AppState,
     user: &str,
