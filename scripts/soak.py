@@ -75,6 +75,7 @@ def figures(out):
         "requests": int(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": pct.get("50", float("nan")),
+        "p90": pct.get("90", float("nan")),
         "p99": pct.get("99", float("nan")),
         "non2xx": int(bad.group(1)) if bad else 0,
         "socket": sum(int(x) for x in sock.groups()) if sock else 0,
@@ -143,28 +144,19 @@ def main():
     url = bench.fresh_pg("todo_soak")
     bench.migrate(url)
     api = bench.Proc("api", {"DATABASE_URL": url, "DB_MAX_CONNECTIONS": "16"})
-    env = {**os.environ, "TOKEN": bench.token("soak-user")}
     samples, stop = [], threading.Event()
     sampler = threading.Thread(target=sample_rss, args=(api, samples, stop), daemon=True)
     sampler.start()
     started = time.time()
-    out = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--timeout", "10s", "--latency",
-         "-s", str(bench.ROOT / "bench" / "wrk" / "mixed.lua"), api.base],
-        env=env, check=True, capture_output=True, text=True).stdout
+    out = wrk_run("mixed.lua", CONNECTIONS, 2, {"TOKEN": bench.token("soak-user")}, api.base).communicate()[0]
     stop.set()
     sampler.join()
     peak = api.status("VmHWM") / 1024
     api.stop()
     print(out)
 
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    pct = {p: f"{v}{u}" for p, v, u in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    bad = int(bad.group(1)) if bad else 0
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    socket_errors = sum(int(x) for x in sock.groups()) if sock else 0
+    f = figures(out)
+    bad, socket_errors = f["non2xx"], f["socket"]
     # Growth: the last ten seconds against the ten after warm-up.
     settled = samples[5:15] or samples
     late = samples[-10:] or samples
@@ -177,8 +169,8 @@ def main():
         "",
         "| figure | value |",
         "|---|---|",
-        f"| requests | {total:,} in {time.time() - started:.0f} s ({rps:,.0f} req/s) |",
-        f"| latency p50 / p90 / p99 | {pct.get('50', '?')} / {pct.get('90', '?')} / {pct.get('99', '?')} |",
+        f"| requests | {f['requests']:,} in {time.time() - started:.0f} s ({f['rps']:,.0f} req/s) |",
+        f"| latency p50 / p90 / p99 | {f['p50']:.2f} / {f['p90']:.2f} / {f['p99']:.2f} ms |",
         f"| errors (non-2xx + socket) | {bad} + {socket_errors} |",
         f"| API RSS: settled / end / peak | {max(settled):.1f} / {late[-1]:.1f} / {peak:.1f} MB |",
     ]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -87,9 +87,10 @@ pub struct Authenticated(pub Caller);
 
 /// The API's middleware: finds who is calling and spends from their budget.
 pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let caller = match request.headers().contains_key(AUTHORIZATION) {
-        true => auth::caller(&state, request.headers()).await.ok(),
-        false => None,
+    let caller = if request.headers().contains_key(AUTHORIZATION) {
+        auth::caller(&state, request.headers()).await.ok()
+    } else {
+        None
     };
     let (class, key) = match caller {
         Some(caller) => {
@@ -163,10 +164,9 @@ fn refused(decision: &Decision) -> Response {
         policy.per_minute,
         decision.retry_after_secs(),
     );
-    let retry_after_secs = decision.retry_after_secs();
-    let mut response = ApiError::TooMany { code: "rate_limited", message, retry_after_secs }.into_response();
-    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    response
+    // The error's own answer carries Retry-After.
+    ApiError::TooMany { code: "rate_limited", message, retry_after_secs: decision.retry_after_secs() }
+        .into_response()
 }
 
 /// Adds the `RateLimit-Policy` and `RateLimit` headers of `decision`.
