@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: browser docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak soak-abuse node-tools validate-asyncapi
+.PHONY: browser redis docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak soak-abuse node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -23,9 +23,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || apt-get install -y --no-install-recommends chromium || \
 	  { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 
+## redis: Debian's redis-server when it is missing (the rate-limit tests start private ones too), and a server on 127.0.0.1:6379 when none answers there
+redis:
+	@command -v redis-server >/dev/null 2>&1 || apt-get install -y --no-install-recommends redis-server || \
+	  { apt-get update -qq && apt-get install -y --no-install-recommends redis-server; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation, the docs' checks and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools node-tools browser deny validate-asyncapi docs-check
+test: deploy-tools python-tools node-tools browser redis deny validate-asyncapi docs-check
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
