@@ -12,6 +12,11 @@
 #   DAPR_API_TOKEN     app -> Dapr token; generated if unset   (todo-dapr-api-token: token)
 #   REDIS_URL          rediss://default:…@host:25061, optional (todo-redis: url); without
 #                      it each api, mcp and cron-tick pod keeps its own rate-limit budgets
+#   SMTP_URL           smtps://user:pass@host:465, optional   (todo-smtp: url); without it
+#                      reminder mail stays queued, unsent
+#
+# Mail settings (optional, not secret: ConfigMap todo-mail): MAIL_FROM and
+# PUBLIC_URL (where links in mails point).
 #
 # Sign-in with an identity provider (optional, not secret: ConfigMap todo-auth,
 # which the api and mcp read when it exists): JWT_ISSUER, JWT_JWKS_URL,
@@ -63,6 +68,19 @@ if [[ -n "${REDIS_URL:-}" ]]; then
   kubectl create secret generic todo-redis --namespace "$namespace" --dry-run=client -o yaml \
     --from-file=url=<(printf %s "$REDIS_URL") | update
   echo "create-secrets: Secret todo-redis holds REDIS_URL: rate limits are shared across replicas"
+fi
+if [[ -n "${SMTP_URL:-}" ]]; then
+  kubectl create secret generic todo-smtp --namespace "$namespace" --dry-run=client -o yaml \
+    --from-file=url=<(printf %s "$SMTP_URL") | update
+  echo "create-secrets: Secret todo-smtp holds SMTP_URL: reminder mail is sent"
+fi
+mail=()
+for var in MAIL_FROM PUBLIC_URL; do
+  [[ -n "${!var:-}" ]] && mail+=("--from-literal=$var=${!var}")
+done
+if ((${#mail[@]})); then
+  kubectl create configmap todo-mail --namespace "$namespace" --dry-run=client -o yaml "${mail[@]}" | update
+  echo "create-secrets: ConfigMap todo-mail holds ${#mail[@]} mail settings"
 fi
 auth=()
 for var in JWT_ISSUER JWT_JWKS_URL JWT_AUDIENCE OIDC_CLIENT_ID OIDC_SCOPES; do

@@ -17,6 +17,9 @@
 //!   budget (`read`, `write`, `anonymous`, `sign_in`);
 //! - `todo_rate_limiter_redis_up`: 1 while the budgets are shared through
 //!   Redis, 0 while this process keeps its own (Redis unreachable);
+//! - `todo_mail_attempts_total{status}`: mails sent (or kept) by what they came
+//!   to (`delivered`, `pending` for a retry, `failed`);
+//! - `todo_mail_deferred_total`: mails put back for their user's budget;
 //! - `todo_webhook_deliveries_deferred_total`: webhook deliveries put back for
 //!   their user's per-minute bound, to go out later.
 //!
@@ -109,6 +112,14 @@ pub fn record_reminder_lateness(seconds: f64) {
 
 pub fn rate_limited(route_class: &'static str) {
     metrics::counter!("todo_rate_limited_total", "route_class" => route_class).increment(1);
+}
+
+pub fn record_mail_attempt(status: &'static str) {
+    metrics::counter!("todo_mail_attempts_total", "status" => status).increment(1);
+}
+
+pub fn mail_deferred(mails: usize) {
+    metrics::counter!("todo_mail_deferred_total").increment(mails as u64);
 }
 
 pub fn webhook_deliveries_deferred(deliveries: usize) {

@@ -18,10 +18,12 @@ pub mod facts;
 pub mod lambda;
 mod private_pg;
 mod redis;
+mod smtp;
 mod webhooks;
 pub use dapr::DaprStandIn;
 pub use private_pg::PrivatePostgres;
 pub use redis::{PrivateRedis, redis_url};
+pub use smtp::{SMTP_PASSWORD, SMTP_USER, SmtpServer, SmtpTls};
 pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
 
 /// Generates `postgres::name` and `sqlite::name` tests for each named async test

@@ -14,6 +14,8 @@
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
+//! - [`settings`]: the user's notification settings; [`mail_links`]: the pages
+//!   links in mails open (confirm an address, unsubscribe).
 //! - [`changes`]: the changes feed, paged by cursor; [`stream`]: the same, pushed
 //!   as Server-Sent Events.
 //! - [`tokens`]: personal access tokens, made, listed and revoked by a signed-in user.
@@ -34,12 +36,14 @@ pub mod inbox;
 pub mod invitations;
 pub mod limit;
 pub mod lists;
+pub mod mail_links;
 pub mod members;
 pub mod oidc;
 pub mod openapi;
 pub mod quick_add;
 pub mod recurrence;
 pub mod series;
+pub mod settings;
 pub mod stream;
 pub mod subtasks;
 pub mod tasks;
@@ -90,6 +94,8 @@ pub struct AppState {
     pub limits: limit::RateLimits,
     /// How much one user or list may hold.
     pub quotas: todo_lib::quota::Quotas,
+    /// Where links in mails point (`PUBLIC_URL`).
+    pub mail: todo_lib::mail::MailConfig,
 }
 
 impl AppState {
@@ -111,6 +117,7 @@ impl AppState {
             source: SOURCE,
             limits: limit::RateLimits::unlimited(),
             quotas: todo_lib::quota::Quotas::default(),
+            mail: todo_lib::mail::MailConfig::default(),
         }
     }
 
@@ -145,6 +152,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(inbox::routes())
         .merge(webhooks::routes())
         .merge(tokens::routes())
+        .merge(settings::routes())
         .merge(quick_add::routes())
         .merge(recurrence::routes())
         .merge(changes::routes())
@@ -177,6 +185,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .merge(web::routes())
+        .merge(mail_links::routes())
         .merge(oidc::routes(state.auth.oidc().is_some()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit::limit))
         .with_state(state.clone());
@@ -204,7 +213,8 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
     let stream: stream::Settings = todo_lib::config::from_iter(ctx.vars.clone())?;
     let config: ApiConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
     let limits = limit::RateLimits::from_config(&todo_lib::config::from_iter(ctx.vars.clone())?)?;
-    let quotas: todo_lib::quota::Quotas = todo_lib::config::from_iter(ctx.vars)?;
+    let quotas: todo_lib::quota::Quotas = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let mail: todo_lib::mail::MailConfig = todo_lib::config::from_iter(ctx.vars)?;
     let auth = Authenticator::new(&config)?;
     let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
     if allow_loopback_webhooks {
@@ -219,6 +229,7 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
         allow_loopback_webhooks,
         limits,
         quotas,
+        mail,
         ..AppState::new(ctx.store, Arc::new(auth))
     }
     .with_streams(stream, max_connections))

@@ -65,7 +65,28 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// `body` as `content_type`, with the security headers every page carries.
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    let headers: [(HeaderName, HeaderValue); 6] = [
+    (security_headers(content_type), body)
+}
+
+/// A page made on the server (the mail links' pages): `title` and `main`
+/// (HTML, its user-written parts escaped by the caller) in the app's style,
+/// with the same security headers, never cached.
+pub fn page(status: axum::http::StatusCode, title: &str, main: &str) -> axum::response::Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Todo</title><link rel=\"icon\" href=\"/favicon.svg\"><link rel=\"stylesheet\" href=\"/app.css\"></head>\n\
+         <body><main class=\"standalone\">\n<h1>{}</h1>\n{main}\n<p><a href=\"/\">Open Todo</a></p>\n</main></body></html>\n",
+        todo_lib::mail::escape(title),
+        todo_lib::mail::escape(title),
+    );
+    let mut headers = security_headers("text/html; charset=utf-8");
+    headers[4].1 = HeaderValue::from_static("no-store");
+    (status, headers, html).into_response()
+}
+
+fn security_headers(content_type: &'static str) -> [(HeaderName, HeaderValue); 6] {
+    [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
@@ -73,8 +94,7 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
         // A new binary serves new assets: the browser asks again each time.
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
-    ];
-    (headers, body)
+    ]
 }
 
 /// `/`, the modules, `/app.css`, `/favicon.svg` and the explorer under `/docs`.

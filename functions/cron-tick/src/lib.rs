@@ -1,9 +1,9 @@
 //! `cron-tick`: fired by a Dapr cron binding (or any POST). Each tick claims the
 //! reminders that are due and writes a `task.due` event for each (in the same
 //! transaction), publishes them, republishes outbox rows that their writers
-//! failed to publish, then sends the webhook deliveries that are owed (see
-//! `todo_lib::sender::Sender`: a tick waits for them at most a second; slower
-//! receivers finish in the background). Every `retention.every` it also prunes
+//! failed to publish, then sends the webhook deliveries and mails that are owed
+//! (see `todo_lib::sender::Sender`: a tick waits for them at most a second;
+//! slower receivers finish in the background). Every `retention.every` it also prunes
 //! what has outlived its use (see [`RetentionSettings`]). Safe when ticks overlap
 //! or run on several replicas: claims are disjoint (`FOR UPDATE SKIP LOCKED` on
 //! PostgreSQL), and pruning twice is harmless.
@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use todo_lib::clock::{Clock, lease_end};
 use todo_lib::event::{EventError, EventType, OutboxEvent, task_event};
+use todo_lib::mail::{MailConfig, Mailer};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
 use todo_lib::sender::{Sender, SenderSettings};
@@ -55,6 +56,9 @@ pub struct TickSettings {
     pub lease: Duration,
     /// How owed webhook deliveries are sent.
     pub webhooks: SenderSettings,
+    /// How owed mails are sent, and through what (kept, without `SMTP_URL`).
+    pub mail: SenderSettings,
+    pub mailer: Mailer,
     pub retention: RetentionSettings,
     /// The time claims, pruning and the webhook sender go by.
     pub clock: Arc<dyn Clock>,
@@ -103,6 +107,8 @@ impl Default for TickSettings {
             sweep_budget: Duration::from_secs(5),
             lease: outbox::CLAIM_LEASE,
             webhooks: SenderSettings::default(),
+            mail: SenderSettings { concurrency: 8, ..SenderSettings::default() },
+            mailer: Mailer::default(),
             retention: RetentionSettings::default(),
             clock: todo_lib::clock::system(),
         }
@@ -110,14 +116,16 @@ impl Default for TickSettings {
 }
 
 impl TickSettings {
-    /// The settings with each user's webhook deliveries bounded as `limits`
-    /// say (`WEBHOOK_DELIVERIES_PER_MINUTE`, kept in Redis when `REDIS_URL`
-    /// names one).
-    pub fn with_webhook_limits(
+    /// The settings with each user's webhook deliveries and mails bounded as
+    /// `limits` say (`WEBHOOK_DELIVERIES_PER_MINUTE`, `MAIL_PER_MINUTE`, kept
+    /// in Redis when `REDIS_URL` names one).
+    pub fn with_delivery_limits(
         mut self,
         limits: &todo_lib::rate_limit::RateLimitConfig,
     ) -> Result<Self, todo_lib::rate_limit::RateLimitConfigError> {
-        self.webhooks.per_user = todo_lib::rate_limit::Limiter::from_config(limits)?;
+        let limiter = todo_lib::rate_limit::Limiter::from_config(limits)?;
+        self.webhooks.per_user = limiter.clone();
+        self.mail.per_user = limiter;
         Ok(self)
     }
 }
@@ -127,7 +135,8 @@ struct Tick {
     store: Store,
     publisher: Option<Arc<dyn Publisher>>,
     settings: Arc<TickSettings>,
-    webhooks: Sender,
+    webhooks: Sender<Deliverer>,
+    mail: Sender<Mailer>,
     /// When this process last pruned.
     pruned_at: Arc<Mutex<Option<Instant>>>,
 }
@@ -141,11 +150,14 @@ pub fn app(
     deliverer: Deliverer,
 ) -> Router {
     let webhooks = Sender::new(deliverer, settings.webhooks.clone()).with_clock(Arc::clone(&settings.clock));
+    let mail =
+        Sender::new(settings.mailer.clone(), settings.mail.clone()).with_clock(Arc::clone(&settings.clock));
     let tick = Tick {
         store: store.clone(),
         publisher,
         settings: Arc::new(settings),
         webhooks,
+        mail,
         pruned_at: Arc::default(),
     };
     // Dapr probes a binding's route with OPTIONS at start-up.
@@ -165,7 +177,12 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let deliverer = Deliverer::new(ctx.config.webhook_allow_loopback)?;
     let token = ctx.event_route_token()?;
     let limits: todo_lib::rate_limit::RateLimitConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
-    let settings = TickSettings::default().with_webhook_limits(&limits)?;
+    let mail: MailConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let mailer = Mailer::from_config(&mail)?;
+    if mailer.keeps() {
+        tracing::warn!("SMTP_URL is not set: reminder mails are kept in the queue, not sent");
+    }
+    let settings = TickSettings { mailer, ..TickSettings::default() }.with_delivery_limits(&limits)?;
     Ok(app(ctx.store, publisher, settings, token, deliverer))
 }
 
@@ -241,11 +258,13 @@ impl Tick {
             None => 0,
         };
         todo_lib::metrics::set_outbox_backlog(self.store.count_unpublished().await?);
-        let webhooks = self.webhooks.round(&self.store).await?;
+        let (webhooks, mail) = tokio::join!(self.webhooks.round(&self.store), self.mail.round(&self.store));
+        let (webhooks, mail) = (webhooks?, mail?);
         todo_lib::metrics::set_webhook_backlog(self.store.count_owed_webhook_deliveries().await?);
         let pruned = self.prune_if_due().await?;
-        if reminders + republished + webhooks.delivered + webhooks.failed + webhooks.retrying > 0 {
-            tracing::info!(reminders, published, republished, ?webhooks, "tick");
+        let sent = |r: &todo_lib::sender::RoundReport| r.delivered + r.failed + r.retrying;
+        if reminders + republished + sent(&webhooks) + sent(&mail) > 0 {
+            tracing::info!(reminders, published, republished, ?webhooks, ?mail, "tick");
         }
         if pruned != Pruned::default() {
             tracing::info!(?pruned, "pruned");
@@ -255,6 +274,7 @@ impl Tick {
             "published": published,
             "republished": republished,
             "webhooks": webhooks,
+            "mail": mail,
             "pruned": pruned,
         }))
     }

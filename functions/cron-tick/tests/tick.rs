@@ -30,8 +30,8 @@ todo_testing::on_both_backends!(
     finished_rows_past_their_retention_are_pruned_once_per_interval,
 );
 
-/// A tick's webhook round when nothing is owed.
-fn no_webhooks() -> Value {
+/// A sender round that sent nothing (webhooks or mail).
+fn nothing_sent() -> Value {
     json!({ "delivered": 0, "failed": 0, "retrying": 0, "in_flight": 0, "deferred": 0 })
 }
 
@@ -87,7 +87,7 @@ async fn options_and_an_empty_post_answer_200(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": no_webhooks(), "pruned": nothing_pruned() })
+            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "pruned": nothing_pruned() })
         )
     );
 }
@@ -100,7 +100,7 @@ async fn due_reminders_are_published_as_task_due_once(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": no_webhooks(), "pruned": nothing_pruned() })
+            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "pruned": nothing_pruned() })
         )
     );
     let (_, again) = call(&app, Method::POST, &[]).await;

@@ -38,6 +38,7 @@ todo_testing::on_both_backends!(
     a_send_cut_short_by_a_crash_is_taken_over_after_its_lease,
     two_replicas_ticking_at_once_send_each_delivery_once,
     a_webhook_deleted_meanwhile_is_not_sent_to,
+    a_user_who_turned_reminders_to_webhooks_off_gets_only_the_other_events,
     a_name_that_resolves_to_loopback_is_refused_at_delivery,
     redirects_are_followed_only_to_addresses_a_webhook_may_reach,
     a_users_deliveries_past_their_bound_wait_in_the_queue_and_go_out_later,
@@ -360,6 +361,28 @@ async fn a_webhook_deleted_meanwhile_is_not_sent_to(db: TestDb) {
     assert_eq!(tick(&cron).await, round(0, 1, 0, 0));
     assert!(receiver.received().is_empty());
     assert_eq!(statuses(&db, &event).await, [(hook.id, DeliveryStatus::Failed)]);
+}
+
+async fn a_user_who_turned_reminders_to_webhooks_off_gets_only_the_other_events(db: TestDb) {
+    let receiver = WebhookReceiver::start().await;
+    let hook = register(&db, "alice", &receiver).await;
+    let mut settings = todo_lib::settings::Settings::defaults("alice");
+    settings.channels.reminders.webhooks = false;
+    settings.updated_at = Some(Utc::now());
+    let mut tx = db.store.begin().await.expect("tx");
+    tx.put_settings(&settings).await.expect("saved");
+    tx.commit().await.expect("commit");
+
+    let event = queued_reminder(&db, "alice").await;
+    assert!(statuses(&db, &event).await.is_empty(), "the reminder is not queued for alice's webhook");
+    let (task, created) = facts::created_titled(&db.store, "alice", "Other news").await;
+    let queued = db
+        .store
+        .queue_webhook_deliveries(&created.id.to_string(), task.list_id, "{}", Utc::now())
+        .await
+        .expect("queued");
+    assert_eq!(queued, 1, "other events still go to it");
+    assert_eq!(statuses(&db, &created).await, [(hook.id, DeliveryStatus::Pending)]);
 }
 
 /// This machine's host name, which its hosts file maps to a loopback address.

@@ -65,6 +65,8 @@ pub struct Wiring {
     pub token: Option<SecretString>,
     pub tick: cron_tick::TickSettings,
     pub deliverer: Deliverer,
+    /// Where links in mails point (`PUBLIC_URL`).
+    pub mail: todo_lib::mail::MailConfig,
 }
 
 fn function(
@@ -107,7 +109,7 @@ pub fn functions() -> Vec<Function> {
             task_completed::app(w.store.clone(), Some(Arc::clone(&w.publisher)), w.token.clone())
         }),
         function(task_due::NAME, Trigger::Events, (task_due::ACCEPTS, &[]), |w| {
-            task_due::app(w.store.clone(), w.token.clone())
+            task_due::app_with_links(w.store.clone(), w.token.clone(), w.mail.clone())
         }),
         // Who joined or left a list.
         function(list_members::NAME, Trigger::Events, (list_members::ACCEPTS, &[]), |w| {

@@ -66,14 +66,21 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
 
     let allow_loopback = ctx.config.webhook_allow_loopback;
     let mcp: mcp::McpConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let mail: todo_lib::mail::MailConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let mailer = todo_lib::mail::Mailer::from_config(&mail)?;
+    if mailer.keeps() {
+        tracing::info!("SMTP_URL is not set: mails are kept and shown at /functions/outbox-mail");
+    }
     // On loopback, only this machine's names (see `host_guard`).
     let hosts = ctx.config.host.is_loopback().then(|| host_guard::Hosts::new(mcp.hosts()));
     let api =
         api::AppState { dev_sign_in: sign_in.is_some(), ..api::state(ctx, Some(Arc::clone(&publisher)))? };
-    // One set of budgets for the process: the webhook sender's per-user
-    // bound spends from the same limiter as the API's requests.
+    // One set of budgets for the process: the senders' per-user bounds spend
+    // from the same limiter as the API's requests.
     let mut tick = local.tick_settings();
     tick.webhooks.per_user = api.limits.limiter.clone();
+    tick.mail.per_user = api.limits.limiter.clone();
+    tick.mailer = mailer;
     let wiring = Wiring {
         api,
         mcp,
@@ -82,6 +89,7 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
         token: token.clone(),
         tick,
         deliverer: Deliverer::new(allow_loopback)?,
+        mail,
     };
 
     // Every function from the registry: built, mounted, and subscribed to its topics.

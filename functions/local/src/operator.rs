@@ -1,6 +1,7 @@
 //! Operator routes of the local host: which functions run where, the events the
-//! system wrote (for `scripts/invoke --last` to redeliver one), and the events
-//! the bus gave up on. Guarded like the function routes (`APP_API_TOKEN`).
+//! system wrote (for `scripts/invoke --last` to redeliver one), the events
+//! the bus gave up on, and the mail queue (kept rather than sent when
+//! `SMTP_URL` is unset, so `make dev` needs no mail server). Guarded like the function routes (`APP_API_TOKEN`).
 
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ pub(crate) fn routes(store: Store, token: Option<SecretString>) -> Router {
         .route("/functions", get(index))
         .route("/functions/events", get(events))
         .route("/functions/dead-letters", get(dead_letters))
+        .route("/functions/outbox-mail", get(outbox_mail))
         .with_state(store);
     todo_lib::function::protect(routes, token)
 }
@@ -39,6 +41,7 @@ async fn index() -> Json<serde_json::Value> {
         "functions": functions,
         "events": "/functions/events",
         "dead_letters": "/functions/dead-letters",
+        "outbox_mail": "/functions/outbox-mail",
     }))
 }
 
@@ -93,6 +96,22 @@ async fn dead_letters(State(store): State<Store>, Query(params): Query<HashMap<S
         Ok(letters) => Json(json!({ "dead_letters": letters })).into_response(),
         Err(err) => {
             tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "listing dead letters failed");
+            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later")
+        }
+    }
+}
+
+/// The mails queued, newest first, with their text, HTML and links, and what
+/// became of each (`delivered` is kept, without `SMTP_URL`).
+async fn outbox_mail(State(store): State<Store>, Query(params): Query<HashMap<String, String>>) -> Response {
+    let limit = match parse_limit(&params, &["limit"]) {
+        Ok(limit) => limit,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "invalid_query", &message),
+    };
+    match store.recent_mail(limit).await {
+        Ok(mails) => Json(json!({ "mails": mails })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %todo_lib::telemetry::Chain(&err), "listing mail failed");
             error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "temporary failure; retry later")
         }
     }

@@ -59,6 +59,7 @@ fn the_configuration_chapter_names_every_variable_the_code_reads_and_no_other() 
         variables::<local::config::LocalConfig>(),
         variables::<todo_lib::rate_limit::RateLimitConfig>(),
         variables::<todo_lib::quota::Quotas>(),
+        variables::<todo_lib::mail::MailConfig>(),
     ]
     .concat()
     .into_iter()

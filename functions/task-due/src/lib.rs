@@ -1,7 +1,11 @@
-//! `task-due`: reacts to `task.due` by delivering the reminder as an in-app
-//! notification, once per event, to the task's assignee (unassigned, to its
-//! creator), and queueing it for the webhooks of every member of the task's
-//! list (once per webhook; `cron-tick` sends them, signed). The one reminded
+//! `task-due`: reacts to `task.due` by delivering the reminder to the task's
+//! assignee (unassigned, to its creator) on the channels their settings name
+//! (`todo_lib::settings`): as an in-app notification, once per event; as a
+//! mail to their confirmed address, queued once per event and held through
+//! their quiet hours (`cron-tick` sends it); and by queueing the event for the
+//! webhooks of every member of the task's list (once per webhook; members who
+//! turned reminders to webhooks off are left out; `cron-tick` sends them,
+//! signed). The one reminded
 //! must still be a member of the list: an assignee who left hands the reminder
 //! to the creator, and when neither is a member nobody is reminded. A reminder
 //! whose task was completed, deleted or moved since it was claimed (its stored
@@ -14,11 +18,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::Router;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use todo_lib::event::{EventType, TaskEventData};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, Recorded, Verdicts};
+use todo_lib::mail::{MailConfig, NewMail, Reminder};
 use todo_lib::notification::Notification;
 use todo_lib::serve::{BoxError, Context};
+use todo_lib::settings::Settings;
 use todo_lib::store::{Store, StoreError};
 use todo_lib::task::Task;
 use uuid::Uuid;
@@ -32,6 +39,8 @@ pub const ACCEPTS: &[EventType] = &[EventType::Due];
 #[derive(Debug)]
 pub struct TaskDue {
     store: Store,
+    /// Where links in mails point.
+    links: MailConfig,
 }
 
 /// Whom each reminder of `batch` is for: the assignee named in the event, else
@@ -87,26 +96,44 @@ impl EventHandler for TaskDue {
     async fn handle(&self, batch: &[Delivery]) -> Result<Verdicts, HandleError> {
         let data: Vec<&TaskEventData> = batch.iter().map(Delivery::task).collect::<Result<_, _>>()?;
         let recipients = recipients(&self.store, &data).await?;
+        let users: Vec<&str> = recipients.iter().map(|(user, _)| *user).collect();
+        let settings = self.store.settings_of(&users).await?;
         let now = chrono::Utc::now();
         let mut verdicts: Vec<Option<Result<Handled, HandleError>>> = Vec::with_capacity(batch.len());
-        let (mut due, mut notifications) = (Vec::new(), Vec::new());
+        let (mut due, mut notifications, mut mails) = (Vec::new(), Vec::new(), Vec::new());
         for ((delivery, data), (recipient, current)) in batch.iter().zip(&data).zip(&recipients) {
             if let Some(reason) = skipped(data, current.as_ref()) {
                 verdicts.push(Some(Ok(Handled::Done(json!({ "skipped": reason })))));
                 continue;
             }
+            let wants = settings.get(*recipient).map_or_else(|| Settings::defaults(recipient), Clone::clone);
             verdicts.push(None);
-            due.push(delivery);
-            notifications.push(Notification::reminder(&delivery.id, data, recipient, now));
+            let notification = Notification::reminder(&delivery.id, data, recipient, now);
+            let mail = self.mail(&wants, &delivery.id, data, now);
+            due.push((delivery, notification.id, mail.as_ref().map(|m| m.id)));
+            if wants.channels.reminders.in_app {
+                notifications.push(notification);
+            }
+            mails.extend(mail);
         }
         let written = self.store.record_notifications_once(NAME, &notifications, now).await?;
+        let written: std::collections::HashMap<&str, bool> =
+            notifications.iter().map(|n| n.event_id.as_str()).zip(written).collect();
+        let mailed = self.store.queue_mails(&mails, now).await?;
         let mut recorded = Vec::with_capacity(due.len());
-        for ((delivery, notification), written) in due.into_iter().zip(&notifications).zip(written) {
-            if let (true, Some(reminder_at)) = (written, notification.reminder_at) {
+        for (delivery, notification_id, mail_id) in due {
+            let shown = written.get(delivery.id.as_str()).copied();
+            if shown == Some(true)
+                && let Some(reminder_at) = delivery.task().ok().and_then(|d| d.reminder_at)
+            {
                 todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
             }
-            let summary = json!({ "notification_id": notification.id });
-            recorded.push(Recorded { delivery, recorded: written, summary });
+            let queued = mail_id.is_some_and(|id| mailed.contains(&id));
+            let summary = json!({
+                "notification_id": shown.map(|_| notification_id),
+                "mail_id": mail_id,
+            });
+            recorded.push(Recorded { delivery, recorded: shown == Some(true) || queued, summary });
         }
         let mut answered = todo_lib::function::queue_and_answer(&self.store, recorded).await?.into_iter();
         Ok(verdicts
@@ -116,14 +143,43 @@ impl EventHandler for TaskDue {
     }
 }
 
-/// The function's router over `store`.
+impl TaskDue {
+    /// The reminder mail `wants` asks for, if any: to their confirmed
+    /// address, held through their quiet hours.
+    fn mail(
+        &self,
+        wants: &Settings,
+        event_id: &str,
+        data: &TaskEventData,
+        now: DateTime<Utc>,
+    ) -> Option<NewMail> {
+        let address = wants.verified_email().filter(|_| wants.channels.reminders.email)?;
+        let reminder = Reminder {
+            event_id,
+            task_id: data.task.id,
+            title: &data.task.title,
+            due_at: data.task.due_at,
+            time_zone: wants.time_zone,
+        };
+        Some(NewMail::reminder(&self.links, &wants.user_id, address, &reminder, now, wants.release_at(now)))
+    }
+}
+
+/// The function's router over `store`, with links in mails to the default
+/// `PUBLIC_URL`.
 pub fn app(store: Store, app_token: Option<secrecy::SecretString>) -> Router {
-    let handler = Arc::new(TaskDue { store: store.clone() });
+    app_with_links(store, app_token, MailConfig::default())
+}
+
+/// The function's router over `store`, with links in mails as `links` says.
+pub fn app_with_links(store: Store, app_token: Option<secrecy::SecretString>, links: MailConfig) -> Router {
+    let handler = Arc::new(TaskDue { store: store.clone(), links });
     todo_lib::function::router(handler, store, app_token)
 }
 
 /// Builds the function from the process's configuration; what `main` passes to `serve`.
 pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     let token = ctx.event_route_token()?;
-    Ok(app(ctx.store, token))
+    let links: MailConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    Ok(app_with_links(ctx.store, token, links))
 }

@@ -32,7 +32,12 @@ pub async fn queue_and_answer(store: &Store, events: Vec<Recorded<'_>>) -> Resul
         .map(|e| {
             let delivery = e.delivery;
             let body = json!({ "type": delivery.ty.as_str(), "timestamp": now, "data": delivery.data });
-            Fanout { event_id: delivery.id.clone(), list_id: delivery.data.list_id(), body: body.to_string() }
+            Fanout {
+                event_id: delivery.id.clone(),
+                list_id: delivery.data.list_id(),
+                body: body.to_string(),
+                reminder: delivery.ty == crate::event::EventType::Due,
+            }
         })
         .collect();
     let queued = store.queue_fanout(&fanout, now).await?;

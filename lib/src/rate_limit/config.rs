@@ -36,6 +36,12 @@ pub struct RateLimitConfig {
     /// Webhook deliveries per user per minute; more wait in the queue.
     #[serde(default = "webhooks_per_minute")]
     pub webhook_deliveries_per_minute: u32,
+    /// Mails per user per minute, after a burst of `MAIL_BURST`; more wait in
+    /// the queue.
+    #[serde(default = "mail_per_minute")]
+    pub mail_per_minute: u32,
+    #[serde(default = "mail_burst")]
+    pub mail_burst: u32,
 }
 
 fn read_per_minute() -> u32 {
@@ -66,6 +72,13 @@ fn webhooks_per_minute() -> u32 {
     Policies::DEFAULT.webhooks.per_minute
 }
 
+fn mail_per_minute() -> u32 {
+    Policies::DEFAULT.mail.per_minute
+}
+fn mail_burst() -> u32 {
+    Policies::DEFAULT.mail.burst
+}
+
 impl Default for RateLimitConfig {
     fn default() -> Self {
         // Every field has a default: an empty environment reads.
@@ -92,6 +105,7 @@ pub struct Policies {
     pub anonymous: Policy,
     pub sign_in: Policy,
     pub webhooks: Policy,
+    pub mail: Policy,
 }
 
 impl Policies {
@@ -103,6 +117,7 @@ impl Policies {
         anonymous: Policy { per_minute: 600, burst: 120 },
         sign_in: Policy { per_minute: 30, burst: 10 },
         webhooks: Policy { per_minute: 120, burst: 120 },
+        mail: Policy { per_minute: 1, burst: 20 },
     };
 
     /// Budgets no test or benchmark meets: for callers that measure something else.
@@ -112,6 +127,7 @@ impl Policies {
         anonymous: Policy::UNLIMITED,
         sign_in: Policy::UNLIMITED,
         webhooks: Policy::UNLIMITED,
+        mail: Policy::UNLIMITED,
     };
 
     pub fn of(&self, class: Class) -> Policy {
@@ -121,6 +137,7 @@ impl Policies {
             Class::Anonymous => self.anonymous,
             Class::SignIn => self.sign_in,
             Class::Webhooks => self.webhooks,
+            Class::Mail => self.mail,
         }
     }
 }
@@ -163,6 +180,7 @@ impl RateLimitConfig {
                 self.webhook_deliveries_per_minute,
                 "WEBHOOK_DELIVERIES_PER_MINUTE",
             )?,
+            mail: policy(self.mail_per_minute, self.mail_burst, "MAIL_PER_MINUTE")?,
         })
     }
 }

@@ -26,7 +26,7 @@ pub use self::config::{Policies, RateLimitConfig, RateLimitConfigError};
 
 /// What a request spends: a signed-in user's reads or writes, an address's
 /// requests without a valid credential (sign-in's code exchange apart, which
-/// costs a call to the identity provider), or a user's webhook deliveries.
+/// costs a call to the identity provider), or a user's webhook deliveries or mails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Class {
     Read,
@@ -34,10 +34,12 @@ pub enum Class {
     Anonymous,
     SignIn,
     Webhooks,
+    Mail,
 }
 
 impl Class {
-    pub const ALL: [Self; 5] = [Self::Read, Self::Write, Self::Anonymous, Self::SignIn, Self::Webhooks];
+    pub const ALL: [Self; 6] =
+        [Self::Read, Self::Write, Self::Anonymous, Self::SignIn, Self::Webhooks, Self::Mail];
 
     /// Its name in headers, metrics and Redis keys.
     pub const fn as_str(self) -> &'static str {
@@ -47,6 +49,7 @@ impl Class {
             Self::Anonymous => "anonymous",
             Self::SignIn => "sign_in",
             Self::Webhooks => "webhooks",
+            Self::Mail => "mail",
         }
     }
 

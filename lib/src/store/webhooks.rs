@@ -27,22 +27,26 @@ const SELECT_DELIVERY_STATUSES: &str =
     "select webhook_id, status from webhook_deliveries where event_id = $1";
 
 /// Queues body $3 for each webhook of each member of list $2 that does not have
-/// event $1 yet, due at $4. A row the previous design left owed without a body
-/// gets this one.
+/// event $1 yet, due at $4; when the event is a reminder ($5), not for members
+/// who turned reminders to webhooks off. A row the previous design left owed
+/// without a body gets this one.
 const QUEUE_DELIVERIES: &str = "insert into webhook_deliveries (event_id, webhook_id, status, \
      attempts, body, next_attempt_at, updated_at) select $1, w.id, 'pending', 0, $3, $4, $4 \
      from webhooks w where w.user_id in (select m.user_id from list_members m where m.list_id = $2) \
+     and not ($5 and exists (select 1 from user_settings s where s.user_id = w.user_id and not s.reminders_webhooks)) \
      on conflict (event_id, webhook_id) do update set body = excluded.body, \
      next_attempt_at = excluded.next_attempt_at \
      where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null";
 
 /// PostgreSQL only: [`QUEUE_DELIVERIES`] for a batch of distinct events, as
-/// arrays: event ids $1, their lists $2, bodies $3; due at $4. Returns one row
-/// per delivery queued, naming its event.
+/// arrays: event ids $1, their lists $2, bodies $3, whether each is a reminder
+/// $5; due at $4. Returns one row per delivery queued, naming its event.
 const QUEUE_FANOUT: &str = "insert into webhook_deliveries (event_id, webhook_id, status, attempts, body, \
      next_attempt_at, updated_at) select i.event_id, w.id, 'pending', 0, i.body, $4, $4 \
-     from unnest($1::text[], $2::uuid[], $3::text[]) as i(event_id, list_id, body) \
+     from unnest($1::text[], $2::uuid[], $3::text[], $5::bool[]) as i(event_id, list_id, body, reminder) \
      join list_members m on m.list_id = i.list_id join webhooks w on w.user_id = m.user_id \
+     where not (i.reminder and exists (select 1 from user_settings s \
+     where s.user_id = w.user_id and not s.reminders_webhooks)) \
      on conflict (event_id, webhook_id) do update set body = excluded.body, \
      next_attempt_at = excluded.next_attempt_at \
      where webhook_deliveries.status = 'pending' and webhook_deliveries.body is null returning event_id";
@@ -54,6 +58,9 @@ pub struct Fanout {
     pub list_id: Uuid,
     /// What each webhook is sent.
     pub body: String,
+    /// A `task.due` event: not sent to the webhooks of a member who turned
+    /// reminders to webhooks off.
+    pub reminder: bool,
 }
 
 /// Leases owed deliveries: $1 lease end, $2 now, $3 limit; soonest due first.
@@ -251,7 +258,8 @@ impl Store {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let fanout = Fanout { event_id: event_id.to_owned(), list_id, body: body.to_owned() };
+        let fanout =
+            Fanout { event_id: event_id.to_owned(), list_id, body: body.to_owned(), reminder: false };
         Ok(self.queue_fanout(std::slice::from_ref(&fanout), now).await?.first().copied().unwrap_or(0))
     }
 
@@ -265,6 +273,7 @@ impl Store {
                 .bind(events.iter().map(|e| e.list_id).collect::<Vec<_>>())
                 .bind(events.iter().map(|e| e.body.as_str()).collect::<Vec<_>>())
                 .bind(Timestamp(now))
+                .bind(events.iter().map(|e| e.reminder).collect::<Vec<_>>())
                 .fetch_all(pool)
                 .await?;
             let mut queued: HashMap<String, u64> = HashMap::new();
@@ -281,6 +290,7 @@ impl Store {
                 .bind(event.list_id)
                 .bind(event.body.as_str())
                 .bind(Timestamp(now))
+                .bind(event.reminder)
                 .execute(c)
                 .await?
                 .rows_affected());

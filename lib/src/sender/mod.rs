@@ -1,21 +1,22 @@
-//! Sending the webhook queue: event handlers queue an event for the webhooks of
-//! the members of its task's list (`todo_lib::function::queue_and_answer`); a
-//! [`Sender`] (in `cron-tick`) sends what is owed, each delivery under a
-//! lease, at most `concurrency` at once per process, retrying transient failures
-//! on a [`Backoff`] schedule.
+//! Sending what the queues owe: event handlers queue an event for the webhooks
+//! of the members of its task's list (`todo_lib::function::queue_and_answer`)
+//! and reminders for the mail of the users who want them; a [`Sender`] (in
+//! `cron-tick`) sends what a [`Channel`] owes, each delivery under a lease, at
+//! most `concurrency` at once per process, retrying transient failures on a
+//! [`Backoff`] schedule. [`webhooks`] and [`mail`] are the channels.
 //!
 //! A round waits for its sends only up to `wait`: a receiver that hangs keeps
 //! its send (and its permit) in the background until the delivery timeout, while
 //! the tick goes on with reminders and the next round with other deliveries. A
-//! failing receiver's other owed deliveries wait with it, so a flood of events to
+//! failing webhook's other owed deliveries wait with it, so a flood of events to
 //! one dead endpoint costs one attempt, not one timeout per event.
 //!
 //! A send that outlives its process (a shutdown, a crash, a Lambda frozen after
 //! it answered) is taken over by another round once its lease ends: delivery is
-//! at least once, and receivers de-duplicate on `webhook-id`.
+//! at least once, and receivers de-duplicate on `webhook-id` (or `Message-ID`).
 //!
-//! Each user's deliveries go out at most at `WEBHOOK_DELIVERIES_PER_MINUTE`
-//! (their budget of [`Class::Webhooks`]): a claimed delivery past the budget
+//! Each user's deliveries go out at most at their channel's budget
+//! ([`Class::Webhooks`], [`Class::Mail`]): a claimed delivery past the budget
 //! is put back, unattempted, until the budget has room, so a burst of events
 //! waits in the queue rather than storming the user's receivers (or being
 //! dropped).
@@ -30,8 +31,56 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::rate_limit::{Class, Limiter};
-use crate::store::{Store, StoreError};
-use crate::webhook::{Attempt, Deliverer, DeliveryStatus, OwedDelivery};
+use crate::store::{Store, StoreError, Tx};
+use crate::webhook::{Attempt, DeliveryStatus};
+
+pub mod mail;
+pub mod webhooks;
+
+/// One queue of deliveries and how to send them.
+#[async_trait::async_trait]
+pub trait Channel: std::fmt::Debug + Send + Sync + 'static {
+    /// A claimed delivery.
+    type Owed: Send + 'static;
+
+    /// What logs call it.
+    fn name(&self) -> &'static str;
+
+    /// Leases up to `limit` owed deliveries due at `now` for `lease`; concurrent
+    /// callers get disjoint ones.
+    async fn claim(
+        &self,
+        store: &Store,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<Self::Owed>, StoreError>;
+
+    /// The budget a delivery spends: its class and key (`None`: none).
+    fn budget(&self, owed: &Self::Owed) -> Option<(Class, String)>;
+
+    /// Puts a claimed delivery back, unattempted, to be claimed again at `until`.
+    async fn postpone(&self, tx: &mut Tx, owed: &Self::Owed, until: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Attempts made before this one.
+    fn attempts(&self, owed: &Self::Owed) -> i32;
+
+    /// Sends it once, saying how that went (before the retry schedule).
+    async fn send(&self, owed: &Self::Owed) -> Attempt;
+
+    /// Records the attempt at `now` (the schedule applied) and ends its lease.
+    async fn record(
+        &self,
+        store: &Store,
+        owed: &Self::Owed,
+        attempt: &Attempt,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Counts the attempt and the deferrals in the channel's metrics.
+    fn count(&self, status: DeliveryStatus);
+    fn count_deferred(&self, n: usize);
+}
 
 /// Waits between attempts: after the n-th failed attempt, the n-th delay; when
 /// the schedule runs out, the delivery is failed for good.
@@ -100,7 +149,7 @@ pub struct SenderSettings {
     /// it once this has passed. Longer than the delivery timeout.
     pub lease: Duration,
     pub backoff: Backoff,
-    /// Each user's budget of deliveries ([`Class::Webhooks`]); unlimited by default.
+    /// Each user's budgets of deliveries; unlimited by default.
     pub per_user: Limiter,
 }
 
@@ -129,19 +178,35 @@ pub struct RoundReport {
     pub deferred: usize,
 }
 
-/// Sends owed webhook deliveries. Clones share the concurrency limit.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    deliverer: Deliverer,
+/// Sends what `C` owes. Clones share the concurrency limit.
+#[derive(Debug)]
+pub struct Sender<C> {
+    channel: Arc<C>,
     settings: Arc<SenderSettings>,
     permits: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
 }
 
-impl Sender {
-    pub fn new(deliverer: Deliverer, settings: SenderSettings) -> Self {
+impl<C> Clone for Sender<C> {
+    fn clone(&self) -> Self {
+        Self {
+            channel: Arc::clone(&self.channel),
+            settings: Arc::clone(&self.settings),
+            permits: Arc::clone(&self.permits),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
+impl<C: Channel> Sender<C> {
+    pub fn new(channel: C, settings: SenderSettings) -> Self {
         let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        Self { deliverer, settings: Arc::new(settings), permits, clock: crate::clock::system() }
+        Self {
+            channel: Arc::new(channel),
+            settings: Arc::new(settings),
+            permits,
+            clock: crate::clock::system(),
+        }
     }
 
     /// The sender with leases and retry times reckoned by `clock`.
@@ -162,8 +227,9 @@ impl Sender {
             let wanted = if report.in_flight == 0 { 1 } else { self.settings.concurrency.div_ceil(2) };
             if !drained && Instant::now() < deadline && self.permits.available_permits() >= wanted {
                 let permits = self.take_permits();
-                let owed = store
-                    .claim_webhook_deliveries(self.clock.now(), self.settings.lease, permits.len() as i64)
+                let owed = self
+                    .channel
+                    .claim(store, self.clock.now(), self.settings.lease, permits.len() as i64)
                     .await?;
                 drained = owed.len() < permits.len();
                 let owed = self.within_budgets(store, owed, &mut report).await?;
@@ -202,18 +268,18 @@ impl Sender {
     async fn within_budgets(
         &self,
         store: &Store,
-        owed: Vec<OwedDelivery>,
+        owed: Vec<C::Owed>,
         report: &mut RoundReport,
-    ) -> Result<Vec<OwedDelivery>, StoreError> {
+    ) -> Result<Vec<C::Owed>, StoreError> {
         let now = self.clock.now();
         let mut sendable = Vec::with_capacity(owed.len());
         let mut later = Vec::new();
         for delivery in owed {
-            let Some(user) = delivery.webhook.as_ref().map(|w| w.user_id.as_str()) else {
+            let Some((class, key)) = self.channel.budget(&delivery) else {
                 sendable.push(delivery);
                 continue;
             };
-            let decision = self.settings.per_user.check(Class::Webhooks, &format!("user:{user}")).await;
+            let decision = self.settings.per_user.check(class, &key).await;
             if decision.allowed {
                 sendable.push(delivery);
             } else {
@@ -224,10 +290,10 @@ impl Sender {
         if !later.is_empty() {
             let mut tx = store.begin().await?;
             for (delivery, until) in &later {
-                tx.postpone_webhook_delivery(&delivery.event_id, delivery.webhook_id, *until).await?;
+                self.channel.postpone(&mut tx, delivery, *until).await?;
             }
             tx.commit().await?;
-            crate::metrics::webhook_deliveries_deferred(later.len());
+            self.channel.count_deferred(later.len());
             report.deferred += later.len();
         }
         Ok(sendable)
@@ -238,38 +304,19 @@ impl Sender {
     }
 
     /// Sends one delivery and records how it went.
-    async fn attempt(&self, store: &Store, owed: OwedDelivery) -> DeliveryStatus {
-        let outcome = match &owed.webhook {
-            Some(webhook) => self.deliverer.send(webhook, &owed.event_id, &owed.body).await,
-            None => Attempt::sent(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),
-        };
+    async fn attempt(&self, store: &Store, owed: C::Owed) -> DeliveryStatus {
+        let outcome = self.channel.send(&owed).await;
         let now = self.clock.now();
-        let attempt = self.settings.backoff.record(outcome, owed.attempts.saturating_add(1), now);
-        crate::metrics::record_webhook_attempt(attempt.status.as_str());
-        if let Err(err) = Self::record(store, &owed, &attempt, now).await {
+        let attempt =
+            self.settings.backoff.record(outcome, self.channel.attempts(&owed).saturating_add(1), now);
+        self.channel.count(attempt.status);
+        if let Err(err) = self.channel.record(store, &owed, &attempt, now).await {
             // Unrecorded, the delivery stays claimed until its lease ends and is
-            // then sent again: the receiver de-duplicates on webhook-id.
-            tracing::warn!(error = %crate::telemetry::Chain(&err), event_id = %owed.event_id, webhook_id = %owed.webhook_id,
-                "could not record a webhook attempt; it is sent again after its lease");
+            // then sent again: the receiver de-duplicates on its id.
+            tracing::warn!(error = %crate::telemetry::Chain(&err), channel = self.channel.name(),
+                "could not record a delivery attempt; it is sent again after its lease");
         }
         attempt.status
-    }
-
-    /// Records the attempt and ends the delivery's lease; a retry time also
-    /// holds back the webhook's other owed deliveries until then (its receiver
-    /// is failing).
-    async fn record(
-        store: &Store,
-        owed: &OwedDelivery,
-        attempt: &Attempt,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = store.begin().await?;
-        tx.record_webhook_attempt(&owed.event_id, owed.webhook_id, attempt, now).await?;
-        if let Some(retry_at) = attempt.retry_at {
-            tx.defer_webhook(owed.webhook_id, retry_at, now).await?;
-        }
-        tx.commit().await
     }
 }
 

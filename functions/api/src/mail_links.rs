@@ -1,0 +1,150 @@
+//! The pages the links in mails open, which act without a sign-in: the token
+//! in the link is the proof, and it does one thing only.
+//!
+//! - `/mail/confirm?token=…` confirms the address the link was mailed to.
+//! - `/mail/unsubscribe?token=…` stops mail to its user. A `POST` (RFC 8058's
+//!   one-click, which mail clients send with `List-Unsubscribe=One-Click`)
+//!   acts at once.
+//!
+//! Opening a link (`GET`) never acts: it shows a page whose button `POST`s,
+//! since mail scanners open links to look at them.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+use todo_lib::mail::{LinkPurpose, MailLink, escape};
+use todo_lib::secret_token;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web::page;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/mail/confirm", get(show_confirm).post(confirm))
+        .route("/mail/unsubscribe", get(show_unsubscribe).post(unsubscribe))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    token: Option<String>,
+}
+
+/// The link `query` names, when it is one for `purpose` that has not expired.
+async fn link(
+    state: &AppState,
+    query: &LinkQuery,
+    purpose: LinkPurpose,
+) -> Result<Option<MailLink>, ApiError> {
+    let Some(token) = query.token.as_deref().filter(|t| !t.is_empty() && t.len() <= 200) else {
+        return Ok(None);
+    };
+    let found = state.store.mail_link(&secret_token::hash(token)).await?;
+    Ok(found.filter(|link| link.valid_for(purpose, Utc::now())))
+}
+
+fn unusable(what: &str) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "This link does not work",
+        &format!(
+            "<p>It is not a {what} link, or it has expired. Open Todo's settings to ask for a new one.</p>"
+        ),
+    )
+}
+
+/// A form that `POST`s back to this page's URL.
+fn button(label: &str) -> String {
+    format!(
+        "<form method=\"post\"><button type=\"submit\" class=\"primary\">{}</button></form>",
+        escape(label)
+    )
+}
+
+async fn show_confirm(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Confirm).await? else {
+        return Ok(unusable("confirmation"));
+    };
+    let address = link.address.as_deref().unwrap_or_default();
+    Ok(page(
+        StatusCode::OK,
+        "Confirm your e-mail address",
+        &format!(
+            "<p>Send Todo's reminders to <strong>{}</strong>?</p>{}",
+            escape(address),
+            button("Confirm this address")
+        ),
+    ))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Confirm).await? else {
+        return Ok(unusable("confirmation"));
+    };
+    let Some(address) = link.address.as_deref() else { return Ok(unusable("confirmation")) };
+    let now = Utc::now();
+    let mut tx = state.store.begin().await?;
+    tx.use_mail_link(&link.token_hash, now).await?;
+    let confirmed = tx.confirm_email(&link.user_id, address, now).await?;
+    tx.commit().await?;
+    let settings = state.store.settings(&link.user_id).await?;
+    if confirmed || settings.verified_email() == Some(address) {
+        Ok(page(
+            StatusCode::OK,
+            "Address confirmed",
+            &format!(
+                "<p>Reminders you choose to get by e-mail now go to <strong>{}</strong>.</p>",
+                escape(address)
+            ),
+        ))
+    } else {
+        Ok(page(
+            StatusCode::CONFLICT,
+            "This address was changed",
+            "<p>Your settings name another address now, so this one was not confirmed.</p>",
+        ))
+    }
+}
+
+async fn show_unsubscribe(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    if link(&state, &query, LinkPurpose::Unsubscribe).await?.is_none() {
+        return Ok(unusable("unsubscribe"));
+    }
+    Ok(page(
+        StatusCode::OK,
+        "Stop e-mails from Todo?",
+        &format!(
+            "<p>You will get no more reminders by e-mail. You can turn them on again in your settings.</p>{}",
+            button("Stop e-mails")
+        ),
+    ))
+}
+
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Unsubscribe).await? else {
+        return Ok(unusable("unsubscribe"));
+    };
+    let now = Utc::now();
+    let mut tx = state.store.begin().await?;
+    tx.stop_email(&link.user_id, now).await?;
+    tx.use_mail_link(&link.token_hash, now).await?;
+    tx.commit().await?;
+    tracing::info!("a user stopped e-mails by an unsubscribe link");
+    Ok(page(StatusCode::OK, "E-mails stopped", "<p>You will get no more reminders by e-mail.</p>"))
+}
