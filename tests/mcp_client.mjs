@@ -60,6 +60,12 @@ try {
   const quick = await call(alice, 'quick_add', { text: 'Call mum friday 6pm #family', time_zone: 'Europe/Berlin' });
   check(quick.title === 'Call mum' && quick.tags[0] === 'family' && quick.due_at, `quick_add: ${JSON.stringify(quick)}`);
   await refused(alice, 'quick_add', { text: 'x', time_zone: 'Mars/Olympus' }, 'validation_failed');
+  const me = await call(alice, 'user_info', {});
+  check(me.time_zone && me.settings && typeof me.settings.email_verified === 'boolean', `user_info: ${JSON.stringify(me)}`);
+  const reminded = await call(alice, 'create_task', { title: 'Water plants', due_at: new Date(Date.now() + 3600e3).toISOString(), remind_before_minutes: 10 });
+  const snoozed = await call(alice, 'snooze_task', { id: reminded.id, minutes: 20 });
+  check(Date.parse(snoozed.remind_at) > Date.now() + 19 * 60e3, `snooze_task: ${JSON.stringify(snoozed)}`);
+  await refused(alice, 'snooze_task', { id: reminded.id, minutes: 0 }, 'validation_failed');
   await call(alice, 'task_activity', { id: task.id });
   await call(alice, 'delete_task', { id: task.id });
   console.log('ok: every tool answered with structured content its output schema accepts');

@@ -17,6 +17,8 @@ pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX_CHARS: usize = 40;
 /// One year: a reminder further ahead than that is almost surely a mistake.
 pub const REMINDER_MAX_MINUTES: i64 = 525_600;
+/// The furthest ahead a reminder may be snoozed, in days.
+pub const SNOOZE_MAX_DAYS: i64 = 366;
 /// How many levels a tree of tasks may have: a top-level task, its subtasks,
 /// theirs, and theirs (as deep as Todoist lets subtasks go).
 pub const TREE_DEPTH_MAX: usize = 4;
@@ -98,8 +100,9 @@ pub struct Task {
     pub due_at: Option<DateTime<Utc>>,
     /// Remind this many minutes before `due_at`.
     pub remind_before_minutes: Option<i64>,
-    /// When the reminder fires: `due_at - remind_before_minutes`. Stored so that the
-    /// cron function can find due reminders with an index.
+    /// When the reminder fires: `due_at - remind_before_minutes`, or the time
+    /// it was snoozed to (until the due time or the offset changes). Stored so
+    /// that the cron function can find due reminders with an index.
     pub remind_at: Option<DateTime<Utc>>,
     /// An RFC 5545 RRULE (without `DTSTART`, which is `due_at`).
     pub recurrence: Option<String>,
@@ -352,6 +355,26 @@ impl Task {
         Some(next)
     }
 
+    /// The task with its reminder re-armed for `until` (snoozed), at `now`:
+    /// one more `task.due` then, whatever fired before. Refused for a done
+    /// task, and for a time not after `now` or more than a year ahead.
+    pub fn snoozed(&self, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if self.completed {
+            errors.add("task", "is done: reopen it to be reminded again");
+        }
+        let until = until.trunc_subsecs(6);
+        if until <= now {
+            errors.add("until", "must be in the future");
+        } else if until > now + chrono::Duration::days(SNOOZE_MAX_DAYS) {
+            errors.add("until", format!("must be within {SNOOZE_MAX_DAYS} days"));
+        }
+        errors.into_result()?;
+        let mut next = self.next_version(now);
+        next.remind_at = Some(until);
+        Ok(next)
+    }
+
     /// The task with nobody assigned, or `None` if nobody was.
     pub fn unassigned(&self, now: DateTime<Utc>) -> Option<Self> {
         self.assignee_id.as_ref()?;
@@ -461,7 +484,10 @@ impl Task {
     /// The one place where the derived fields (`remind_at`, `series_id`,
     /// `series_start`) are computed.
     fn set_fields(&mut self, fields: Fields) {
-        self.remind_at = fields.remind_at();
+        // A snoozed reminder stays snoozed until its schedule changes.
+        if fields.due_at != self.due_at || fields.remind_before_minutes != self.remind_before_minutes {
+            self.remind_at = fields.remind_at();
+        }
         self.series_id = match (&fields.recurrence, self.series_id) {
             (Some(_), None) => Some(self.id),
             (_, existing) => existing,

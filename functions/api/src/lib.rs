@@ -11,6 +11,7 @@
 //! - [`quick_add`]: one line of text read into a new task's fields, before it is saved.
 //! - [`recurrence`]: the due times a rule gives, previewed before a task is saved.
 //! - [`series`]: reopening a task of a series takes back the occurrence it made.
+//! - [`snooze`]: a task's reminder re-armed for later.
 //! - [`subtasks`]: a task's subtasks, and the rules that keep trees of tasks whole.
 //! - [`inbox`]: notifications and the activity history.
 //! - [`webhooks`]: webhook registration.
@@ -44,6 +45,7 @@ pub mod quick_add;
 pub mod recurrence;
 pub mod series;
 pub mod settings;
+pub mod snooze;
 pub mod stream;
 pub mod subtasks;
 pub mod tasks;
@@ -146,6 +148,7 @@ const ASYNCAPI: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../
 fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     tasks::routes()
         .merge(subtasks::routes())
+        .merge(snooze::routes())
         .merge(lists::routes())
         .merge(members::routes())
         .merge(invitations::routes())

@@ -5,12 +5,15 @@
 //! - `/mail/unsubscribe?token=…` stops mail to its user. A `POST` (RFC 8058's
 //!   one-click, which mail clients send with `List-Unsubscribe=One-Click`)
 //!   acts at once.
+//! - `/mail/snooze?token=…` snoozes the reminder of the one task it names, as
+//!   its user (who must still be able to change the task), by the minutes the
+//!   page's buttons send; for a week after the mail.
 //!
 //! Opening a link (`GET`) never acts: it shows a page whose button `POST`s,
 //! since mail scanners open links to look at them.
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -27,7 +30,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mail/confirm", get(show_confirm).post(confirm))
         .route("/mail/unsubscribe", get(show_unsubscribe).post(unsubscribe))
+        .route("/mail/snooze", get(show_snooze).post(snooze))
 }
+
+/// The snoozes a reminder's page offers, in minutes, with their labels.
+const SNOOZES: [(i64, &str); 4] = [(15, "15 minutes"), (60, "1 hour"), (180, "3 hours"), (24 * 60, "1 day")];
 
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
@@ -147,4 +154,80 @@ async fn unsubscribe(
     tx.commit().await?;
     tracing::info!("a user stopped e-mails by an unsubscribe link");
     Ok(page(StatusCode::OK, "E-mails stopped", "<p>You will get no more reminders by e-mail.</p>"))
+}
+
+async fn show_snooze(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Snooze).await? else { return Ok(unusable("snooze")) };
+    let Some(task) = snoozable(&state, &link).await? else { return Ok(gone()) };
+    let buttons: String = SNOOZES
+        .iter()
+        .map(|(minutes, label)| {
+            format!(
+                "<button type=\"submit\" name=\"minutes\" value=\"{minutes}\">{}</button> ",
+                escape(label)
+            )
+        })
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        "Snooze the reminder",
+        &format!(
+            "<p>Remind you of <strong>{}</strong> again in:</p><form method=\"post\" class=\"snoozes\">{buttons}</form>",
+            escape(&task.title)
+        ),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SnoozeForm {
+    minutes: Option<String>,
+}
+
+async fn snooze(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+    form: Result<Form<SnoozeForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Snooze).await? else { return Ok(unusable("snooze")) };
+    let Some(task) = snoozable(&state, &link).await? else { return Ok(gone()) };
+    let minutes = form.ok().and_then(|Form(f)| f.minutes).and_then(|m| m.parse::<i64>().ok());
+    let Some(minutes) = minutes.filter(|m| SNOOZES.iter().any(|(offered, _)| offered == m)) else {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose a time",
+            "<p>Go back and press one of the buttons.</p>",
+        ));
+    };
+    let input = crate::snooze::Snooze { minutes: Some(minutes), until: None };
+    let snoozed =
+        crate::snooze::snooze(&state, &link.user_id, task.id, &crate::extract::IfMatch::Absent, &input)
+            .await?;
+    let zone = state.store.settings(&link.user_id).await?.time_zone;
+    let when = snoozed.remind_at.map(|at| todo_lib::mail::local_time(at, zone)).unwrap_or_default();
+    Ok(page(
+        StatusCode::OK,
+        "Snoozed",
+        &format!(
+            "<p>You will be reminded of <strong>{}</strong> again on {when}.</p>",
+            escape(&snoozed.title)
+        ),
+    ))
+}
+
+/// The task a snooze link names, if its user may still change it and it is open.
+async fn snoozable(state: &AppState, link: &MailLink) -> Result<Option<todo_lib::task::Task>, ApiError> {
+    let Some(id) = link.task_id else { return Ok(None) };
+    let found = state.store.task_and_role(&link.user_id, id).await?;
+    Ok(found.filter(|(task, role)| !task.completed && role.writes_tasks()).map(|(task, _)| task))
+}
+
+fn gone() -> Response {
+    page(
+        StatusCode::GONE,
+        "Nothing to snooze",
+        "<p>The task was done or deleted, or you can no longer change it.</p>",
+    )
 }

@@ -51,7 +51,7 @@ pub struct TagList {
 }
 
 /// A task with its `ETag`.
-fn task_response(status: StatusCode, task: &Task) -> Response {
+pub(crate) fn task_response(status: StatusCode, task: &Task) -> Response {
     versioned(status, task, task.version, None)
 }
 
@@ -470,7 +470,7 @@ const NOT_A_MEMBER: &str = "must be a member of the task's list";
 /// Reads the task, checks `If-Match`, applies `apply` and writes the result with
 /// its event, retrying when another writer got in between. `apply` returning
 /// `None` means "nothing to change": the task is returned as it is, with no event.
-async fn change<F>(
+pub(crate) async fn change<F>(
     state: &AppState,
     user: &str,
     id: uuid::Uuid,

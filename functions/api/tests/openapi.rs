@@ -67,6 +67,7 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "DELETE /v1/tasks/{id}",
         "POST /v1/tasks/{id}/complete",
         "POST /v1/tasks/{id}/reopen",
+        "POST /v1/tasks/{id}/snooze",
         "GET /v1/tags",
         "POST /v1/lists",
         "GET /v1/lists",

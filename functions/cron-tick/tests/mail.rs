@@ -35,6 +35,7 @@ todo_testing::on_both_backends!(
     an_unconfirmed_address_gets_only_its_confirmation,
     the_one_click_unsubscribe_stops_further_mail,
     a_reminder_kept_out_of_the_app_still_goes_by_mail,
+    the_snooze_link_re_arms_the_reminder_once,
 );
 
 const PUBLIC_URL: &str = "https://todo.example";
@@ -138,6 +139,28 @@ async fn deliver(db: &TestDb, due: &OutboxEvent) {
     let task_due = task_due::app_with_links(db.store.clone(), None, links());
     let (status, body) = deliver_via_dapr(&task_due, due).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "status": "SUCCESS" })));
+}
+
+/// The API, where the links in mails lead.
+fn api(db: &TestDb) -> Router {
+    let secret = "mail-tests-only-secret-0123456789abcdef".to_owned().into();
+    let auth = api::auth::Authenticator::with_secret(&secret).expect("a secret");
+    api::app(api::AppState::new(db.store.clone(), Arc::new(auth)))
+}
+
+/// A form POST (or a GET when `form` is `None`) to `path` on the API: the
+/// status and the page.
+async fn open(db: &TestDb, path: &str, form: Option<&str>) -> (StatusCode, String) {
+    let request = match form {
+        Some(form) => Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(form.to_owned())),
+        None => Request::get(path).body(Body::empty()),
+    };
+    let res = api(db).oneshot(request.expect("request")).await.expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 async fn mail_statuses(db: &TestDb) -> Vec<String> {
@@ -316,16 +339,7 @@ async fn the_one_click_unsubscribe_stops_further_mail(db: TestDb) {
     let path = header.trim_start_matches('<').trim_end_matches('>').trim_start_matches(PUBLIC_URL).to_owned();
 
     // What a mail client does for RFC 8058's one-click unsubscribe.
-    let auth =
-        api::auth::Authenticator::with_secret(&"mail-tests-only-secret-0123456789abcdef".to_owned().into())
-            .expect("a secret");
-    let api = api::app(api::AppState::new(db.store.clone(), Arc::new(auth)));
-    let request = Request::post(&path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from("List-Unsubscribe=One-Click"))
-        .expect("request");
-    let res = api.oneshot(request).await.expect("infallible");
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(open(&db, &path, Some("List-Unsubscribe=One-Click")).await.0, StatusCode::OK);
 
     reminded(&db, "alice", "Second").await;
     assert_eq!(tick(&cron).await, round(0, 0, 0));
@@ -350,4 +364,43 @@ async fn a_reminder_kept_out_of_the_app_still_goes_by_mail(db: TestDb) {
     let clock = clock();
     assert_eq!(tick(&cron(&db, mailer(&server), &clock)).await, round(1, 0, 0));
     assert_eq!(server.received().len(), 1);
+}
+
+async fn the_snooze_link_re_arms_the_reminder_once(db: TestDb) {
+    let server = SmtpServer::start(SmtpTls::Implicit);
+    wants_mail(&db, "alice", "alice@example.com", true, "Europe/Berlin", None).await;
+    let (task_id, _, _) = reminded(&db, "alice", "Water the plants").await;
+    let clock = clock();
+    let cron = cron(&db, mailer(&server), &clock);
+    assert_eq!(tick(&cron).await, round(1, 0, 0));
+    let text = server.received()[0]["text"].as_str().unwrap_or_default().to_owned();
+    let line = text.lines().find(|l| l.starts_with("Snooze it: ")).expect("a snooze link in the text");
+    let path = line.trim_start_matches("Snooze it: ").trim_start_matches(PUBLIC_URL).to_owned();
+    assert!(path.starts_with("/mail/snooze?token=todo_snooze_"), "{path}");
+
+    let (status, page) = open(&db, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Water the plants") && page.contains("value=\"60\""), "{page}");
+    let unchanged = db.store.get_task("alice", task_id).await.expect("read").expect("the task");
+    assert_eq!(
+        open(&db, &path, Some("minutes=7")).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only what is offered"
+    );
+
+    let (status, page) = open(&db, &path, Some("minutes=60")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("(Europe/Berlin)"), "the time in the user's zone: {page}");
+    let task = db.store.get_task("alice", task_id).await.expect("read").expect("the task");
+    let again = task.remind_at.expect("re-armed");
+    assert_ne!(Some(again), unchanged.remind_at);
+    assert!((again - (Utc::now() + chrono::Duration::minutes(60))).num_seconds().abs() < 10, "{again}");
+    let mut tx = db.store.begin().await.expect("tx");
+    let claimed = tx.claim_due_reminders(again + chrono::Duration::days(1), 100).await.expect("claim");
+    tx.commit().await.expect("commit");
+    assert_eq!(claimed.iter().filter(|t| t.id == task_id).count(), 1, "one more reminder");
+
+    // The same token does nothing else.
+    let unsubscribe = path.replace("/mail/snooze", "/mail/unsubscribe");
+    assert_eq!(open(&db, &unsubscribe, Some("")).await.0, StatusCode::NOT_FOUND);
 }

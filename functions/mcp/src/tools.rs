@@ -172,6 +172,27 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::complete_task(s, u, a)),
         ),
         tool(
+            "snooze_task",
+            "Snooze a reminder",
+            "Re-arms a task's reminder for later: one more reminder `minutes` from now, or `until` a \
+             time (RFC 3339), within a year; give one of them. The last snooze counts: snoozing \
+             twice leaves one reminder. A done task cannot be snoozed.",
+            Effect::Changes,
+            (
+                schemas.object(
+                    json!({
+                        "id": task_id(),
+                        "minutes": {"type": "integer", "minimum": 1, "maximum": todo_lib::task::SNOOZE_MAX_DAYS * 24 * 60},
+                        "until": {"type": "string", "format": "date-time"},
+                        "expected_version": expected_version(),
+                    }),
+                    &["id"],
+                ),
+                task(),
+            ),
+            |s, u, a| Box::pin(calls::snooze_task(s, u, a)),
+        ),
+        tool(
             "reopen_task",
             "Reopen a task",
             "Opens a done task again. Reopening an open task changes nothing.",
@@ -275,11 +296,12 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             "today",
             "Today at a glance",
             "The user's day in one call: open tasks that are overdue, open tasks due by the end of \
-             today in `time_zone` (IANA, default UTC), and how many reminders are unread. \
+             today in `time_zone` (IANA; default: the user's, from `user_info`), and how many \
+             reminders are unread. \
              A good start for planning the day.",
             Effect::Reads,
             (
-                schemas.object(json!({"time_zone": {"type": "string", "description": "IANA time zone, such as Europe/Berlin (default UTC)"}}), &[]),
+                schemas.object(json!({"time_zone": {"type": "string", "description": "IANA time zone, such as Europe/Berlin (default: the user's)"}}), &[]),
                 schemas.object(
                     json!({
                         "time_zone": {"type": "string"},
@@ -329,7 +351,7 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                     json!({
                         "text": {"type": "string", "minLength": 1, "maxLength": api::quick_add::TEXT_MAX,
                                  "description": "Pay rent tomorrow 9am #home !high every month"},
-                        "time_zone": {"type": "string", "description": "The user's IANA time zone (default UTC)"},
+                        "time_zone": {"type": "string", "description": "IANA time zone (default: the user's, from `user_info`)"},
                         "list_id": list_id(),
                     }),
                     &["text"],
@@ -337,6 +359,27 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                 task(),
             ),
             |s, u, a| Box::pin(calls::quick_add(s, u, a)),
+        ),
+        tool(
+            "user_info",
+            "About the user",
+            "The user's id, their time zone (from their settings; the default for dates in other \
+             tools) with the time there now, and their notification settings: where reminders go, \
+             whether their e-mail address is confirmed, quiet hours.",
+            Effect::Reads,
+            (
+                schemas.object(json!({}), &[]),
+                schemas.object(
+                    json!({
+                        "user_id": {"type": "string"},
+                        "time_zone": {"type": "string"},
+                        "local_time": {"type": "string", "format": "date-time"},
+                        "settings": {"$ref": "#/components/schemas/Settings"},
+                    }),
+                    &["user_id", "time_zone", "local_time", "settings"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::user_info(s, u, a)),
         ),
         tool(
             "task_activity",

@@ -47,6 +47,8 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "today",
         "add_tasks",
         "quick_add",
+        "snooze_task",
+        "user_info",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use chrono::{Duration, Timelike, Utc};
+use chrono::{Duration, Offset, Timelike, Utc};
 use common::TestMcp;
 use serde_json::{Value, json};
 
@@ -12,6 +12,8 @@ both_backends!(
     today_shows_what_is_overdue_and_due_today_in_the_users_zone,
     add_tasks_adds_them_all_or_none,
     quick_add_reads_a_sentence_in_the_users_zone_and_creates_it,
+    user_info_gives_the_saved_time_zone_which_the_date_tools_then_use,
+    snooze_task_re_arms_the_reminder_and_refuses_by_name,
     prompts_and_the_open_tasks_resource_are_served,
 );
 
@@ -217,4 +219,69 @@ async fn quick_add_reads_a_sentence_in_the_users_zone_and_creates_it(mcp: TestMc
         assert!(refused.text().contains(field), "{args}: {}", refused.text());
     }
     assert_eq!(mcp.outbox_len().await, before);
+}
+
+async fn user_info_gives_the_saved_time_zone_which_the_date_tools_then_use(mcp: TestMcp) {
+    let info = mcp.tool("alice", "user_info", json!({})).await;
+    assert!(!info.is_tool_error(), "{}", info.body);
+    assert_eq!(
+        (info.structured()["user_id"].clone(), info.structured()["time_zone"].clone()),
+        (json!("alice"), json!("UTC"))
+    );
+
+    let mut settings = todo_lib::settings::Settings::defaults("alice");
+    settings.time_zone = "Pacific/Auckland".parse().expect("a zone");
+    settings.updated_at = Some(Utc::now());
+    let mut tx = mcp.db.store.begin().await.expect("tx");
+    tx.put_settings(&settings).await.expect("saved");
+    tx.commit().await.expect("commit");
+    let info = mcp.tool("alice", "user_info", json!({})).await;
+    let structured = info.structured();
+    assert_eq!(structured["time_zone"], "Pacific/Auckland");
+    assert_eq!(structured["settings"]["channels"]["reminders"]["in_app"], true);
+    let local: chrono::DateTime<chrono::FixedOffset> =
+        structured["local_time"].as_str().expect("a time").parse().expect("RFC 3339");
+    let zone: chrono_tz::Tz = "Pacific/Auckland".parse().expect("a zone");
+    assert_eq!(
+        local.offset().local_minus_utc(),
+        Utc::now().with_timezone(&zone).offset().fix().local_minus_utc()
+    );
+    assert!(info.text().contains("Pacific/Auckland"), "{}", info.text());
+    assert!(mcp.tool("alice", "user_info", json!({"extra": 1})).await.is_tool_error());
+
+    // Without a time_zone argument, quick_add reads dates in the saved zone.
+    let added = mcp.tool("alice", "quick_add", json!({"text": "Stretch tomorrow 7am"})).await;
+    let due: chrono::DateTime<Utc> =
+        added.structured()["due_at"].as_str().expect("due").parse().expect("RFC 3339");
+    assert_eq!(due.with_timezone(&zone).hour(), 7, "{due}");
+}
+
+async fn snooze_task_re_arms_the_reminder_and_refuses_by_name(mcp: TestMcp) {
+    let due = Utc::now() + Duration::hours(3);
+    let made = mcp
+        .tool(
+            "alice",
+            "create_task",
+            json!({"title": "Stand up", "due_at": due, "remind_before_minutes": 15}),
+        )
+        .await;
+    let id = made.structured()["id"].clone();
+    let snoozed = mcp.tool("alice", "snooze_task", json!({"id": id, "minutes": 30})).await;
+    assert!(!snoozed.is_tool_error(), "{}", snoozed.body);
+    let remind_at: chrono::DateTime<Utc> =
+        snoozed.structured()["remind_at"].as_str().expect("re-armed").parse().expect("RFC 3339");
+    assert!((remind_at - (Utc::now() + Duration::minutes(30))).num_seconds().abs() < 10, "{remind_at}");
+    assert!(snoozed.text().contains("next reminder"), "{}", snoozed.text());
+    let before = mcp.outbox_len().await;
+    for (args, field) in [
+        (json!({"id": id, "minutes": 0}), "minutes"),
+        (json!({"id": id, "until": "2020-01-01T00:00:00Z"}), "until"),
+        (json!({"id": id, "minutes": 5, "until": due}), "minutes"),
+        (json!({"id": id, "hours": 1}), "hours"),
+    ] {
+        let refused = mcp.tool("alice", "snooze_task", args.clone()).await;
+        assert!(refused.is_tool_error(), "{args} was not refused: {}", refused.body);
+        assert!(refused.text().contains(field), "{args}: {}", refused.text());
+    }
+    assert_eq!(mcp.outbox_len().await, before, "nothing stored");
 }

@@ -41,13 +41,15 @@ create index mail_deliveries_final on mail_deliveries (updated_at) where status 
 create index mail_deliveries_recent on mail_deliveries (created_at);
 
 -- Links in mails that act without a sign-in, each for one purpose: confirm an
--- address, unsubscribe. Found by the SHA-256 of their token.
+-- address, unsubscribe, snooze a reminder. Found by the SHA-256 of their token.
 create table mail_links (
     token_hash text primary key,
     purpose text not null,
     user_id text not null,
     -- The address a confirmation is for.
     address text,
+    -- The task a snooze link is for.
+    task_id blob,
     expires_at integer not null,
     used_at integer,
     created_at integer not null

@@ -14,6 +14,8 @@ pub enum LinkPurpose {
     Confirm,
     /// Stops mail to the user (RFC 8058's one-click unsubscribe).
     Unsubscribe,
+    /// Snoozes the reminder of one task, as its user.
+    Snooze,
 }
 
 impl LinkPurpose {
@@ -21,18 +23,20 @@ impl LinkPurpose {
         match self {
             Self::Confirm => "confirm",
             Self::Unsubscribe => "unsubscribe",
+            Self::Snooze => "snooze",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Confirm, Self::Unsubscribe].into_iter().find(|p| p.as_str() == text)
+        [Self::Confirm, Self::Unsubscribe, Self::Snooze].into_iter().find(|p| p.as_str() == text)
     }
 
-    /// How long a link lives: a confirmation two days, an unsubscribe link a
-    /// year (a mail is read long after it was sent).
+    /// How long a link lives: a confirmation two days, a snooze a week, an
+    /// unsubscribe link a year (a mail is read long after it was sent).
     pub fn lifetime(self) -> Duration {
         match self {
             Self::Confirm => Duration::days(2),
+            Self::Snooze => Duration::days(7),
             Self::Unsubscribe => Duration::days(365),
         }
     }
@@ -42,6 +46,7 @@ impl LinkPurpose {
         match self {
             Self::Confirm => "todo_confirm_",
             Self::Unsubscribe => "todo_unsub_",
+            Self::Snooze => "todo_snooze_",
         }
     }
 }
@@ -54,6 +59,8 @@ pub struct MailLink {
     pub user_id: String,
     /// The address a confirmation is for.
     pub address: Option<String>,
+    /// The task a snooze is for.
+    pub task_id: Option<uuid::Uuid>,
     pub expires_at: DateTime<Utc>,
     /// When it was followed; a confirmation works once.
     pub used_at: Option<DateTime<Utc>>,
@@ -68,6 +75,17 @@ impl MailLink {
         address: Option<&str>,
         now: DateTime<Utc>,
     ) -> (Self, SecretString) {
+        Self::for_task(purpose, user_id, address, None, now)
+    }
+
+    /// [`MailLink::new`] about `task_id`.
+    pub fn for_task(
+        purpose: LinkPurpose,
+        user_id: &str,
+        address: Option<&str>,
+        task_id: Option<uuid::Uuid>,
+        now: DateTime<Utc>,
+    ) -> (Self, SecretString) {
         let token = secret_token::generate(purpose.prefix());
         let now = now.trunc_subsecs(6);
         let link = Self {
@@ -75,6 +93,7 @@ impl MailLink {
             purpose,
             user_id: user_id.to_owned(),
             address: address.map(str::to_owned),
+            task_id,
             expires_at: now + purpose.lifetime(),
             used_at: None,
             created_at: now,

@@ -19,7 +19,7 @@ pub mod smtp;
 
 pub use config::MailConfig;
 pub use links::{LinkPurpose, MailLink};
-pub use render::escape;
+pub use render::{escape, local_time};
 pub use smtp::Mailer;
 
 /// What is sent, fixed when it is queued.
@@ -99,15 +99,21 @@ impl NewMail {
     ) -> Self {
         let (unsubscribe, token) = MailLink::new(LinkPurpose::Unsubscribe, user_id, None, now);
         let unsubscribe_url = config.link("mail/unsubscribe", &token);
+        let (snooze, token) =
+            MailLink::for_task(LinkPurpose::Snooze, user_id, None, Some(reminder.task_id), now);
+        let snooze_url = config.link("mail/snooze", &token);
         let task_url = format!("{}/?task={}", config.public_url(), reminder.task_id);
-        let message = render::reminder(reminder, &task_url, &unsubscribe_url);
+        let message = render::reminder(
+            reminder,
+            &render::Links { task: &task_url, snooze: &snooze_url, unsubscribe: &unsubscribe_url },
+        );
         Self {
             id: Uuid::now_v7(),
             event_id: reminder.event_id.to_owned(),
             user_id: user_id.to_owned(),
             address: address.to_owned(),
             message,
-            links: vec![unsubscribe],
+            links: vec![unsubscribe, snooze],
             not_before,
         }
     }

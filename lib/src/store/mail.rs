@@ -18,10 +18,10 @@ const QUEUE_MAIL: &str = "insert into mail_deliveries (id, event_id, user_id, ad
      attempts, next_attempt_at, created_at, updated_at) values ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $7) \
      on conflict (event_id, user_id) do nothing returning id";
 
-const INSERT_LINK: &str = "insert into mail_links (token_hash, purpose, user_id, address, expires_at, used_at, \
-     created_at) values ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_LINK: &str = "insert into mail_links (token_hash, purpose, user_id, address, task_id, expires_at, \
+     used_at, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-const SELECT_LINK: &str = "select token_hash, purpose, user_id, address, expires_at, used_at, created_at \
+const SELECT_LINK: &str = "select token_hash, purpose, user_id, address, task_id, expires_at, used_at, created_at \
      from mail_links where token_hash = $1";
 
 /// Marks link $1 used at $2, once.
@@ -58,6 +58,7 @@ struct LinkRow {
     purpose: String,
     user_id: String,
     address: Option<String>,
+    task_id: Option<Uuid>,
     expires_at: Timestamp,
     used_at: Option<Timestamp>,
     created_at: Timestamp,
@@ -117,6 +118,7 @@ impl Tx {
                     .bind(link.purpose.as_str())
                     .bind(link.user_id.as_str())
                     .bind(link.address.as_deref())
+                    .bind(link.task_id)
                     .bind(Timestamp(link.expires_at))
                     .bind(link.used_at.map(Timestamp))
                     .bind(Timestamp(link.created_at))
@@ -182,6 +184,7 @@ impl Store {
                 purpose,
                 user_id: row.user_id,
                 address: row.address,
+                task_id: row.task_id,
                 expires_at: row.expires_at.into(),
                 used_at: row.used_at.map(Into::into),
                 created_at: row.created_at.into(),

@@ -5,6 +5,7 @@
 pub mod parse;
 
 use axum::Json;
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use todo_lib::task::NewTask;
@@ -30,7 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct QuickAdd {
     /// "Pay rent tomorrow 9am #home !high every month"
     pub text: String,
-    /// The user's IANA time zone, in which dates and times are meant (UTC when absent).
+    /// The IANA time zone dates and times are meant in; the one in the user's
+    /// settings (`GET /v1/me/settings`) when absent.
     pub time_zone: Option<String>,
 }
 
@@ -84,21 +86,28 @@ pub struct Recognized {
     security(("bearer" = []))
 )]
 pub async fn quick_add(
-    AuthUser(_user): AuthUser,
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
     JsonBody(input): JsonBody<QuickAdd>,
 ) -> Result<Json<QuickAdded>, ApiError> {
-    read(&input, Utc::now()).map(|(read, _)| Json(read))
+    read(&state, &user, &input, Utc::now()).await.map(|(read, _)| Json(read))
 }
 
 /// The use case behind `POST /v1/quick-add` (and the MCP server's
-/// `quick_add`): `input` read at `now`, with the new task it describes.
-pub fn read(input: &QuickAdd, now: DateTime<Utc>) -> Result<(QuickAdded, NewTask), ApiError> {
+/// `quick_add`): `input` read for `user` at `now` (in their settings' time
+/// zone unless it names one), with the new task it describes.
+pub async fn read(
+    state: &AppState,
+    user: &str,
+    input: &QuickAdd,
+    now: DateTime<Utc>,
+) -> Result<(QuickAdded, NewTask), ApiError> {
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > TEXT_MAX {
         return Err(ApiError::invalid("text", format!("must be 1 to {TEXT_MAX} characters")));
     }
     let zone: chrono_tz::Tz = match input.time_zone.as_deref() {
-        None => chrono_tz::UTC,
+        None => state.store.settings(user).await?.time_zone,
         Some(name) => {
             name.parse().map_err(|_| ApiError::invalid("time_zone", "is not an IANA time zone name"))?
         }

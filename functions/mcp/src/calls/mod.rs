@@ -3,19 +3,21 @@
 
 //!
 //! One file per family: [`tasks`], [`inbox`] (notifications, activity),
-//! [`lists`] (lists and members) and [`workflows`] (several use cases in one
+//! [`lists`] (lists and members), [`me`] (the user's settings) and [`workflows`] (several use cases in one
 //! call, for assistants).
 
 mod inbox;
 mod lists;
+mod me;
 mod tasks;
 mod workflows;
 
 pub use inbox::{list_notifications, mark_notification_read, task_activity};
 pub use lists::{add_member, create_list, list_lists, list_members, remove_member};
+pub use me::user_info;
 pub use tasks::{
     complete_task, create_task, delete_task, get_task, list_tags, list_tasks, quick_add, reopen_task,
-    update_task,
+    snooze_task, update_task,
 };
 pub use workflows::{BATCH_MAX, add_tasks, today};
 

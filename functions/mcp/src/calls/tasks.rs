@@ -56,7 +56,7 @@ pub async fn quick_add(
         Some(_) => Some(take_id(&mut args, "list_id", "list")?),
     };
     let input: api::quick_add::QuickAdd = from_json(Value::Object(args))?;
-    let (read, new) = api::quick_add::read(&input, Utc::now())?;
+    let (read, new) = api::quick_add::read(state, user, &input, Utc::now()).await?;
     let task = api::tasks::create(state, user, NewTask { list_id, ..new }).await?;
     let mut outcome = Outcome::task(&task, "Created")?;
     if !read.recognized.is_empty() {
@@ -85,6 +85,22 @@ pub async fn complete_task(
 ) -> Result<Outcome, ApiError> {
     let (id, if_match) = one_task(args)?;
     Outcome::task(&api::tasks::complete(state, user, id, &if_match).await?, "Completed")
+}
+
+pub async fn snooze_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    let input: api::snooze::Snooze = from_json(Value::Object(args))?;
+    let task = api::snooze::snooze(state, user, id, &if_match, &input).await?;
+    let mut outcome = Outcome::task(&task, "Snoozed")?;
+    if let Some(at) = task.remind_at {
+        outcome.text.push_str(&format!("\nThe next reminder is at {}.", at.to_rfc3339()));
+    }
+    Ok(outcome)
 }
 
 pub async fn reopen_task(

@@ -37,7 +37,7 @@ async fn open_due(state: &AppState, user: &str, params: &str) -> Result<Vec<Task
 
 pub async fn today(state: &AppState, user: &str, mut args: Map<String, Value>) -> Result<Outcome, ApiError> {
     let zone = match args.remove("time_zone") {
-        None | Some(Value::Null) => chrono_tz::UTC,
+        None | Some(Value::Null) => state.store.settings(user).await?.time_zone,
         Some(Value::String(name)) => {
             todo_lib::recurrence::parse_time_zone(&name).map_err(|e| invalid("time_zone", e.to_string()))?
         }
