@@ -56,6 +56,32 @@ async fn the_web_app_works_in_a_real_browser() {
     }
 }
 
+/// The settings dialog (issue #33) and snoozing a reminder from the page, in
+/// their own scenario: tests/browser/settings.mjs.
+#[tokio::test]
+async fn the_settings_dialog_confirms_an_address_and_a_reminder_is_snoozed() {
+    let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let shots = format!("{root}/target/screenshots");
+    let env = [("BASE_URL", host.base.as_str()), ("SHOTS", shots.as_str())];
+    let stdout = common::node_scenario(
+        &host,
+        "tests/browser/settings.mjs",
+        &env,
+        &[
+            "bad address is marked beside its field",
+            "saved by keyboard alone",
+            "confirmed the address",
+            "snoozed for an hour",
+            "360 px",
+            "axe on settings-light",
+            "axe on settings-dark",
+            "no Content-Security-Policy violation",
+        ],
+    );
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+}
+
 /// What an outside walk of the web app found wrong (issue #27), in its own
 /// scenario: tests/browser/answers.mjs.
 #[tokio::test]

@@ -7,8 +7,8 @@
 // recurrence picker), list.js (the task list: edit, conflicts, undo),
 // live.js (the changes feed and the stream), reminders.js (reminders as they
 // fire, and browser notifications), quick.js (one line read into a task),
-// lists.js (new lists, and the members of the list shown), signin.js (OpenID
-// Connect).
+// lists.js (new lists, and the members of the list shown), settings.js (the
+// settings dialog), signin.js (OpenID Connect).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -17,6 +17,7 @@ import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { Lists } from "./lists.js";
+import { Settings } from "./settings.js";
 import { begin as beginSignIn, finish as finishSignIn, signInOptions } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
@@ -122,6 +123,7 @@ function show(signedIn) {
   $("signed-in").hidden = !signedIn;
   $("signed-out").hidden = signedIn;
   $("sign-out").hidden = !signedIn;
+  $("open-settings").hidden = !signedIn;
   $("who").textContent = "";
 }
 
@@ -363,6 +365,7 @@ async function start() {
     },
     say,
   });
+  new Settings({ say });
   $("sign-out").addEventListener("click", () => signOut());
   $("dev-sign-in").addEventListener("click", devSignIn);
   $("token-form").addEventListener("submit", async (event) => {

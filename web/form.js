@@ -36,19 +36,19 @@ const FIELDS = { title: "title", due_at: "due", priority: "priority", list_id: "
 /**
  * Shows `error` beside the form: each field it names marked `aria-invalid`
  * with its message under it, and the whole message below the button, in
- * view where the user is. `null` clears them.
+ * view where the user is (in `summary`; `names` maps the API's fields to the
+ * form's). `null` clears them.
  */
-export function formErrors(form, error) {
+export function formErrors(form, error, summary = $("new-task-error"), names = FIELDS) {
   for (const note of form.querySelectorAll(".field-error")) note.remove();
   for (const field of form.querySelectorAll("[aria-invalid]")) {
     field.removeAttribute("aria-invalid");
     field.removeAttribute("aria-errormessage");
   }
-  const summary = $("new-task-error");
   summary.textContent = error ? error.message : "";
   summary.hidden = !error;
   for (const { field, message } of (error && error.fields) || []) {
-    const input = form.elements[FIELDS[field] || field];
+    const input = form.elements[names[field] || field];
     if (!input || !input.insertAdjacentElement) continue;
     const note = document.createElement("p");
     note.className = "field-error";
@@ -58,7 +58,7 @@ export function formErrors(form, error) {
     input.setAttribute("aria-errormessage", note.id);
     input.insertAdjacentElement("afterend", note);
   }
-  if (error && error.fields && error.fields.length) form.elements[FIELDS[error.fields[0].field] || error.fields[0].field]?.focus();
+  if (error && error.fields && error.fields.length) form.elements[names[error.fields[0].field] || error.fields[0].field]?.focus();
 }
 
 /**

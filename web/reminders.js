@@ -1,6 +1,7 @@
 // Reminders as they fire: unread ones when the app opens, new ones live from
-// the changes feed, each dismissed by marking it read. With the user's
-// permission, each new one is also a browser notification.
+// the changes feed, each dismissed by marking it read, or snoozed for an hour
+// (one more reminder then). With the user's permission, each new one is also
+// a browser notification.
 
 import { api } from "./api.js";
 
@@ -8,6 +9,14 @@ const $ = (id) => document.getElementById(id);
 
 function formatDue(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function button(label, name) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.setAttribute("aria-label", name);
+  return b;
 }
 
 export class Reminders {
@@ -44,19 +53,30 @@ export class Reminders {
     const li = document.createElement("li");
     const text = document.createElement("span");
     text.textContent = n.due_at ? `${n.title} (due ${formatDue(n.due_at)})` : n.title;
-    const dismiss = document.createElement("button");
-    dismiss.type = "button";
-    dismiss.textContent = "Dismiss";
-    dismiss.setAttribute("aria-label", `Dismiss the reminder: ${n.title}`);
-    dismiss.addEventListener("click", async () => {
+    const done = async () => {
       try {
         await api("POST", `/v1/notifications/${n.id}/read`);
       } finally {
         li.remove();
         $("reminders").hidden = !this.root.children.length;
       }
+    };
+    const snooze = button("Snooze 1 hour", `Snooze the reminder for an hour: ${n.title}`);
+    snooze.addEventListener("click", async () => {
+      try {
+        await api("POST", `/v1/tasks/${n.task_id}/snooze`, { minutes: 60 });
+      } catch (e) {
+        text.textContent = `${n.title}: ${e.message}`;
+        return;
+      }
+      await done();
     });
-    li.append(text, dismiss);
+    const dismiss = button("Dismiss", `Dismiss the reminder: ${n.title}`);
+    dismiss.addEventListener("click", done);
+    const actions = document.createElement("span");
+    actions.className = "actions";
+    actions.append(snooze, dismiss);
+    li.append(text, actions);
     this.root.prepend(li);
     $("reminders").hidden = false;
     if (live && "Notification" in window && Notification.permission === "granted") {

@@ -12,7 +12,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 9] = [
+const SCRIPTS: [(&str, &str); 10] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -22,6 +22,7 @@ const SCRIPTS: [(&str, &str); 9] = [
     ("/quick.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/quick.js"))),
     ("/signin.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/signin.js"))),
     ("/reminders.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/reminders.js"))),
+    ("/settings.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/settings.js"))),
 ];
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
 /// The API explorer: its page, its start-up script and style, and Swagger UI.
