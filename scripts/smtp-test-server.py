@@ -7,8 +7,8 @@ It makes a throwaway certificate authority with trustme, writes its
 certificate to DIR/ca.pem, serves 127.0.0.1 with a certificate from it,
 demands AUTH (user `todo`, password `s3cret-smtp-pw`) over TLS, and prints
 `READY <port>` once it answers. Each mail it accepts is read with Python's own
-e-mail parser and written to DIR/mail-<n>.json (envelope, headers, text and
-HTML parts); every DATA it is sent, accepted or not, adds a line to
+e-mail parser and written to DIR/mail-<n>.json (when it arrived, envelope,
+headers, text and HTML parts); every DATA it is sent, accepted or not, adds a line to
 DIR/attempts.jsonl. Recipients steer its answers:
 
 - `tempfail…@`: 451 for the first attempt at each Message-ID, then 250;
@@ -21,10 +21,12 @@ import asyncio
 import email
 import email.policy
 import json
+import logging
 import socket
 import ssl
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -35,6 +37,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 USER, PASSWORD = b"todo", b"s3cret-smtp-pw"
 # Implicit TLS makes aiosmtpd warn that AUTH is not over STARTTLS: it is over TLS.
 warnings.filterwarnings("ignore", category=UserWarning, module="aiosmtpd")
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 
 def free_port():
@@ -85,6 +89,7 @@ def read(envelope, message, server, session):
         elif kind == "text/html" and body["html"] is None:
             body["html"] = part.get_content()
     return {
+        "received_at": time.time(),
         "mail_from": envelope.mail_from,
         "rcpt_tos": envelope.rcpt_tos,
         "tls": server.transport.get_extra_info("ssl_object") is not None,

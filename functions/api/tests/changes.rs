@@ -242,6 +242,7 @@ async fn a_pruned_cursor_is_gone(app: TestApp) {
         published_before: cutoff,
         processed_before: cutoff,
         deliveries_before: cutoff,
+        links_expired_before: cutoff,
         limit: 100,
     };
     assert_eq!(app.db.store.prune(&retention).await.expect("pruned").outbox, 1);

@@ -73,8 +73,9 @@ pub struct RetentionSettings {
     /// Processed event ids: a duplicate older than this would act again, so it
     /// must outlive the broker's redelivery window (the topic's retention).
     pub processed: Duration,
-    /// Delivered and failed webhook deliveries (a redelivered event older than
-    /// this would be queued again).
+    /// Delivered and failed webhook deliveries and mails (a redelivered event
+    /// older than this would be queued again). Links in mails go when they
+    /// expire.
     pub webhook_deliveries: Duration,
     /// How often a process prunes (its first tick does).
     pub every: Duration,
@@ -300,6 +301,7 @@ impl Tick {
             published_before: ago(retention.outbox),
             processed_before: ago(retention.processed),
             deliveries_before: ago(retention.webhook_deliveries),
+            links_expired_before: now,
             limit: retention.batch,
         };
         let mut total = Pruned::default();
@@ -308,8 +310,12 @@ impl Tick {
             total.outbox += pruned.outbox;
             total.processed += pruned.processed;
             total.webhook_deliveries += pruned.webhook_deliveries;
+            total.mail += pruned.mail;
+            total.mail_links += pruned.mail_links;
             let full = |n: u64| n >= retention.batch as u64;
-            if !(full(pruned.outbox) || full(pruned.processed) || full(pruned.webhook_deliveries)) {
+            let counts =
+                [pruned.outbox, pruned.processed, pruned.webhook_deliveries, pruned.mail, pruned.mail_links];
+            if !counts.into_iter().any(full) {
                 break;
             }
         }

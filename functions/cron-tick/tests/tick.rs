@@ -36,7 +36,7 @@ fn nothing_sent() -> Value {
 }
 
 fn nothing_pruned() -> Value {
-    json!({ "outbox": 0, "processed": 0, "webhook_deliveries": 0 })
+    json!({ "outbox": 0, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0 })
 }
 
 fn settings() -> TickSettings {
@@ -212,7 +212,11 @@ async fn finished_rows_past_their_retention_are_pruned_once_per_interval(db: Tes
     assert_eq!(status, StatusCode::OK, "{body}");
     // The tick published two task.due events, then pruned all four published rows.
     assert_eq!(body["published"], 2, "{body}");
-    assert_eq!(body["pruned"], json!({ "outbox": 4, "processed": 0, "webhook_deliveries": 0 }), "{body}");
+    assert_eq!(
+        body["pruned"],
+        json!({ "outbox": 4, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0 }),
+        "{body}"
+    );
     assert_eq!(db.store.count_unpublished().await.expect("count"), 0);
 
     due_tasks(&db, 1).await;

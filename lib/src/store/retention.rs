@@ -12,7 +12,10 @@ use super::{Store, StoreError};
 pub struct Retention {
     pub published_before: DateTime<Utc>,
     pub processed_before: DateTime<Utc>,
+    /// Final webhook deliveries and mails last changed before this.
     pub deliveries_before: DateTime<Utc>,
+    /// Links in mails that expired before this (now).
+    pub links_expired_before: DateTime<Utc>,
     pub limit: i64,
 }
 
@@ -22,6 +25,8 @@ pub struct Pruned {
     pub outbox: u64,
     pub processed: u64,
     pub webhook_deliveries: u64,
+    pub mail: u64,
+    pub mail_links: u64,
 }
 
 /// Each deletes at most $2 rows older than $1, oldest first. The outbox's
@@ -41,16 +46,25 @@ const PRUNE_DELIVERIES: &str = "delete from webhook_deliveries where (event_id, 
      (select event_id, webhook_id from webhook_deliveries where status <> 'pending' and updated_at < $1 \
      order by updated_at limit $2)";
 
+const PRUNE_MAIL: &str = "delete from mail_deliveries where id in (select id from mail_deliveries \
+     where status <> 'pending' and updated_at < $1 order by updated_at limit $2)";
+
+const PRUNE_MAIL_LINKS: &str = "delete from mail_links where token_hash in (select token_hash from mail_links \
+     where expires_at < $1 order by expires_at limit $2)";
+
 impl Store {
     /// Deletes, up to `cutoffs.limit` rows of each, oldest first: outbox rows
     /// published before `published_before`, processed event ids recorded before
-    /// `processed_before`, and final webhook deliveries last changed before
-    /// `deliveries_before`. Owed work and users' data are never pruned.
+    /// `processed_before`, final webhook deliveries and mails last changed
+    /// before `deliveries_before`, and links in mails expired before
+    /// `links_expired_before`. Owed work and users' data are never pruned.
     pub async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError> {
         let mut pruned = Pruned { outbox: self.prune_outbox(cutoffs).await?, ..Pruned::default() };
         for (statement, before, count) in [
             (PRUNE_PROCESSED, cutoffs.processed_before, &mut pruned.processed),
             (PRUNE_DELIVERIES, cutoffs.deliveries_before, &mut pruned.webhook_deliveries),
+            (PRUNE_MAIL, cutoffs.deliveries_before, &mut pruned.mail),
+            (PRUNE_MAIL_LINKS, cutoffs.links_expired_before, &mut pruned.mail_links),
         ] {
             *count = on_writer!(self.pool, |c| {
                 sqlx::query(statement)

@@ -187,6 +187,7 @@ async fn pruning_moves_the_expired_position_past_what_it_deleted(db: TestDb) {
         published_before: before,
         processed_before: before,
         deliveries_before: before,
+        links_expired_before: before,
         limit: 10,
     };
     assert_eq!(db.store.prune(&cutoffs).await.expect("prune").outbox, 1);

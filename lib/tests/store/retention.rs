@@ -11,21 +11,43 @@ todo_testing::on_both_backends!(
     prune_deletes_at_most_limit_rows_of_each_kind_per_call,
 );
 
+/// Rows older than `before`; links in mails (which live two days) expired by
+/// two days after it.
 fn cutoffs(before: DateTime<Utc>, limit: i64) -> Retention {
-    Retention { published_before: before, processed_before: before, deliveries_before: before, limit }
+    Retention {
+        published_before: before,
+        processed_before: before,
+        deliveries_before: before,
+        links_expired_before: before + Duration::days(2),
+        limit,
+    }
 }
 
-/// `n` published outbox rows, `n` processed ids and `n` delivered webhook
-/// deliveries; plus one unpublished row and one owed delivery, never pruned.
+/// `n` published outbox rows, `n` processed ids, `n` delivered webhook
+/// deliveries and `n` sent mails; plus one unpublished row, one owed delivery
+/// and one owed mail, never pruned. Each mail has a link (`n + 1`).
 async fn rows(db: &TestDb, n: usize) {
     let hook = todo_testing::facts::webhook(&db.store, "alice", "https://hooks.example.com/x").await;
+    let config = todo_lib::mail::MailConfig::default();
     for i in 0..=n {
         let (t, e) = todo_testing::facts::created_titled(&db.store, "alice", &format!("t{i}")).await;
         let id = e.id.to_string();
         db.store.queue_webhook_deliveries(&id, t.list_id, "{}", Utc::now()).await.expect("queue");
+        let mail = todo_lib::mail::NewMail::confirmation(&config, "alice", "alice@example.com", Utc::now());
+        assert_eq!(
+            db.store.queue_mails(std::slice::from_ref(&mail), Utc::now()).await.expect("queue").len(),
+            1
+        );
         if i == n {
-            break; // the unpublished row and the owed delivery
+            break; // the unpublished row, the owed delivery and the owed mail
         }
+        let sent = Attempt {
+            status: DeliveryStatus::Delivered,
+            status_code: Some(250),
+            error: None,
+            retry_at: None,
+        };
+        db.store.record_mail_attempt(mail.id, &sent, Utc::now()).await.expect("record");
         db.store.mark_published(e.id, Utc::now()).await.expect("mark");
         let data = todo_lib::event::TaskEventData {
             version: 1,
@@ -55,8 +77,14 @@ async fn prune_deletes_only_finished_rows_older_than_their_cutoffs(db: TestDb) {
 
     let later = Utc::now() + Duration::minutes(1);
     let pruned = db.store.prune(&cutoffs(later, 100)).await.expect("prune");
-    assert_eq!(pruned, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3 });
+    assert_eq!(pruned, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3, mail: 3, mail_links: 4 });
     assert_eq!(db.store.count_unpublished().await.expect("count"), 1, "the unpublished row stays");
+    let mails = db.store.recent_mail(10).await.expect("mail");
+    assert_eq!(
+        mails.iter().map(|m| m.status.as_str()).collect::<Vec<_>>(),
+        ["pending"],
+        "the owed mail stays"
+    );
     assert_eq!(db.store.count_owed_webhook_deliveries().await.expect("count"), 1, "the owed one stays");
     assert_eq!(db.store.prune(&cutoffs(later, 100)).await.expect("prune"), Pruned::default());
     assert_eq!(
@@ -70,7 +98,7 @@ async fn prune_deletes_at_most_limit_rows_of_each_kind_per_call(db: TestDb) {
     rows(&db, 5).await;
     let later = Utc::now() + Duration::minutes(1);
     let first = db.store.prune(&cutoffs(later, 2)).await.expect("prune");
-    assert_eq!(first, Pruned { outbox: 2, processed: 2, webhook_deliveries: 2 });
+    assert_eq!(first, Pruned { outbox: 2, processed: 2, webhook_deliveries: 2, mail: 2, mail_links: 2 });
     let rest = db.store.prune(&cutoffs(later, 10)).await.expect("prune");
-    assert_eq!(rest, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3 });
+    assert_eq!(rest, Pruned { outbox: 3, processed: 3, webhook_deliveries: 3, mail: 3, mail_links: 4 });
 }
