@@ -36,6 +36,7 @@ todo_testing::on_both_backends!(
     the_one_click_unsubscribe_stops_further_mail,
     a_reminder_kept_out_of_the_app_still_goes_by_mail,
     the_snooze_link_re_arms_the_reminder_once,
+    a_shared_lists_assignee_is_mailed_not_its_creator,
 );
 
 const PUBLIC_URL: &str = "https://todo.example";
@@ -121,14 +122,14 @@ async fn wants_mail(
 /// A task of `user` titled `title` due in five minutes, its reminder claimed
 /// now, and the `task.due` event handled by `task-due`.
 async fn reminded(db: &TestDb, user: &str, title: &str) -> (uuid::Uuid, OutboxEvent, DateTime<Utc>) {
+    reminded_with(db, user, NewTask { title: Some(title.into()), ..NewTask::default() }).await
+}
+
+/// [`reminded`] for the task `input` describes (due in five minutes).
+async fn reminded_with(db: &TestDb, user: &str, input: NewTask) -> (uuid::Uuid, OutboxEvent, DateTime<Utc>) {
     let now = Utc::now();
     let due_at = now + chrono::Duration::minutes(5);
-    let input = NewTask {
-        title: Some(title.into()),
-        due_at: Some(due_at),
-        remind_before_minutes: Some(5),
-        ..NewTask::default()
-    };
+    let input = NewTask { due_at: Some(due_at), remind_before_minutes: Some(5), ..input };
     let (task, _) = facts::created(&db.store, user, input, now).await;
     let due = facts::reminder(&db.store, &task, now + chrono::Duration::seconds(1)).await;
     deliver(db, &due).await;
@@ -403,4 +404,28 @@ async fn the_snooze_link_re_arms_the_reminder_once(db: TestDb) {
     // The same token does nothing else.
     let unsubscribe = path.replace("/mail/snooze", "/mail/unsubscribe");
     assert_eq!(open(&db, &unsubscribe, Some("")).await.0, StatusCode::NOT_FOUND);
+}
+
+async fn a_shared_lists_assignee_is_mailed_not_its_creator(db: TestDb) {
+    let server = SmtpServer::start(SmtpTls::Implicit);
+    let list =
+        facts::shared_list(&db.store, "alice", "Flat", &[("bob", todo_lib::members::Role::Editor)]).await;
+    wants_mail(&db, "alice", "alice@example.com", true, "UTC", None).await;
+    wants_mail(&db, "bob", "bob@example.com", true, "Asia/Tokyo", None).await;
+    let input = NewTask {
+        title: Some("Take the bins out".into()),
+        list_id: Some(list.id),
+        assignee_id: Some("bob".into()),
+        ..NewTask::default()
+    };
+    reminded_with(&db, "alice", input).await;
+    let clock = clock();
+    assert_eq!(tick(&cron(&db, mailer(&server), &clock)).await, round(1, 0, 0));
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["rcpt_tos"], json!(["bob@example.com"]), "the assignee, not the creator");
+    assert!(
+        received[0]["text"].as_str().unwrap_or_default().contains("(Asia/Tokyo)"),
+        "in the assignee's zone"
+    );
 }
