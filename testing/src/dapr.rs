@@ -143,14 +143,7 @@ impl DaprStandIn {
 
     /// Waits until at least `n` events were accepted, or `within` passed.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let accepted = self.accepted();
-            if accepted.len() >= n || Instant::now() >= deadline {
-                return accepted;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::at_least(n, within, || self.accepted()).await
     }
 }
 

@@ -299,6 +299,20 @@ impl Outage {
     }
 }
 
+/// What `read` gives once it has `n` items, or when `within` has passed:
+/// the wait of the stand-ins that record what reaches them (webhooks, the
+/// Dapr sidecar, the SMTP server). A real clock: these wait on other processes.
+pub async fn at_least<T>(n: usize, within: std::time::Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let got = read();
+        if got.len() >= n || std::time::Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// The interpreter of the project's own virtualenv, `target/python-tools`, which
 /// holds the packages of `scripts/python-tools.txt` (the Standard Webhooks
 /// reference, …). Tests run Python through it, never through the user's

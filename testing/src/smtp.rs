@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -104,14 +104,7 @@ impl SmtpServer {
 
     /// Waits until at least `n` mails were accepted, or `within` passed.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let received = self.received();
-            if received.len() >= n || Instant::now() >= deadline {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::at_least(n, within, || self.received()).await
     }
 }
 

@@ -108,7 +108,13 @@ impl Default for TickSettings {
             sweep_budget: Duration::from_secs(5),
             lease: outbox::CLAIM_LEASE,
             webhooks: SenderSettings::default(),
-            mail: SenderSettings { concurrency: 8, ..SenderSettings::default() },
+            // A send walks several SMTP steps of up to 15 s each: a lease of
+            // three minutes outlasts the slowest, so no mail goes twice.
+            mail: SenderSettings {
+                concurrency: 8,
+                lease: Duration::from_secs(180),
+                ..SenderSettings::default()
+            },
             mailer: Mailer::default(),
             retention: RetentionSettings::default(),
             clock: todo_lib::clock::system(),

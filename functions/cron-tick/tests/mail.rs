@@ -80,14 +80,9 @@ fn cron(db: &TestDb, mailer: Mailer, clock: &Arc<ManualClock>) -> Router {
 
 /// Runs one tick and returns its mail round.
 async fn tick(cron: &Router) -> Value {
-    let res = cron
-        .clone()
-        .oneshot(Request::post("/").body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value =
-        serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+    let (status, body) =
+        todo_testing::call(cron, Request::post("/").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
     body["mail"].clone()
 }
 

@@ -16,7 +16,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Utc;
 use cron_tick::TickSettings;
-use http_body_util::BodyExt;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use todo_lib::event::OutboxEvent;
@@ -26,7 +25,6 @@ use todo_lib::webhook::{Deliverer, DeliveryStatus, Webhook};
 use todo_testing::{
     ManualClock, Received, TestDb, WebhookReceiver, deliver_via_dapr, facts, loopback_deliverer,
 };
-use tower::ServiceExt;
 
 todo_testing::on_both_backends!(
     the_reminder_reaches_the_webhook_signed_and_verifiable,
@@ -70,14 +68,9 @@ fn clock() -> Arc<ManualClock> {
 
 /// Runs one tick and returns its webhook round.
 async fn tick(cron: &Router) -> Value {
-    let res = cron
-        .clone()
-        .oneshot(Request::post("/").body(Body::empty()).expect("request"))
-        .await
-        .expect("infallible");
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value =
-        serde_json::from_slice(&res.into_body().collect().await.expect("body").to_bytes()).expect("JSON");
+    let (status, body) =
+        todo_testing::call(cron, Request::post("/").body(Body::empty()).expect("request")).await;
+    assert_eq!(status, StatusCode::OK);
     body["webhooks"].clone()
 }
 

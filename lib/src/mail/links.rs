@@ -62,7 +62,7 @@ pub struct MailLink {
     /// The task a snooze is for.
     pub task_id: Option<uuid::Uuid>,
     pub expires_at: DateTime<Utc>,
-    /// When it was followed; a confirmation works once.
+    /// When it was first followed (following it again changes nothing more).
     pub used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
