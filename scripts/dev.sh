@@ -36,6 +36,7 @@ cat <<MSG
   Functions: $base/functions (each under /functions/<name>/; redeliver the newest
   event one consumes with scripts/invoke --last task-created)
   Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
+  Mail (kept, not sent, while SMTP_URL is unset): $base/functions/outbox-mail
   MCP server for AI assistants: $base/mcp (Bearer \$TOKEN, or a personal access
   token from POST /v1/tokens; see docs/src/mcp.md)
   Stop with Ctrl-C.
