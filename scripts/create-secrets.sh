@@ -14,9 +14,14 @@
 #                      it each api, mcp and cron-tick pod keeps its own rate-limit budgets
 #   SMTP_URL           smtps://user:pass@host:465, optional   (todo-smtp: url); without it
 #                      reminder mail stays queued, unsent
+#   VAPID_PRIVATE_KEY  Web Push key (base64url), optional     (todo-vapid: private-key); when
+#                      unset and the Secret is missing, a new one is made (cargo run -p api
+#                      --bin vapid-key); an existing one is kept: a new key would end every
+#                      browser's subscription
 #
-# Mail settings (optional, not secret: ConfigMap todo-mail): MAIL_FROM and
-# PUBLIC_URL (where links in mails point).
+# Mail and push settings (optional, not secret: ConfigMap todo-mail): MAIL_FROM,
+# PUBLIC_URL (where links in mails point) and VAPID_SUBJECT (the contact push
+# services see; PUBLIC_URL by default).
 #
 # Sign-in with an identity provider (optional, not secret: ConfigMap todo-auth,
 # which the api and mcp read when it exists): JWT_ISSUER, JWT_JWKS_URL,
@@ -74,8 +79,23 @@ if [[ -n "${SMTP_URL:-}" ]]; then
     --from-file=url=<(printf %s "$SMTP_URL") | update
   echo "create-secrets: Secret todo-smtp holds SMTP_URL: reminder mail is sent"
 fi
+if [[ -z "${VAPID_PRIVATE_KEY:-}" ]] && ! kubectl get secret todo-vapid --namespace "$namespace" >/dev/null 2>&1; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  if [[ -x $root/target/debug/vapid-key ]]; then
+    VAPID_PRIVATE_KEY="$("$root/target/debug/vapid-key" 2>/dev/null)"
+  else
+    VAPID_PRIVATE_KEY="$(cargo run --quiet --manifest-path "$root/Cargo.toml" -p api --bin vapid-key 2>/dev/null)"
+  fi
+fi
+if [[ -n "${VAPID_PRIVATE_KEY:-}" ]]; then
+  kubectl create secret generic todo-vapid --namespace "$namespace" --dry-run=client -o yaml \
+    --from-file=private-key=<(printf %s "$VAPID_PRIVATE_KEY") | update
+  echo "create-secrets: Secret todo-vapid holds VAPID_PRIVATE_KEY: reminders are pushed"
+else
+  echo "create-secrets: Secret todo-vapid kept as it is"
+fi
 mail=()
-for var in MAIL_FROM PUBLIC_URL; do
+for var in MAIL_FROM PUBLIC_URL VAPID_SUBJECT; do
   [[ -n "${!var:-}" ]] && mail+=("--from-literal=$var=${!var}")
 done
 if ((${#mail[@]})); then

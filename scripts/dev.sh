@@ -15,6 +15,7 @@ export WEBHOOK_ALLOW_LOOPBACK="${WEBHOOK_ALLOW_LOOPBACK:-true}"
 source scripts/lib/dev-secret.sh
 
 cargo build --quiet -p local -p api --bins
+source scripts/lib/dev-vapid.sh
 token="$(target/debug/dev-token dev-user 24)"
 base="http://$HOST:$PORT"
 
@@ -37,6 +38,8 @@ cat <<MSG
   event one consumes with scripts/invoke --last task-created)
   Dead letters: $base/functions/dead-letters      OpenAPI: $base/openapi.json
   Mail (kept, not sent, while SMTP_URL is unset): $base/functions/outbox-mail
+  Push: turn it on in the web app's Settings (browsers reach their push
+  service over the internet; the VAPID key is data/dev-vapid-key)
   MCP server for AI assistants: $base/mcp (Bearer \$TOKEN, or a personal access
   token from POST /v1/tokens; see docs/src/mcp.md)
   Stop with Ctrl-C.

@@ -48,7 +48,7 @@ MAX_EVENT_BYTES = 64 * 1024
 # The bulk size and wait the subscriptions must use (measured: see
 # components/common/subscriptions.yaml).
 BULK_MAX_MESSAGES = 100
-SECRET_NAME = re.compile(r"(secret|token|password|passwd|credential|database_url|redis_url|smtp_url)", re.IGNORECASE)
+SECRET_NAME = re.compile(r"(secret|token|password|passwd|credential|database_url|redis_url|smtp_url|vapid_private_key)", re.IGNORECASE)
 
 
 class Problems:

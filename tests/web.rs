@@ -82,6 +82,38 @@ async fn the_settings_dialog_confirms_an_address_and_a_reminder_is_snoozed() {
     assert!(!stdout.contains("FAILED"), "{stdout}");
 }
 
+/// Web Push (issue #33): push turned on in the settings dialog, a reminder
+/// through the loopback push service (which decrypts it and checks its VAPID
+/// signature) to the service worker, its notification's Snooze and Complete:
+/// tests/browser/push.mjs.
+#[tokio::test]
+async fn a_reminder_is_pushed_to_the_browser_and_acted_on_from_its_notification() {
+    let service = todo_testing::PushService::start();
+    let vapid = todo_lib::push::VapidKeys::generate();
+    let vapid = secrecy::ExposeSecret::expose_secret(&vapid).to_owned();
+    // WEBHOOK_ALLOW_LOOPBACK (set by `Host`) lets push reach the loopback service.
+    let host = Host::start_with_env(&[("DEV_SIGN_IN", "true"), ("VAPID_PRIVATE_KEY", vapid.as_str())]).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let shots = format!("{root}/target/screenshots");
+    let push = format!("http://127.0.0.1:{}", service.port);
+    let env = [("BASE_URL", host.base.as_str()), ("PUSH_URL", push.as_str()), ("SHOTS", shots.as_str())];
+    common::node_scenario(
+        &host,
+        "tests/browser/push.mjs",
+        &env,
+        &[
+            "push turned on in this browser by keyboard",
+            "reached the push service encrypted and signed",
+            "shows the reminder with Complete and Snooze",
+            "Snooze on the notification re-armed",
+            "Complete on the notification marked the task done",
+            "turning push off deletes the subscription",
+            "no Content-Security-Policy violation",
+        ],
+    );
+    assert!(service.received().iter().all(|m| m.get("error").is_none()), "{:?}", service.received());
+}
+
 /// What an outside walk of the web app found wrong (issue #27), in its own
 /// scenario: tests/browser/answers.mjs.
 #[tokio::test]

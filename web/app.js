@@ -8,7 +8,8 @@
 // live.js (the changes feed and the stream), reminders.js (reminders as they
 // fire, and browser notifications), quick.js (one line read into a task),
 // lists.js (new lists, and the members of the list shown), settings.js (the
-// settings dialog), signin.js (OpenID Connect).
+// settings dialog), push.js (push in this browser; sw.js, the service worker,
+// shows what is pushed), signin.js (OpenID Connect).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -18,6 +19,7 @@ import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { Lists } from "./lists.js";
 import { Settings } from "./settings.js";
+import * as push from "./push.js";
 import { begin as beginSignIn, finish as finishSignIn, signInOptions } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
@@ -128,6 +130,9 @@ function show(signedIn) {
 }
 
 function signOut(message) {
+  // Signing out stops this browser's push for the user; an expired sign-in
+  // cannot (the API refuses it), and the next user's sign-in moves it.
+  if (!message) push.turnOff().catch(() => {});
   live.stop();
   lists.show(null);
   reminders.clear();
@@ -366,6 +371,8 @@ async function start() {
     say,
   });
   new Settings({ say });
+  // The worker that shows pushed reminders (push.js); failing, push is off.
+  push.registration().catch(() => {});
   $("sign-out").addEventListener("click", () => signOut());
   $("dev-sign-in").addEventListener("click", devSignIn);
   $("token-form").addEventListener("submit", async (event) => {

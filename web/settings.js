@@ -1,10 +1,11 @@
 // The settings dialog: time zone, the e-mail address reminders go to (and
 // whether it is confirmed), where reminders go, and quiet hours
-// (GET/PUT /v1/me/settings). Push is not offered here yet: what the API says
-// about it is sent back as it was.
+// (GET/PUT /v1/me/settings); and whether this browser shows pushed reminders
+// (push.js), turned on or off at once.
 
 import { api } from "./api.js";
 import { formErrors, timeZone } from "./form.js";
+import * as push from "./push.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +29,7 @@ export class Settings {
       this.save();
     });
     $("set-resend").addEventListener("click", () => this.resend());
+    $("set-push-toggle").addEventListener("click", () => this.togglePush());
   }
 
   async open() {
@@ -40,6 +42,7 @@ export class Settings {
     this.fill(this.current);
     formErrors(this.form, null, $("settings-error"), FIELDS);
     this.dialog.showModal();
+    await this.pushStatus();
   }
 
   fill(s) {
@@ -51,6 +54,7 @@ export class Settings {
     const reminders = s.channels.reminders;
     f.in_app.checked = reminders.in_app;
     f.by_email.checked = reminders.email;
+    f.push.checked = reminders.push;
     f.webhooks.checked = reminders.webhooks;
     f.quiet.checked = !!s.quiet_hours;
     if (s.quiet_hours) {
@@ -83,7 +87,7 @@ export class Settings {
         reminders: {
           in_app: f.in_app.checked,
           email: f.by_email.checked,
-          push: this.current.channels.reminders.push,
+          push: f.push.checked,
           webhooks: f.webhooks.checked,
         },
       },
@@ -106,6 +110,61 @@ export class Settings {
       this.say(mailed ? `Settings saved. Open the link sent to ${this.current.email} to confirm it.` : "Settings saved.");
     } catch (e) {
       formErrors(f, e, $("settings-error"), FIELDS);
+    }
+  }
+
+  /** Says whether this browser shows pushed reminders, and offers the switch. */
+  async pushStatus() {
+    const status = $("set-push-status");
+    const toggle = $("set-push-toggle");
+    toggle.hidden = true;
+    if (!push.supported()) {
+      status.textContent = "This browser cannot show notifications.";
+      return;
+    }
+    let key;
+    try {
+      key = await api("GET", "/v1/push/key");
+    } catch (e) {
+      status.textContent = e.message;
+      return;
+    }
+    if (!key.enabled) {
+      status.textContent = "This server does not send notifications.";
+      return;
+    }
+    const on = await push.isOn();
+    status.textContent = on
+      ? "On: reminders pop up here, even when Todo is closed."
+      : "Off: reminders do not pop up in this browser.";
+    toggle.textContent = on ? "Turn off in this browser" : "Turn on in this browser";
+    toggle.hidden = false;
+  }
+
+  /** Turns this browser's push on (and reminders to push with it) or off. */
+  async togglePush() {
+    const status = $("set-push-status");
+    try {
+      if (await push.isOn()) {
+        await push.turnOff();
+      } else {
+        status.textContent = "Asking the browser…";
+        await push.turnOn();
+        if (!this.current.channels.reminders.push) {
+          const saved = this.current;
+          const reminders = { ...saved.channels.reminders, push: true };
+          this.current = await api("PUT", "/v1/me/settings", {
+            time_zone: saved.time_zone,
+            email: saved.email,
+            channels: { reminders },
+            quiet_hours: saved.quiet_hours,
+          });
+        }
+        this.form.push.checked = true;
+      }
+      await this.pushStatus();
+    } catch (e) {
+      status.textContent = e.message;
     }
   }
 

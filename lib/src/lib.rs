@@ -39,6 +39,7 @@
 //! - [`secret_token`]: the opaque secrets both hand out, and their stored hash.
 //! - [`activity`]: the activity history entries the functions write.
 //! - [`notification`]: in-app notifications (reminders).
+//! - [`push`]: Web Push: subscriptions, VAPID keys, encrypted reminder notices.
 //! - [`webhook`]: users' webhooks: URL rules, signatures, delivery records.
 //! - [`sender`]: sends the webhook deliveries that are owed, under leases, with backoff.
 //! - [`quota`]: how much one user or list may hold (`QUOTA_*`).
@@ -64,6 +65,7 @@ pub mod metrics;
 pub mod notification;
 pub mod outbox;
 pub mod publish;
+pub mod push;
 pub mod quota;
 pub mod rate_limit;
 pub mod recurrence;

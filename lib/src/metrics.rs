@@ -20,6 +20,8 @@
 //! - `todo_mail_attempts_total{status}`: mails sent (or kept) by what they came
 //!   to (`delivered`, `pending` for a retry, `failed`);
 //! - `todo_mail_deferred_total`: mails put back for their user's budget;
+//! - `todo_push_attempts_total{status}` and `todo_push_deferred_total`: the
+//!   same for push messages;
 //! - `todo_webhook_deliveries_deferred_total`: webhook deliveries put back for
 //!   their user's per-minute bound, to go out later.
 //!
@@ -120,6 +122,14 @@ pub fn record_mail_attempt(status: &'static str) {
 
 pub fn mail_deferred(mails: usize) {
     metrics::counter!("todo_mail_deferred_total").increment(mails as u64);
+}
+
+pub fn record_push_attempt(status: &'static str) {
+    metrics::counter!("todo_push_attempts_total", "status" => status).increment(1);
+}
+
+pub fn push_deferred(messages: usize) {
+    metrics::counter!("todo_push_deferred_total").increment(messages as u64);
 }
 
 pub fn webhook_deliveries_deferred(deliveries: usize) {

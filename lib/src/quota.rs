@@ -13,6 +13,7 @@ pub enum Quota {
     WebhooksPerUser,
     OpenInvitationsPerList,
     TokensPerUser,
+    PushSubscriptionsPerUser,
 }
 
 impl Quota {
@@ -25,6 +26,7 @@ impl Quota {
             Self::WebhooksPerUser => "QUOTA_WEBHOOKS_PER_USER",
             Self::OpenInvitationsPerList => "QUOTA_OPEN_INVITATIONS_PER_LIST",
             Self::TokensPerUser => "QUOTA_TOKENS_PER_USER",
+            Self::PushSubscriptionsPerUser => "QUOTA_PUSH_SUBSCRIPTIONS_PER_USER",
         }
     }
 
@@ -37,6 +39,7 @@ impl Quota {
             Self::WebhooksPerUser => "webhooks per user",
             Self::OpenInvitationsPerList => "open invitations per list",
             Self::TokensPerUser => "personal access tokens per user",
+            Self::PushSubscriptionsPerUser => "browsers with push per user",
         };
         format!("at most {limit} {what}")
     }
@@ -57,6 +60,8 @@ pub struct Quotas {
     pub open_invitations_per_list: i64,
     #[serde(rename = "quota_tokens_per_user", default = "tokens_per_user")]
     pub tokens_per_user: i64,
+    #[serde(rename = "quota_push_subscriptions_per_user", default = "push_subscriptions_per_user")]
+    pub push_subscriptions_per_user: i64,
 }
 
 impl Quotas {
@@ -69,6 +74,7 @@ impl Quotas {
         webhooks_per_user: 10,
         open_invitations_per_list: 50,
         tokens_per_user: 50,
+        push_subscriptions_per_user: 20,
     };
 
     pub fn limit(&self, quota: Quota) -> i64 {
@@ -79,6 +85,7 @@ impl Quotas {
             Quota::WebhooksPerUser => self.webhooks_per_user,
             Quota::OpenInvitationsPerList => self.open_invitations_per_list,
             Quota::TokensPerUser => self.tokens_per_user,
+            Quota::PushSubscriptionsPerUser => self.push_subscriptions_per_user,
         }
     }
 }
@@ -107,6 +114,9 @@ fn open_invitations_per_list() -> i64 {
 fn tokens_per_user() -> i64 {
     Quotas::DEFAULT.tokens_per_user
 }
+fn push_subscriptions_per_user() -> i64 {
+    Quotas::DEFAULT.push_subscriptions_per_user
+}
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +132,7 @@ mod tests {
             Quota::WebhooksPerUser,
             Quota::OpenInvitationsPerList,
             Quota::TokensPerUser,
+            Quota::PushSubscriptionsPerUser,
         ];
         let mut read = variables::<Quotas>();
         read.sort();

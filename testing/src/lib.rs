@@ -17,11 +17,13 @@ mod dapr;
 pub mod facts;
 pub mod lambda;
 mod private_pg;
+mod push;
 mod redis;
 mod smtp;
 mod webhooks;
 pub use dapr::DaprStandIn;
 pub use private_pg::PrivatePostgres;
+pub use push::{PushService, browser_subscription};
 pub use redis::{PrivateRedis, redis_url};
 pub use smtp::{SMTP_PASSWORD, SMTP_USER, SmtpServer, SmtpTls};
 pub use webhooks::{Received, WebhookReceiver, loopback_deliverer};
@@ -301,7 +303,7 @@ impl Outage {
 
 /// What `read` gives once it has `n` items, or when `within` has passed:
 /// the wait of the stand-ins that record what reaches them (webhooks, the
-/// Dapr sidecar, the SMTP server). A real clock: these wait on other processes.
+/// Dapr sidecar, the SMTP server, the push service). A real clock: these wait on other processes.
 pub async fn at_least<T>(n: usize, within: std::time::Duration, read: impl Fn() -> Vec<T>) -> Vec<T> {
     let deadline = std::time::Instant::now() + within;
     loop {

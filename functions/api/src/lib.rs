@@ -41,6 +41,7 @@ pub mod mail_links;
 pub mod members;
 pub mod oidc;
 pub mod openapi;
+pub mod push;
 pub mod quick_add;
 pub mod recurrence;
 pub mod series;
@@ -98,6 +99,8 @@ pub struct AppState {
     pub quotas: todo_lib::quota::Quotas,
     /// Where links in mails point (`PUBLIC_URL`).
     pub mail: todo_lib::mail::MailConfig,
+    /// The VAPID keys browsers subscribe to push with; `None`: push is off.
+    pub push: Option<todo_lib::push::VapidKeys>,
 }
 
 impl AppState {
@@ -120,6 +123,7 @@ impl AppState {
             limits: limit::RateLimits::unlimited(),
             quotas: todo_lib::quota::Quotas::default(),
             mail: todo_lib::mail::MailConfig::default(),
+            push: None,
         }
     }
 
@@ -156,6 +160,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(webhooks::routes())
         .merge(tokens::routes())
         .merge(settings::routes())
+        .merge(push::routes())
         .merge(quick_add::routes())
         .merge(recurrence::routes())
         .merge(changes::routes())
@@ -217,7 +222,12 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
     let config: ApiConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
     let limits = limit::RateLimits::from_config(&todo_lib::config::from_iter(ctx.vars.clone())?)?;
     let quotas: todo_lib::quota::Quotas = todo_lib::config::from_iter(ctx.vars.clone())?;
-    let mail: todo_lib::mail::MailConfig = todo_lib::config::from_iter(ctx.vars)?;
+    let mail: todo_lib::mail::MailConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let push_config: todo_lib::push::PushConfig = todo_lib::config::from_iter(ctx.vars)?;
+    let push = todo_lib::push::VapidKeys::from_config(&push_config, mail.public_url())?;
+    if push.is_none() {
+        tracing::info!("VAPID_PRIVATE_KEY is not set: browsers cannot subscribe to push");
+    }
     let auth = Authenticator::new(&config)?;
     let allow_loopback_webhooks = ctx.config.webhook_allow_loopback;
     if allow_loopback_webhooks {
@@ -233,6 +243,7 @@ pub fn state(ctx: Context, publisher: Option<Arc<dyn Publisher>>) -> Result<AppS
         limits,
         quotas,
         mail,
+        push,
         ..AppState::new(ctx.store, Arc::new(auth))
     }
     .with_streams(stream, max_connections))

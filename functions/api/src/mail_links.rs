@@ -1,5 +1,6 @@
-//! The pages the links in mails open, which act without a sign-in: the token
-//! in the link is the proof, and it does one thing only.
+//! The pages the links in mails and push notifications open, which act
+//! without a sign-in: the token in the link is the proof, and it does one
+//! thing only.
 //!
 //! - `/mail/confirm?token=…` confirms the address the link was mailed to.
 //! - `/mail/unsubscribe?token=…` stops mail to its user. A `POST` (RFC 8058's
@@ -8,6 +9,8 @@
 //! - `/mail/snooze?token=…` snoozes the reminder of the one task it names, as
 //!   its user (who must still be able to change the task), by the minutes the
 //!   page's buttons send; for a week after the mail.
+//! - `/mail/complete?token=…` marks the one task it names done, as its user,
+//!   for a week (a push notification's Complete action posts to it).
 //!
 //! Opening a link (`GET`) never acts: it shows a page whose button `POST`s,
 //! since mail scanners open links to look at them.
@@ -31,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/confirm", get(show_confirm).post(confirm))
         .route("/mail/unsubscribe", get(show_unsubscribe).post(unsubscribe))
         .route("/mail/snooze", get(show_snooze).post(snooze))
+        .route("/mail/complete", get(show_complete).post(complete))
 }
 
 /// The snoozes a reminder's page offers, in minutes, with their labels.
@@ -219,9 +223,57 @@ async fn snooze(
 
 /// The task a snooze link names, if its user may still change it and it is open.
 async fn snoozable(state: &AppState, link: &MailLink) -> Result<Option<todo_lib::task::Task>, ApiError> {
+    Ok(changeable(state, link).await?.filter(|task| !task.completed))
+}
+
+/// The task a link names, if its user may still change it.
+async fn changeable(state: &AppState, link: &MailLink) -> Result<Option<todo_lib::task::Task>, ApiError> {
     let Some(id) = link.task_id else { return Ok(None) };
     let found = state.store.task_and_role(&link.user_id, id).await?;
-    Ok(found.filter(|(task, role)| !task.completed && role.writes_tasks()).map(|(task, _)| task))
+    Ok(found.filter(|(_, role)| role.writes_tasks()).map(|(task, _)| task))
+}
+
+async fn show_complete(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Complete).await? else {
+        return Ok(unusable("completion"));
+    };
+    let Some(task) = changeable(&state, &link).await? else { return Ok(cannot_complete()) };
+    if task.completed {
+        return Ok(done(&task.title));
+    }
+    Ok(page(
+        StatusCode::OK,
+        "Mark the task done?",
+        &format!("<p><strong>{}</strong></p>{}", escape(&task.title), button("Mark it done")),
+    ))
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    Query(query): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let Some(link) = link(&state, &query, LinkPurpose::Complete).await? else {
+        return Ok(unusable("completion"));
+    };
+    let Some(task) = changeable(&state, &link).await? else { return Ok(cannot_complete()) };
+    let done_task =
+        crate::tasks::complete(&state, &link.user_id, task.id, &crate::extract::IfMatch::Absent).await?;
+    Ok(done(&done_task.title))
+}
+
+fn done(title: &str) -> Response {
+    page(StatusCode::OK, "Done", &format!("<p><strong>{}</strong> is done.</p>", escape(title)))
+}
+
+fn cannot_complete() -> Response {
+    page(
+        StatusCode::GONE,
+        "Nothing to complete",
+        "<p>The task was deleted, or you can no longer change it.</p>",
+    )
 }
 
 fn gone() -> Response {

@@ -18,6 +18,7 @@ use crate::AppState;
         (name = "notifications", description = "Reminders delivered in the app"),
         (name = "activity", description = "What happened to the user's tasks"),
         (name = "webhooks", description = "Endpoints that receive the user's events, signed"),
+        (name = "push", description = "Browsers that show the user's reminders as notifications (Web Push)"),
         (name = "tokens", description = "Personal access tokens: credentials with scopes that the user makes and revokes"),
     )
 )]

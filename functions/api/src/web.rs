@@ -12,7 +12,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 10] = [
+const SCRIPTS: [(&str, &str); 12] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -23,6 +23,9 @@ const SCRIPTS: [(&str, &str); 10] = [
     ("/signin.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/signin.js"))),
     ("/reminders.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/reminders.js"))),
     ("/settings.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/settings.js"))),
+    ("/push.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/push.js"))),
+    // The service worker, at the root so that its scope is the whole app.
+    ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
 ];
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
 /// The API explorer: its page, its start-up script and style, and Swagger UI.
@@ -61,7 +64,8 @@ const ICON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/
 
 /// The policy of every page and asset.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; \
+     base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
 /// `body` as `content_type`, with the security headers every page carries.

@@ -18,6 +18,7 @@ const QUOTAS: Quotas = Quotas {
     webhooks_per_user: 1,
     open_invitations_per_list: 1,
     tokens_per_user: 1,
+    push_subscriptions_per_user: 1,
 };
 
 fn with_quotas(db: TestDb) -> TestApp {

@@ -1,7 +1,7 @@
 //! `cron-tick`: fired by a Dapr cron binding (or any POST). Each tick claims the
 //! reminders that are due and writes a `task.due` event for each (in the same
 //! transaction), publishes them, republishes outbox rows that their writers
-//! failed to publish, then sends the webhook deliveries and mails that are owed
+//! failed to publish, then sends the webhook deliveries, mails and push messages that are owed
 //! (see `todo_lib::sender::Sender`: a tick waits for them at most a second;
 //! slower receivers finish in the background). Every `retention.every` it also prunes
 //! what has outlived its use (see [`RetentionSettings`]). Safe when ticks overlap
@@ -23,6 +23,7 @@ use todo_lib::event::{EventError, EventType, OutboxEvent, task_event};
 use todo_lib::mail::{MailConfig, Mailer};
 use todo_lib::outbox;
 use todo_lib::publish::{self, Publisher};
+use todo_lib::push::{PushConfig, Pusher, VapidKeys};
 use todo_lib::sender::{Sender, SenderSettings};
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::store::{Pruned, Retention, Store, StoreError};
@@ -59,6 +60,10 @@ pub struct TickSettings {
     /// How owed mails are sent, and through what (kept, without `SMTP_URL`).
     pub mail: SenderSettings,
     pub mailer: Mailer,
+    /// How owed push messages are sent, and signed with what (none can be,
+    /// without `VAPID_PRIVATE_KEY`).
+    pub push: SenderSettings,
+    pub pusher: Pusher,
     pub retention: RetentionSettings,
     /// The time claims, pruning and the webhook sender go by.
     pub clock: Arc<dyn Clock>,
@@ -116,6 +121,8 @@ impl Default for TickSettings {
                 ..SenderSettings::default()
             },
             mailer: Mailer::default(),
+            push: SenderSettings { concurrency: 16, ..SenderSettings::default() },
+            pusher: Pusher::default(),
             retention: RetentionSettings::default(),
             clock: todo_lib::clock::system(),
         }
@@ -123,16 +130,18 @@ impl Default for TickSettings {
 }
 
 impl TickSettings {
-    /// The settings with each user's webhook deliveries and mails bounded as
-    /// `limits` say (`WEBHOOK_DELIVERIES_PER_MINUTE`, `MAIL_PER_MINUTE`, kept
-    /// in Redis when `REDIS_URL` names one).
+    /// The settings with each user's webhook deliveries, mails and push
+    /// messages bounded as `limits` say (`WEBHOOK_DELIVERIES_PER_MINUTE`,
+    /// `MAIL_PER_MINUTE`, `PUSH_PER_MINUTE`, kept in Redis when `REDIS_URL`
+    /// names one).
     pub fn with_delivery_limits(
         mut self,
         limits: &todo_lib::rate_limit::RateLimitConfig,
     ) -> Result<Self, todo_lib::rate_limit::RateLimitConfigError> {
         let limiter = todo_lib::rate_limit::Limiter::from_config(limits)?;
         self.webhooks.per_user = limiter.clone();
-        self.mail.per_user = limiter;
+        self.mail.per_user = limiter.clone();
+        self.push.per_user = limiter;
         Ok(self)
     }
 }
@@ -144,6 +153,7 @@ struct Tick {
     settings: Arc<TickSettings>,
     webhooks: Sender<Deliverer>,
     mail: Sender<Mailer>,
+    push: Sender<Pusher>,
     /// When this process last pruned.
     pruned_at: Arc<Mutex<Option<Instant>>>,
 }
@@ -159,12 +169,15 @@ pub fn app(
     let webhooks = Sender::new(deliverer, settings.webhooks.clone()).with_clock(Arc::clone(&settings.clock));
     let mail =
         Sender::new(settings.mailer.clone(), settings.mail.clone()).with_clock(Arc::clone(&settings.clock));
+    let push =
+        Sender::new(settings.pusher.clone(), settings.push.clone()).with_clock(Arc::clone(&settings.clock));
     let tick = Tick {
         store: store.clone(),
         publisher,
         settings: Arc::new(settings),
         webhooks,
         mail,
+        push,
         pruned_at: Arc::default(),
     };
     // Dapr probes a binding's route with OPTIONS at start-up.
@@ -189,7 +202,14 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     if mailer.keeps() {
         tracing::warn!("SMTP_URL is not set: reminder mails are kept in the queue, not sent");
     }
-    let settings = TickSettings { mailer, ..TickSettings::default() }.with_delivery_limits(&limits)?;
+    let push: PushConfig = todo_lib::config::from_iter(ctx.vars.clone())?;
+    let keys = VapidKeys::from_config(&push, mail.public_url())?;
+    if keys.is_none() {
+        tracing::warn!("VAPID_PRIVATE_KEY is not set: push messages wait in the queue, unsent");
+    }
+    let pusher = Pusher::new(keys, ctx.config.webhook_allow_loopback)?;
+    let settings =
+        TickSettings { mailer, pusher, ..TickSettings::default() }.with_delivery_limits(&limits)?;
     Ok(app(ctx.store, publisher, settings, token, deliverer))
 }
 
@@ -265,13 +285,17 @@ impl Tick {
             None => 0,
         };
         todo_lib::metrics::set_outbox_backlog(self.store.count_unpublished().await?);
-        let (webhooks, mail) = tokio::join!(self.webhooks.round(&self.store), self.mail.round(&self.store));
-        let (webhooks, mail) = (webhooks?, mail?);
+        let (webhooks, mail, push) = tokio::join!(
+            self.webhooks.round(&self.store),
+            self.mail.round(&self.store),
+            self.push.round(&self.store)
+        );
+        let (webhooks, mail, push) = (webhooks?, mail?, push?);
         todo_lib::metrics::set_webhook_backlog(self.store.count_owed_webhook_deliveries().await?);
         let pruned = self.prune_if_due().await?;
         let sent = |r: &todo_lib::sender::RoundReport| r.delivered + r.failed + r.retrying;
-        if reminders + republished + sent(&webhooks) + sent(&mail) > 0 {
-            tracing::info!(reminders, published, republished, ?webhooks, ?mail, "tick");
+        if reminders + republished + sent(&webhooks) + sent(&mail) + sent(&push) > 0 {
+            tracing::info!(reminders, published, republished, ?webhooks, ?mail, ?push, "tick");
         }
         if pruned != Pruned::default() {
             tracing::info!(?pruned, "pruned");
@@ -282,6 +306,7 @@ impl Tick {
             "republished": republished,
             "webhooks": webhooks,
             "mail": mail,
+            "push": push,
             "pruned": pruned,
         }))
     }
@@ -318,9 +343,16 @@ impl Tick {
             total.webhook_deliveries += pruned.webhook_deliveries;
             total.mail += pruned.mail;
             total.mail_links += pruned.mail_links;
+            total.push += pruned.push;
             let full = |n: u64| n >= retention.batch as u64;
-            let counts =
-                [pruned.outbox, pruned.processed, pruned.webhook_deliveries, pruned.mail, pruned.mail_links];
+            let counts = [
+                pruned.outbox,
+                pruned.processed,
+                pruned.webhook_deliveries,
+                pruned.mail,
+                pruned.mail_links,
+                pruned.push,
+            ];
             if !counts.into_iter().any(full) {
                 break;
             }

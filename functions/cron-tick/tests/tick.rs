@@ -36,7 +36,7 @@ fn nothing_sent() -> Value {
 }
 
 fn nothing_pruned() -> Value {
-    json!({ "outbox": 0, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0 })
+    json!({ "outbox": 0, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0, "push": 0 })
 }
 
 fn settings() -> TickSettings {
@@ -87,7 +87,7 @@ async fn options_and_an_empty_post_answer_200(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "pruned": nothing_pruned() })
+            json!({ "reminders": 0, "published": 0, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "push": nothing_sent(), "pruned": nothing_pruned() })
         )
     );
 }
@@ -100,7 +100,7 @@ async fn due_reminders_are_published_as_task_due_once(db: TestDb) {
         (status, body),
         (
             StatusCode::OK,
-            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "pruned": nothing_pruned() })
+            json!({ "reminders": 3, "published": 3, "republished": 0, "webhooks": nothing_sent(), "mail": nothing_sent(), "push": nothing_sent(), "pruned": nothing_pruned() })
         )
     );
     let (_, again) = call(&app, Method::POST, &[]).await;
@@ -214,7 +214,7 @@ async fn finished_rows_past_their_retention_are_pruned_once_per_interval(db: Tes
     assert_eq!(body["published"], 2, "{body}");
     assert_eq!(
         body["pruned"],
-        json!({ "outbox": 4, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0 }),
+        json!({ "outbox": 4, "processed": 0, "webhook_deliveries": 0, "mail": 0, "mail_links": 0, "push": 0 }),
         "{body}"
     );
     assert_eq!(db.store.count_unpublished().await.expect("count"), 0);

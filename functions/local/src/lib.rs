@@ -81,6 +81,9 @@ pub async fn build(ctx: Context) -> Result<Router, BoxError> {
     tick.webhooks.per_user = api.limits.limiter.clone();
     tick.mail.per_user = api.limits.limiter.clone();
     tick.mailer = mailer;
+    tick.push.per_user = api.limits.limiter.clone();
+    // The keys browsers subscribe with are the ones messages are signed with.
+    tick.pusher = todo_lib::push::Pusher::new(api.push.clone(), allow_loopback)?;
     let wiring = Wiring {
         api,
         mcp,

@@ -60,6 +60,7 @@ fn the_configuration_chapter_names_every_variable_the_code_reads_and_no_other() 
         variables::<todo_lib::rate_limit::RateLimitConfig>(),
         variables::<todo_lib::quota::Quotas>(),
         variables::<todo_lib::mail::MailConfig>(),
+        variables::<todo_lib::push::PushConfig>(),
     ]
     .concat()
     .into_iter()

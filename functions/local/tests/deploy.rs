@@ -184,6 +184,7 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
         .env("DATABASE_URL", "postgres://todo:db-password@db.example:25060/todo")
         .env("JWT_SECRET", "a-jwt-secret-of-at-least-thirty-two-bytes")
         .env("REDIS_URL", "rediss://default:redis-password@redis.example:25061")
+        .env("VAPID_PRIVATE_KEY", "vapid-private-key-value")
         .env_remove("APP_API_TOKEN")
         .env_remove("DAPR_API_TOKEN")
         .output()
@@ -195,7 +196,10 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
     let applied = std::fs::read_to_string(dir.join("applied.yaml")).expect("applied");
     let args = std::fs::read_to_string(dir.join("args.log")).expect("args");
     assert!(
-        !args.contains(password) && !args.contains("db-password") && !args.contains("redis-password"),
+        !args.contains(password)
+            && !args.contains("db-password")
+            && !args.contains("redis-password")
+            && !args.contains("vapid-private-key-value"),
         "no value in any argument: {args}"
     );
     assert!(!stdout.contains("redis-password"), "no value is printed");
@@ -209,6 +213,7 @@ fn create_secrets_builds_every_secret_from_the_environment_without_exposing_a_va
         ("todo-app-api-token", &["token"]),
         ("todo-dapr-api-token", &["token"]),
         ("todo-redis", &["url"]),
+        ("todo-vapid", &["private-key"]),
     ] {
         let doc = applied
             .split("---")

@@ -2,7 +2,9 @@
 //! assignee (unassigned, to its creator) on the channels their settings name
 //! (`todo_lib::settings`): as an in-app notification, once per event; as a
 //! mail to their confirmed address, queued once per event and held through
-//! their quiet hours (`cron-tick` sends it); and by queueing the event for the
+//! their quiet hours (`cron-tick` sends it); as a push notice to each browser
+//! they turned push on in, queued once per event and browser, held the same
+//! way; and by queueing the event for the
 //! webhooks of every member of the task's list (once per webhook; members who
 //! turned reminders to webhooks off are left out; `cron-tick` sends them,
 //! signed). The one reminded
@@ -24,6 +26,7 @@ use todo_lib::event::{EventType, TaskEventData};
 use todo_lib::function::{Delivery, EventHandler, HandleError, Handled, Recorded, Verdicts};
 use todo_lib::mail::{MailConfig, NewMail, Reminder};
 use todo_lib::notification::Notification;
+use todo_lib::push::NewPush;
 use todo_lib::serve::{BoxError, Context};
 use todo_lib::settings::Settings;
 use todo_lib::store::{Store, StoreError};
@@ -100,7 +103,8 @@ impl EventHandler for TaskDue {
         let settings = self.store.settings_of(&users).await?;
         let now = chrono::Utc::now();
         let mut verdicts: Vec<Option<Result<Handled, HandleError>>> = Vec::with_capacity(batch.len());
-        let (mut due, mut notifications, mut mails) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut due, mut notifications, mut mails, mut pushes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for ((delivery, data), (recipient, current)) in batch.iter().zip(&data).zip(&recipients) {
             if let Some(reason) = skipped(data, current.as_ref()) {
                 verdicts.push(Some(Ok(Handled::Done(json!({ "skipped": reason })))));
@@ -110,18 +114,26 @@ impl EventHandler for TaskDue {
             verdicts.push(None);
             let notification = Notification::reminder(&delivery.id, data, recipient, now);
             let mail = self.mail(&wants, &delivery.id, data, now);
-            due.push((delivery, notification.id, mail.as_ref().map(|m| m.id)));
+            let push = push(&wants, &delivery.id, data, now);
+            due.push((
+                delivery,
+                notification.id,
+                mail.as_ref().map(|m| m.id),
+                push.is_some().then_some(pushes.len()),
+            ));
             if wants.channels.reminders.in_app {
                 notifications.push(notification);
             }
             mails.extend(mail);
+            pushes.extend(push);
         }
         let written = self.store.record_notifications_once(NAME, &notifications, now).await?;
         let written: std::collections::HashMap<&str, bool> =
             notifications.iter().map(|n| n.event_id.as_str()).zip(written).collect();
         let mailed = self.store.queue_mails(&mails, now).await?;
+        let pushed = self.store.queue_pushes(&pushes, now).await?;
         let mut recorded = Vec::with_capacity(due.len());
-        for (delivery, notification_id, mail_id) in due {
+        for (delivery, notification_id, mail_id, push) in due {
             let shown = written.get(delivery.id.as_str()).copied();
             if shown == Some(true)
                 && let Some(reminder_at) = delivery.task().ok().and_then(|d| d.reminder_at)
@@ -129,11 +141,17 @@ impl EventHandler for TaskDue {
                 todo_lib::metrics::record_reminder_lateness((now - reminder_at).as_seconds_f64());
             }
             let queued = mail_id.is_some_and(|id| mailed.contains(&id));
+            let pushed = push.and_then(|i| pushed.get(i).copied()).unwrap_or(0);
             let summary = json!({
                 "notification_id": shown.map(|_| notification_id),
                 "mail_id": mail_id,
+                "pushed": pushed,
             });
-            recorded.push(Recorded { delivery, recorded: shown == Some(true) || queued, summary });
+            recorded.push(Recorded {
+                delivery,
+                recorded: shown == Some(true) || queued || pushed > 0,
+                summary,
+            });
         }
         let mut answered = todo_lib::function::queue_and_answer(&self.store, recorded).await?.into_iter();
         Ok(verdicts
@@ -154,14 +172,29 @@ impl TaskDue {
         now: DateTime<Utc>,
     ) -> Option<NewMail> {
         let address = wants.verified_email().filter(|_| wants.channels.reminders.email)?;
-        let reminder = Reminder {
-            event_id,
-            task_id: data.task.id,
-            title: &data.task.title,
-            due_at: data.task.due_at,
-            time_zone: wants.time_zone,
-        };
+        let reminder = reminder(wants, event_id, data);
         Some(NewMail::reminder(&self.links, &wants.user_id, address, &reminder, now, wants.release_at(now)))
+    }
+}
+
+/// The push notice `wants` asks for, if any: for each browser they turned
+/// push on in (the store finds them), held through their quiet hours.
+fn push(wants: &Settings, event_id: &str, data: &TaskEventData, now: DateTime<Utc>) -> Option<NewPush> {
+    if !wants.channels.reminders.push {
+        return None;
+    }
+    Some(NewPush::reminder(&wants.user_id, &reminder(wants, event_id, data), now, wants.release_at(now)))
+}
+
+/// What a mail or a push notice tells of the reminder `data` carries, in the
+/// recipient's zone.
+fn reminder<'a>(wants: &Settings, event_id: &'a str, data: &'a TaskEventData) -> Reminder<'a> {
+    Reminder {
+        event_id,
+        task_id: data.task.id,
+        title: &data.task.title,
+        due_at: data.task.due_at,
+        time_zone: wants.time_zone,
     }
 }
 

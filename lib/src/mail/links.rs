@@ -1,6 +1,6 @@
-//! Links in mails that act without a sign-in: each is a random token for one
-//! purpose, one user (and, for a confirmation, one address), until it
-//! expires. The store keeps only the token's SHA-256 (`crate::secret_token`).
+//! Links in mails and push notifications that act without a sign-in: each is
+//! a random token for one purpose, one user (and, for a confirmation, one
+//! address; for a snooze or a completion, one task), until it expires. The store keeps only the token's SHA-256 (`crate::secret_token`).
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -16,6 +16,8 @@ pub enum LinkPurpose {
     Unsubscribe,
     /// Snoozes the reminder of one task, as its user.
     Snooze,
+    /// Completes one task, as its user (a push notification's action).
+    Complete,
 }
 
 impl LinkPurpose {
@@ -24,19 +26,23 @@ impl LinkPurpose {
             Self::Confirm => "confirm",
             Self::Unsubscribe => "unsubscribe",
             Self::Snooze => "snooze",
+            Self::Complete => "complete",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Confirm, Self::Unsubscribe, Self::Snooze].into_iter().find(|p| p.as_str() == text)
+        [Self::Confirm, Self::Unsubscribe, Self::Snooze, Self::Complete]
+            .into_iter()
+            .find(|p| p.as_str() == text)
     }
 
-    /// How long a link lives: a confirmation two days, a snooze a week, an
-    /// unsubscribe link a year (a mail is read long after it was sent).
+    /// How long a link lives: a confirmation two days, a snooze or a completion
+    /// a week, an unsubscribe link a year (a mail is read long after it was
+    /// sent).
     pub fn lifetime(self) -> Duration {
         match self {
             Self::Confirm => Duration::days(2),
-            Self::Snooze => Duration::days(7),
+            Self::Snooze | Self::Complete => Duration::days(7),
             Self::Unsubscribe => Duration::days(365),
         }
     }
@@ -47,6 +53,7 @@ impl LinkPurpose {
             Self::Confirm => "todo_confirm_",
             Self::Unsubscribe => "todo_unsub_",
             Self::Snooze => "todo_snooze_",
+            Self::Complete => "todo_done_",
         }
     }
 }
@@ -59,7 +66,7 @@ pub struct MailLink {
     pub user_id: String,
     /// The address a confirmation is for.
     pub address: Option<String>,
-    /// The task a snooze is for.
+    /// The task a snooze or a completion is for.
     pub task_id: Option<uuid::Uuid>,
     pub expires_at: DateTime<Utc>,
     /// When it was first followed (following it again changes nothing more).

@@ -42,6 +42,12 @@ pub struct RateLimitConfig {
     pub mail_per_minute: u32,
     #[serde(default = "mail_burst")]
     pub mail_burst: u32,
+    /// Push messages per user per minute, after a burst of `PUSH_BURST`;
+    /// more wait in the queue.
+    #[serde(default = "push_per_minute")]
+    pub push_per_minute: u32,
+    #[serde(default = "push_burst")]
+    pub push_burst: u32,
 }
 
 fn read_per_minute() -> u32 {
@@ -78,6 +84,12 @@ fn mail_per_minute() -> u32 {
 fn mail_burst() -> u32 {
     Policies::DEFAULT.mail.burst
 }
+fn push_per_minute() -> u32 {
+    Policies::DEFAULT.push.per_minute
+}
+fn push_burst() -> u32 {
+    Policies::DEFAULT.push.burst
+}
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
@@ -106,6 +118,7 @@ pub struct Policies {
     pub sign_in: Policy,
     pub webhooks: Policy,
     pub mail: Policy,
+    pub push: Policy,
 }
 
 impl Policies {
@@ -118,6 +131,7 @@ impl Policies {
         sign_in: Policy { per_minute: 30, burst: 10 },
         webhooks: Policy { per_minute: 120, burst: 120 },
         mail: Policy { per_minute: 1, burst: 20 },
+        push: Policy { per_minute: 10, burst: 30 },
     };
 
     /// Budgets no test or benchmark meets: for callers that measure something else.
@@ -128,6 +142,7 @@ impl Policies {
         sign_in: Policy::UNLIMITED,
         webhooks: Policy::UNLIMITED,
         mail: Policy::UNLIMITED,
+        push: Policy::UNLIMITED,
     };
 
     pub fn of(&self, class: Class) -> Policy {
@@ -138,6 +153,7 @@ impl Policies {
             Class::SignIn => self.sign_in,
             Class::Webhooks => self.webhooks,
             Class::Mail => self.mail,
+            Class::Push => self.push,
         }
     }
 }
@@ -181,6 +197,7 @@ impl RateLimitConfig {
                 "WEBHOOK_DELIVERIES_PER_MINUTE",
             )?,
             mail: policy(self.mail_per_minute, self.mail_burst, "MAIL_PER_MINUTE")?,
+            push: policy(self.push_per_minute, self.push_burst, "PUSH_PER_MINUTE")?,
         })
     }
 }

@@ -35,11 +35,12 @@ pub enum Class {
     SignIn,
     Webhooks,
     Mail,
+    Push,
 }
 
 impl Class {
-    pub const ALL: [Self; 6] =
-        [Self::Read, Self::Write, Self::Anonymous, Self::SignIn, Self::Webhooks, Self::Mail];
+    pub const ALL: [Self; 7] =
+        [Self::Read, Self::Write, Self::Anonymous, Self::SignIn, Self::Webhooks, Self::Mail, Self::Push];
 
     /// Its name in headers, metrics and Redis keys.
     pub const fn as_str(self) -> &'static str {
@@ -50,6 +51,7 @@ impl Class {
             Self::SignIn => "sign_in",
             Self::Webhooks => "webhooks",
             Self::Mail => "mail",
+            Self::Push => "push",
         }
     }
 

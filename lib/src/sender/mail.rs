@@ -42,7 +42,7 @@ impl Channel for Mailer {
         owed.attempts
     }
 
-    async fn send(&self, owed: &OwedMail) -> Attempt {
+    async fn send(&self, owed: &OwedMail, _now: DateTime<Utc>) -> Attempt {
         Mailer::send(self, owed).await
     }
 

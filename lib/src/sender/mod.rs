@@ -3,7 +3,7 @@
 //! and reminders for the mail of the users who want them; a [`Sender`] (in
 //! `cron-tick`) sends what a [`Channel`] owes, each delivery under a lease, at
 //! most `concurrency` at once per process, retrying transient failures on a
-//! [`Backoff`] schedule. [`webhooks`] and [`mail`] are the channels.
+//! [`Backoff`] schedule. [`webhooks`], [`mail`] and [`push`] are the channels.
 //!
 //! A round waits for its sends only up to `wait`: a receiver that hangs keeps
 //! its send (and its permit) in the background until the delivery timeout, while
@@ -16,7 +16,7 @@
 //! at least once, and receivers de-duplicate on `webhook-id` (or `Message-ID`).
 //!
 //! Each user's deliveries go out at most at their channel's budget
-//! ([`Class::Webhooks`], [`Class::Mail`]): a claimed delivery past the budget
+//! ([`Class::Webhooks`], [`Class::Mail`], [`Class::Push`]): a claimed delivery past the budget
 //! is put back, unattempted, until the budget has room, so a burst of events
 //! waits in the queue rather than storming the user's receivers (or being
 //! dropped).
@@ -35,6 +35,7 @@ use crate::store::{Store, StoreError, Tx};
 use crate::webhook::{Attempt, DeliveryStatus};
 
 pub mod mail;
+pub mod push;
 pub mod webhooks;
 
 /// One queue of deliveries and how to send them.
@@ -65,8 +66,9 @@ pub trait Channel: std::fmt::Debug + Send + Sync + 'static {
     /// Attempts made before this one.
     fn attempts(&self, owed: &Self::Owed) -> i32;
 
-    /// Sends it once, saying how that went (before the retry schedule).
-    async fn send(&self, owed: &Self::Owed) -> Attempt;
+    /// Sends it once at `now`, saying how that went (before the retry
+    /// schedule; a `retry_at` it sets is a receiver's `Retry-After`).
+    async fn send(&self, owed: &Self::Owed, now: DateTime<Utc>) -> Attempt;
 
     /// Records the attempt at `now` (the schedule applied) and ends its lease.
     async fn record(
@@ -109,8 +111,10 @@ impl Backoff {
     }
 
     /// The record of the `n`-th attempt (from 1), which came to `sent` at `now`.
+    /// A retry waits for the schedule, and for the receiver's `Retry-After`
+    /// when it asked for longer.
     fn record(&self, sent: Attempt, n: i32, now: DateTime<Utc>) -> Attempt {
-        let Attempt { status, status_code, error, .. } = sent;
+        let Attempt { status, status_code, error, retry_at: asked } = sent;
         if status != DeliveryStatus::Pending {
             return Attempt { status, status_code, error, retry_at: None };
         }
@@ -123,7 +127,8 @@ impl Backoff {
                 retry_at: chrono::Duration::from_std(*delay)
                     .ok()
                     .and_then(|delay| now.checked_add_signed(delay))
-                    .or(Some(DateTime::<Utc>::MAX_UTC)),
+                    .or(Some(DateTime::<Utc>::MAX_UTC))
+                    .max(asked),
             },
             None => Attempt {
                 status: DeliveryStatus::Failed,
@@ -305,7 +310,7 @@ impl<C: Channel> Sender<C> {
 
     /// Sends one delivery and records how it went.
     async fn attempt(&self, store: &Store, owed: C::Owed) -> DeliveryStatus {
-        let outcome = self.channel.send(&owed).await;
+        let outcome = self.channel.send(&owed, self.clock.now()).await;
         let now = self.clock.now();
         let attempt =
             self.settings.backoff.record(outcome, self.channel.attempts(&owed).saturating_add(1), now);
@@ -341,6 +346,18 @@ mod tests {
         assert_eq!(third.status, DeliveryStatus::Failed);
         assert_eq!(third.retry_at, None);
         assert_eq!(third.error.as_deref(), Some("gave up after 3 attempts: 503"));
+    }
+
+    #[test]
+    fn a_receivers_retry_after_delays_a_retry_past_the_schedule_never_before_it() {
+        let backoff = Backoff::new(vec![Duration::from_secs(5)]);
+        let now = Utc::now();
+        let asking = |secs: i64| Attempt {
+            retry_at: Some(now + chrono::Duration::seconds(secs)),
+            ..outcome(DeliveryStatus::Pending)
+        };
+        assert_eq!(backoff.record(asking(120), 1, now).retry_at, Some(now + chrono::Duration::seconds(120)));
+        assert_eq!(backoff.record(asking(1), 1, now).retry_at, Some(now + chrono::Duration::seconds(5)));
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Channel for Deliverer {
         owed.attempts
     }
 
-    async fn send(&self, owed: &OwedDelivery) -> Attempt {
+    async fn send(&self, owed: &OwedDelivery, _now: DateTime<Utc>) -> Attempt {
         match &owed.webhook {
             Some(webhook) => Deliverer::send(self, webhook, &owed.event_id, &owed.body).await,
             None => Attempt::sent(DeliveryStatus::Failed, None, Some("the webhook was deleted".into())),

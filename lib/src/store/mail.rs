@@ -112,22 +112,28 @@ impl Tx {
             return Ok(false);
         }
         for link in &mail.links {
-            on_tx!(self, |c| {
-                sqlx::query(INSERT_LINK)
-                    .bind(link.token_hash.as_str())
-                    .bind(link.purpose.as_str())
-                    .bind(link.user_id.as_str())
-                    .bind(link.address.as_deref())
-                    .bind(link.task_id)
-                    .bind(Timestamp(link.expires_at))
-                    .bind(link.used_at.map(Timestamp))
-                    .bind(Timestamp(link.created_at))
-                    .execute(c)
-                    .await
-                    .map(drop)?
-            });
+            self.insert_mail_link(link).await?;
         }
         Ok(true)
+    }
+
+    /// Stores `link` (its token only as the hash it holds).
+    pub(super) async fn insert_mail_link(&mut self, link: &MailLink) -> Result<(), StoreError> {
+        on_tx!(self, |c| {
+            sqlx::query(INSERT_LINK)
+                .bind(link.token_hash.as_str())
+                .bind(link.purpose.as_str())
+                .bind(link.user_id.as_str())
+                .bind(link.address.as_deref())
+                .bind(link.task_id)
+                .bind(Timestamp(link.expires_at))
+                .bind(link.used_at.map(Timestamp))
+                .bind(Timestamp(link.created_at))
+                .execute(c)
+                .await
+                .map(drop)?
+        });
+        Ok(())
     }
 
     /// Marks the link used at `at`; `false` when it was used already.

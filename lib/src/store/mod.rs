@@ -40,6 +40,7 @@ mod members;
 mod notifications;
 mod outbox;
 mod postgres;
+mod push;
 mod retention;
 mod settings;
 mod sqlite;
@@ -55,6 +56,7 @@ pub use list::{
     StatusFilter,
 };
 pub use members::Headcount;
+pub use push::Subscribed;
 pub use retention::{Pruned, Retention};
 pub use tasks::TagCount;
 pub use webhooks::Fanout;

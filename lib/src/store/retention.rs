@@ -12,7 +12,7 @@ use super::{Store, StoreError};
 pub struct Retention {
     pub published_before: DateTime<Utc>,
     pub processed_before: DateTime<Utc>,
-    /// Final webhook deliveries and mails last changed before this.
+    /// Final webhook deliveries, mails and push messages last changed before this.
     pub deliveries_before: DateTime<Utc>,
     /// Links in mails that expired before this (now).
     pub links_expired_before: DateTime<Utc>,
@@ -27,6 +27,7 @@ pub struct Pruned {
     pub webhook_deliveries: u64,
     pub mail: u64,
     pub mail_links: u64,
+    pub push: u64,
 }
 
 /// Each deletes at most $2 rows older than $1, oldest first. The outbox's
@@ -49,13 +50,16 @@ const PRUNE_DELIVERIES: &str = "delete from webhook_deliveries where (event_id, 
 const PRUNE_MAIL: &str = "delete from mail_deliveries where id in (select id from mail_deliveries \
      where status <> 'pending' and updated_at < $1 order by updated_at limit $2)";
 
+const PRUNE_PUSH: &str = "delete from push_deliveries where id in (select id from push_deliveries \
+     where status <> 'pending' and updated_at < $1 order by updated_at limit $2)";
+
 const PRUNE_MAIL_LINKS: &str = "delete from mail_links where token_hash in (select token_hash from mail_links \
      where expires_at < $1 order by expires_at limit $2)";
 
 impl Store {
     /// Deletes, up to `cutoffs.limit` rows of each, oldest first: outbox rows
     /// published before `published_before`, processed event ids recorded before
-    /// `processed_before`, final webhook deliveries and mails last changed
+    /// `processed_before`, final webhook deliveries, mails and push messages last changed
     /// before `deliveries_before`, and links in mails expired before
     /// `links_expired_before`. Owed work and users' data are never pruned.
     pub async fn prune(&self, cutoffs: &Retention) -> Result<Pruned, StoreError> {
@@ -64,6 +68,7 @@ impl Store {
             (PRUNE_PROCESSED, cutoffs.processed_before, &mut pruned.processed),
             (PRUNE_DELIVERIES, cutoffs.deliveries_before, &mut pruned.webhook_deliveries),
             (PRUNE_MAIL, cutoffs.deliveries_before, &mut pruned.mail),
+            (PRUNE_PUSH, cutoffs.deliveries_before, &mut pruned.push),
             (PRUNE_MAIL_LINKS, cutoffs.links_expired_before, &mut pruned.mail_links),
         ] {
             *count = on_writer!(self.pool, |c| {

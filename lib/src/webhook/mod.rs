@@ -27,6 +27,7 @@ use uuid::Uuid;
 mod global;
 mod reach;
 
+pub(crate) use reach::{PublicOnly, chain, refusal};
 pub use reach::{check_url, may_connect};
 
 /// Longest wait for a receiver; a slower one is retried later.
