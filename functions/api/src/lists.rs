@@ -226,11 +226,22 @@ pub async fn update_list(
     if_match: IfMatch,
     JsonBody(patch): JsonBody<ListPatch>,
 ) -> Result<Response, ApiError> {
+    Ok(list_response(StatusCode::OK, &update(&state, &user, &raw, &if_match, patch).await?))
+}
+
+/// Applies `patch` to the list `raw` names (owners): the list as it is after.
+pub async fn update(
+    state: &AppState,
+    user: &str,
+    raw: &str,
+    if_match: &IfMatch,
+    patch: ListPatch,
+) -> Result<TaskList, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let current = managed(&state, &user, &raw).await?;
+        let current = managed(state, user, raw).await?;
         if_match.check(current.version)?;
         let Some(next) = current.patched(patch.clone(), Utc::now())? else {
-            return Ok(list_response(StatusCode::OK, &current));
+            return Ok(current);
         };
         let written = async {
             let mut tx = state.store.begin().await?;
@@ -238,7 +249,7 @@ pub async fn update_list(
             tx.commit().await
         };
         match written.await {
-            Ok(()) => return Ok(list_response(StatusCode::OK, &next)),
+            Ok(()) => return Ok(next),
             // Changed meanwhile: read again, which re-checks If-Match.
             Err(StoreError::VersionConflict) => continue,
             Err(err) => return Err(err.into()),
@@ -272,8 +283,15 @@ pub async fn delete_list(
     Path(raw): Path<String>,
     if_match: IfMatch,
 ) -> Result<StatusCode, ApiError> {
+    delete(&state, &user, &raw, &if_match).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the list `raw` names (owners): never the Inbox, nor a list that
+/// holds tasks.
+pub async fn delete(state: &AppState, user: &str, raw: &str, if_match: &IfMatch) -> Result<(), ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let list = managed(&state, &user, &raw).await?;
+        let list = managed(state, user, raw).await?;
         if list.inbox {
             return Err(ApiError::Refused {
                 code: "inbox_undeletable",
@@ -284,7 +302,7 @@ pub async fn delete_list(
         match state.store.delete_list(&list).await {
             Ok(()) => {
                 tracing::info!(list_id = %list.id, "list deleted");
-                return Ok(StatusCode::NO_CONTENT);
+                return Ok(());
             }
             // Changed meanwhile: read again, which re-checks existence and If-Match.
             Err(StoreError::VersionConflict) => continue,

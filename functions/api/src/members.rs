@@ -178,24 +178,36 @@ pub async fn change_member(
     Path((raw, member_id)): Path<(String, String)>,
     JsonBody(patch): JsonBody<MemberPatch>,
 ) -> Result<Json<Member>, ApiError> {
-    let list = managed(&state, &user, &raw).await?;
+    Ok(Json(change(&state, &user, &raw, &member_id, &patch).await?))
+}
+
+/// Gives `member_id` the role `patch` names in the list `raw` names (owners);
+/// the last owner stays one.
+pub async fn change(
+    state: &AppState,
+    user: &str,
+    raw: &str,
+    member_id: &str,
+    patch: &MemberPatch,
+) -> Result<Member, ApiError> {
+    let list = managed(state, user, raw).await?;
     let role = patch.role()?;
-    let mut tx = locked(&state, list.id).await?;
-    let member = tx.member(list.id, &member_id).await?.ok_or(ApiError::NotFound("member"))?;
+    let mut tx = locked(state, list.id).await?;
+    let member = tx.member(list.id, member_id).await?.ok_or(ApiError::NotFound("member"))?;
     if member.role == role {
-        return Ok(Json(member));
+        return Ok(member);
     }
     if member.role == Role::Owner && tx.headcount(list.id).await?.owners <= 1 {
         return Err(LAST_OWNER);
     }
-    tx.set_role(list.id, &member_id, role).await?;
+    tx.set_role(list.id, member_id, role).await?;
     if member.role == Role::Owner {
         // Only owners invite: what they made stops working with their role.
-        tx.revoke_invitations_made_by(list.id, &member_id, Utc::now()).await?;
+        tx.revoke_invitations_made_by(list.id, member_id, Utc::now()).await?;
     }
     tx.commit().await?;
     tracing::info!(list_id = %list.id, role = role.as_str(), "member's role changed");
-    Ok(Json(Member { role, ..member }))
+    Ok(Member { role, ..member })
 }
 
 /// Remove a member (owners), or leave a list (any member, for themselves).

@@ -13,6 +13,7 @@ use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 use todo_lib::access_tokens::Scope;
 
+use crate::calls::dates::{SPOKEN, spoken_dates};
 use crate::calls::{self, Outcome};
 use crate::schema::Schemas;
 
@@ -103,6 +104,21 @@ fn with_list_id(mut schema: Map<String, Value>) -> Map<String, Value> {
     schema
 }
 
+/// `schema` with the list's `expected_version` besides its own properties.
+fn list_version(mut schema: Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.insert(
+            "expected_version".into(),
+            json!({
+                "type": "integer",
+                "description": "The list's version this change is based on (its `version`); refused if \
+                                the list has changed since. Leave out to apply the change regardless."
+            }),
+        );
+    }
+    schema
+}
+
 /// `expected_version`: the `If-Match` of a tool call.
 fn expected_version() -> Value {
     json!({
@@ -123,15 +139,20 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
         properties.insert("expected_version".into(), expected_version());
     }
     patch.insert("required".into(), json!(["id"]));
+    let patch = spoken_dates(patch, calls::TASK_DATES);
     vec![
         tool(
             "list_tasks",
             "List or search tasks",
             "The tasks the user can see (their own and those of lists shared with them), filtered, \
              searched and sorted, one page at a time: pass `next_cursor` back as `cursor` for the next page. \
-             `q` searches titles and descriptions; `priority` and `tag` take comma-separated values.",
+             `q` searches titles and descriptions; `priority` and `tag` take comma-separated values; \
+             `due_before` and `due_after` take times as people say them (\"friday\", \"in 3 days\").",
             Effect::Reads,
-            (schemas.parameters("get", "/v1/tasks", json!({})), schemas.component("TaskPage")),
+            (
+                spoken_dates(schemas.parameters("get", "/v1/tasks", json!({})), calls::LIST_DATES),
+                schemas.component("TaskPage"),
+            ),
             |s, u, a| Box::pin(calls::list_tasks(s, u, a)),
         ),
         tool(
@@ -146,11 +167,12 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             "create_task",
             "Create a task",
             "Creates a task: a title, and optionally a description, priority (low, medium, high, urgent), \
-             tags, a due time (RFC 3339), a reminder `remind_before_minutes` before it, an RFC 5545 \
+             tags, a due time (RFC 3339, or as people say it: \"tomorrow 9am\", \"next friday\", in the \
+             user's time zone), a reminder `remind_before_minutes` before it, an RFC 5545 \
              recurrence rule (such as FREQ=WEEKLY;BYDAY=MO) with the IANA `time_zone` it follows, \
              a list, a parent task or an assignee. Without `list_id` it goes to the user's Inbox.",
             Effect::Adds,
-            (schemas.component("NewTask"), task()),
+            (spoken_dates(schemas.component("NewTask"), calls::TASK_DATES), task()),
             |s, u, a| Box::pin(calls::create_task(s, u, a)),
         ),
         tool(
@@ -175,7 +197,7 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             "snooze_task",
             "Snooze a reminder",
             "Re-arms a task's reminder for later: one more reminder `minutes` from now, or `until` a \
-             time (RFC 3339), within a year; give one of them. The last snooze counts: snoozing \
+             time (RFC 3339, or \"tomorrow 8am\"), within a year; give one of them. The last snooze counts: snoozing \
              twice leaves one reminder. A done task cannot be snoozed.",
             Effect::Changes,
             (
@@ -183,7 +205,7 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                     json!({
                         "id": task_id(),
                         "minutes": {"type": "integer", "minimum": 1, "maximum": todo_lib::task::SNOOZE_MAX_DAYS * 24 * 60},
-                        "until": {"type": "string", "format": "date-time"},
+                        "until": {"type": "string", "description": SPOKEN},
                         "expected_version": expected_version(),
                     }),
                     &["id"],
@@ -259,6 +281,55 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::create_list(s, u, a)),
         ),
         tool(
+            "update_list",
+            "Change a list",
+            "Renames, recolours (`colour: null` clears it), reorders (`position`), archives or restores \
+             (`archived`) a list the user owns; the fields given change, the others stay. The Inbox \
+             keeps its name and stays active.",
+            Effect::Changes,
+            (
+                list_version(with_list_id(schemas.component("ListPatch"))),
+                schemas.component("TaskList"),
+            ),
+            |s, u, a| Box::pin(calls::update_list(s, u, a)),
+        ),
+        tool(
+            "delete_list",
+            "Delete a list",
+            "Deletes a list the user owns, for good. Only an empty list: move or delete its tasks first. \
+             The Inbox cannot be deleted.",
+            Effect::Destroys,
+            (
+                list_version(schemas.object(json!({"list_id": list_id()}), &["list_id"])),
+                schemas.object(
+                    json!({"deleted": {"type": "string", "format": "uuid", "description": "The deleted list's id"}}),
+                    &["deleted"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::delete_list(s, u, a)),
+        ),
+        tool(
+            "list_activity",
+            "A list's activity",
+            "What happened in a list the user is a member of (tasks created, changed, completed, \
+             deleted; members joining and leaving), newest first.",
+            Effect::Reads,
+            (
+                with_list_id(schemas.parameters("get", "/v1/activity", json!({}))),
+                schemas.component("ActivityList"),
+            ),
+            |s, u, a| Box::pin(calls::list_activity(s, u, a)),
+        ),
+        tool(
+            "user_activity",
+            "Recent activity",
+            "What happened in all the lists the user is a member of, newest first: a good start for \
+             \"what changed since yesterday?\".",
+            Effect::Reads,
+            (schemas.parameters("get", "/v1/activity", json!({})), schemas.component("ActivityList")),
+            |s, u, a| Box::pin(calls::user_activity(s, u, a)),
+        ),
+        tool(
             "list_members",
             "List a list's members",
             "Who is in a list the user is a member of, with their roles.",
@@ -273,6 +344,25 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             Effect::Adds,
             (with_list_id(schemas.component("NewMember")), schemas.component("Member")),
             |s, u, a| Box::pin(calls::add_member(s, u, a)),
+        ),
+        tool(
+            "change_member_role",
+            "Change a member's role",
+            "Gives a member of a list the user owns another role: owner, editor (changes tasks) or \
+             viewer (reads only). The last owner stays an owner.",
+            Effect::Changes,
+            (
+                {
+                    let mut schema = with_list_id(schemas.component("MemberPatch"));
+                    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+                        properties.insert("user_id".into(), json!({"type": "string", "description": "The member's user id"}));
+                    }
+                    schema.insert("required".into(), json!(["role", "list_id", "user_id"]));
+                    schema
+                },
+                schemas.component("Member"),
+            ),
+            |s, u, a| Box::pin(calls::change_member_role(s, u, a)),
         ),
         tool(
             "remove_member",
@@ -336,6 +426,34 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                 ),
             ),
             |s, u, a| Box::pin(calls::add_tasks(s, u, a)),
+        ),
+        tool(
+            "reschedule_tasks",
+            "Move tasks to another time",
+            "Moves the due time of up to 50 tasks to `to` (RFC 3339, or as people say it: \
+             \"tomorrow 9am\", \"next monday\", \"in 2 days\", in the user's time zone). Reminders keep \
+             their offset before the due time; a repeating task keeps its rule and repeats from the \
+             new time. Every task is checked first: if any cannot be moved, none is, and the error \
+             names it (`ids[1]`).",
+            Effect::Changes,
+            (
+                schemas.object(
+                    json!({
+                        "ids": {
+                            "type": "array", "minItems": 1, "maxItems": calls::BATCH_MAX,
+                            "items": {"type": "string", "format": "uuid"},
+                            "description": "The tasks' ids"
+                        },
+                        "to": {"type": "string", "description": format!("The new due time. {SPOKEN}")},
+                    }),
+                    &["ids", "to"],
+                ),
+                schemas.object(
+                    json!({"moved": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}),
+                    &["moved"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::reschedule_tasks(s, u, a)),
         ),
         tool(
             "quick_add",

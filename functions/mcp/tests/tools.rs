@@ -49,6 +49,12 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "quick_add",
         "snooze_task",
         "user_info",
+        "reschedule_tasks",
+        "update_list",
+        "delete_list",
+        "change_member_role",
+        "list_activity",
+        "user_activity",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -3,19 +3,36 @@
 
 mod common;
 
-use chrono::{Duration, Offset, Timelike, Utc};
+use chrono::{Datelike, Duration, Offset, Timelike, Utc};
 use common::TestMcp;
 use serde_json::{Value, json};
 
 both_backends!(
     lists_are_made_shared_and_left_through_the_tools_by_role,
+    lists_are_changed_and_deleted_and_roles_changed_by_owners_only,
     today_shows_what_is_overdue_and_due_today_in_the_users_zone,
     add_tasks_adds_them_all_or_none,
     quick_add_reads_a_sentence_in_the_users_zone_and_creates_it,
     user_info_gives_the_saved_time_zone_which_the_date_tools_then_use,
     snooze_task_re_arms_the_reminder_and_refuses_by_name,
+    dates_are_read_as_people_say_them_in_each_users_zone,
+    reschedule_tasks_moves_every_task_or_none,
     prompts_and_the_open_tasks_resource_are_served,
 );
+
+/// Saves `user`'s time zone.
+async fn lives_in(mcp: &TestMcp, user: &str, zone: &str) {
+    let mut settings = todo_lib::settings::Settings::defaults(user);
+    settings.time_zone = zone.parse().expect("a zone");
+    settings.updated_at = Some(Utc::now());
+    let mut tx = mcp.db.store.begin().await.expect("tx");
+    tx.put_settings(&settings).await.expect("saved");
+    tx.commit().await.expect("commit");
+}
+
+fn time_of(value: &Value) -> chrono::DateTime<Utc> {
+    value.as_str().expect("a time").parse().expect("RFC 3339")
+}
 
 fn items(value: &Value) -> Vec<Value> {
     value["items"].as_array().cloned().unwrap_or_default()
@@ -284,4 +301,199 @@ async fn snooze_task_re_arms_the_reminder_and_refuses_by_name(mcp: TestMcp) {
         assert!(refused.text().contains(field), "{args}: {}", refused.text());
     }
     assert_eq!(mcp.outbox_len().await, before, "nothing stored");
+}
+
+async fn dates_are_read_as_people_say_them_in_each_users_zone(mcp: TestMcp) {
+    lives_in(&mcp, "alice", "Europe/Berlin").await;
+    lives_in(&mcp, "bob", "America/New_York").await;
+    for (user, zone) in [("alice", chrono_tz::Europe::Berlin), ("bob", chrono_tz::America::New_York)] {
+        let made =
+            mcp.tool(user, "create_task", json!({"title": "Call mum", "due_at": "tomorrow 9am"})).await;
+        assert!(!made.is_tool_error(), "{}", made.body);
+        let due = time_of(&made.structured()["due_at"]).with_timezone(&zone);
+        let tomorrow = Utc::now().with_timezone(&zone).date_naive().succ_opt().expect("a day");
+        assert_eq!((due.date_naive(), due.hour(), due.minute()), (tomorrow, 9, 0), "{user}: {due}");
+    }
+    let id = mcp.tool("alice", "create_task", json!({"title": "Gym"})).await.structured()["id"].clone();
+    let changed = mcp.tool("alice", "update_task", json!({"id": id, "due_at": "in 2 hours"})).await;
+    let due = time_of(&changed.structured()["due_at"]);
+    assert!((due - (Utc::now() + Duration::hours(2))).num_seconds().abs() < 10, "{due}");
+    let armed = mcp.tool("alice", "update_task", json!({"id": id, "remind_before_minutes": 0})).await;
+    assert!(!armed.is_tool_error(), "{}", armed.body);
+    let snoozed = mcp.tool("alice", "snooze_task", json!({"id": id, "until": "in 30 minutes"})).await;
+    let remind_at = time_of(&snoozed.structured()["remind_at"]);
+    assert!((remind_at - (Utc::now() + Duration::minutes(30))).num_seconds().abs() < 10, "{remind_at}");
+    let soon = mcp.tool("alice", "list_tasks", json!({"due_before": "in 3 hours"})).await;
+    let titles: Vec<Value> = items(soon.structured()).iter().map(|t| t["title"].clone()).collect();
+    assert_eq!(titles, [json!("Gym")], "only what is due within three hours");
+
+    let before = mcp.outbox_len().await;
+    let refused = mcp.tool("alice", "create_task", json!({"title": "x", "due_at": "when pigs fly"})).await;
+    assert_eq!(refused.error_code(), "invalid_arguments", "{}", refused.body);
+    assert!(
+        refused.text().contains("due_at") && refused.text().contains("when pigs fly"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(mcp.outbox_len().await, before, "nothing stored");
+    // The schema says so, and no longer demands RFC 3339 of a phrase.
+    let tools = mcp.rpc(Some("alice"), "tools/list", json!({})).await;
+    let create = tools.result()["tools"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["name"] == "create_task"))
+        .cloned()
+        .expect("create_task");
+    let due_at = &create["inputSchema"]["properties"]["due_at"];
+    assert!(!due_at.to_string().contains("date-time"), "{due_at}");
+    assert!(due_at["description"].as_str().unwrap_or_default().contains("tomorrow 9am"), "{due_at}");
+}
+
+async fn reschedule_tasks_moves_every_task_or_none(mcp: TestMcp) {
+    lives_in(&mcp, "alice", "Europe/Berlin").await;
+    let due = Utc::now() + Duration::hours(1);
+    let weekly = mcp
+        .tool(
+            "alice",
+            "create_task",
+            json!({"title": "Standup", "due_at": due, "remind_before_minutes": 10,
+                   "recurrence": "FREQ=WEEKLY", "time_zone": "Europe/Berlin"}),
+        )
+        .await;
+    let once = mcp.tool("alice", "create_task", json!({"title": "Dentist", "due_at": due})).await;
+    let ids = json!([weekly.structured()["id"], once.structured()["id"]]);
+    let before = mcp.outbox_len().await;
+
+    let unknown = json!([weekly.structured()["id"], "0190a000-0000-7000-8000-000000000000"]);
+    let refused =
+        mcp.tool("alice", "reschedule_tasks", json!({"ids": unknown, "to": "next monday 10am"})).await;
+    assert_eq!(refused.error_code(), "validation_failed", "{}", refused.body);
+    assert!(refused.text().contains("ids[1]"), "{}", refused.text());
+    let bad = mcp.tool("alice", "reschedule_tasks", json!({"ids": ids, "to": "someday"})).await;
+    assert_eq!(bad.error_code(), "invalid_arguments");
+    let twice = json!([weekly.structured()["id"], weekly.structured()["id"]]);
+    let repeated = mcp.tool("alice", "reschedule_tasks", json!({"ids": twice, "to": "tomorrow"})).await;
+    assert!(repeated.text().contains("ids[1]"), "{}", repeated.text());
+    assert_eq!(mcp.outbox_len().await, before, "nothing moved");
+    let viewer_list = mcp.tool("bob", "create_task", json!({"title": "Bob's"})).await;
+    let not_hers = json!([viewer_list.structured()["id"]]);
+    let hidden = mcp.tool("alice", "reschedule_tasks", json!({"ids": not_hers, "to": "tomorrow"})).await;
+    assert!(hidden.text().contains("no such task"), "{}", hidden.text());
+    let before = mcp.outbox_len().await;
+
+    let moved = mcp.tool("alice", "reschedule_tasks", json!({"ids": ids, "to": "next monday 10am"})).await;
+    assert!(!moved.is_tool_error(), "{}", moved.body);
+    let tasks = moved.structured()["moved"].as_array().cloned().unwrap_or_default();
+    assert_eq!(tasks.len(), 2);
+    for task in &tasks {
+        let due = time_of(&task["due_at"]).with_timezone(&chrono_tz::Europe::Berlin);
+        assert_eq!((due.weekday(), due.hour(), due.minute()), (chrono::Weekday::Mon, 10, 0), "{task}");
+    }
+    assert_eq!(tasks[0]["recurrence"], "FREQ=WEEKLY", "the series keeps its rule");
+    let remind_at = time_of(&tasks[0]["remind_at"]);
+    assert_eq!(time_of(&tasks[0]["due_at"]) - remind_at, Duration::minutes(10), "the reminder moved with it");
+    assert_eq!(mcp.outbox_len().await, before + 2, "one task.updated each");
+}
+
+async fn lists_are_changed_and_deleted_and_roles_changed_by_owners_only(mcp: TestMcp) {
+    let made = mcp.tool("alice", "create_list", json!({"name": "Garden"})).await;
+    let list_id = made.structured()["id"].clone();
+    mcp.tool("bob", "list_lists", json!({})).await; // bob has signed in
+    let added = mcp
+        .tool("alice", "add_member", json!({"list_id": list_id, "user_id": "bob", "role": "viewer"}))
+        .await;
+    assert!(!added.is_tool_error(), "{}", added.body);
+
+    // A viewer can change nothing about the list.
+    for (tool, args) in [
+        ("update_list", json!({"list_id": list_id, "name": "Mine"})),
+        ("delete_list", json!({"list_id": list_id})),
+        ("change_member_role", json!({"list_id": list_id, "user_id": "bob", "role": "owner"})),
+    ] {
+        assert_eq!(mcp.tool("bob", tool, args).await.error_code(), "forbidden", "{tool}");
+    }
+
+    let renamed = mcp
+        .tool(
+            "alice",
+            "update_list",
+            json!({"list_id": list_id, "name": "Allotment", "colour": "#22aa55", "expected_version": 1}),
+        )
+        .await;
+    assert!(!renamed.is_tool_error(), "{}", renamed.body);
+    assert_eq!(
+        (renamed.structured()["name"].clone(), renamed.structured()["version"].clone()),
+        (json!("Allotment"), json!(2))
+    );
+    let stale = mcp
+        .tool("alice", "update_list", json!({"list_id": list_id, "archived": true, "expected_version": 1}))
+        .await;
+    assert_eq!(stale.error_code(), "precondition_failed", "{}", stale.body);
+    let archived =
+        mcp.tool("alice", "update_list", json!({"list_id": list_id, "archived": true, "position": 7})).await;
+    assert_eq!(
+        (archived.structured()["archived"].clone(), archived.structured()["position"].clone()),
+        (json!(true), json!(7))
+    );
+    let bad = mcp.tool("alice", "update_list", json!({"list_id": list_id, "name": ""})).await;
+    assert_eq!(bad.error_code(), "validation_failed", "{}", bad.body);
+
+    let promoted = mcp
+        .tool("alice", "change_member_role", json!({"list_id": list_id, "user_id": "bob", "role": "editor"}))
+        .await;
+    assert_eq!(promoted.structured()["role"], "editor", "{}", promoted.body);
+    let demoted_self = mcp
+        .tool(
+            "alice",
+            "change_member_role",
+            json!({"list_id": list_id, "user_id": "alice", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(demoted_self.error_code(), "last_owner", "{}", demoted_self.body);
+    let nobody = mcp
+        .tool("alice", "change_member_role", json!({"list_id": list_id, "user_id": "eve", "role": "viewer"}))
+        .await;
+    assert_eq!(nobody.error_code(), "not_found");
+
+    // Restored, it takes tasks again: one, and its activity as task-created records it.
+    let restored = mcp.tool("alice", "update_list", json!({"list_id": list_id, "archived": false})).await;
+    assert_eq!(restored.structured()["archived"], false, "{}", restored.body);
+    let planted = mcp.tool("alice", "create_task", json!({"title": "Plant beans", "list_id": list_id})).await;
+    let task_id: uuid::Uuid = planted.structured()["id"].as_str().expect("id").parse().expect("uuid");
+    let task = mcp.db.store.get_task("alice", task_id).await.expect("reads").expect("the task");
+    let data = todo_lib::event::TaskEventData {
+        version: 1,
+        user_id: "alice".into(),
+        task,
+        reminder_at: None,
+        moved_from: None,
+    };
+    let entry = todo_lib::activity::Activity::of_event(
+        todo_lib::event::EventType::Created,
+        "ev-1",
+        &data,
+        Utc::now(),
+    );
+    assert!(mcp.db.store.record_activity_once("task-created", &entry, Utc::now()).await.expect("recorded"));
+    let activity = mcp.tool("bob", "list_activity", json!({"list_id": list_id})).await;
+    assert_eq!(items(activity.structured()).len(), 1, "{}", activity.body);
+    assert!(activity.text().contains("Plant beans"), "{}", activity.text());
+    let everything = mcp.tool("alice", "user_activity", json!({"limit": 5})).await;
+    assert!(everything.text().contains("Plant beans"), "{}", everything.text());
+    let hidden = mcp.tool("eve", "list_activity", json!({"list_id": list_id})).await;
+    assert_eq!(hidden.error_code(), "not_found");
+
+    let inbox = items(mcp.tool("alice", "list_lists", json!({})).await.structured())
+        .into_iter()
+        .find(|l| l["inbox"] == true)
+        .expect("an Inbox");
+    let keep = mcp.tool("alice", "delete_list", json!({"list_id": inbox["id"]})).await;
+    assert_eq!(keep.error_code(), "inbox_undeletable");
+    let full = mcp.tool("alice", "delete_list", json!({"list_id": list_id})).await;
+    assert_eq!(full.error_code(), "list_not_empty", "{}", full.body);
+    let emptied = mcp.tool("alice", "delete_task", json!({"id": task_id})).await;
+    assert!(!emptied.is_tool_error(), "{}", emptied.body);
+    let deleted = mcp.tool("alice", "delete_list", json!({"list_id": list_id})).await;
+    assert_eq!(deleted.structured()["deleted"], list_id, "{}", deleted.body);
+    let lists = items(mcp.tool("alice", "list_lists", json!({"archived": true})).await.structured());
+    assert!(lists.iter().all(|l| l["id"] != list_id), "gone");
 }

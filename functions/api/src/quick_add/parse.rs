@@ -54,6 +54,17 @@ pub fn parse(text: &str, now: DateTime<Tz>) -> Parsed {
     parsed
 }
 
+/// `text` as one time, read as a due time is ("tomorrow 9am", "next friday",
+/// "in 2 hours", "dec 24"; a date alone at 09:00), by the user in zone `tz`
+/// at `now`; `None` when it is not one.
+pub fn when(text: &str, now: DateTime<Tz>) -> Option<DateTime<Utc>> {
+    let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    if words.is_empty() || words.len() > 6 {
+        return None;
+    }
+    due_of(&words, now)
+}
+
 fn take_tags_and_priority(words: &mut Vec<String>, parsed: &mut Parsed) {
     words.retain(|word| {
         if let Some(tag) = word.strip_prefix('#').filter(|t| is_tag(t)) {
@@ -436,6 +447,16 @@ mod tests {
         let expected =
             chrono_tz::Asia::Kolkata.with_ymd_and_hms(2026, 12, 7, 15, 0, 0).single().expect("time");
         assert_eq!((p.title.as_str(), p.due_at), ("Meeting with Sam", Some(expected.with_timezone(&Utc))));
+    }
+
+    #[test]
+    fn a_whole_phrase_reads_as_one_time_or_not_at_all() {
+        assert_eq!(when("tomorrow 9am", now()), paris(2026, 12, 7, 9, 0));
+        assert_eq!(when("  Next Friday ", now()), when("friday", now()));
+        assert_eq!(when("in 2 hours", now()), Some(now().with_timezone(&Utc) + Duration::hours(2)));
+        for not in ["", "buy milk", "sometime soon", "in 2 fortnights", "1 2 3 4 5 6 7"] {
+            assert_eq!(when(not, now()), None, "{not:?}");
+        }
     }
 
     #[test]

@@ -45,9 +45,38 @@ pub async fn task_activity(
     let id = take_id(&mut args, "id", "task")?;
     let (limit, _) = api::inbox::parse_query(query(args)?.as_deref(), false)?;
     let items = state.store.list_activity(user, Some(id), limit).await?;
+    activity(items, "this task")
+}
+
+/// What happened in one list the user is a member of, newest first.
+pub async fn list_activity(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "list_id", "list")?;
+    let (limit, _) = api::inbox::parse_query(query(args)?.as_deref(), false)?;
+    let list = api::lists::visible(state, user, &id.to_string()).await?;
+    let items = state.store.list_activity_in(user, list.id, limit).await?;
+    activity(items, "this list")
+}
+
+/// What happened in all the user's lists, newest first.
+pub async fn user_activity(
+    state: &AppState,
+    user: &str,
+    args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let (limit, _) = api::inbox::parse_query(query(args)?.as_deref(), false)?;
+    let items = state.store.list_activity(user, None, limit).await?;
+    activity(items, "the user's lists")
+}
+
+/// Activity entries, each on a line.
+fn activity(items: Vec<todo_lib::activity::Activity>, of: &str) -> Result<Outcome, ApiError> {
     let mut text = match items.len() {
-        0 => "No activity for this task.".to_owned(),
-        n => format!("{n} entr{}:", if n == 1 { "y" } else { "ies" }),
+        0 => format!("No activity in {of}."),
+        n => format!("{n} entr{} in {of}:", if n == 1 { "y" } else { "ies" }),
     };
     for a in &items {
         text.push_str(&format!("\n- {} {}", a.occurred_at.to_rfc3339(), a.summary));

@@ -4,10 +4,10 @@ use api::AppState;
 use api::error::ApiError;
 use api::extract::from_json;
 use serde_json::{Map, Value, json};
-use todo_lib::lists::{NewList, TaskList};
-use todo_lib::members::{Member, NewMember};
+use todo_lib::lists::{ListPatch, NewList, TaskList};
+use todo_lib::members::{Member, MemberPatch, NewMember};
 
-use super::{Outcome, query, take_id, take_text};
+use super::{Outcome, query, take_id, take_text, take_version};
 
 fn list_line(list: &TaskList) -> String {
     let mut line = format!("\"{}\" ({}", list.name, list.role.as_str());
@@ -77,4 +77,43 @@ pub async fn remove_member(
     super::no_more(args)?;
     api::members::remove(state, user, &list.to_string(), &member).await?;
     Outcome::new(&json!({"removed": member, "list_id": list}), format!("Removed {member} from the list."))
+}
+
+/// Renames, recolours, reorders, archives or restores a list (owners).
+pub async fn update_list(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let if_match = take_version(&mut args)?;
+    let patch: ListPatch = from_json(Value::Object(args))?;
+    let list = api::lists::update(state, user, &list.to_string(), &if_match, patch).await?;
+    Outcome::new(&list, format!("Changed the list {}", list_line(&list)))
+}
+
+/// Deletes an empty list (owners); never the Inbox.
+pub async fn delete_list(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let if_match = take_version(&mut args)?;
+    super::no_more(args)?;
+    api::lists::delete(state, user, &list.to_string(), &if_match).await?;
+    Outcome::new(&json!({"deleted": list}), format!("Deleted the list {list}."))
+}
+
+/// Gives a member another role (owners); the last owner stays one.
+pub async fn change_member_role(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let member = take_text(&mut args, "user_id")?;
+    let patch: MemberPatch = from_json(Value::Object(args))?;
+    let changed = api::members::change(state, user, &list.to_string(), &member, &patch).await?;
+    Outcome::new(&changed, format!("{} is now {} of the list", changed.user_id, changed.role.as_str()))
 }

@@ -4,22 +4,26 @@
 //!
 //! One file per family: [`tasks`], [`inbox`] (notifications, activity),
 //! [`lists`] (lists and members), [`me`] (the user's settings) and [`workflows`] (several use cases in one
-//! call, for assistants).
+//! call, for assistants); [`dates`] reads the dates of all of them as people say them.
 
+pub mod dates;
 mod inbox;
 mod lists;
 mod me;
 mod tasks;
 mod workflows;
 
-pub use inbox::{list_notifications, mark_notification_read, task_activity};
-pub use lists::{add_member, create_list, list_lists, list_members, remove_member};
+pub use inbox::{list_activity, list_notifications, mark_notification_read, task_activity, user_activity};
+pub use lists::{
+    add_member, change_member_role, create_list, delete_list, list_lists, list_members, remove_member,
+    update_list,
+};
 pub use me::user_info;
 pub use tasks::{
-    complete_task, create_task, delete_task, get_task, list_tags, list_tasks, quick_add, reopen_task,
-    snooze_task, update_task,
+    LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task, get_task, list_tags,
+    list_tasks, quick_add, reopen_task, snooze_task, update_task,
 };
-pub use workflows::{BATCH_MAX, add_tasks, today};
+pub use workflows::{BATCH_MAX, RESCHEDULE_DATES, add_tasks, reschedule_tasks, today};
 
 use api::error::ApiError;
 use api::extract::{IfMatch, path_id};

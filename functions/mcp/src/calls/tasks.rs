@@ -7,9 +7,20 @@ use chrono::Utc;
 use serde_json::{Map, Value, json};
 use todo_lib::task::{NewTask, TaskPatch};
 
+use super::dates::read_dates;
 use super::{Outcome, line, no_more, query, take_id, take_version};
 
-pub async fn list_tasks(state: &AppState, user: &str, args: Map<String, Value>) -> Result<Outcome, ApiError> {
+/// The date arguments of each tool (see [`super::dates`]).
+pub const LIST_DATES: &[&str] = &["due_before", "due_after"];
+pub const TASK_DATES: &[&str] = &["due_at"];
+pub const SNOOZE_DATES: &[&str] = &["until"];
+
+pub async fn list_tasks(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    read_dates(state, user, &mut args, LIST_DATES).await?;
     let query = list_query(query(args)?.as_deref(), Utc::now())?;
     let page = api::tasks::page(state, user, query).await?;
     let mut text = match page.items.len() {
@@ -38,8 +49,9 @@ pub async fn get_task(
 pub async fn create_task(
     state: &AppState,
     user: &str,
-    args: Map<String, Value>,
+    mut args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
+    read_dates(state, user, &mut args, TASK_DATES).await?;
     let input: NewTask = from_json(Value::Object(args))?;
     Outcome::task(&api::tasks::create(state, user, input).await?, "Created")
 }
@@ -74,6 +86,7 @@ pub async fn update_task(
 ) -> Result<Outcome, ApiError> {
     let id = take_id(&mut args, "id", "task")?;
     let if_match = take_version(&mut args)?;
+    read_dates(state, user, &mut args, TASK_DATES).await?;
     let patch: TaskPatch = from_json(Value::Object(args))?;
     Outcome::task(&api::tasks::update(state, user, id, &if_match, patch).await?, "Changed")
 }
@@ -94,6 +107,7 @@ pub async fn snooze_task(
 ) -> Result<Outcome, ApiError> {
     let id = take_id(&mut args, "id", "task")?;
     let if_match = take_version(&mut args)?;
+    read_dates(state, user, &mut args, SNOOZE_DATES).await?;
     let input: api::snooze::Snooze = from_json(Value::Object(args))?;
     let task = api::snooze::snooze(state, user, id, &if_match, &input).await?;
     let mut outcome = Outcome::task(&task, "Snoozed")?;
