@@ -63,6 +63,13 @@ try {
   const scratch = await call(alice, 'create_list', { name: 'Scratch' });
   const gone = await call(alice, 'delete_list', { list_id: scratch.id });
   check(gone.deleted === scratch.id, `delete_list: ${JSON.stringify(gone)}`);
+  const glance = await call(alice, 'overview', {});
+  check(glance.markdown.startsWith('# Overview'), `overview: ${JSON.stringify(glance)}`);
+  const found = await call(alice, 'search', { query: 'stamps' });
+  check(found.results.length === 1 && found.results[0].id === task.id, `search: ${JSON.stringify(found)}`);
+  const document = await call(alice, 'fetch', { id: task.id });
+  check(document.text.startsWith('Buy stamps'), `fetch: ${JSON.stringify(document)}`);
+  await refused(alice, 'fetch', { id: 'nope' }, 'invalid_path');
   await call(alice, 'list_notifications', {});
   await call(alice, 'today', {});
   await call(alice, 'add_tasks', { tasks: [{ title: 'One' }, { title: 'Two' }] });

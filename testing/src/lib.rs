@@ -315,6 +315,34 @@ pub async fn at_least<T>(n: usize, within: std::time::Duration, read: impl Fn() 
     }
 }
 
+/// Starts a Python stand-in from `scripts/` with `args`, through [`python`],
+/// and waits for the `READY <port>` line it prints when it listens: the
+/// process, its stdin (closing it stops the stand-in) and its port.
+pub fn start_stand_in(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> (std::process::Child, std::process::ChildStdin, u16) {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts").join(script);
+    let mut child = Command::new(python())
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{script} starts: {e}"));
+    let stdin = child.stdin.take().expect("its stdin");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("it says it is ready");
+    let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok());
+    let port = port.unwrap_or_else(|| panic!("{script} did not start: {line:?}"));
+    (child, stdin, port)
+}
+
 /// The interpreter of the project's own virtualenv, `target/python-tools`, which
 /// holds the packages of `scripts/python-tools.txt` (the Standard Webhooks
 /// reference, …). Tests run Python through it, never through the user's

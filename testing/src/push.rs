@@ -3,10 +3,10 @@
 //! signature (`cryptography`) and decrypts it with the subscription's private
 //! key (`http_ece`), both written by others. Stopped when dropped.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -24,23 +24,7 @@ impl PushService {
     pub fn start() -> Self {
         let dir = std::env::temp_dir().join(format!("todo-push-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("a directory for the messages");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/push-test-service.py");
-        let mut child = Command::new(crate::python())
-            .arg(script)
-            .arg(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the push service starts");
-        let stdin = child.stdin.take().expect("its stdin");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its stdout"))
-            .read_line(&mut line)
-            .expect("it says it is ready");
-        let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
-            panic!("the push service did not start: {line:?}");
-        });
+        let (child, stdin, port) = crate::start_stand_in("push-test-service.py", &[dir.as_os_str()]);
         Self { port, dir, child, _stdin: stdin }
     }
 

@@ -4,9 +4,8 @@
 //! parser. Recipients steer its answers (`tempfail…@`: one 451 per message,
 //! `reject…@`: 550). Stopped when dropped.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -43,29 +42,14 @@ impl SmtpServer {
     pub fn start_on(tls: SmtpTls, port: Option<u16>) -> Self {
         let dir = std::env::temp_dir().join(format!("todo-smtp-{}", uuid::Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("a directory for the mail");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/smtp-test-server.py");
         let mode = match tls {
             SmtpTls::Implicit => "smtps",
             SmtpTls::StartTls => "starttls",
         };
-        let mut child = Command::new(crate::python())
-            .arg(script)
-            .arg(&dir)
-            .arg(mode)
-            .args(port.map(|p| p.to_string()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the SMTP server starts");
-        let stdin = child.stdin.take().expect("its stdin");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("its stdout"))
-            .read_line(&mut line)
-            .expect("it says it is ready");
-        let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
-            panic!("the SMTP server did not start: {line:?}");
-        });
+        let port = port.map(|p| p.to_string());
+        let mut args = vec![dir.as_os_str(), std::ffi::OsStr::new(mode)];
+        args.extend(port.as_deref().map(std::ffi::OsStr::new));
+        let (child, stdin, port) = crate::start_stand_in("smtp-test-server.py", &args);
         Self { port, tls, dir, child, _stdin: stdin }
     }
 

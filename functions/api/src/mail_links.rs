@@ -24,6 +24,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use todo_lib::mail::{LinkPurpose, MailLink, escape};
 use todo_lib::secret_token;
+use todo_lib::task::Task;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -222,25 +223,38 @@ async fn snooze(
 }
 
 /// The task a snooze link names, if its user may still change it and it is open.
-async fn snoozable(state: &AppState, link: &MailLink) -> Result<Option<todo_lib::task::Task>, ApiError> {
+async fn snoozable(state: &AppState, link: &MailLink) -> Result<Option<Task>, ApiError> {
     Ok(changeable(state, link).await?.filter(|task| !task.completed))
 }
 
 /// The task a link names, if its user may still change it.
-async fn changeable(state: &AppState, link: &MailLink) -> Result<Option<todo_lib::task::Task>, ApiError> {
+async fn changeable(state: &AppState, link: &MailLink) -> Result<Option<Task>, ApiError> {
     let Some(id) = link.task_id else { return Ok(None) };
     let found = state.store.task_and_role(&link.user_id, id).await?;
     Ok(found.filter(|(_, role)| role.writes_tasks()).map(|(task, _)| task))
+}
+
+/// The task a completion link names and may still change, or the page that
+/// says why not.
+async fn completable(
+    state: &AppState,
+    query: &LinkQuery,
+) -> Result<Result<(MailLink, Task), Response>, ApiError> {
+    let Some(link) = link(state, query, LinkPurpose::Complete).await? else {
+        return Ok(Err(unusable("completion")));
+    };
+    let Some(task) = changeable(state, &link).await? else { return Ok(Err(cannot_complete())) };
+    Ok(Ok((link, task)))
 }
 
 async fn show_complete(
     State(state): State<AppState>,
     Query(query): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(link) = link(&state, &query, LinkPurpose::Complete).await? else {
-        return Ok(unusable("completion"));
+    let task = match completable(&state, &query).await? {
+        Ok((_, task)) => task,
+        Err(page) => return Ok(page),
     };
-    let Some(task) = changeable(&state, &link).await? else { return Ok(cannot_complete()) };
     if task.completed {
         return Ok(done(&task.title));
     }
@@ -255,10 +269,10 @@ async fn complete(
     State(state): State<AppState>,
     Query(query): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
-    let Some(link) = link(&state, &query, LinkPurpose::Complete).await? else {
-        return Ok(unusable("completion"));
+    let (link, task) = match completable(&state, &query).await? {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
     };
-    let Some(task) = changeable(&state, &link).await? else { return Ok(cannot_complete()) };
     let done_task =
         crate::tasks::complete(&state, &link.user_id, task.id, &crate::extract::IfMatch::Absent).await?;
     Ok(done(&done_task.title))

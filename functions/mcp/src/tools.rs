@@ -479,6 +479,75 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::quick_add(s, u, a)),
         ),
         tool(
+            "overview",
+            "Overview",
+            "Everything at a glance, as Markdown to show as it is: the open tasks overdue, due today \
+             and due in the coming week (in the user's time zone), and each active list with how many \
+             open tasks it holds.",
+            Effect::Reads,
+            (
+                schemas.object(json!({}), &[]),
+                schemas.object(
+                    json!({
+                        "markdown": {"type": "string"},
+                        "time_zone": {"type": "string"},
+                        "overdue": {"type": "integer"},
+                        "today": {"type": "integer"},
+                        "coming_week": {"type": "integer"},
+                        "lists": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "string", "format": "uuid"},
+                            "name": {"type": "string"},
+                            "role": {"type": "string"},
+                            "open": {"type": "string", "description": "How many open tasks; `20+` for more"},
+                        }, "required": ["id", "name", "role", "open"]}},
+                    }),
+                    &["markdown", "time_zone", "overdue", "today", "coming_week", "lists"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::overview(s, u, a)),
+        ),
+        tool(
+            "search",
+            "Search tasks",
+            "Finds the user's tasks whose title or description contains `query` (done ones too), \
+             most recently changed first, at most 20; each with its id (for `fetch`) and a URL that \
+             opens it.",
+            Effect::Reads,
+            (
+                schemas.object(json!({"query": {"type": "string", "minLength": 1, "description": "The text to find"}}), &["query"]),
+                schemas.object(
+                    json!({"results": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "title": {"type": "string"},
+                        "url": {"type": "string"},
+                    }, "required": ["id", "title", "url"]}}}),
+                    &["results"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::search(s, u, a)),
+        ),
+        tool(
+            "fetch",
+            "Fetch a task",
+            "One task as a document: its title, its whole text (description and fields), a URL \
+             that opens it, and its status, priority, due time, tags and list as metadata.",
+            Effect::Reads,
+            (
+                schemas.object(json!({"id": task_id()}), &["id"]),
+                schemas.object(
+                    json!({
+                        "id": {"type": "string", "format": "uuid"},
+                        "title": {"type": "string"},
+                        "text": {"type": "string"},
+                        "url": {"type": "string"},
+                        "metadata": {"type": "object"},
+                    }),
+                    &["id", "title", "text", "url", "metadata"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::fetch(s, u, a)),
+        ),
+        tool(
             "user_info",
             "About the user",
             "The user's id, their time zone (from their settings; the default for dates in other \

@@ -55,9 +55,18 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "change_member_role",
         "list_activity",
         "user_activity",
+        "overview",
+        "search",
+        "fetch",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
+    // A fixed order: the same every time, tasks first.
+    let again = mcp.rpc(Some("bob"), "tools/list", json!({})).await;
+    let again: Vec<Value> = again.result()["tools"].as_array().cloned().unwrap_or_default();
+    let again: Vec<&str> = again.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(again, names);
+    assert_eq!(names.first(), Some(&"list_tasks"));
     let create = tools.iter().find(|t| t["name"] == "create_task").expect("listed");
     assert_eq!(create["inputSchema"]["type"], "object");
     assert!(create["inputSchema"]["properties"]["title"].is_object());

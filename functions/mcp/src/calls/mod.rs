@@ -4,21 +4,27 @@
 //!
 //! One file per family: [`tasks`], [`inbox`] (notifications, activity),
 //! [`lists`] (lists and members), [`me`] (the user's settings) and [`workflows`] (several use cases in one
-//! call, for assistants); [`dates`] reads the dates of all of them as people say them.
+//! call, for assistants), [`overview`] (everything at a glance, in Markdown) and [`connectors`]
+//! (`search` and `fetch`, as ChatGPT's connectors call them); [`dates`] reads the dates of all
+//! of them as people say them.
 
+mod connectors;
 pub mod dates;
 mod inbox;
 mod lists;
 mod me;
+mod overview;
 mod tasks;
 mod workflows;
 
+pub use connectors::{fetch, search};
 pub use inbox::{list_activity, list_notifications, mark_notification_read, task_activity, user_activity};
 pub use lists::{
     add_member, change_member_role, create_list, delete_list, list_lists, list_members, remove_member,
     update_list,
 };
 pub use me::user_info;
+pub use overview::overview;
 pub use tasks::{
     LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task, get_task, list_tags,
     list_tasks, quick_add, reopen_task, snooze_task, update_task,

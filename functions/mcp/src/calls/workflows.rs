@@ -23,7 +23,7 @@ fn invalid(name: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// When the day that holds `now` ends in `zone`, as a UTC instant.
-fn end_of_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
+pub(crate) fn end_of_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
     let local = now.with_timezone(&zone).date_naive();
     let next = local.checked_add_days(Days::new(1)).unwrap_or(local).and_time(NaiveTime::MIN);
     next.and_local_timezone(zone).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(now)
