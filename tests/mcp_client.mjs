@@ -81,6 +81,11 @@ try {
   const moved = await call(alice, 'reschedule_tasks', { ids: [spoken.id, task.id], to: 'next friday 5pm' });
   check(moved.moved.length === 2 && moved.moved[0].due_at === moved.moved[1].due_at, `reschedule_tasks: ${JSON.stringify(moved)}`);
   await refused(alice, 'reschedule_tasks', { ids: [spoken.id], to: 'when pigs fly' }, 'invalid_arguments');
+  const batch = await call(alice, 'update_tasks', { tasks: [{ id: spoken.id, priority: 'low' }, { id: task.id, due_at: 'in 3 days' }] });
+  check(batch.updated.length === 2 && batch.updated[0].priority === 'low', `update_tasks: ${JSON.stringify(batch)}`);
+  await refused(alice, 'update_tasks', { tasks: [{ id: spoken.id, title: '' }] }, 'validation_failed');
+  const finished = await call(alice, 'complete_tasks', { ids: [spoken.id, task.id] });
+  check(finished.completed.every((t) => t.completed), `complete_tasks: ${JSON.stringify(finished)}`);
   const me = await call(alice, 'user_info', {});
   check(me.time_zone && me.settings && typeof me.settings.email_verified === 'boolean', `user_info: ${JSON.stringify(me)}`);
   const reminded = await call(alice, 'create_task', { title: 'Water plants', due_at: new Date(Date.now() + 3600e3).toISOString(), remind_before_minutes: 10 });

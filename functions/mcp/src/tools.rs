@@ -85,6 +85,15 @@ fn task_id() -> Value {
     json!({"type": "string", "format": "uuid", "description": "The task's id"})
 }
 
+/// The task ids the batch tools name.
+fn task_ids() -> Value {
+    json!({
+        "type": "array", "minItems": 1, "maxItems": calls::BATCH_MAX,
+        "items": {"type": "string", "format": "uuid"},
+        "description": "The tasks' ids, each once"
+    })
+}
+
 /// The list id the list tools name.
 fn list_id() -> Value {
     json!({"type": "string", "format": "uuid", "description": "The list's id (from list_lists)"})
@@ -181,7 +190,7 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             "Changes the fields given and leaves the others; `null` clears a field that may be empty. \
              `list_id` moves the task (and its subtasks) to another list.",
             Effect::Destroys,
-            (patch, task()),
+            (patch.clone(), task()),
             |s, u, a| Box::pin(calls::update_task(s, u, a)),
         ),
         tool(
@@ -439,11 +448,7 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             (
                 schemas.object(
                     json!({
-                        "ids": {
-                            "type": "array", "minItems": 1, "maxItems": calls::BATCH_MAX,
-                            "items": {"type": "string", "format": "uuid"},
-                            "description": "The tasks' ids"
-                        },
+                        "ids": task_ids(),
                         "to": {"type": "string", "description": format!("The new due time. {SPOKEN}")},
                     }),
                     &["ids", "to"],
@@ -454,6 +459,45 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                 ),
             ),
             |s, u, a| Box::pin(calls::reschedule_tasks(s, u, a)),
+        ),
+        tool(
+            "complete_tasks",
+            "Complete several tasks",
+            "Marks up to 50 tasks done at once (each with its open subtasks; a repeating task's next \
+             occurrence follows). Every task is checked first: if any cannot be completed, none is, \
+             and the error names it (`ids[1]`). A task already done stays as it is.",
+            Effect::Changes,
+            (
+                schemas.object(json!({"ids": task_ids()}), &["ids"]),
+                schemas.object(
+                    json!({"completed": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}),
+                    &["completed"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::complete_tasks(s, u, a)),
+        ),
+        tool(
+            "update_tasks",
+            "Change several tasks",
+            "Changes up to 50 tasks at once, each as `update_task` takes it (`id`, optionally \
+             `expected_version`, and the fields to change; dates as people say them). Every change is \
+             checked first: if any is invalid, none is made, and the error names it \
+             (`tasks[2].title`).",
+            Effect::Destroys,
+            (
+                schemas.object(
+                    json!({"tasks": {
+                        "type": "array", "minItems": 1, "maxItems": calls::BATCH_MAX,
+                        "items": Value::Object(patch.clone()),
+                    }}),
+                    &["tasks"],
+                ),
+                schemas.object(
+                    json!({"updated": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}),
+                    &["updated"],
+                ),
+            ),
+            |s, u, a| Box::pin(calls::update_tasks(s, u, a)),
         ),
         tool(
             "quick_add",

@@ -58,6 +58,8 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "overview",
         "search",
         "fetch",
+        "complete_tasks",
+        "update_tasks",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -4,10 +4,11 @@
 //!
 //! One file per family: [`tasks`], [`inbox`] (notifications, activity),
 //! [`lists`] (lists and members), [`me`] (the user's settings) and [`workflows`] (several use cases in one
-//! call, for assistants), [`overview`] (everything at a glance, in Markdown) and [`connectors`]
+//! call, for assistants), [`batch`] (many tasks changed at once), [`overview`] (everything at a glance, in Markdown) and [`connectors`]
 //! (`search` and `fetch`, as ChatGPT's connectors call them); [`dates`] reads the dates of all
 //! of them as people say them.
 
+mod batch;
 mod connectors;
 pub mod dates;
 mod inbox;
@@ -17,6 +18,7 @@ mod overview;
 mod tasks;
 mod workflows;
 
+pub use batch::{RESCHEDULE_DATES, complete_tasks, reschedule_tasks, update_tasks};
 pub use connectors::{fetch, search};
 pub use inbox::{list_activity, list_notifications, mark_notification_read, task_activity, user_activity};
 pub use lists::{
@@ -29,7 +31,7 @@ pub use tasks::{
     LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task, get_task, list_tags,
     list_tasks, quick_add, reopen_task, snooze_task, update_task,
 };
-pub use workflows::{BATCH_MAX, RESCHEDULE_DATES, add_tasks, reschedule_tasks, today};
+pub use workflows::{BATCH_MAX, add_tasks, today};
 
 use api::error::ApiError;
 use api::extract::{IfMatch, path_id};

@@ -1,6 +1,6 @@
 //! Workflow tools: several use cases in one call, where that serves an
-//! assistant better than one tool per route: the day at a glance, many
-//! tasks added at once, and many moved to another time.
+//! assistant better than one tool per route: the day at a glance, and many
+//! tasks added at once (many changed at once: [`super::batch`]).
 
 use api::AppState;
 use api::error::ApiError;
@@ -142,85 +142,6 @@ pub async fn add_tasks(
         text.push_str(&format!("\n- {}", line(task)));
     }
     Outcome::new(&json!({"created": created}), text)
-}
-
-/// The date arguments of `reschedule_tasks`.
-pub const RESCHEDULE_DATES: &[&str] = &["to"];
-
-/// The ids of `tasks`: 1 to [`BATCH_MAX`] task ids, each once.
-fn task_ids(args: &mut Map<String, Value>) -> Result<Vec<Uuid>, ApiError> {
-    let wanted = || invalid("ids", format!("is required: a list of 1 to {BATCH_MAX} task ids, each once"));
-    let Some(Value::Array(items)) = args.remove("ids") else { return Err(wanted()) };
-    if !(1..=BATCH_MAX).contains(&items.len()) {
-        return Err(wanted());
-    }
-    let mut ids = Vec::with_capacity(items.len());
-    let mut errors = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match item.as_str().and_then(|raw| raw.parse::<Uuid>().ok()) {
-            Some(id) if ids.contains(&id) => {
-                errors.push(super::field(&format!("ids[{i}]"), "is given twice"))
-            }
-            Some(id) => ids.push(id),
-            None => errors.push(super::field(&format!("ids[{i}]"), "is not a task id (a UUID)")),
-        }
-    }
-    if errors.is_empty() {
-        Ok(ids)
-    } else {
-        Err(super::invalid_arguments("the arguments are not valid for this tool", errors))
-    }
-}
-
-/// Moves each task's due time to `to`, keeping its reminder's offset and its
-/// series' rule. Every task is checked first (the user sees it and may change
-/// it): one that fails moves none.
-pub async fn reschedule_tasks(
-    state: &AppState,
-    user: &str,
-    mut args: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    super::dates::read_dates(state, user, &mut args, RESCHEDULE_DATES).await?;
-    let ids = task_ids(&mut args)?;
-    let to = match args.remove("to") {
-        Some(Value::String(to)) => to,
-        _ => return Err(invalid("to", format!("is required: the new due time. {}", super::dates::SPOKEN))),
-    };
-    super::no_more(args)?;
-    let patch: todo_lib::task::TaskPatch = from_json(json!({ "due_at": to }))?;
-    let mut errors = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let problem = match state.store.task_and_role(user, *id).await? {
-            None => Some("no such task for this user".to_owned()),
-            Some((_, role)) if !role.writes_tasks() => {
-                Some("the user only views this task's list".to_owned())
-            }
-            Some((task, _)) => {
-                task.patched(patch.clone(), Utc::now()).err().map(|ValidationErrors(fields)| {
-                    fields
-                        .into_iter()
-                        .map(|f| format!("{}: {}", f.field, f.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-            }
-        };
-        if let Some(message) = problem {
-            errors.push(FieldError { field: format!("ids[{i}]"), message });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ValidationErrors(errors).into());
-    }
-    let mut moved = Vec::with_capacity(ids.len());
-    for id in ids {
-        moved.push(api::tasks::update(state, user, id, &api::extract::IfMatch::Absent, patch.clone()).await?);
-    }
-    let mut text = format!("Moved {} task{} to {to}:", moved.len(), if moved.len() == 1 { "" } else { "s" });
-    for task in &moved {
-        text.push_str(&format!("\n- {}", line(task)));
-    }
-    Outcome::new(&json!({ "moved": moved }), text)
 }
 
 #[cfg(test)]
