@@ -60,6 +60,9 @@ try {
   await call(alice, 'list_activity', { list_id: list.id });
   await call(alice, 'user_activity', { limit: 5 });
   await refused(alice, 'change_member_role', { list_id: list.id, user_id: 'alice', role: 'viewer' }, 'last_owner');
+  const invited = await call(alice, 'create_invitation', { list_id: list.id, role: 'viewer' });
+  check(invited.token && invited.accept_path.includes(invited.token), `create_invitation: ${JSON.stringify(invited)}`);
+  await call(alice, 'revoke_invitation', { list_id: list.id, invitation_id: invited.id });
   const scratch = await call(alice, 'create_list', { name: 'Scratch' });
   const gone = await call(alice, 'delete_list', { list_id: scratch.id });
   check(gone.deleted === scratch.id, `delete_list: ${JSON.stringify(gone)}`);

@@ -84,12 +84,23 @@ pub async fn create_invitation(
     Path(raw): Path<String>,
     JsonBody(input): JsonBody<NewInvitation>,
 ) -> Result<Response, ApiError> {
-    let list = managed(&state, &user, &raw).await?;
-    let (invitation, token) = Invitation::create(list.id, &user, input, Utc::now())?;
+    Ok((StatusCode::CREATED, Json(create(&state, &user, &raw, input).await?)).into_response())
+}
+
+/// Makes an invitation to the list `raw` names (owners), its token shown only
+/// in what this returns.
+pub async fn create(
+    state: &AppState,
+    user: &str,
+    raw: &str,
+    input: NewInvitation,
+) -> Result<CreatedInvitation, ApiError> {
+    let list = managed(state, user, raw).await?;
+    let (invitation, token) = Invitation::create(list.id, user, input, Utc::now())?;
     if list.inbox {
         return Err(crate::members::INBOX_PERSONAL);
     }
-    let mut tx = locked(&state, list.id).await?;
+    let mut tx = locked(state, list.id).await?;
     if tx.open_invitations(list.id, invitation.created_at).await? >= state.quotas.open_invitations_per_list {
         let hint = "revoke one, or let one expire, first";
         return Err(ApiError::over_quota(&state.quotas, Quota::OpenInvitationsPerList, "role", hint));
@@ -98,15 +109,14 @@ pub async fn create_invitation(
     tx.commit().await?;
     tracing::info!(list_id = %list.id, invitation_id = %invitation.id, "invitation created");
     let token = token.expose_secret().to_owned();
-    let body = CreatedInvitation {
+    Ok(CreatedInvitation {
         id: invitation.id,
         list_id: list.id,
         role: invitation.role,
         expires_at: invitation.expires_at,
         accept_path: format!("/v1/invitations/{token}/accept"),
         token,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    })
 }
 
 /// A list's invitations, open or closed, newest first, in pages (owners
@@ -196,8 +206,15 @@ pub async fn revoke_invitation(
     Path((raw, raw_invitation)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let invitation_id = path_id(&raw_invitation, "invitation")?;
-    let list = managed(&state, &user, &raw).await?;
-    let mut tx = locked(&state, list.id).await?;
+    revoke(&state, &user, &raw, invitation_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes the invitation `invitation_id` of the list `raw` names (owners),
+/// unless it was accepted; revoking it again changes nothing.
+pub async fn revoke(state: &AppState, user: &str, raw: &str, invitation_id: Uuid) -> Result<(), ApiError> {
+    let list = managed(state, user, raw).await?;
+    let mut tx = locked(state, list.id).await?;
     let invitation =
         tx.invitation_in(list.id, invitation_id).await?.ok_or(ApiError::NotFound("invitation"))?;
     if invitation.accepted_by.is_some() {
@@ -210,7 +227,7 @@ pub async fn revoke_invitation(
         tx.commit().await?;
         tracing::info!(list_id = %list.id, %invitation_id, "invitation revoked");
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Join a list with an invitation's token, as the caller.

@@ -374,6 +374,31 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::change_member_role(s, u, a)),
         ),
         tool(
+            "create_invitation",
+            "Invite by link",
+            "Makes an invitation to a list the user owns: whoever has its token joins as `role` \
+             (editor or viewer; owner too) within `expires_in_hours` (1 to 720, default 72). The \
+             token is shown only in this answer: pass it on to the person invited.",
+            Effect::Adds,
+            (with_list_id(schemas.component("NewInvitation")), schemas.component("CreatedInvitation")),
+            |s, u, a| Box::pin(calls::create_invitation(s, u, a)),
+        ),
+        tool(
+            "revoke_invitation",
+            "Revoke an invitation",
+            "Revokes an invitation of a list the user owns, so that its token no longer works. \
+             One already accepted cannot be revoked: remove the member instead.",
+            Effect::Destroys,
+            (
+                schemas.object(
+                    json!({"list_id": list_id(), "invitation_id": {"type": "string", "format": "uuid", "description": "The invitation's id"}}),
+                    &["list_id", "invitation_id"],
+                ),
+                schemas.object(json!({"revoked": {"type": "string", "format": "uuid"}}), &["revoked"]),
+            ),
+            |s, u, a| Box::pin(calls::revoke_invitation(s, u, a)),
+        ),
+        tool(
             "remove_member",
             "Remove a list member",
             "Removes a member from a list the user owns, or takes the user out of a list \

@@ -60,6 +60,8 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "fetch",
         "complete_tasks",
         "update_tasks",
+        "create_invitation",
+        "revoke_invitation",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

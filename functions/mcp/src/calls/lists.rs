@@ -4,6 +4,7 @@ use api::AppState;
 use api::error::ApiError;
 use api::extract::from_json;
 use serde_json::{Map, Value, json};
+use todo_lib::invitations::NewInvitation;
 use todo_lib::lists::{ListPatch, NewList, TaskList};
 use todo_lib::members::{Member, MemberPatch, NewMember};
 
@@ -116,4 +117,42 @@ pub async fn change_member_role(
     let patch: MemberPatch = from_json(Value::Object(args))?;
     let changed = api::members::change(state, user, &list.to_string(), &member, &patch).await?;
     Outcome::new(&changed, format!("{} is now {} of the list", changed.user_id, changed.role.as_str()))
+}
+
+/// Makes an invitation link to a list the user owns; its token is shown only here.
+pub async fn create_invitation(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let input: NewInvitation = from_json(Value::Object(args))?;
+    let made = api::invitations::create(state, user, &list.to_string(), input).await?;
+    let text = format!(
+        "Invitation {} made: whoever has its token joins as {} until {}, with POST {}{} signed in as \
+         themselves. The token is shown only now: {}. Revoke it with revoke_invitation.",
+        made.id,
+        made.role.as_str(),
+        made.expires_at.to_rfc3339(),
+        state.mail.public_url(),
+        made.accept_path,
+        made.token
+    );
+    Outcome::new(&made, text)
+}
+
+/// Revokes an invitation not yet accepted.
+pub async fn revoke_invitation(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let list = take_id(&mut args, "list_id", "list")?;
+    let invitation = take_id(&mut args, "invitation_id", "invitation")?;
+    super::no_more(args)?;
+    api::invitations::revoke(state, user, &list.to_string(), invitation).await?;
+    Outcome::new(
+        &json!({"revoked": invitation}),
+        format!("Revoked invitation {invitation}: its link no longer works."),
+    )
 }

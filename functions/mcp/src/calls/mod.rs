@@ -22,8 +22,8 @@ pub use batch::{RESCHEDULE_DATES, complete_tasks, reschedule_tasks, update_tasks
 pub use connectors::{fetch, search};
 pub use inbox::{list_activity, list_notifications, mark_notification_read, task_activity, user_activity};
 pub use lists::{
-    add_member, change_member_role, create_list, delete_list, list_lists, list_members, remove_member,
-    update_list,
+    add_member, change_member_role, create_invitation, create_list, delete_list, list_lists, list_members,
+    remove_member, revoke_invitation, update_list,
 };
 pub use me::user_info;
 pub use overview::overview;
