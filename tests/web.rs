@@ -107,6 +107,7 @@ async fn a_reminder_is_pushed_to_the_browser_and_acted_on_from_its_notification(
             "shows the reminder with Complete and Snooze",
             "Snooze on the notification re-armed",
             "Complete on the notification marked the task done",
+            "a subscription held for another user is not shown as on",
             "turning push off deletes the subscription",
             "no Content-Security-Policy violation",
         ],

@@ -24,11 +24,18 @@ function bytes(text) {
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
-/** Whether this browser's reminders are pushed for the signed-in user. */
+/**
+ * Whether this browser's reminders are pushed for the signed-in user: it is
+ * subscribed, and the subscription it holds is among theirs (not that of
+ * someone whose sign-in expired here).
+ */
 export async function isOn() {
-  if (!supported() || !localStorage.getItem(KEY)) return false;
+  const id = supported() && localStorage.getItem(KEY);
+  if (!id) return false;
   const reg = await navigator.serviceWorker.getRegistration();
-  return !!(reg && (await reg.pushManager.getSubscription()));
+  if (!(reg && (await reg.pushManager.getSubscription()))) return false;
+  const { items } = await api("GET", "/v1/push/subscriptions");
+  return items.some((s) => s.id === id);
 }
 
 /** Subscribes this browser; throws with a sentence for the user when it cannot. */

@@ -144,6 +144,15 @@ await run(browser, async () => {
   await until(async () => (await call('GET', `/v1/tasks/${task.id}`)).completed, 'the completion');
   console.log('ok: Complete on the notification marked the task done');
 
+  // A subscription this browser holds for someone else (their sign-in expired here) is not shown as on.
+  const mine = await page.evaluate(() => localStorage.getItem('todo.push.subscription'));
+  await page.evaluate(() => localStorage.setItem('todo.push.subscription', '0190a000-0000-7000-8000-000000000000'));
+  await page.click('#open-settings');
+  await status.filter({ hasText: 'Off:' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.evaluate((id) => localStorage.setItem('todo.push.subscription', id), mine);
+  console.log('ok: a subscription held for another user is not shown as on');
+
   // Off again: the subscription is gone.
   await page.click('#open-settings');
   await status.filter({ hasText: 'On:' }).waitFor();

@@ -10,7 +10,8 @@
 //!   its user (who must still be able to change the task), by the minutes the
 //!   page's buttons send; for a week after the mail.
 //! - `/mail/complete?token=…` marks the one task it names done, as its user,
-//!   for a week (a push notification's Complete action posts to it).
+//!   for a week (a reminder mail's *Mark it done*, and a push notification's
+//!   Complete action, which posts to it).
 //!
 //! Opening a link (`GET`) never acts: it shows a page whose button `POST`s,
 //! since mail scanners open links to look at them.

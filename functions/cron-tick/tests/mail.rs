@@ -203,6 +203,7 @@ async fn the_reminder_arrives_as_one_mail_with_its_headers_and_parts(db: TestDb)
     assert!(text.contains("Reminder: Pay <rent> & fees"), "{text}");
     assert!(text.contains(&format!("Due {local} (Europe/Berlin)")), "{text}");
     assert!(text.contains(&format!("https://todo.example/?task={task_id}")), "{text}");
+    assert!(text.contains("Mark it done: https://todo.example/mail/complete?token=todo_done_"), "{text}");
     assert!(html.contains("Pay &lt;rent&gt; &amp; fees") && !html.contains("<rent>"), "{html}");
     assert!(html.contains(&format!("https://todo.example/?task={task_id}")), "{html}");
     let in_app = db.store.list_notifications("alice", false, 10).await.expect("notifications");

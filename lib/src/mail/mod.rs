@@ -87,8 +87,8 @@ pub struct Reminder<'a> {
 }
 
 impl NewMail {
-    /// The reminder mail to `address`, with a fresh unsubscribe link, held
-    /// until `not_before`.
+    /// The reminder mail to `address`, with fresh snooze, completion and
+    /// unsubscribe links, held until `not_before`.
     pub fn reminder(
         config: &MailConfig,
         user_id: &str,
@@ -102,18 +102,24 @@ impl NewMail {
         let (snooze, token) =
             MailLink::for_task(LinkPurpose::Snooze, user_id, None, Some(reminder.task_id), now);
         let snooze_url = config.link("mail/snooze", &token);
+        let (complete, token) =
+            MailLink::for_task(LinkPurpose::Complete, user_id, None, Some(reminder.task_id), now);
+        let complete_url = config.link("mail/complete", &token);
         let task_url = format!("{}/?task={}", config.public_url(), reminder.task_id);
-        let message = render::reminder(
-            reminder,
-            &render::Links { task: &task_url, snooze: &snooze_url, unsubscribe: &unsubscribe_url },
-        );
+        let links = render::Links {
+            task: &task_url,
+            snooze: &snooze_url,
+            complete: &complete_url,
+            unsubscribe: &unsubscribe_url,
+        };
+        let message = render::reminder(reminder, &links);
         Self {
             id: Uuid::now_v7(),
             event_id: reminder.event_id.to_owned(),
             user_id: user_id.to_owned(),
             address: address.to_owned(),
             message,
-            links: vec![unsubscribe, snooze],
+            links: vec![unsubscribe, snooze, complete],
             not_before,
         }
     }

@@ -16,29 +16,34 @@ pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
 pub struct Links<'a> {
     pub task: &'a str,
     pub snooze: &'a str,
+    pub complete: &'a str,
     pub unsubscribe: &'a str,
 }
 
 pub fn reminder(reminder: &Reminder<'_>, links: &Links<'_>) -> Message {
-    let Links { task: task_url, snooze: snooze_url, unsubscribe: unsubscribe_url } = *links;
+    let Links { task: task_url, snooze: snooze_url, complete: complete_url, unsubscribe: unsubscribe_url } =
+        *links;
     let title = reminder.title;
     let due = reminder.due_at.map(|at| local_time(at, reminder.time_zone));
     let due_line = due.as_deref().map(|d| format!("Due {d}")).unwrap_or_else(|| "No due time".to_owned());
     let text = format!(
-        "Reminder: {title}\n{due_line}\n\nOpen the task: {task_url}\nSnooze it: {snooze_url}\n\n--\n\
+        "Reminder: {title}\n{due_line}\n\nOpen the task: {task_url}\nSnooze it: {snooze_url}\n\
+         Mark it done: {complete_url}\n\n--\n\
          You get this because reminders by e-mail are on in your settings.\n\
          Stop these e-mails: {unsubscribe_url}\n"
     );
     let html = page(&format!(
         "<h1 style=\"font-size:20px;margin:0 0 8px\">{}</h1>\n<p style=\"margin:0 0 16px;color:#444\">{}</p>\n\
          <p><a href=\"{}\" style=\"background:#2563eb;color:#fff;padding:10px 16px;border-radius:6px;\
-         text-decoration:none\">Open the task</a> &nbsp; <a href=\"{}\">Snooze</a></p>\n\
+         text-decoration:none\">Open the task</a> &nbsp; <a href=\"{}\">Snooze</a> &nbsp; \
+         <a href=\"{}\">Mark it done</a></p>\n\
          <p style=\"font-size:12px;color:#666;margin-top:32px\">You get this because reminders by e-mail are on \
          in your settings. <a href=\"{}\">Stop these e-mails</a>.</p>",
         escape(title),
         escape(&due_line),
         escape(task_url),
         escape(snooze_url),
+        escape(complete_url),
         escape(unsubscribe_url),
     ));
     Message {
@@ -111,11 +116,14 @@ mod tests {
         let links = Links {
             task: "https://todo.example/?task=1",
             snooze: "https://todo.example/s?t=y",
+            complete: "https://todo.example/c?t=z",
             unsubscribe: "https://todo.example/u?t=x",
         };
         let message = super::reminder(&reminder, &links);
         assert!(message.text.contains("Snooze it: https://todo.example/s?t=y"));
         assert!(message.html.contains("href=\"https://todo.example/s?t=y\""));
+        assert!(message.text.contains("Mark it done: https://todo.example/c?t=z"));
+        assert!(message.html.contains("href=\"https://todo.example/c?t=z\""));
         assert_eq!(message.subject, "Reminder: Pay <b>rent</b> & \"fees\" now");
         assert!(message.text.contains("Due Tue 8 Dec 2026, 15:00 (Europe/Berlin)"));
         assert!(message.html.contains("Pay &lt;b&gt;rent&lt;/b&gt; &amp; &quot;fees&quot;"));
