@@ -15,14 +15,10 @@ use serde_json::{Map, Value, json};
 use todo_lib::task::{FieldError, Task, TaskPatch, ValidationErrors};
 use uuid::Uuid;
 
-use super::{BATCH_MAX, Outcome, line};
+use super::{BATCH_MAX, Outcome, invalid, line};
 
 /// The date arguments of `reschedule_tasks` and of each of `update_tasks`'s tasks.
 pub const RESCHEDULE_DATES: &[&str] = &["to"];
-
-fn invalid(name: &str, message: impl Into<String>) -> ApiError {
-    super::invalid_arguments("the arguments are not valid for this tool", vec![super::field(name, message)])
-}
 
 /// The ids of `ids`: 1 to [`BATCH_MAX`] task ids, each once.
 fn task_ids(args: &mut Map<String, Value>) -> Result<Vec<Uuid>, ApiError> {
@@ -147,10 +143,7 @@ pub async fn update_tasks(
     user: &str,
     mut args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
-    let items = match args.remove("tasks") {
-        Some(Value::Array(items)) if (1..=BATCH_MAX).contains(&items.len()) => items,
-        _ => return Err(invalid("tasks", format!("is required: a list of 1 to {BATCH_MAX} changes"))),
-    };
+    let items = super::take_items(&mut args, "tasks", "changes")?;
     super::no_more(args)?;
     let mut changes: Vec<(Uuid, IfMatch, TaskPatch)> = Vec::with_capacity(items.len());
     let mut errors = Vec::new();

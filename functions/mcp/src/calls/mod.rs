@@ -100,6 +100,24 @@ pub(crate) fn take_text(args: &mut Map<String, Value>, name: &str) -> Result<Str
     }
 }
 
+/// 400 `invalid_arguments` naming the one argument `name` at fault.
+pub(crate) fn invalid(name: &str, message: impl Into<String>) -> ApiError {
+    invalid_arguments("the arguments are not valid for this tool", vec![field(name, message)])
+}
+
+/// The list argument `name` of a batch tool: 1 to [`BATCH_MAX`] items, each
+/// what `what` says.
+pub(crate) fn take_items(
+    args: &mut Map<String, Value>,
+    name: &str,
+    what: &str,
+) -> Result<Vec<Value>, ApiError> {
+    match args.remove(name) {
+        Some(Value::Array(items)) if (1..=BATCH_MAX).contains(&items.len()) => Ok(items),
+        _ => Err(invalid(name, format!("is required: a list of 1 to {BATCH_MAX} {what}"))),
+    }
+}
+
 /// 400 `invalid_arguments`: the tool's arguments do not fit it, `details` say where.
 pub(crate) fn invalid_arguments(message: impl Into<String>, details: Vec<FieldError>) -> ApiError {
     ApiError::BadRequest { code: "invalid_arguments", message: message.into(), details }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use todo_lib::task::{FieldError, NewTask, Task, ValidationErrors};
 use uuid::Uuid;
 
-use super::{Outcome, line};
+use super::{Outcome, invalid, line};
 
 /// The most tasks one `add_tasks` call adds.
 pub const BATCH_MAX: usize = 50;
@@ -18,10 +18,6 @@ pub const BATCH_MAX: usize = 50;
 const TODAY_LIMIT: u32 = 50;
 
 /// Refused arguments, named.
-fn invalid(name: &str, message: impl Into<String>) -> ApiError {
-    super::invalid_arguments("the arguments are not valid for this tool", vec![super::field(name, message)])
-}
-
 /// When the day that holds `now` ends in `zone`, as a UTC instant.
 pub(crate) fn end_of_day(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
     let local = now.with_timezone(&zone).date_naive();
@@ -85,10 +81,7 @@ pub async fn add_tasks(
     user: &str,
     mut args: Map<String, Value>,
 ) -> Result<Outcome, ApiError> {
-    let items = match args.remove("tasks") {
-        Some(Value::Array(items)) if (1..=BATCH_MAX).contains(&items.len()) => items,
-        _ => return Err(invalid("tasks", format!("is required: a list of 1 to {BATCH_MAX} tasks"))),
-    };
+    let items = super::take_items(&mut args, "tasks", "tasks")?;
     super::no_more(args)?;
     // Every task is checked before any is written, so that bad input adds nothing.
     let now = Utc::now();
