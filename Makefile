@@ -5,7 +5,7 @@ SHELL := /bin/bash
 DATABASE_URL ?= sqlite://data/todo.db
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: browser redis docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak soak-abuse node-tools validate-asyncapi
+.PHONY: inspector browser redis docs docs-check vendor-docs-ui dev dapr-dev test lint fmt migrate build clean-test-dbs deploy-tools python-tools validate-deploy bench deny deny-advisories fuzz schemathesis soak soak-abuse node-tools validate-asyncapi
 
 ## dev: run the whole system in one process on SQLite (data/todo.db), printing a token and curl examples
 # The Python tools are a convenience here (scripts/webhook-receiver.py checks
@@ -32,7 +32,7 @@ redis:
 
 ## test: every test, on PostgreSQL and SQLite, the offline deployment validation, the docs' checks and cargo deny
 # The end-to-end tests in tests/ run the local host's binary: it is built first.
-test: deploy-tools python-tools node-tools browser redis deny validate-asyncapi docs-check
+test: deploy-tools python-tools node-tools inspector browser redis deny validate-asyncapi docs-check
 	cargo build --quiet -p local --bins
 ifeq ($(NEXTEST),yes)
 	cargo nextest run --workspace --profile $(if $(CI),ci,default)
@@ -74,6 +74,15 @@ deploy-tools: $(TOOLS)/.installed
 
 ## python-tools: the Python packages the tests and dev helpers use (scripts/python-tools.txt), in a virtualenv under target/
 python-tools: target/python-tools/.installed
+
+## inspector: the MCP Inspector CLI and the Node 22 it needs (scripts/inspector/), under target/
+inspector: target/inspector/.installed
+
+target/inspector/.installed: scripts/inspector/package.json scripts/inspector/package-lock.json
+	mkdir -p target/inspector
+	cp scripts/inspector/package.json scripts/inspector/package-lock.json target/inspector/
+	npm ci --prefix target/inspector --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## node-tools: the Node packages the tests use (scripts/node-tools/: the AsyncAPI parser, playwright-core, axe-core), under target/
 node-tools: target/node-tools/.installed

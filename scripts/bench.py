@@ -410,6 +410,7 @@ def section_mcp():
         page = mcp_call(host.base, tok, "list_tasks", {"limit": 20})
         assert len(page["items"]) == 20, page
         mcp_call(host.base, pat["token"], "create_task", {"title": "check"})
+        assert mcp_call(host.base, tok, "create_task", {"title": "check", "due_at": "tomorrow 9am"})["due_at"]
         section = f"MCP on the local host ({backend})"
         runs = [("REST GET /v1/tasks?limit=20", "list.lua", {"TOKEN": tok}, "/v1/tasks", "list"),
                 ("tool list_tasks {limit: 20}", "mcp-call.lua", {"TOKEN": tok, "TOOL": "list_tasks",
@@ -419,7 +420,10 @@ def section_mcp():
                 ("REST POST /v1/tasks", "create.lua", {"TOKEN": tok}, "/v1/tasks", "create"),
                 ("tool create_task", "mcp-call.lua", {"TOKEN": tok, "TOOL": "create_task",
                                                       "ARGS": '{"title":"Benchmark task","priority":"high"}'},
-                 "/mcp", "create")]
+                 "/mcp", "create"),
+                ("tool create_task, due \"tomorrow 9am\" (the user's zone read)", "mcp-call.lua",
+                 {"TOKEN": tok, "TOOL": "create_task",
+                  "ARGS": '{"title":"Benchmark task","priority":"high","due_at":"tomorrow 9am"}'}, "/mcp", "create")]
         for figure, script, env, path, op in runs:
             for c in (1, 16):
                 rps, p50, p99, bad, sock = wrk(host.base + path, script, c, env)

@@ -89,6 +89,9 @@ try {
   await refused(alice, 'update_tasks', { tasks: [{ id: spoken.id, title: '' }] }, 'validation_failed');
   const finished = await call(alice, 'complete_tasks', { ids: [spoken.id, task.id] });
   check(finished.completed.every((t) => t.completed), `complete_tasks: ${JSON.stringify(finished)}`);
+  const got = await call(alice, 'find_completed_tasks', { completed_after: 'yesterday' });
+  check(got.items.some((t) => t.id === spoken.id), `find_completed_tasks: ${JSON.stringify(got)}`);
+  await refused(alice, 'find_completed_tasks', { completed_after: 'when pigs fly' }, 'invalid_arguments');
   const me = await call(alice, 'user_info', {});
   check(me.time_zone && me.settings && typeof me.settings.email_verified === 'boolean', `user_info: ${JSON.stringify(me)}`);
   const reminded = await call(alice, 'create_task', { title: 'Water plants', due_at: new Date(Date.now() + 3600e3).toISOString(), remind_before_minutes: 10 });

@@ -56,7 +56,8 @@ async def lists_tools_with_annotations(client):
                  "list_lists", "create_list", "list_members", "add_member", "remove_member", "today", "add_tasks", "quick_add",
                  "snooze_task", "user_info", "reschedule_tasks", "update_list", "delete_list",
                  "change_member_role", "list_activity", "user_activity", "overview", "search", "fetch",
-                 "complete_tasks", "update_tasks", "create_invitation", "revoke_invitation"]:
+                 "complete_tasks", "update_tasks", "create_invitation", "revoke_invitation",
+                 "find_completed_tasks"]:
         check(name in tools, f"{name} is not listed: {sorted(tools)}")
     check(tools["list_tasks"].annotations.read_only_hint is True, "list_tasks is read-only")
     check(tools["delete_task"].annotations.destructive_hint is True, "delete_task is destructive")

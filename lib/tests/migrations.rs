@@ -20,11 +20,11 @@ type Indexes = BTreeSet<(String, String, Vec<String>, bool)>;
 const BOOKKEEPING: &str = "_sqlx_migrations";
 
 /// The search index is pg_trgm's GIN index on PostgreSQL and an FTS5 table of
-/// the same name on SQLite, compared as the index it is; the index for due
-/// times in descending order serves PostgreSQL's `nulls last`, which SQLite
-/// sorts by another expression (lib/src/store/list.rs).
+/// the same name on SQLite, compared as the index it is; the indexes for due
+/// and completion times in descending order serve PostgreSQL's `nulls last`,
+/// which SQLite sorts by another expression (lib/src/store/list.rs).
 const SEARCH_INDEX: &str = "tasks_search";
-const BY_DESIGN: [&str; 1] = ["tasks_list_due_desc"];
+const BY_DESIGN: [&str; 2] = ["tasks_list_due_desc", "tasks_list_completed_desc"];
 
 async fn postgres_schema() -> (Columns, Indexes) {
     let db = todo_testing::postgres().await;

@@ -269,13 +269,20 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 1..=200 => query.text = Some(value.to_owned()),
                 _ => err("q", "must be at most 200 characters".into()),
             },
-            "due_before" | "due_after" => match DateTime::parse_from_rfc3339(value) {
-                Ok(t) => {
-                    let t = Some(t.with_timezone(&Utc));
-                    if key == "due_before" { query.due_before = t } else { query.due_after = t }
+            "due_before" | "due_after" | "completed_before" | "completed_after" => {
+                match DateTime::parse_from_rfc3339(value) {
+                    Ok(t) => {
+                        let t = Some(t.with_timezone(&Utc));
+                        match key.as_ref() {
+                            "due_before" => query.due_before = t,
+                            "due_after" => query.due_after = t,
+                            "completed_before" => query.completed_before = t,
+                            _ => query.completed_after = t,
+                        }
+                    }
+                    Err(_) => err(&key, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z".into()),
                 }
-                Err(_) => err(&key, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z".into()),
-            },
+            }
             "overdue" => match value {
                 "true" => query.overdue = Some(true),
                 "false" => query.overdue = Some(false),
@@ -287,7 +294,8 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 "created" => query.sort = SortKey::Created,
                 "updated" => query.sort = SortKey::Updated,
                 "title" => query.sort = SortKey::Title,
-                _ => err("sort", "must be due, priority, created, updated or title".into()),
+                "completed" => query.sort = SortKey::Completed,
+                _ => err("sort", "must be due, priority, created, updated, title or completed".into()),
             },
             "order" => match value {
                 "asc" => order = Some(Order::Asc),
@@ -318,6 +326,10 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
         }
     }
     query.order = order.unwrap_or(query.sort.default_order());
+    if query.sort == SortKey::Completed && (query.status == StatusFilter::Open || query.overdue == Some(true))
+    {
+        err("sort", "completed orders done tasks, and open ones have no completion time: sort open tasks by another key".into());
+    }
     if let Some(text) = cursor {
         match Cursor::decode(&text, query.sort, query.order) {
             Ok(c) => query.after = Some(c),

@@ -113,6 +113,39 @@ impl Schemas {
     }
 }
 
+/// `schema` in the form every client reads: a `type` that lists several
+/// (`["string", "null"]`, how the API's nullable fields are written) becomes
+/// `anyOf` branches of one type each, which the MCP Inspector's portability
+/// check asks for (clients that map tool schemas onto a one-type dialect, such
+/// as Gemini's function declarations, drop or refuse the list). What belongs
+/// to a type (`format`, `maxLength`, `items`…) goes into its branch; what
+/// describes the value (`description`, `default`…) stays outside.
+pub fn portable(value: &mut Value) {
+    const ABOUT: [&str; 7] =
+        ["description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly"];
+    match value {
+        Value::Object(map) => {
+            map.values_mut().for_each(portable);
+            let Some(Value::Array(types)) = map.get("type").cloned() else { return };
+            map.remove("type");
+            let (about, specific): (Map<String, Value>, Map<String, Value>) =
+                std::mem::take(map).into_iter().partition(|(k, _)| ABOUT.contains(&k.as_str()));
+            let branches = types
+                .into_iter()
+                .map(|t| {
+                    let mut branch = if t == "null" { Map::new() } else { specific.clone() };
+                    branch.insert("type".into(), t);
+                    Value::Object(branch)
+                })
+                .collect();
+            *map = about;
+            map.insert("anyOf".into(), Value::Array(branches));
+        }
+        Value::Array(items) => items.iter_mut().for_each(portable),
+        _ => {}
+    }
+}
+
 /// Points every `$ref` of `value` into `$defs`, noting the components named.
 fn rewrite_refs(value: &mut Value, names: &mut Vec<String>) {
     match value {
@@ -133,6 +166,29 @@ fn rewrite_refs(value: &mut Value, names: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_of_types_becomes_branches_of_one_type_each() {
+        let mut schema = json!({"type": "object", "properties": {
+            "due_at": {"type": ["string", "null"], "format": "date-time", "description": "When"},
+            "type": {"type": "string"},
+            "tags": {"type": ["array", "null"], "items": {"type": ["string", "null"], "maxLength": 3}}
+        }});
+        portable(&mut schema);
+        assert_eq!(
+            schema["properties"]["due_at"],
+            json!({"description": "When", "anyOf": [
+                {"type": "string", "format": "date-time"}, {"type": "null"}
+            ]})
+        );
+        assert_eq!(schema["properties"]["type"], json!({"type": "string"}), "a property named type is left");
+        assert_eq!(
+            schema["properties"]["tags"]["anyOf"][0]["items"],
+            json!({"anyOf": [
+                {"type": "string", "maxLength": 3}, {"type": "null"}
+            ]})
+        );
+    }
 
     /// Every `$ref` in `value`.
     fn refs(value: &Value, out: &mut Vec<String>) {

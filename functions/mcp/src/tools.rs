@@ -13,7 +13,7 @@ use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 use todo_lib::access_tokens::Scope;
 
-use crate::calls::dates::{SPOKEN, spoken_dates};
+use crate::calls::dates::{SPOKEN, past_dates, spoken_dates};
 use crate::calls::{self, Outcome};
 use crate::schema::Schemas;
 
@@ -73,6 +73,15 @@ fn tool(
     (input, output): (Map<String, Value>, Map<String, Value>),
     run: Run,
 ) -> ToolDef {
+    let portable = |schema: Map<String, Value>| {
+        let mut schema = Value::Object(schema);
+        crate::schema::portable(&mut schema);
+        match schema {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    };
+    let (input, output) = (portable(input), portable(output));
     let tool = Tool::new(name, description, Arc::new(input))
         .with_title(title)
         .with_raw_output_schema(Arc::new(output))
@@ -137,6 +146,17 @@ fn expected_version() -> Value {
     })
 }
 
+/// `schema` with only the properties `names`.
+fn only(mut schema: Map<String, Value>, names: &[&str]) -> Map<String, Value> {
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        properties.retain(|name, _| names.contains(&name.as_str()));
+    }
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        required.retain(|name| name.as_str().is_some_and(|n| names.contains(&n)));
+    }
+    schema
+}
+
 /// Every tool, in the order they are listed.
 pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
     let task = || schemas.component("Task");
@@ -163,6 +183,29 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
                 schemas.component("TaskPage"),
             ),
             |s, u, a| Box::pin(calls::list_tasks(s, u, a)),
+        ),
+        tool(
+            "find_completed_tasks",
+            "What got done",
+            "What got done: the done tasks the user can see, most recently completed first, completed \
+             at or after `completed_after` and before `completed_before` (both optional; times as people \
+             say them: \"monday\" is the last Monday, \"yesterday\", \"3 days ago\"), in one `list` or all, \
+             one page at a time: pass `next_cursor` back as `cursor` for the next page.",
+            Effect::Reads,
+            (
+                past_dates(
+                    only(schemas.parameters("get", "/v1/tasks", json!({})), &[
+                        "completed_after",
+                        "completed_before",
+                        "list",
+                        "limit",
+                        "cursor",
+                    ]),
+                    calls::COMPLETED_DATES,
+                ),
+                schemas.component("TaskPage"),
+            ),
+            |s, u, a| Box::pin(calls::find_completed_tasks(s, u, a)),
         ),
         tool(
             "get_task",

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 both_backends!(
     overview_shows_what_is_overdue_today_and_coming_and_each_list_in_markdown,
+    find_completed_tasks_gives_what_got_done_in_a_window_newest_first,
     search_and_fetch_find_tasks_and_give_them_whole_only_to_their_users,
 );
 
@@ -48,6 +49,88 @@ async fn overview_shows_what_is_overdue_today_and_coming_and_each_list_in_markdo
         (json!(1), json!(1))
     );
     assert!(mcp.tool("alice", "overview", json!({"extra": 1})).await.is_tool_error());
+}
+
+/// Says `id` (of Alice's) was completed `ago`.
+async fn completed_ago(mcp: &TestMcp, id: &Value, ago: Duration) {
+    let id: uuid::Uuid = id.as_str().and_then(|s| s.parse().ok()).expect("a task id");
+    let mut task = mcp.db.store.get_task("alice", id).await.expect("reads").expect("the task");
+    task.completed_at = Some(Utc::now() - ago);
+    let mut tx = mcp.db.store.begin().await.expect("tx");
+    tx.update_task(&task, task.version).await.expect("backdated");
+    tx.commit().await.expect("commit");
+}
+
+fn titles(answer: &Value) -> Vec<String> {
+    let items = answer["items"].as_array().cloned().unwrap_or_default();
+    items.iter().map(|t| t["title"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+async fn find_completed_tasks_gives_what_got_done_in_a_window_newest_first(mcp: TestMcp) {
+    let mut settings = todo_lib::settings::Settings::defaults("alice");
+    settings.time_zone = "Europe/Berlin".parse().expect("a zone");
+    settings.updated_at = Some(Utc::now());
+    let mut tx = mcp.db.store.begin().await.expect("tx");
+    tx.put_settings(&settings).await.expect("saved");
+    tx.commit().await.expect("commit");
+    let mut done = Vec::new();
+    for title in ["Old report", "Tax return", "Call mum"] {
+        let id = mcp.create("alice", json!({"title": title})).await["id"].clone();
+        let completed = mcp.tool("alice", "complete_task", json!({"id": id})).await;
+        assert!(!completed.is_tool_error(), "{}", completed.body);
+        done.push(id);
+    }
+    completed_ago(&mcp, &done[0], Duration::days(10)).await;
+    completed_ago(&mcp, &done[1], Duration::days(3)).await;
+    mcp.create("alice", json!({"title": "Still open"})).await;
+    let bobs = mcp.create("bob", json!({"title": "Bob's secret"})).await["id"].clone();
+    mcp.tool("bob", "complete_task", json!({"id": bobs})).await;
+
+    let all = mcp.tool("alice", "find_completed_tasks", json!({})).await;
+    assert!(!all.is_tool_error(), "{}", all.body);
+    assert_eq!(titles(all.structured()), ["Call mum", "Tax return", "Old report"], "newest first, hers only");
+    assert!(all.text().starts_with("3 tasks completed:"), "{}", all.text());
+    assert!(all.text().contains("(completed "), "{}", all.text());
+
+    let recent = mcp.tool("alice", "find_completed_tasks", json!({"completed_after": "yesterday"})).await;
+    assert_eq!(titles(recent.structured()), ["Call mum"], "{}", recent.body);
+    let window = mcp
+        .tool(
+            "alice",
+            "find_completed_tasks",
+            json!({"completed_after": "7 days ago", "completed_before": "yesterday"}),
+        )
+        .await;
+    assert_eq!(titles(window.structured()), ["Tax return"], "{}", window.body);
+
+    let since = (Utc::now() - Duration::days(11)).to_rfc3339();
+    let first =
+        mcp.tool("alice", "find_completed_tasks", json!({"completed_after": since, "limit": 2})).await;
+    assert_eq!(titles(first.structured()), ["Call mum", "Tax return"]);
+    let cursor = first.structured()["next_cursor"].clone();
+    assert!(cursor.is_string(), "{}", first.body);
+    let rest = mcp
+        .tool(
+            "alice",
+            "find_completed_tasks",
+            json!({"completed_after": since, "limit": 2, "cursor": cursor}),
+        )
+        .await;
+    assert_eq!(titles(rest.structured()), ["Old report"], "{}", rest.body);
+    assert!(rest.structured()["next_cursor"].is_null());
+
+    let nothing = mcp.tool("alice", "find_completed_tasks", json!({"completed_after": "in 2 hours"})).await;
+    assert_eq!(nothing.text(), "No task was completed in that time.");
+    for (args, field) in [
+        (json!({"completed_after": "when pigs fly"}), "completed_after"),
+        (json!({"status": "open"}), "status"),
+        (json!({"limit": 0}), "limit"),
+        (json!({"list": "nope"}), "list"),
+    ] {
+        let refused = mcp.tool("alice", "find_completed_tasks", args.clone()).await;
+        assert!(refused.is_tool_error(), "{args} was not refused: {}", refused.body);
+        assert!(refused.error_fields().contains(&field.to_owned()), "{args}: {}", refused.body);
+    }
 }
 
 async fn search_and_fetch_find_tasks_and_give_them_whole_only_to_their_users(mcp: TestMcp) {

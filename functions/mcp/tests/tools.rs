@@ -62,6 +62,7 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "update_tasks",
         "create_invitation",
         "revoke_invitation",
+        "find_completed_tasks",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

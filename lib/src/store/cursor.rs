@@ -26,7 +26,8 @@ pub struct Cursor {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(super) enum CursorKey {
-    /// `None` for a task without a due time. Microseconds, as stored.
+    /// `None` for a task without a due time (or not completed). Microseconds,
+    /// as stored.
     Time(#[serde(with = "chrono::serde::ts_microseconds_option")] Option<DateTime<Utc>>),
     Int(i64),
     Text(String),
@@ -50,6 +51,7 @@ impl Cursor {
             SortKey::Updated => CursorKey::Time(Some(task.updated_at)),
             SortKey::Priority => CursorKey::Int(i64::from(task.priority.rank())),
             SortKey::Title => CursorKey::Text(title_key(&task.title)),
+            SortKey::Completed => CursorKey::Time(task.completed_at),
         };
         Self { sort, order, key, id: task.id }
     }
@@ -66,7 +68,7 @@ impl Cursor {
         let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| CursorError::Malformed)?;
         let key_fits = matches!(
             (cursor.sort, &cursor.key),
-            (SortKey::Due, CursorKey::Time(_))
+            (SortKey::Due | SortKey::Completed, CursorKey::Time(_))
                 | (SortKey::Created | SortKey::Updated, CursorKey::Time(Some(_)))
                 | (SortKey::Priority, CursorKey::Int(_))
                 | (SortKey::Title, CursorKey::Text(_))

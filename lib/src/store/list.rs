@@ -36,16 +36,24 @@ pub enum SortKey {
     Created,
     Updated,
     Title,
+    /// When the task was completed; open tasks come last.
+    Completed,
 }
 
 impl SortKey {
     /// The order a person expects when they name only the key: soonest due and A
-    /// to Z first; newest and most urgent first.
+    /// to Z first; newest, most urgent and most recently completed first.
     pub fn default_order(self) -> Order {
         match self {
             Self::Due | Self::Title => Order::Asc,
-            Self::Priority | Self::Created | Self::Updated => Order::Desc,
+            Self::Priority | Self::Created | Self::Updated | Self::Completed => Order::Desc,
         }
+    }
+
+    /// Whether some tasks have no value for this key (no due time, not
+    /// completed): those come last in either direction.
+    pub(crate) fn nullable(self) -> bool {
+        matches!(self, Self::Due | Self::Completed)
     }
 
     /// The index on (list, this key, id), which SQLite is told to read by
@@ -57,6 +65,7 @@ impl SortKey {
             Self::Created => "tasks_list",
             Self::Updated => "tasks_list_updated",
             Self::Title => "tasks_list_title",
+            Self::Completed => "tasks_list_completed",
         }
     }
 
@@ -67,6 +76,7 @@ impl SortKey {
             Self::Created => "t.created_at",
             Self::Updated => "t.updated_at",
             Self::Title => "t.title_key",
+            Self::Completed => "t.completed_at",
         }
     }
 }
@@ -121,6 +131,10 @@ pub struct ListQuery {
     pub text: Option<String>,
     pub due_before: Option<DateTime<Utc>>,
     pub due_after: Option<DateTime<Utc>>,
+    /// Completed strictly before this instant (so only done tasks).
+    pub completed_before: Option<DateTime<Utc>>,
+    /// Completed at or after this instant (so only done tasks).
+    pub completed_after: Option<DateTime<Utc>>,
     /// `Some(true)`: only open tasks past due; `Some(false)`: none of those.
     pub overdue: Option<bool>,
     pub sort: SortKey,
@@ -144,6 +158,8 @@ impl ListQuery {
             text: None,
             due_before: None,
             due_after: None,
+            completed_before: None,
+            completed_after: None,
             overdue: None,
             sort: SortKey::Created,
             order: SortKey::Created.default_order(),
@@ -274,6 +290,14 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
         let after = p.bind(Param::Time(after));
         sql += &format!(" and t.due_at >= {after}");
     }
+    if let Some(before) = query.completed_before {
+        let before = p.bind(Param::Time(before));
+        sql += &format!(" and t.completed_at < {before}");
+    }
+    if let Some(after) = query.completed_after {
+        let after = p.bind(Param::Time(after));
+        sql += &format!(" and t.completed_at >= {after}");
+    }
     match query.overdue {
         None => {}
         Some(true) => {
@@ -301,13 +325,14 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
         sql += &format!(" and {seek}");
     }
 
-    // Tasks without a due time come last in either direction: PostgreSQL
-    // says so as its indexes on due times are ordered; SQLite puts nulls
-    // first and sorts by "is null" before the key.
-    let order = |key: &str| match (query.sort, backend) {
-        (SortKey::Due, Backend::Postgres) => format!("order by {key} {dir} nulls last, t.id {dir}"),
-        (SortKey::Due, Backend::Sqlite) => format!("order by {key} is null, {key} {dir}, t.id {dir}"),
-        _ => format!("order by {key} {dir}, t.id {dir}"),
+    // Tasks without a due time (or not completed, sorted by completion)
+    // come last in either direction: PostgreSQL says so as its indexes on
+    // these keys are ordered; SQLite puts nulls first and sorts by "is null"
+    // before the key.
+    let order = |key: &str| match (query.sort.nullable(), backend) {
+        (true, Backend::Postgres) => format!("order by {key} {dir} nulls last, t.id {dir}"),
+        (true, Backend::Sqlite) => format!("order by {key} is null, {key} {dir}, t.id {dir}"),
+        (false, _) => format!("order by {key} {dir}, t.id {dir}"),
     };
     let limit = p.bind(Param::Int(i64::from(query.limit.clamp(1, LIMIT_MAX)) + 1));
     let filters = sql;
@@ -317,6 +342,8 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
         || query.assignee.is_some()
         || query.due_before.is_some()
         || query.due_after.is_some()
+        || query.completed_before.is_some()
+        || query.completed_after.is_some()
         || query.overdue.is_some();
     // A search reads its matches from the trigram index once for all the
     // lists: per list (the lateral join) it read the whole index for each,
@@ -355,16 +382,15 @@ pub(crate) fn plan(columns: &str, user_id: &str, query: &ListQuery, backend: Bac
 
 /// "Comes after (`value`, `id`)" for a non-null sort key: a row comparison,
 /// which both backends read as a range of the index on (list, key, id). For
-/// `due`, tasks without a due time sort last, so they all come after any task
-/// that has one.
+/// `due` and `completed`, tasks without the key sort last, so they all come
+/// after any task that has one.
 fn seek_after(p: &mut Plan, sort: SortKey, after: &str, value: Param, id: &str) -> String {
     let col = sort.column();
     let v = p.bind(value);
-    match sort {
-        SortKey::Due => {
-            format!("({col} is null or {col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
-        }
-        _ => format!("(({col}, t.id) {after} ({v}, {id}))"),
+    if sort.nullable() {
+        format!("({col} is null or {col} {after} {v} or ({col} = {v} and t.id {after} {id}))")
+    } else {
+        format!("(({col}, t.id) {after} ({v}, {id}))")
     }
 }
 

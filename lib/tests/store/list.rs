@@ -11,6 +11,7 @@ todo_testing::on_both_backends!(
     list_search_finds_substrings_in_every_script_alike,
     list_search_follows_edits_and_deletes,
     list_filters_by_due_window_and_overdue,
+    list_filters_by_completion_window_newest_first,
     list_sorts_and_pages_every_key_in_both_orders,
     paging_neither_skips_nor_repeats_while_rows_are_inserted,
     tag_counts_are_per_user_and_most_used_first,
@@ -223,6 +224,39 @@ async fn list_filters_by_due_window_and_overdue(db: TestDb) {
     assert_eq!(titles(&list_all(&db, "alice", q).await), ["past done", "soon", "later", "never"]);
 }
 
+async fn list_filters_by_completion_window_newest_first(db: TestDb) {
+    let done_at = |title: &str, hours: Option<i64>| {
+        let t = task("alice", title, t0());
+        match hours {
+            Some(h) => t.completed(t0() + Duration::hours(h)).expect("open"),
+            None => t,
+        }
+    };
+    for t in [
+        done_at("monday", Some(0)),
+        done_at("tuesday", Some(24)),
+        done_at("wednesday", Some(48)),
+        done_at("still open", None),
+    ] {
+        insert(&db, &t).await;
+    }
+    let mut q = ListQuery::new(t0());
+    q.sort = SortKey::Completed;
+    q.order = SortKey::Completed.default_order();
+    assert_eq!(
+        titles(&list_all(&db, "alice", q.clone()).await),
+        ["wednesday", "tuesday", "monday", "still open"],
+        "newest completed first, open tasks last"
+    );
+    q.completed_after = Some(t0());
+    q.completed_before = Some(t0() + Duration::hours(48));
+    assert_eq!(
+        titles(&list_all(&db, "alice", q).await),
+        ["tuesday", "monday"],
+        "after is inclusive, before exclusive, and open tasks have no completion time"
+    );
+}
+
 async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
     // Ties on every key, missing due times, mixed case: the order must still be
     // total. The tasks are spread over three lists Alice is a member of (her
@@ -254,13 +288,25 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
         };
         let (creator, list) = homes[i % homes.len()];
         let t = Task::create(creator, list, input, created).expect("valid");
+        // Some done, with ties on the completion time; the rest open.
+        let t = match i % 3 {
+            0 => t,
+            n => t.completed(t0() + Duration::hours(n as i64)).expect("open"),
+        };
         insert(&db, &t).await;
         if creator != "carol" {
             all.push(t);
         }
     }
 
-    for sort in [SortKey::Due, SortKey::Priority, SortKey::Created, SortKey::Updated, SortKey::Title] {
+    for sort in [
+        SortKey::Due,
+        SortKey::Priority,
+        SortKey::Created,
+        SortKey::Updated,
+        SortKey::Title,
+        SortKey::Completed,
+    ] {
         for order in [Order::Asc, Order::Desc] {
             let mut expected = all.clone();
             expected.sort_by(|a, b| {
@@ -274,6 +320,11 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
                     SortKey::Created => (false, t.created_at.timestamp_micros(), String::new()),
                     SortKey::Updated => (false, t.updated_at.timestamp_micros(), String::new()),
                     SortKey::Title => (false, 0, t.title.to_lowercase()),
+                    SortKey::Completed => (
+                        t.completed_at.is_none(),
+                        t.completed_at.map(|d| d.timestamp_micros()).unwrap_or(0),
+                        String::new(),
+                    ),
                 };
                 let (ka, kb) = (key(a), key(b));
                 let by_key = (ka.1, &ka.2, a.id).cmp(&(kb.1, &kb.2, b.id));

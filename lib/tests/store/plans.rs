@@ -68,9 +68,19 @@ async fn every_view_s_first_page_reads_about_a_page_whatever_the_user_s_task_cou
         q
     };
     let mut views: Vec<(String, ListQuery)> = Vec::new();
-    for sort in [SortKey::Created, SortKey::Updated, SortKey::Due, SortKey::Priority, SortKey::Title] {
+    for sort in [
+        SortKey::Created,
+        SortKey::Updated,
+        SortKey::Due,
+        SortKey::Priority,
+        SortKey::Title,
+        SortKey::Completed,
+    ] {
         for order in [Order::Asc, Order::Desc] {
             for status in [StatusFilter::All, StatusFilter::Open, StatusFilter::Done] {
+                if sort == SortKey::Completed && status == StatusFilter::Open {
+                    continue; // Refused: open tasks have no completion time to sort by.
+                }
                 let mut q = sorted(sort, order);
                 q.status = status;
                 views.push((format!("{status:?} by {sort:?} {order:?}"), q));
@@ -118,6 +128,11 @@ async fn every_view_s_first_page_reads_about_a_page_whatever_the_user_s_task_cou
         with("title, not overdue", &|q| {
             q.overdue = Some(false);
             (q.sort, q.order) = (SortKey::Title, Order::Asc);
+        }),
+        with("completed this week", &|q| {
+            q.completed_after = Some(now - Duration::days(7));
+            q.completed_before = Some(now);
+            (q.sort, q.order) = (SortKey::Completed, Order::Desc);
         }),
         with("assigned to the user", &|q| q.assignee = Some(USER.into())),
         with("top level", &|q| q.parent = Some(ParentFilter::TopLevel)),

@@ -28,8 +28,8 @@ pub use lists::{
 pub use me::user_info;
 pub use overview::overview;
 pub use tasks::{
-    LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task, get_task, list_tags,
-    list_tasks, quick_add, reopen_task, snooze_task, update_task,
+    COMPLETED_DATES, LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task,
+    find_completed_tasks, get_task, list_tags, list_tasks, quick_add, reopen_task, snooze_task, update_task,
 };
 pub use workflows::{BATCH_MAX, add_tasks, today};
 

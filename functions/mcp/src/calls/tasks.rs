@@ -3,15 +3,17 @@
 use api::AppState;
 use api::error::ApiError;
 use api::extract::{IfMatch, from_json, list_query};
+use api::tasks::TaskPage;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
-use todo_lib::task::{NewTask, TaskPatch};
+use todo_lib::task::{NewTask, Task, TaskPatch};
 
-use super::dates::read_dates;
+use super::dates::{read_dates, read_past_dates};
 use super::{Outcome, line, no_more, query, take_id, take_version};
 
 /// The date arguments of each tool (see [`super::dates`]).
 pub const LIST_DATES: &[&str] = &["due_before", "due_after"];
+pub const COMPLETED_DATES: &[&str] = &["completed_after", "completed_before"];
 pub const TASK_DATES: &[&str] = &["due_at"];
 pub const SNOOZE_DATES: &[&str] = &["until"];
 
@@ -23,17 +25,51 @@ pub async fn list_tasks(
     read_dates(state, user, &mut args, LIST_DATES).await?;
     let query = list_query(query(args)?.as_deref(), Utc::now())?;
     let page = api::tasks::page(state, user, query).await?;
+    let text = page_text(&page, "No tasks match.", "", |_| String::new());
+    Outcome::new(&page, text)
+}
+
+/// What the user got done: done tasks by when they were completed, most
+/// recently first, within `completed_after` (inclusive) and
+/// `completed_before` (exclusive), in one `list` or all. `list_tasks` with
+/// `status=done&sort=completed`, so the same rules and the same index.
+pub async fn find_completed_tasks(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    const TAKES: [&str; 5] = ["completed_after", "completed_before", "list", "limit", "cursor"];
+    no_more(
+        args.iter()
+            .filter(|(k, _)| !TAKES.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )?;
+    read_past_dates(state, user, &mut args, COMPLETED_DATES).await?;
+    args.insert("status".into(), "done".into());
+    args.insert("sort".into(), "completed".into());
+    let query = list_query(query(args)?.as_deref(), Utc::now())?;
+    let page = api::tasks::page(state, user, query).await?;
+    let text = page_text(&page, "No task was completed in that time.", " completed", |task| {
+        task.completed_at.map(|at| format!(" (completed {})", at.to_rfc3339())).unwrap_or_default()
+    });
+    Outcome::new(&page, text)
+}
+
+/// A page in lines: how many, each task's [`line`] and what `more` adds to
+/// it, and how to ask for the next page.
+fn page_text(page: &TaskPage, none: &str, what: &str, more: impl Fn(&Task) -> String) -> String {
     let mut text = match page.items.len() {
-        0 => "No tasks match.".to_owned(),
-        n => format!("{n} task{}:", if n == 1 { "" } else { "s" }),
+        0 => none.to_owned(),
+        n => format!("{n} task{}{what}:", if n == 1 { "" } else { "s" }),
     };
     for task in &page.items {
-        text.push_str(&format!("\n- {}", line(task)));
+        text.push_str(&format!("\n- {}{}", line(task), more(task)));
     }
     if page.next_cursor.is_some() {
         text.push_str("\nMore on the next page: pass next_cursor as cursor.");
     }
-    Outcome::new(&page, text)
+    text
 }
 
 pub async fn get_task(
