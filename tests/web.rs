@@ -27,6 +27,7 @@ async fn the_web_app_works_in_a_real_browser() {
         &[
             "first screen interactive",
             "signed in",
+            "plain words for rules and dates",
             "literally",
             "keyboard alone",
             "search",
@@ -232,6 +233,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/live.js",
         "/quick.js",
         "/reminders.js",
+        "/words.js",
         "/app.css",
         "/favicon.svg",
         "/docs",

@@ -9,7 +9,8 @@
 // fire, and browser notifications), quick.js (one line read into a task),
 // lists.js (new lists, and the members of the list shown), settings.js (the
 // settings dialog), push.js (push in this browser; sw.js, the service worker,
-// shows what is pushed), signin.js (OpenID Connect).
+// shows what is pushed), signin.js (OpenID Connect), words.js (due times and
+// repetition in plain words).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";

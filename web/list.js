@@ -4,6 +4,7 @@
 
 import { api, ApiError } from "./api.js";
 import { localInput, timeZone } from "./form.js";
+import { overdue, repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 /** How long a deletion can be undone. */
@@ -13,17 +14,35 @@ function say(message) {
   $("status").textContent = message;
 }
 
-function formatDue(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** What a priority is called, where it is not the usual one. */
+const PRIORITY = { low: "Low priority", high: "High priority", urgent: "Urgent" };
+
+/** A task's details in a line of words: "High priority · Tomorrow 9:00 AM · Every weekday · #home". */
+function summary(task) {
+  return details(task).map((part) => part.textContent).join(" · ") || "no due time, no tags";
 }
 
-function summary(task) {
-  const parts = [task.priority];
-  if (task.due_at) parts.push(`due ${formatDue(task.due_at)}`);
-  if (task.remind_at && !task.completed) parts.push(`reminder ${formatDue(task.remind_at)}`);
-  if (task.recurrence) parts.push(`repeats ${task.recurrence}`);
-  for (const tag of task.tags) parts.push(`#${tag}`);
-  return parts.join(" · ");
+/**
+ * The details as the row shows them: the due time (red when past), the
+ * repetition, the reminder, the tags as chips, and the priority where it
+ * is not the usual one (its colour is the checkbox's ring too).
+ */
+function details(task) {
+  const parts = [];
+  if (PRIORITY[task.priority]) parts.push(element("span", { className: `priority ${task.priority}`, textContent: PRIORITY[task.priority] }));
+  if (task.due_at) {
+    const late = overdue(task);
+    const due = element("span", { className: late ? "due overdue" : "due", textContent: late ? `Overdue: ${when(task.due_at)}` : when(task.due_at) });
+    parts.push(due);
+  }
+  if (task.recurrence) {
+    const rule = element("span", { className: "repeats", textContent: repeats(task.recurrence) });
+    rule.title = task.recurrence;
+    parts.push(rule);
+  }
+  if (task.remind_at && !task.completed) parts.push(element("span", { textContent: `Reminder ${when(task.remind_at)}` }));
+  for (const tag of task.tags) parts.push(element("span", { className: "tag", textContent: `#${tag}` }));
+  return parts;
 }
 
 function element(tag, props = {}, ...children) {
@@ -59,6 +78,7 @@ export class TaskList {
     const li = element("li");
     li.dataset.id = task.id;
     li.dataset.list = task.list_id;
+    li.dataset.priority = task.priority;
     if (task.completed) li.classList.add("done");
     const done = element("input", { type: "checkbox", checked: task.completed });
     done.setAttribute("aria-label", `Done: ${task.title}`);
@@ -69,7 +89,7 @@ export class TaskList {
     const remove = element("button", { type: "button", textContent: "Delete" });
     remove.setAttribute("aria-label", `Delete: ${task.title}`);
     remove.addEventListener("click", () => this.remove(task));
-    li.append(done, title, element("span", { className: "meta", textContent: summary(task) }), remove);
+    li.append(done, title, element("span", { className: "meta" }, ...details(task)), remove);
     return li;
   }
 

@@ -4,22 +4,19 @@
 
 import { api } from "./api.js";
 import { timeZone } from "./form.js";
+import { repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 /** Typing pauses this long before the text is read. */
 const PAUSE_MS = 250;
 
-function formatDue(iso) {
-  return new Date(iso).toLocaleString(undefined, { weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-}
-
 /** The fields read, each as "Name: value". */
 function describe(task) {
   const fields = [["Title", task.title]];
-  if (task.due_at) fields.push(["Due", formatDue(task.due_at)]);
+  if (task.due_at) fields.push(["Due", when(task.due_at)]);
   if (task.priority) fields.push(["Priority", task.priority]);
   if (task.tags) fields.push(["Tags", task.tags.map((t) => `#${t}`).join(" ")]);
-  if (task.recurrence) fields.push(["Repeats", task.recurrence]);
+  if (task.recurrence) fields.push(["Repeats", repeats(task.recurrence)]);
   return fields;
 }
 

@@ -42,6 +42,12 @@ async function accessible(page, name) {
   console.log(`ok: axe on ${name}: ${result.violations.length} violations, none serious or critical`);
 }
 
+/** A date as the task rows say it beyond the coming week: "Dec 15", with the year only when it is not this one. */
+function dayOf(date) {
+  const sameYear = date.getFullYear() === new Date().getFullYear();
+  return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) });
+}
+
 /** The task list has finished loading (the app keeps a stream open, so the network is never idle). */
 async function settled(page) {
   await page.locator('#tasks[aria-busy="false"]').waitFor({ state: 'attached' });
@@ -93,6 +99,28 @@ await run(browser, async () => {
   await page.locator('#who').filter({ hasText: 'dev-user' }).waitFor();
   check(!page.url().includes('eyJ'), 'no token in the URL');
   console.log('ok: signed in as dev-user');
+
+  // Plain words, from the module the rows use, at a fixed moment: Monday 7
+  // December 2026, 10:00 local.
+  const words = await page.evaluate(async () => {
+    const { repeats, when } = await import('/words.js');
+    const now = new Date(2026, 11, 7, 10, 0);
+    const at = (...args) => new Date(...args).toISOString();
+    return {
+      rules: ['FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR', 'FREQ=MONTHLY;BYMONTHDAY=6', 'FREQ=WEEKLY;INTERVAL=2;BYDAY=TH,MO',
+        'FREQ=DAILY', 'FREQ=MONTHLY;BYDAY=-1FR', 'FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=8', 'FREQ=DAILY;COUNT=5',
+        'FREQ=WEEKLY;BYDAY=SA,SU', 'FREQ=WEEKLY;BYSETPOS=1'].map(repeats),
+      dates: [at(2026, 11, 7, 15, 0), at(2026, 11, 8, 9, 0), at(2026, 11, 6, 18, 0), at(2026, 11, 8 + 1, 8, 30),
+        at(2026, 11, 24, 9, 0), at(2027, 0, 2, 9, 0)].map((d) => when(d, now)),
+    };
+  });
+  const expected = ['Every weekday', 'Every month on the 6th', 'Every 2 weeks on Mon and Thu', 'Every day',
+    'Every month on the last Friday', 'Every year on 8 Dec', 'Every day, 5 times', 'Every weekend', 'Repeats (custom rule)'];
+  check(JSON.stringify(words.rules) === JSON.stringify(expected), `rules in words: ${JSON.stringify(words.rules)}`);
+  const [today, tomorrowAt, yesterday, wednesday, later, nextYear] = words.dates;
+  check(/^Today 3:00/.test(today) && /^Tomorrow 9:00/.test(tomorrowAt) && /^Yesterday 6:00/.test(yesterday), `days: ${words.dates}`);
+  check(/^Wed 8:30/.test(wednesday) && /^Dec 24 9:00/.test(later) && /^Jan 2, 2027 9:00/.test(nextYear), `dates: ${words.dates}`);
+  console.log(`ok: plain words for rules and dates (${words.rules[2]}; ${wednesday}; ${nextYear})`);
   await page.locator('#live[data-state="live"]').waitFor();
   console.log('ok: live: the stream is open');
 
@@ -128,8 +156,8 @@ await run(browser, async () => {
   const dentist = page.locator('#tasks li', { hasText: 'Dentist' });
   await dentist.waitFor();
   const dueText = await dentist.locator('.meta').textContent();
-  check(/due [^·]*(9:00|09:00)/.test(dueText), `the due time shows in the user's zone: ${dueText}`);
-  check(/reminder [^·]*(8:00|08:00)/.test(dueText), `the reminder an hour before: ${dueText}`);
+  check(/^Tomorrow (9:00|09:00)/.test(dueText), `the due time shows in the user's zone, in words: ${dueText}`);
+  check(/Reminder Tomorrow (8:00|08:00)/.test(dueText), `the reminder an hour before: ${dueText}`);
   console.log(`ok: due time shown as "${dueText}"`);
 
   // Search narrows the list, as the API's q does.
@@ -166,7 +194,7 @@ await run(browser, async () => {
   await page.fill('#quick', 'Pay rent tomorrow 9am #home !high every month');
   await page.locator('#quick-preview li[data-field="repeats"]').waitFor();
   const read = await page.locator('#quick-preview li').allTextContents();
-  for (const field of ['Title: Pay rent', 'Priority: high', 'Tags: #home', 'Repeats: FREQ=MONTHLY']) {
+  for (const field of ['Title: Pay rent', 'Priority: high', 'Tags: #home', 'Repeats: Every month']) {
     check(read.includes(field), `quick add shows ${field}: ${read}`);
   }
   check(read.some((t) => /^Due: .*(9:00|09:00)/.test(t)), `quick add shows the due time in the user's zone: ${read}`);
@@ -175,9 +203,11 @@ await run(browser, async () => {
   const rent = page.locator('#tasks li', { hasText: 'Pay rent' });
   await rent.waitFor();
   const rentMeta = await rent.locator('.meta').textContent();
-  const tomorrowShort = tomorrow.toLocaleString(undefined, { dateStyle: 'medium' });
-  check(rentMeta.startsWith('high · due ') && rentMeta.includes(tomorrowShort) && /(9:00|09:00)/.test(rentMeta)
-    && rentMeta.includes('repeats FREQ=MONTHLY') && rentMeta.endsWith('#home'), `the task saved as read: ${rentMeta}`);
+  check(rentMeta.startsWith('High priority') && /Tomorrow (9:00|09:00)/.test(rentMeta)
+    && rentMeta.includes('Every month') && rentMeta.endsWith('#home'), `the task saved as read: ${rentMeta}`);
+  check(await rent.locator('input[type=checkbox]').evaluate((box) => getComputedStyle(box).borderColor)
+    !== await page.locator('#tasks li[data-priority="medium"] input[type=checkbox]').first().evaluate((box) => getComputedStyle(box).borderColor),
+    'a high priority rings its checkbox in a colour of its own');
   check((await page.locator('#quick').inputValue()) === '', 'the box is cleared for the next one');
   console.log(`ok: quick add read the line into fields and saved them (${rentMeta})`);
 
@@ -196,11 +226,12 @@ await run(browser, async () => {
   await page.click('#new-task button[type=submit]');
   const plants = page.locator('#tasks li', { hasText: 'Water the plants' });
   await plants.first().waitFor();
-  check(/repeats FREQ=WEEKLY;BYDAY=/.test(await plants.first().locator('.meta').textContent()), 'it repeats weekly');
+  const weekly = plants.first().locator('.meta .repeats');
+  check(/^Every week on (Mon|Tue|Wed|Thu|Fri|Sat|Sun)$/.test(await weekly.textContent()), `it repeats weekly, in words: ${await weekly.textContent()}`);
+  check((await weekly.getAttribute('title')).startsWith('FREQ=WEEKLY;BYDAY='), 'the rule itself is a hover away');
   await plants.first().locator('input[type=checkbox]').check();
   await page.locator('#tasks li.done', { hasText: 'Water the plants' }).waitFor();
-  const nextWeek = new Date(tomorrow.getTime() + 7 * 86400000)
-    .toLocaleString(undefined, { dateStyle: 'medium' });
+  const nextWeek = dayOf(new Date(tomorrow.getTime() + 7 * 86400000));
   const deadline = Date.now() + 20000;
   while ((await page.locator('#tasks li:not(.done)', { hasText: 'Water the plants' }).count()) === 0) {
     check(Date.now() < deadline, 'the next occurrence did not appear within 20 s');
@@ -364,9 +395,9 @@ await run(browser, async () => {
   await edit.locator('select[name=list]').selectOption({ label: 'Book club' });
   await edit.locator('button[type=submit]').click();
   const typed = page.locator('#tasks li', { hasText: 'Typed without a mouse' });
-  await typed.locator('.meta', { hasText: 'repeats FREQ=DAILY' }).waitFor();
+  await typed.locator('.meta', { hasText: 'Every day' }).waitFor();
   const typedMeta = await typed.locator('.meta').textContent();
-  check(/due [^·]*10:30/.test(typedMeta) && /reminder [^·]*10:20/.test(typedMeta), `edited as asked: ${typedMeta}`);
+  check(/Tomorrow 10:30/.test(typedMeta) && /Reminder Tomorrow 10:20/.test(typedMeta), `edited as asked: ${typedMeta}`);
   await page.click('#list-filter button:text-is("Book club")');
   await page.locator('#tasks li button.title:text-is("Typed without a mouse")').waitFor();
   console.log(`ok: edited its due time, reminder and rule, and moved it to another list (${typedMeta})`);

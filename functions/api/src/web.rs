@@ -12,7 +12,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 12] = [
+const SCRIPTS: [(&str, &str); 13] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -24,6 +24,7 @@ const SCRIPTS: [(&str, &str); 12] = [
     ("/reminders.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/reminders.js"))),
     ("/settings.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/settings.js"))),
     ("/push.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/push.js"))),
+    ("/words.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/words.js"))),
     // The service worker, at the root so that its scope is the whole app.
     ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
 ];
