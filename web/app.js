@@ -10,7 +10,8 @@
 // lists.js (new lists, and the members of the list shown), settings.js (the
 // settings dialog), push.js (push in this browser; sw.js, the service worker,
 // shows what is pushed), signin.js (OpenID Connect), words.js (due times and
-// repetition in plain words).
+// repetition in plain words), keys.js (keyboard shortcuts), tabs.js (one
+// sign-in for all the app's tabs).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -18,6 +19,8 @@ import { TaskList } from "./list.js";
 import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
+import { wireKeys } from "./keys.js";
+import * as tabs from "./tabs.js";
 import { Lists } from "./lists.js";
 import { Settings } from "./settings.js";
 import * as push from "./push.js";
@@ -126,6 +129,7 @@ function show(signedIn) {
   $("signed-in").hidden = !signedIn;
   $("signed-out").hidden = signedIn;
   $("sign-out").hidden = !signedIn;
+  $("menu").hidden = !signedIn;
   $("open-settings").hidden = !signedIn;
   $("who").textContent = "";
 }
@@ -134,6 +138,8 @@ function signOut(message) {
   // Signing out stops this browser's push for the user; an expired sign-in
   // cannot (the API refuses it), and the next user's sign-in moves it.
   if (!message) push.turnOff().catch(() => {});
+  // Signing out here signs out the app's other tabs; an expired sign-in does not.
+  if (!message) tabs.signedOutHere();
   live.stop();
   lists.show(null);
   reminders.clear();
@@ -168,6 +174,10 @@ function listPath(limit = PAGE) {
   }
   if (view === "upcoming") params.set("due_after", endOfToday().toISOString());
   if (view === "overdue") params.set("overdue", "true");
+  if (view === "completed") {
+    params.set("status", "done");
+    params.set("sort", "completed");
+  }
   if (sort) {
     const [key, order] = sort.split(":");
     params.set("sort", key);
@@ -179,12 +189,35 @@ function listPath(limit = PAGE) {
   return `/v1/tasks?${params}`;
 }
 
+/** Today's overdue section: open tasks due before today, most overdue first, as filtered. */
+function overduePath() {
+  const params = new URLSearchParams({ limit: String(PAGE), overdue: "true", due_before: startOfToday().toISOString(), sort: "due" });
+  if (query) params.set("q", query);
+  if (tag) params.set("tag", tag);
+  if (listId) params.set("list", listId);
+  return `/v1/tasks?${params}`;
+}
+
 /** What a list is called, with who shares it: "Household (shared, editor)". */
 function listName(list) {
   return list.role === "owner" ? list.name : `${list.name} (shared, ${list.role})`;
 }
 
-/** The caller's lists: the filter above the tasks, and the picker of the new-task form. */
+/** What each view is called, as its heading says. */
+const VIEWS = { all: "All tasks", today: "Today", upcoming: "Upcoming", overdue: "Overdue", completed: "Completed" };
+
+/** The heading says what is shown: the view, and the list when one is chosen. */
+function showHeading() {
+  const list = listId && known.get(listId);
+  $("tasks-heading").textContent = list ? (view === "all" ? list.name : `${VIEWS[view]} in ${list.name}`) : VIEWS[view];
+  // New tasks go to the list shown, where the user may add to it.
+  const picker = $("list");
+  if (list && list.role !== "viewer") picker.value = list.id;
+  const target = picker.selectedOptions[0];
+  $("quick-target").textContent = target ? `to ${target.textContent}` : "";
+}
+
+/** The caller's lists: the filter beside the tasks, and the picker of the new-task form. */
 function showLists({ items }) {
   known = new Map(items.map((l) => [l.id, l]));
   if (listId && !known.has(listId)) listId = null; // left, or removed from it
@@ -201,12 +234,22 @@ function showLists({ items }) {
   const filter = (label, id) => {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = label;
+    if (id) {
+      const swatch = document.createElement("span");
+      swatch.className = "swatch";
+      swatch.setAttribute("aria-hidden", "true");
+      const colour = known.get(id)?.colour;
+      // A colour the API checked (#rrggbb), set as a style property, never as markup.
+      if (colour) swatch.style.background = colour;
+      button.append(swatch);
+    }
+    button.append(label);
     button.setAttribute("aria-pressed", String(id === listId));
     button.addEventListener("click", () => {
       listId = id;
       refresh();
       lists.show(known.get(id) || null);
+      closeDrawer();
     });
     return button;
   };
@@ -241,17 +284,25 @@ async function refresh(limit = PAGE, { live = false } = {}) {
   tasks.setAttribute("aria-busy", "true");
   try {
     // Read together, shown together: nothing moves after the tasks appear.
-    const [page, tags, lists] = await Promise.all([
+    const [page, tags, lists, late] = await Promise.all([
       api("GET", listPath(limit)),
       api("GET", "/v1/tags"),
       api("GET", "/v1/lists"),
+      // Today shows what is still open from before it, in a section of its own.
+      view === "today" ? api("GET", overduePath()) : null,
     ]);
     if (mine !== shown) return;
     showTags(tags);
     showLists(lists);
+    showHeading();
     // Checked now, not when the reload began: the user may have opened an edit meanwhile.
     if (live && tasks.querySelector("li.editing")) return;
-    list.show(page.items, query || tag ? "No task matches." : "Nothing here.");
+    const empty = query || tag ? "No task matches." : "Nothing here.";
+    if (late && late.items.length) {
+      list.showSections([{ title: "Overdue", tasks: late.items }, { title: "Today", tasks: page.items }], empty);
+    } else {
+      list.show(page.items, empty);
+    }
     setNext(page.next_cursor);
   } catch (e) {
     // The list shown is gone for the user (removed from it meanwhile): show every list.
@@ -329,6 +380,7 @@ async function signedIn() {
   show(true);
   $("who").textContent = user ? `Signed in as ${user}` : "Signed in";
   live.start();
+  tabs.signedInHere();
 }
 
 async function devSignIn() {
@@ -348,7 +400,23 @@ function choose(button) {
   for (const other of document.querySelectorAll("[data-view]")) {
     other.setAttribute("aria-pressed", String(other === button));
   }
+  showHeading();
   refresh();
+  closeDrawer();
+}
+
+/** On a phone the sidebar is a drawer, opened by Menu and closed by a choice or Escape. */
+function openDrawer() {
+  $("sidebar").classList.add("open");
+  $("menu").setAttribute("aria-expanded", "true");
+  $("sidebar").querySelector("button")?.focus();
+}
+
+function closeDrawer() {
+  if (!$("sidebar").classList.contains("open")) return;
+  $("sidebar").classList.remove("open");
+  $("menu").setAttribute("aria-expanded", "false");
+  $("menu").focus();
 }
 
 async function start() {
@@ -395,6 +463,13 @@ async function start() {
     button.addEventListener("click", () => choose(button));
   }
   $("more").addEventListener("click", more);
+  wireKeys(list);
+  $("open-shortcuts").addEventListener("click", () => $("shortcuts").showModal());
+  $("menu").addEventListener("click", () => ($("sidebar").classList.contains("open") ? closeDrawer() : openDrawer()));
+  $("sidebar").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeDrawer();
+  });
+  $("list").addEventListener("change", showHeading);
   scrolled = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting)) more();
   });
@@ -411,6 +486,12 @@ async function start() {
     button.addEventListener("click", () => beginSignIn(oidc).catch((e) => say(e.message)));
   }
   if (finished) say(finished);
+  // A tab opened while another is signed in is signed in with it.
+  if (!session.token()) {
+    const token = await tabs.borrow();
+    if (token && !session.token()) session.keep(token);
+  }
+  tabs.follow({ signedIn, signedOut: () => signOut("Signed out in another tab.") });
   if (session.token()) await signedIn();
   else show(false);
 }

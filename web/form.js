@@ -59,6 +59,8 @@ export function formErrors(form, error, summary = $("new-task-error"), names = F
     input.insertAdjacentElement("afterend", note);
   }
   if (error && error.fields && error.fields.length) form.elements[names[error.fields[0].field] || error.fields[0].field]?.focus();
+  // The whole message in view too, under the field the focus went to.
+  if (error) summary.scrollIntoView({ block: "nearest" });
 }
 
 /**

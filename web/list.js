@@ -7,7 +7,7 @@ import { localInput, timeZone } from "./form.js";
 import { overdue, repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
-/** How long a deletion can be undone. */
+/** How long a deletion or a completion can be undone. */
 const UNDO_MS = 5000;
 
 function say(message) {
@@ -59,13 +59,54 @@ export class TaskList {
     this.reload = reload;
     this.lists = lists;
     this.pending = null; // the deletion that can still be undone
+    this.tasks = new WeakMap(); // each row's task, for the keyboard (keys.js)
+  }
+
+  /** The task a row shows. */
+  taskOf(row) {
+    return this.tasks.get(row) || null;
   }
 
   show(tasks, emptyText) {
+    this.showSections([{ title: null, tasks }], emptyText);
+  }
+
+  /**
+   * Tasks in sections, each under its heading (Today's "Overdue" first); a
+   * section with nothing in it is left out, and `emptyText` said when all are.
+   */
+  showSections(sections, emptyText) {
     const hidden = this.pending ? this.pending.task.id : null;
-    const items = tasks.filter((t) => t.id !== hidden).map((t) => this.item(t));
-    this.root.replaceChildren(...items);
-    if (!items.length) this.root.append(element("li", { textContent: emptyText }));
+    const rows = [];
+    for (const { title, tasks } of sections) {
+      const items = tasks.filter((t) => t.id !== hidden).map((t) => this.item(t));
+      if (!items.length) continue;
+      if (title) rows.push(element("li", { className: "section" }, element("h3", { textContent: title })));
+      rows.push(...items);
+    }
+    const focus = this.focusNow();
+    this.root.replaceChildren(...rows);
+    if (!rows.length) this.root.append(element("li", { className: "empty", textContent: emptyText }));
+    focus();
+  }
+
+  /**
+   * What has the focus in the list now, and a function that gives it back to
+   * the same task's row or control once the rows are drawn again (a change
+   * arriving live must not throw the keyboard user back to the top).
+   */
+  focusNow() {
+    const active = document.activeElement;
+    const row = active?.closest?.("li[data-id]");
+    if (!row || !this.root.contains(row)) return () => {};
+    const id = row.dataset.id;
+    const control = active === row ? null : [...row.querySelectorAll("input, button")].indexOf(active);
+    return () => {
+      const again = this.row(id);
+      if (!again) return;
+      const target = control === null || control < 0 ? again : again.querySelectorAll("input, button")[control];
+      (target || again).focus({ preventScroll: true });
+    };
   }
 
   /** Adds the next keyset page's tasks below the ones shown. */
@@ -79,6 +120,9 @@ export class TaskList {
     li.dataset.id = task.id;
     li.dataset.list = task.list_id;
     li.dataset.priority = task.priority;
+    // Focusable by j and k (keys.js), not by Tab: Tab goes through its controls.
+    li.tabIndex = -1;
+    this.tasks.set(li, task);
     if (task.completed) li.classList.add("done");
     const done = element("input", { type: "checkbox", checked: task.completed });
     done.setAttribute("aria-label", `Done: ${task.title}`);
@@ -93,14 +137,43 @@ export class TaskList {
     return li;
   }
 
-  async toggle(task, completed) {
+  /**
+   * Completes or reopens `task`; a completion can be undone for a few
+   * seconds. From the keyboard (`focusNext`), the focus then goes to the
+   * task that followed it, so that the next one is a key away.
+   */
+  async toggle(task, completed, { focusNext = false } = {}) {
+    const row = this.root.querySelector(`li[data-id="${task.id}"]`);
+    const after = focusNext ? row?.nextElementSibling?.closest("li[data-id]")?.dataset.id : null;
     try {
       await api("POST", `/v1/tasks/${task.id}/${completed ? "complete" : "reopen"}`);
-      say(completed ? `Completed “${task.title}”.` : `Reopened “${task.title}”.`);
+      if (completed) this.offerUndo(`Completed “${task.title}”.`, () => this.toggle(task, false));
+      else say(`Reopened “${task.title}”.`);
     } catch (e) {
       say(e.message);
     }
     await this.reload();
+    if (focusNext) (this.row(after) || this.row(task.id))?.focus();
+  }
+
+  /** The row of task `id`, if it is shown. */
+  row(id) {
+    return id ? this.root.querySelector(`li[data-id="${id}"]`) : null;
+  }
+
+  /** Says `message` with an Undo button that runs `undo`, for a few seconds. */
+  offerUndo(message, undo) {
+    this.flush();
+    say(message);
+    const button = $("undo");
+    button.hidden = false;
+    clearTimeout(this.undoTimer);
+    this.undoTimer = setTimeout(() => (button.hidden = true), UNDO_MS);
+    button.onclick = () => {
+      clearTimeout(this.undoTimer);
+      button.hidden = true;
+      undo();
+    };
   }
 
   /** The task's fields in a form in its place; saving sends If-Match with the version edited. */
@@ -193,6 +266,7 @@ export class TaskList {
     say(`Deleted “${task.title}”.`);
     const undo = $("undo");
     undo.hidden = false;
+    clearTimeout(this.undoTimer);
     undo.onclick = () => {
       clearTimeout(timer);
       this.pending = null;

@@ -6,7 +6,7 @@
 // added; a member removed from the list on screen sees it go at once; a
 // "cannot be reached" message goes once the page is live again. Exits 1
 // naming what failed.
-import { check, launch, run } from './common.mjs';
+import { check, launch, run, fullForm } from './common.mjs';
 
 const BASE = process.env.BASE_URL;
 const ALICE = process.env.OTHER_TOKEN;
@@ -53,6 +53,7 @@ await run(browser, async () => {
   // A title over 200 characters: said beside the field, in view, and nothing added.
   const before = (await call('GET', '/v1/tasks?status=all&limit=200')).body.items.length;
   await page.click('[data-view="all"]');
+  await fullForm(page);
   await page.fill('#title', 'x'.repeat(1000));
   check((await page.inputValue('#title')).length === 1000, 'the title is not cut silently');
   await page.click('#new-task button[type=submit]');
@@ -69,6 +70,7 @@ await run(browser, async () => {
   check(colour !== muted, `the error is not in the muted grey: ${colour}`);
 
   // A due time in 1900: said too; a fixed form then adds the task and clears both.
+  await fullForm(page);
   await page.fill('#title', 'Renew passport');
   await page.fill('#due', '1900-03-01T09:00');
   await page.click('#new-task button[type=submit]');

@@ -8,7 +8,7 @@
 // strict CSP on every page, an axe-core scan of each view, and a first screen
 // that is interactive quickly. Screenshots go to SHOTS. Exits 1 naming what failed.
 import { mkdirSync } from 'node:fs';
-import { check, launch, require, run } from './common.mjs';
+import { check, launch, require, run, fullForm } from './common.mjs';
 
 const AXE = require.resolve('axe-core/axe.min.js');
 const BASE = process.env.BASE_URL;
@@ -29,7 +29,8 @@ async function accessible(page, name) {
   if (name === 'sign-in') {
     await copy.locator('#signed-out').waitFor({ state: 'visible' });
   } else {
-    await copy.locator('#live[data-state="live"]').waitFor();
+    await copy.locator('#live[data-state="live"]').waitFor({ timeout: 20000 }).catch(async () => check(false,
+      `${name}: the scanned copy of ${page.url()} did not go live: ${await copy.evaluate(() => JSON.stringify({ live: document.getElementById('live')?.dataset.state, status: document.getElementById('status')?.textContent, out: document.getElementById('signed-out')?.hidden, token: Boolean(sessionStorage.getItem('todo.token')) }))}`));
     const view = name.replace('view-', '').replace('-dark', '');
     await copy.click(`[data-view="${view}"]`);
     await settled(copy);
@@ -46,6 +47,14 @@ async function accessible(page, name) {
 function dayOf(date) {
   const sameYear = date.getFullYear() === new Date().getFullYear();
   return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', ...(sameYear ? {} : { year: 'numeric' }) });
+}
+
+/** The first task shows on the first screen, without scrolling. */
+async function firstTaskInView(page, size) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const box = await page.locator('#tasks li .title').first().boundingBox();
+  const height = page.viewportSize().height;
+  check(box && box.y + box.height <= height, `at ${size} the first task is at ${box && Math.round(box.y)} px, below the ${height} px screen`);
 }
 
 /** The task list has finished loading (the app keeps a stream open, so the network is never idle). */
@@ -126,6 +135,7 @@ await run(browser, async () => {
 
   // A title that is HTML shows as text, and runs nothing.
   const xss = '<img src=x onerror=alert(1)>';
+  await fullForm(page);
   await page.fill('#title', xss);
   await page.selectOption('#priority', 'high');
   await page.fill('#tags', 'home, test');
@@ -138,6 +148,7 @@ await run(browser, async () => {
   console.log('ok: an HTML title shows literally');
 
   // Keyboard alone: focus the title, type, Tab through the fields, Enter.
+  await fullForm(page);
   await page.focus('#title');
   await page.keyboard.type('Typed without a mouse');
   await page.keyboard.press('Enter');
@@ -147,6 +158,7 @@ await run(browser, async () => {
   console.log('ok: a task created by keyboard alone');
 
   // A due time in the user's zone: tomorrow 09:00 local shows as 09:00.
+  await fullForm(page);
   await page.fill('#title', 'Dentist');
   const tomorrow = new Date(Date.now() + 86400000);
   const local = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}T09:00`;
@@ -212,6 +224,7 @@ await run(browser, async () => {
   console.log(`ok: quick add read the line into fields and saved them (${rentMeta})`);
 
   // A weekly task: completing it brings its next occurrence, a week later.
+  await fullForm(page);
   await page.fill('#title', 'Water the plants');
   await page.fill('#due', local);
   await page.selectOption('#repeat', 'weekly');
@@ -243,9 +256,13 @@ await run(browser, async () => {
   console.log(`ok: the next occurrence appeared (${following})`);
 
   // A stale edit: another tab changes the task first; the conflict shows theirs and a choice.
+  // The second tab is signed in by the open one, with no click (tabs.js).
   const other = await context.newPage();
   await other.goto(BASE + '/');
-  await other.click('#dev-sign-in');
+  await other.locator('#live[data-state="live"]').waitFor();
+  const tokenOf = (tab) => tab.evaluate(() => sessionStorage.getItem('todo.token'));
+  check(await tokenOf(other) === await tokenOf(page), 'the new tab has the open one\'s sign-in');
+  console.log('ok: a new tab was signed in by the open one');
   await page.click('#tasks li button.title:text-is("Dentist")');
   await page.locator('form.edit').waitFor();
   await other.click('#tasks li button.title:text-is("Dentist")');
@@ -263,6 +280,7 @@ await run(browser, async () => {
   console.log('ok: a stale edit showed the newer version, and the user chose');
 
   // A task added in the other tab appears in this one, without a reload.
+  await fullForm(other);
   await other.fill('#title', 'Added in the other tab');
   await other.click('#new-task button[type=submit]');
   await page.locator('#tasks li button.title:text-is("Added in the other tab")').waitFor({ timeout: 10000 });
@@ -322,12 +340,51 @@ await run(browser, async () => {
   check(left.includes('Typed without a mouse') && !left.some((t) => t.startsWith('<img')), `after undo and a deletion: ${left}`);
   console.log('ok: delete with undo');
 
+  // Working fast, by keyboard alone: q to the box, j and k between tasks, x
+  // completes and the focus goes on to the next task, Undo brings it back, e
+  // edits and Escape cancels, ? lists the keys.
+  await page.click('[data-view="all"]');
+  await settled(page);
+  await page.focus('#tasks-heading');
+  await page.keyboard.press('q');
+  check(await page.evaluate(() => document.activeElement.id) === 'quick', 'q goes to the quick-add box');
+  await page.keyboard.type('Sharpen pencils');
+  await page.keyboard.press('Enter');
+  await page.locator('#tasks li button.title:text-is("Sharpen pencils")').waitFor();
+  await page.keyboard.press('Escape');
+  const inFocus = () => page.evaluate(() => document.activeElement.closest('li[data-id]')?.querySelector('.title')?.textContent || null);
+  await page.keyboard.press('j');
+  const first = await inFocus();
+  check(first === 'Sharpen pencils', `j goes to the first task: ${first}`);
+  await page.keyboard.press('j');
+  const second = await inFocus();
+  await page.keyboard.press('k');
+  check(await inFocus() === first && second && second !== first, `k goes back: ${second}`);
+  await page.keyboard.press('x');
+  await page.locator('#tasks li.done', { hasText: 'Sharpen pencils' }).waitFor();
+  await page.waitForFunction((title) => document.activeElement.closest('li[data-id]')?.querySelector('.title')?.textContent === title, second);
+  await page.locator('#undo:visible').waitFor();
+  await page.keyboard.press('z');
+  await page.locator('#tasks li:not(.done)', { hasText: 'Sharpen pencils' }).waitFor();
+  await page.keyboard.press('k');
+  await page.keyboard.press('e');
+  await page.locator('form.edit').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('form.edit').waitFor({ state: 'detached' });
+  await page.focus('#tasks-heading');
+  await page.keyboard.press('?');
+  await page.locator('#shortcuts[open]').waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#shortcuts:not([open])').waitFor({ state: 'attached' });
+  console.log(`ok: shortcuts: q added, j and k moved, x completed and went on to "${second}", z undid it, e edited, Escape cancelled, ? listed the keys`);
+
   await page.click('[data-view="all"]');
   await settled(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/view-all.png` });
   await accessible(page, 'view-all');
-  for (const view of ['today', 'upcoming', 'overdue']) {
+  await firstTaskInView(page, '1280×800');
+  for (const view of ['today', 'upcoming', 'overdue', 'completed']) {
     await page.click(`[data-view="${view}"]`);
     await settled(page);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -349,6 +406,7 @@ await run(browser, async () => {
   await shared.click();
   await page.waitForFunction(() => [...document.querySelectorAll('#tasks li .title')].map((t) => t.textContent).join() === 'Oat milk');
   await page.selectOption('#list', { label: 'Groceries (shared, editor)' });
+  await fullForm(page);
   await page.fill('#title', 'Bread for two');
   await page.click('#new-task button[type=submit]');
   await page.locator('#tasks li button.title:text-is("Bread for two")').waitFor();
@@ -426,11 +484,12 @@ await run(browser, async () => {
   console.log(`ok: keyset pages as the user scrolls (${firstPage}, then ${all})`);
 
   // A token that is no longer good: the app says so and offers the sign-in again.
+  // (Set before the app runs: a tab opened without one would be signed in by the open tab.)
   const stale = await context.newPage();
+  await stale.addInitScript(() => sessionStorage.getItem('todo.token') || sessionStorage.setItem('todo.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad'));
   await stale.goto(BASE + '/');
-  await stale.evaluate(() => sessionStorage.setItem('todo.token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad'));
-  await stale.reload();
-  await stale.locator('#signed-out').waitFor({ state: 'visible' });
+  await stale.locator('#signed-out').waitFor({ state: 'visible', timeout: 15000 }).catch(async () => check(false,
+    `the stale tab: ${await stale.evaluate(() => JSON.stringify({ token: sessionStorage.getItem('todo.token'), status: document.getElementById('status').textContent, in: !document.getElementById('signed-in').hidden, live: document.getElementById('live').dataset.state }))}`));
   // Polled, not read once: the sign-in screen shows from the start, the reason
   // once the API has refused the token, which on a loaded machine (CI runs the
   // browser tests beside the rest) took more than 5 s once.
@@ -461,13 +520,34 @@ await run(browser, async () => {
 
   // A narrow phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
+  // The sidebar is a drawer here: Menu opens it, a choice closes it.
+  check(!(await page.locator('#sidebar').isVisible()), 'on a phone the sidebar starts closed');
+  await page.click('#menu');
+  check((await page.locator('#menu').getAttribute('aria-expanded')) === 'true', 'Menu says it is open');
+  await page.screenshot({ path: `${SHOTS}/phone-menu.png` });
   await page.click('[data-view="all"]');
   await settled(page);
+  check(!(await page.locator('#sidebar').isVisible()), 'choosing a view closes the drawer');
+  await page.click('#menu');
+  await page.keyboard.press('Escape');
+  check(!(await page.locator('#sidebar').isVisible()), 'Escape closes the drawer');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `no horizontal scrolling at 360 px (${overflow} px too wide)`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/phone.png` });
-  console.log('ok: 360 px wide');
+  await firstTaskInView(page, '360×740');
+  console.log('ok: 360 px wide, the drawer opens and closes, the first task on the first screen');
+
+  // Signing out in one tab signs out the others.
+  const third = await context.newPage();
+  await third.goto(BASE + '/');
+  await third.locator('#live[data-state="live"]').waitFor();
+  await third.click('#sign-out');
+  await page.locator('#signed-out').waitFor({ state: 'visible' });
+  await page.locator('#status', { hasText: 'Signed out in another tab' }).waitFor();
+  check(await tokenOf(page) === null, 'the token is gone from the other tab too');
+  await third.close();
+  console.log('ok: signing out in one tab signed out the other');
 
   check(violations.length === 0, `the CSP refused something the app does: ${violations}`);
   await context.close();

@@ -39,3 +39,11 @@ export async function run(browser, scenario) {
   }
   process.exit(failed ? 1 : 0);
 }
+
+/** Opens the new-task form with every field (folded under the list until asked for), by keyboard. */
+export async function fullForm(page) {
+  if (await page.locator('#more-options[open]').count()) return;
+  await page.focus('#more-options > summary');
+  await page.keyboard.press('Enter');
+  await page.locator('#title').waitFor({ state: 'visible' });
+}

@@ -4,7 +4,7 @@
 // access token the API accepts, the code gone from the address bar; and a
 // return the app did not start, and a refusal, each said plainly.
 // Exits 1 naming what failed.
-import { check, launch, run } from './common.mjs';
+import { check, launch, run, fullForm } from './common.mjs';
 
 const BASE = process.env.BASE_URL;
 const ISSUER = process.env.ISSUER;
@@ -52,6 +52,7 @@ await run(browser, async () => {
   console.log(`ok: signed in with OpenID Connect as ${claims.sub} (PKCE S256, token for ${claims.aud})`);
 
   // The token works with the API: a task made and listed.
+  await fullForm(page);
   await page.fill('#title', 'Made after signing in with a provider');
   await page.click('#new-task button[type=submit]');
   await page.locator('#tasks li button.title:text-is("Made after signing in with a provider")').waitFor();

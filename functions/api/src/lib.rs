@@ -192,10 +192,14 @@ pub fn app(state: AppState) -> Router {
                 ([(axum::http::header::CONTENT_TYPE, "application/json")], ASYNCAPI)
             }),
         )
-        .merge(web::routes())
         .merge(mail_links::routes())
         .merge(oidc::routes(state.auth.oidc().is_some()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limit::limit))
+        // The web app's files are outside every budget: constant bytes from
+        // memory, cheaper to serve than a budget is to check, and a page load
+        // asks for twenty of them (an office behind one address would spend
+        // its anonymous budget on reloads). MAX_CONNECTIONS still bounds them.
+        .merge(web::routes())
         .with_state(state.clone());
     let fallbacks = Fallbacks {
         not_found: || ApiError::RouteNotFound.into_response(),

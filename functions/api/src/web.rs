@@ -6,13 +6,13 @@
 //! from this origin only (no inline code, no `eval`), no framing, no plugins.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 13] = [
+const SCRIPTS: [(&str, &str); 15] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -25,6 +25,8 @@ const SCRIPTS: [(&str, &str); 13] = [
     ("/settings.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/settings.js"))),
     ("/push.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/push.js"))),
     ("/words.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/words.js"))),
+    ("/keys.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/keys.js"))),
+    ("/tabs.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/tabs.js"))),
     // The service worker, at the root so that its scope is the whole app.
     ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
 ];
@@ -70,8 +72,33 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
 /// `body` as `content_type`, with the security headers every page carries.
-fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (security_headers(content_type), body)
+/// A file of the app: its bytes, or `304 Not Modified` when the browser holds
+/// them already (its `If-None-Match` names this build's `ETag` of them), so a
+/// reload costs a round trip per file and no bytes.
+fn asset(content_type: &'static str, body: &'static str, asked: &HeaderMap) -> axum::response::Response {
+    let tag = etag(body);
+    let held = asked
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag));
+    let mut response = if held {
+        (axum::http::StatusCode::NOT_MODIFIED, security_headers(content_type)).into_response()
+    } else {
+        (security_headers(content_type), body).into_response()
+    };
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The entity tag of `body`: a hash of its bytes, in quotes, the same in every
+/// process of one build.
+fn etag(body: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
 }
 
 /// A page made on the server (the mail links' pages): `title` and `main`
@@ -106,15 +133,17 @@ fn security_headers(content_type: &'static str) -> [(HeaderName, HeaderValue); 6
 /// `/`, the modules, `/app.css`, `/favicon.svg` and the explorer under `/docs`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let mut router = Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
-        .route("/favicon.svg", get(|| async { asset("image/svg+xml", ICON) }));
+        .route("/", get(|h: HeaderMap| async move { asset("text/html; charset=utf-8", INDEX, &h) }))
+        .route("/app.css", get(|h: HeaderMap| async move { asset("text/css; charset=utf-8", STYLE, &h) }))
+        .route("/favicon.svg", get(|h: HeaderMap| async move { asset("image/svg+xml", ICON, &h) }));
     for (path, script) in SCRIPTS {
-        router =
-            router.route(path, get(move || async move { asset("text/javascript; charset=utf-8", script) }));
+        router = router.route(
+            path,
+            get(move |h: HeaderMap| async move { asset("text/javascript; charset=utf-8", script, &h) }),
+        );
     }
     for (path, content_type, body) in DOCS {
-        router = router.route(path, get(move || async move { asset(content_type, body) }));
+        router = router.route(path, get(move |h: HeaderMap| async move { asset(content_type, body, &h) }));
     }
     router
 }

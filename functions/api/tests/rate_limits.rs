@@ -276,6 +276,43 @@ async fn requests_without_a_valid_credential_are_limited_per_address() {
     assert_eq!(signed_in.status(), 200);
 }
 
+/// A page load asks for twenty files: they spend no budget (an office behind
+/// one address reloading the app would otherwise lock itself out of it), and
+/// a browser that holds a file already is answered 304 by its `ETag`.
+#[tokio::test]
+async fn the_web_app_s_files_spend_no_budget_and_answer_304_when_held() {
+    let app = app(RateLimits::from_config(&config(None)).expect("limits")).await;
+    let base = served(&app).await;
+    let client = client_from("127.0.0.3");
+    // Ten loads of the page's files, over an anonymous budget of three.
+    for _ in 0..10 {
+        for path in ["/", "/app.js", "/app.css", "/api.js", "/words.js", "/favicon.svg", "/docs"] {
+            let res = client.get(format!("{base}{path}")).send().await.expect("answered");
+            assert_eq!(res.status(), 200, "{path}");
+            assert!(res.headers().get("ratelimit").is_none(), "{path} spent from a budget");
+        }
+    }
+    let first = client.get(format!("{base}/app.js")).send().await.expect("answered");
+    let tag = first.headers().get("etag").expect("an ETag").to_str().expect("text").to_owned();
+    assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+    let held =
+        client.get(format!("{base}/app.js")).header("if-none-match", &tag).send().await.expect("answered");
+    assert_eq!(held.status(), 304);
+    assert!(held.headers().get("content-security-policy").is_some(), "the 304 keeps the headers");
+    assert!(held.bytes().await.expect("body").is_empty());
+    let other =
+        client.get(format!("{base}/api.js")).header("if-none-match", &tag).send().await.expect("answered");
+    assert_eq!(other.status(), 200, "another file's tag does not match");
+
+    // The API's budget for the address is whole: three anonymous calls, then 429.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses
+            .push(client.get(format!("{base}/v1/tasks")).send().await.expect("answered").status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_is_counted() {
     let mut config = config(None);

@@ -1,0 +1,76 @@
+// Keyboard shortcuts, as task apps have them: q or n to add, j and k to move
+// between tasks, x or Space to complete, z to undo, e or Enter to edit,
+// Escape to cancel, ? for the list of them. Never while the user types in a field
+// (Escape aside), and never with Ctrl, Alt or Meta, which belong to the
+// browser.
+
+const $ = (id) => document.getElementById(id);
+
+/** The task row the focus is in, if any. */
+function currentRow() {
+  return document.activeElement?.closest?.("#tasks li[data-id]") || null;
+}
+
+/** Moves the focus `step` rows down (1) or up (-1), from the current row or the list's end. */
+function move(step) {
+  const rows = [...document.querySelectorAll("#tasks li[data-id]")];
+  if (!rows.length) return;
+  const at = rows.indexOf(currentRow());
+  const next = at < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(Math.max(at + step, 0), rows.length - 1);
+  rows[next].focus();
+  rows[next].scrollIntoView({ block: "nearest" });
+}
+
+/** Wires the shortcuts; `list` is the TaskList, which completes and edits. */
+export function wireKeys(list) {
+  const help = $("shortcuts");
+  $("shortcuts-close").addEventListener("click", () => help.close());
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
+    const target = event.target;
+    const typing = target.closest?.("input, textarea, select, [contenteditable]") && target.type !== "checkbox";
+    if (event.key === "Escape") {
+      // An edit in progress is cancelled, and the focus goes back to its task.
+      const editing = target.closest?.("#tasks li.editing");
+      if (editing) {
+        event.preventDefault();
+        const id = editing.dataset.id;
+        list.reload().then(() => list.row(id)?.focus());
+      } else if (target.id === "quick") {
+        target.blur();
+      }
+      return;
+    }
+    if (typing || document.querySelector("dialog[open]")) return;
+    const row = currentRow();
+    const task = row && list.taskOf(row);
+    const act = (f) => {
+      event.preventDefault();
+      f();
+    };
+    switch (event.key) {
+      case "q":
+      case "n":
+        return act(() => $("quick").focus());
+      case "j":
+        return act(() => move(1));
+      case "k":
+        return act(() => move(-1));
+      case "?":
+        return act(() => help.showModal());
+      case "z":
+        if (!$("undo").hidden) return act(() => $("undo").click());
+        return;
+    }
+    // The rest act on the task in focus, on its row rather than on a control of it.
+    if (!task || (target !== row && event.key !== "x" && event.key !== "e")) return;
+    switch (event.key) {
+      case "x":
+      case " ":
+        return act(() => list.toggle(task, !task.completed, { focusNext: true }));
+      case "e":
+      case "Enter":
+        return act(() => list.edit(row, task));
+    }
+  });
+}
