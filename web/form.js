@@ -17,7 +17,7 @@ const DAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
 export function ruleOf(form, due) {
   const choice = form.repeat.value;
   if (choice === "weekly") {
-    const days = [...form.querySelectorAll("#weekdays input:checked")].map((b) => b.value);
+    const days = [...form.querySelectorAll(".weekdays input:checked")].map((b) => b.value);
     const chosen = days.length ? days : due ? [DAYS[due.getDay()]] : [];
     return chosen.length ? `FREQ=WEEKLY;BYDAY=${chosen.join(",")}` : "FREQ=WEEKLY";
   }
@@ -108,7 +108,7 @@ function formatWhen(iso) {
 
 /** Says when the task the form describes will be due, first and next: "Due Mon, Dec 7, 9:00 AM, then …". */
 async function previewRule(form, asked) {
-  const out = $("repeat-preview");
+  const out = form.querySelector(".repeat-preview");
   const due = form.due.value ? new Date(form.due.value) : null;
   const rule = ruleOf(form, due);
   if (!rule) return out.replaceChildren();
@@ -132,12 +132,12 @@ export function wirePicker(form) {
     timer = setTimeout(() => previewRule(form, () => mine === asks), PAUSE_MS);
   };
   const sync = () => {
-    $("weekdays").hidden = form.repeat.value !== "weekly";
-    $("custom-rule").hidden = form.repeat.value !== "custom";
+    form.querySelector(".weekdays").hidden = form.repeat.value !== "weekly";
+    form.querySelector(".custom-rule").hidden = form.repeat.value !== "custom";
     preview();
   };
   form.repeat.addEventListener("change", sync);
-  for (const input of [form.due, form.rule, ...form.querySelectorAll("#weekdays input")]) {
+  for (const input of [form.due, form.rule, ...form.querySelectorAll(".weekdays input")]) {
     input.addEventListener("input", preview);
     input.addEventListener("change", preview);
   }
@@ -148,6 +148,51 @@ export function wirePicker(form) {
     setTimeout(() => (form.list.value = list));
   });
   sync();
+}
+
+/** The picker's choices: what each says, and the rule it stands for. */
+const CHOICES = [
+  ["", "Never"],
+  ["FREQ=DAILY", "Every day"],
+  ["FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "Every weekday"],
+  ["weekly", "Every week on…"],
+  ["monthly", "Every month on the due date"],
+  ["custom", "Custom rule (advanced)"],
+];
+const DAY_NAMES = { MO: "Mon", TU: "Tue", WE: "Wed", TH: "Thu", FR: "Fri", SA: "Sat", SU: "Sun" };
+
+/**
+ * The same picker as the new-task form's, made for another form (the edit
+ * form) and set to `rule` for a task due at `due`: the choice that gives
+ * that rule, the raw rule only behind "Custom rule (advanced)". Its parts
+ * carry the new-task form's names and classes, so that wirePicker and
+ * ruleOf read it alike.
+ */
+export function pickerFor(rule, due) {
+  const make = (tag, props = {}, ...children) => {
+    const el = Object.assign(document.createElement(tag), props);
+    el.append(...children);
+    return el;
+  };
+  const weekly = /^FREQ=WEEKLY(?:;BYDAY=((?:MO|TU|WE|TH|FR|SA|SU)(?:,(?:MO|TU|WE|TH|FR|SA|SU))*))?$/.exec(rule || "");
+  const monthly = /^FREQ=MONTHLY;BYMONTHDAY=(\d+)$/.exec(rule || "");
+  let choice = "custom";
+  if (!rule) choice = "";
+  else if (CHOICES.some(([value]) => value === rule)) choice = rule;
+  else if (weekly) choice = "weekly";
+  else if (monthly && due && Number(monthly[1]) === due.getDate()) choice = "monthly";
+  const select = make("select", { name: "repeat" },
+    ...CHOICES.map(([value, text]) => make("option", { value, textContent: text, selected: value === choice })));
+  const chosen = new Set(weekly && weekly[1] ? weekly[1].split(",") : []);
+  const days = make("fieldset", { className: "field weekdays", hidden: choice !== "weekly" }, make("legend", { textContent: "On" }),
+    ...Object.entries(DAY_NAMES).map(([code, name]) =>
+      make("label", {}, make("input", { type: "checkbox", value: code, checked: chosen.has(code) }), name)));
+  const custom = make("label", { className: "custom-rule", hidden: choice !== "custom" },
+    make("span", { textContent: "Rule (RFC 5545)" }),
+    make("input", { name: "rule", value: choice === "custom" ? rule || "" : "", autocomplete: "off", placeholder: "FREQ=MONTHLY;BYDAY=1MO" }));
+  const preview = make("p", { className: "help repeat-preview" });
+  preview.setAttribute("aria-live", "polite");
+  return [make("label", {}, make("span", { textContent: "Repeats" }), select), days, custom, preview];
 }
 
 /** `iso` as the value of a datetime-local input, in the user's zone. */

@@ -3,7 +3,7 @@
 // few seconds to undo. Every user text goes through textContent.
 
 import { api, ApiError } from "./api.js";
-import { localInput, timeZone } from "./form.js";
+import { localInput, pickerFor, ruleOf, timeZone, wirePicker } from "./form.js";
 import { overdue, repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -41,6 +41,7 @@ function details(task) {
     parts.push(rule);
   }
   if (task.remind_at && !task.completed) parts.push(element("span", { textContent: `Reminder ${when(task.remind_at)}` }));
+  if (task.description) parts.push(element("span", { className: "notes", textContent: task.description.split("\n")[0] }));
   for (const tag of task.tags) parts.push(element("span", { className: "tag", textContent: `#${tag}` }));
   return parts;
 }
@@ -182,41 +183,48 @@ export class TaskList {
     const title = element("input", { name: "title", value: task.title, required: true, maxLength: 200 });
     const due = element("input", { name: "due", type: "datetime-local", value: localInput(task.due_at) });
     const priority = element("select", { name: "priority" },
-      ...["low", "medium", "high", "urgent"].map((p) => element("option", { value: p, textContent: p, selected: p === task.priority })));
+      ...["low", "medium", "high", "urgent"].map((p) => element("option", { value: p, textContent: p[0].toUpperCase() + p.slice(1), selected: p === task.priority })));
     const tags = element("input", { name: "tags", value: task.tags.join(", ") });
     const offsets = [["", "None"], ["0", "At the due time"], ["10", "10 minutes before"], ["60", "1 hour before"], ["1440", "1 day before"]];
     const current = task.remind_before_minutes === null ? "" : String(task.remind_before_minutes);
     if (!offsets.some(([v]) => v === current)) offsets.push([current, `${current} minutes before`]);
     const remind = element("select", { name: "remind" },
       ...offsets.map(([value, text]) => element("option", { value, textContent: text, selected: value === current })));
-    const rule = element("input", { name: "rule", value: task.recurrence || "", autocomplete: "off", placeholder: "FREQ=WEEKLY;BYDAY=MO" });
+    const notes = element("textarea", { name: "description", value: task.description || "", rows: 3, maxLength: 10000 });
     const lists = this.lists().filter((l) => l.role !== "viewer" || l.id === task.list_id);
     const list = element("select", { name: "list" },
       ...lists.map((l) => element("option", { value: l.id, textContent: l.name, selected: l.id === task.list_id })));
     const save = element("button", { type: "submit", textContent: "Save" });
     const cancel = element("button", { type: "button", textContent: "Cancel" });
     const form = element("form", { className: "edit" },
-      field("Title", title), field("Due (your time zone)", due), field("Priority", priority), field("Tags", tags),
-      field("Reminder", remind), field("Repeats (an RFC 5545 rule; empty for never)", rule), field("List", list),
+      field("Title", title), field("Notes", notes), field("Due (your time zone)", due), field("Priority", priority),
+      field("Tags", tags), field("Reminder", remind),
+      ...pickerFor(task.recurrence, task.due_at ? new Date(task.due_at) : null), field("List", list),
       element("div", { className: "actions" }, save, cancel));
     form.setAttribute("aria-label", `Edit ${task.title}`);
     cancel.addEventListener("click", () => this.reload());
-    const changes = () => ({
-      title: title.value,
-      priority: priority.value,
-      due_at: due.value ? new Date(due.value).toISOString() : null,
-      tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
-      remind_before_minutes: remind.value === "" ? null : Number(remind.value),
-      recurrence: rule.value.trim() || null,
-      time_zone: rule.value.trim() ? task.time_zone || timeZone() : null,
-      list_id: list.value || task.list_id,
-    });
+    const changes = () => {
+      const at = due.value ? new Date(due.value) : null;
+      const rule = ruleOf(form, at) || null;
+      return {
+        title: title.value,
+        description: notes.value,
+        priority: priority.value,
+        due_at: at ? at.toISOString() : null,
+        tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+        remind_before_minutes: remind.value === "" ? null : Number(remind.value),
+        recurrence: rule,
+        time_zone: rule ? task.time_zone || timeZone() : null,
+        list_id: list.value || task.list_id,
+      };
+    };
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       await this.save(form, task, changes(), task.version);
     });
     li.classList.add("editing");
     li.replaceChildren(form);
+    wirePicker(form);
     title.focus();
   }
 

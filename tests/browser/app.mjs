@@ -242,6 +242,14 @@ await run(browser, async () => {
   const weekly = plants.first().locator('.meta .repeats');
   check(/^Every week on (Mon|Tue|Wed|Thu|Fri|Sat|Sun)$/.test(await weekly.textContent()), `it repeats weekly, in words: ${await weekly.textContent()}`);
   check((await weekly.getAttribute('title')).startsWith('FREQ=WEEKLY;BYDAY='), 'the rule itself is a hover away');
+  // Its edit form has the same picker, set to the rule: every week, on its day.
+  await plants.first().locator('button.title').click();
+  const plantsEdit = page.locator('form.edit');
+  check(await plantsEdit.locator('select[name=repeat]').inputValue() === 'weekly', 'the edit form reads the rule back into the picker');
+  check(await plantsEdit.locator('.weekdays input:checked').count() === 1, 'with its day ticked');
+  await plantsEdit.locator('.repeat-preview', { hasText: 'then' }).waitFor();
+  await plantsEdit.locator('button', { hasText: 'Cancel' }).click();
+  await plants.first().locator('input[type=checkbox]').waitFor();
   await plants.first().locator('input[type=checkbox]').check();
   await page.locator('#tasks li.done', { hasText: 'Water the plants' }).waitFor();
   const nextWeek = dayOf(new Date(tomorrow.getTime() + 7 * 86400000));
@@ -449,13 +457,17 @@ await run(browser, async () => {
   const edit = page.locator('form.edit');
   await edit.locator('input[name=due]').fill(local.replace('T09:00', 'T10:30'));
   await edit.locator('select[name=remind]').selectOption('10');
-  await edit.locator('input[name=rule]').fill('FREQ=DAILY');
+  check(await edit.locator('input[name=rule]').isHidden(), 'the raw rule waits behind "Custom rule (advanced)"');
+  await edit.locator('select[name=repeat]').selectOption('FREQ=DAILY');
+  await edit.locator('textarea[name=description]').fill('Pencils: HB and 2B\nand an eraser');
+  await edit.screenshot({ path: `${SHOTS}/edit.png` });
   await edit.locator('select[name=list]').selectOption({ label: 'Book club' });
   await edit.locator('button[type=submit]').click();
   const typed = page.locator('#tasks li', { hasText: 'Typed without a mouse' });
   await typed.locator('.meta', { hasText: 'Every day' }).waitFor();
   const typedMeta = await typed.locator('.meta').textContent();
   check(/Tomorrow 10:30/.test(typedMeta) && /Reminder Tomorrow 10:20/.test(typedMeta), `edited as asked: ${typedMeta}`);
+  check(typedMeta.includes('Pencils: HB and 2B') && !typedMeta.includes('eraser'), `the notes' first line shows: ${typedMeta}`);
   await page.click('#list-filter button:text-is("Book club")');
   await page.locator('#tasks li button.title:text-is("Typed without a mouse")').waitFor();
   console.log(`ok: edited its due time, reminder and rule, and moved it to another list (${typedMeta})`);
