@@ -29,6 +29,7 @@ async fn the_web_app_works_in_a_real_browser() {
         &env,
         &[
             "first screen interactive",
+            "manifest is read without an error",
             "signed in",
             "plain words for rules and dates",
             "literally",
@@ -252,6 +253,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/tabs.js",
         "/app.css",
         "/favicon.svg",
+        "/manifest.webmanifest",
         "/docs",
         "/docs/docs.js",
         "/docs/docs.css",

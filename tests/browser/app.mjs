@@ -95,6 +95,15 @@ await run(browser, async () => {
   await page.locator('#dev-sign-in').waitFor({ state: 'visible' });
   const firstScreen = Date.now() - started;
   console.log(`first screen interactive in ${firstScreen} ms`);
+
+  // Installable: the browser reads the manifest without an error.
+  const cdp = await context.newCDPSession(page);
+  const manifest = await cdp.send('Page.getAppManifest');
+  check(manifest.url.endsWith('/manifest.webmanifest') && manifest.errors.length === 0,
+    `the manifest: ${manifest.url} ${JSON.stringify(manifest.errors)}`);
+  const parsed = JSON.parse(manifest.data);
+  check(parsed.display === 'standalone' && parsed.start_url === '/' && parsed.icons.length > 0, `the manifest: ${manifest.data}`);
+  console.log('ok: the web app manifest is read without an error');
   const firstShift = await page.evaluate(() => window.shifts);
   check(firstShift < 0.1, `the first screen moved as it loaded: cumulative layout shift ${firstShift}`);
   const csp = response.headers()['content-security-policy'] || '';

@@ -30,6 +30,8 @@ const SCRIPTS: [(&str, &str); 15] = [
     // The service worker, at the root so that its scope is the whole app.
     ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
 ];
+/// The web app manifest, which makes the app installable.
+const MANIFEST: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/manifest.webmanifest"));
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
 /// The API explorer: its page, its start-up script and style, and Swagger UI.
 const DOCS: [(&str, &str, &str); 5] = [
@@ -71,7 +73,6 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'; object-src 'none'";
 
-/// `body` as `content_type`, with the security headers every page carries.
 /// A file of the app: its bytes, or `304 Not Modified` when the browser holds
 /// them already (its `If-None-Match` names this build's `ETag` of them), so a
 /// reload costs a round trip per file and no bytes.
@@ -135,7 +136,11 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let mut router = Router::new()
         .route("/", get(|h: HeaderMap| async move { asset("text/html; charset=utf-8", INDEX, &h) }))
         .route("/app.css", get(|h: HeaderMap| async move { asset("text/css; charset=utf-8", STYLE, &h) }))
-        .route("/favicon.svg", get(|h: HeaderMap| async move { asset("image/svg+xml", ICON, &h) }));
+        .route("/favicon.svg", get(|h: HeaderMap| async move { asset("image/svg+xml", ICON, &h) }))
+        .route(
+            "/manifest.webmanifest",
+            get(|h: HeaderMap| async move { asset("application/manifest+json", MANIFEST, &h) }),
+        );
     for (path, script) in SCRIPTS {
         router = router.route(
             path,
