@@ -1,15 +1,12 @@
 // Reminders as they fire: unread ones when the app opens, new ones live from
-// the changes feed, each dismissed by marking it read, or snoozed for an hour
-// (one more reminder then). With the user's permission, each new one is also
+// the changes feed, each completed, snoozed for an hour (one more reminder
+// then) or dismissed, which marks it read. With the user's permission, each new one is also
 // a browser notification.
 
 import { api } from "./api.js";
+import { when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
-
-function formatDue(iso) {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
 
 function button(label, name) {
   const b = document.createElement("button");
@@ -52,7 +49,7 @@ export class Reminders {
     this.shown.add(n.id);
     const li = document.createElement("li");
     const text = document.createElement("span");
-    text.textContent = n.due_at ? `${n.title} (due ${formatDue(n.due_at)})` : n.title;
+    text.textContent = n.due_at ? `${n.title} (due ${when(n.due_at)})` : n.title;
     const done = async () => {
       try {
         await api("POST", `/v1/notifications/${n.id}/read`);
@@ -61,21 +58,28 @@ export class Reminders {
         $("reminders").hidden = !this.root.children.length;
       }
     };
-    const snooze = button("Snooze 1 hour", `Snooze the reminder for an hour: ${n.title}`);
-    snooze.addEventListener("click", async () => {
-      try {
-        await api("POST", `/v1/tasks/${n.task_id}/snooze`, { minutes: 60 });
-      } catch (e) {
-        text.textContent = `${n.title}: ${e.message}`;
-        return;
-      }
-      await done();
-    });
+    // An action on the task, then the reminder is read; a refusal is said in its place.
+    const acting = (label, name, call) => {
+      const b = button(label, name);
+      b.addEventListener("click", async () => {
+        try {
+          await call();
+        } catch (e) {
+          text.textContent = `${n.title}: ${e.message}`;
+          return;
+        }
+        await done();
+      });
+      return b;
+    };
+    const complete = acting("Complete", `Complete the task: ${n.title}`, () => api("POST", `/v1/tasks/${n.task_id}/complete`));
+    const snooze = acting("Snooze 1 hour", `Snooze the reminder for an hour: ${n.title}`,
+      () => api("POST", `/v1/tasks/${n.task_id}/snooze`, { minutes: 60 }));
     const dismiss = button("Dismiss", `Dismiss the reminder: ${n.title}`);
     dismiss.addEventListener("click", done);
     const actions = document.createElement("span");
     actions.className = "actions";
-    actions.append(snooze, dismiss);
+    actions.append(complete, snooze, dismiss);
     li.append(text, actions);
     this.root.prepend(li);
     $("reminders").hidden = false;

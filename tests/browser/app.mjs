@@ -314,18 +314,27 @@ await run(browser, async () => {
   });
   const due = new Date(Date.now() + 3000);
   check((await call('POST', '/v1/tasks', { title: 'Stretch your legs', due_at: due.toISOString(), remind_before_minutes: 0 })).ok, 'the task was made');
+  const fern = await (await call('POST', '/v1/tasks', { title: 'Water the fern', due_at: due.toISOString(), remind_before_minutes: 0 })).json();
+  // Scrolled down, the reminder still shows where the user looks.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   const reminder = page.locator('#reminder-list li', { hasText: 'Stretch your legs' });
   await reminder.waitFor({ timeout: 20000 });
   const late = Date.now() - due.getTime();
-  await page.evaluate(() => window.scrollTo(0, 0));
+  const seen = await reminder.boundingBox();
+  check(seen && seen.y >= 0 && seen.y + seen.height <= 800, `the reminder is in view, scrolled down: ${JSON.stringify(seen)}`);
   await page.screenshot({ path: `${SHOTS}/reminder.png` });
+  // Complete, from the reminder: the task is done and the reminder read.
+  const fernReminder = page.locator('#reminder-list li', { hasText: 'Water the fern' });
+  await fernReminder.locator('button', { hasText: 'Complete' }).click();
+  await fernReminder.waitFor({ state: 'detached' });
+  check((await (await call('GET', `/v1/tasks/${fern.id}`)).json()).completed, 'Complete on the reminder completed the task');
   const notified = await page.evaluate(() => window.notified);
   check(notified.some((n) => n.includes('Stretch your legs')), `a browser notification was shown: ${notified}`);
   await reminder.locator('button', { hasText: 'Dismiss' }).click();
   await reminder.waitFor({ state: 'detached' });
   const unread = await (await call('GET', '/v1/notifications?unread=true')).json();
   check(unread.items.length === 0, `dismissed means read: ${JSON.stringify(unread.items)}`);
-  console.log(`ok: a reminder arrived live, ${late} ms after it was due, with a browser notification`);
+  console.log(`ok: a reminder arrived live, ${late} ms after it was due, in view though scrolled down, with a browser notification; Complete on another completed its task`);
 
   // Offline for a while: what changed meanwhile arrives through the changes
   // feed when the browser is back, before the stream opens again.
