@@ -67,12 +67,7 @@ fn titles(answer: &Value) -> Vec<String> {
 }
 
 async fn find_completed_tasks_gives_what_got_done_in_a_window_newest_first(mcp: TestMcp) {
-    let mut settings = todo_lib::settings::Settings::defaults("alice");
-    settings.time_zone = "Europe/Berlin".parse().expect("a zone");
-    settings.updated_at = Some(Utc::now());
-    let mut tx = mcp.db.store.begin().await.expect("tx");
-    tx.put_settings(&settings).await.expect("saved");
-    tx.commit().await.expect("commit");
+    mcp.lives_in("alice", "Europe/Berlin").await;
     let mut done = Vec::new();
     for title in ["Old report", "Tax return", "Call mum"] {
         let id = mcp.create("alice", json!({"title": title})).await["id"].clone();

@@ -20,16 +20,6 @@ both_backends!(
     prompts_and_the_open_tasks_resource_are_served,
 );
 
-/// Saves `user`'s time zone.
-async fn lives_in(mcp: &TestMcp, user: &str, zone: &str) {
-    let mut settings = todo_lib::settings::Settings::defaults(user);
-    settings.time_zone = zone.parse().expect("a zone");
-    settings.updated_at = Some(Utc::now());
-    let mut tx = mcp.db.store.begin().await.expect("tx");
-    tx.put_settings(&settings).await.expect("saved");
-    tx.commit().await.expect("commit");
-}
-
 fn time_of(value: &Value) -> chrono::DateTime<Utc> {
     value.as_str().expect("a time").parse().expect("RFC 3339")
 }
@@ -304,8 +294,8 @@ async fn snooze_task_re_arms_the_reminder_and_refuses_by_name(mcp: TestMcp) {
 }
 
 async fn dates_are_read_as_people_say_them_in_each_users_zone(mcp: TestMcp) {
-    lives_in(&mcp, "alice", "Europe/Berlin").await;
-    lives_in(&mcp, "bob", "America/New_York").await;
+    mcp.lives_in("alice", "Europe/Berlin").await;
+    mcp.lives_in("bob", "America/New_York").await;
     for (user, zone) in [("alice", chrono_tz::Europe::Berlin), ("bob", chrono_tz::America::New_York)] {
         let made =
             mcp.tool(user, "create_task", json!({"title": "Call mum", "due_at": "tomorrow 9am"})).await;
@@ -349,7 +339,7 @@ async fn dates_are_read_as_people_say_them_in_each_users_zone(mcp: TestMcp) {
 }
 
 async fn reschedule_tasks_moves_every_task_or_none(mcp: TestMcp) {
-    lives_in(&mcp, "alice", "Europe/Berlin").await;
+    mcp.lives_in("alice", "Europe/Berlin").await;
     let due = Utc::now() + Duration::hours(1);
     let weekly = mcp
         .tool(

@@ -195,6 +195,16 @@ impl TestMcp {
     pub async fn outbox_len(&self) -> usize {
         self.db.store.unpublished_events(10_000).await.expect("outbox reads").len()
     }
+
+    /// Saves `user`'s time zone.
+    pub async fn lives_in(&self, user: &str, zone: &str) {
+        let mut settings = todo_lib::settings::Settings::defaults(user);
+        settings.time_zone = zone.parse().expect("a zone");
+        settings.updated_at = Some(chrono::Utc::now());
+        let mut tx = self.db.store.begin().await.expect("tx");
+        tx.put_settings(&settings).await.expect("saved");
+        tx.commit().await.expect("commit");
+    }
 }
 
 /// An HS256 token for `user`, valid for an hour.
