@@ -51,6 +51,7 @@ async fn the_web_app_works_in_a_real_browser() {
             "shortcuts",
             "shared list",
             "shared with a viewer and taken back",
+            "list settings",
             "moved it to another list",
             "keyset pages",
             "expired token",
@@ -67,6 +68,8 @@ async fn the_web_app_works_in_a_real_browser() {
         "view-overdue",
         "view-completed",
         "view-all-dark",
+        "dialog-list-settings",
+        "dialog-shortcuts",
     ] {
         assert!(stdout.contains(&format!("axe on {view}")), "no accessibility scan of {view}:\n{stdout}");
     }

@@ -210,6 +210,7 @@ const VIEWS = { all: "All tasks", today: "Today", upcoming: "Upcoming", overdue:
 function showHeading() {
   const list = listId && known.get(listId);
   $("tasks-heading").textContent = list ? (view === "all" ? list.name : `${VIEWS[view]} in ${list.name}`) : VIEWS[view];
+  $("list-options").hidden = !(list && list.role === "owner");
   // New tasks go to the list shown, where the user may add to it.
   const picker = $("list");
   if (list && list.role !== "viewer") picker.value = list.id;
@@ -431,7 +432,9 @@ async function start() {
       await lists.show(known.get(id) || null);
     },
     say,
+    offerUndo: (message, undo) => list.offerUndo(message, undo),
   });
+  $("list-options").addEventListener("click", () => listId && known.get(listId) && lists.settings(known.get(listId)));
   wireQuickAdd($("quick-add"), {
     added: async (task) => {
       say(`Added “${task.title}”.`);

@@ -1,8 +1,10 @@
-// Lists and their members: a new list, and for the list shown its members,
-// whom its owners share it with (as editor, viewer or owner) or take out.
-// Members who are not owners see who is in it, and may leave.
+// Lists and their members: a new list; for the list shown, its settings
+// (its owners rename, recolour, archive or delete it) and its members, whom
+// its owners share it with (as editor, viewer or owner) or take out. Members
+// who are not owners see who is in it, and may leave.
 
 import { api, userOf, session } from "./api.js";
+import { formErrors } from "./form.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,13 +18,86 @@ function button(text, label, onClick) {
 }
 
 export class Lists {
-  /** `changed(listId)` is told when lists or members changed; `say` shows a message. */
-  constructor({ changed, say }) {
+  /**
+   * `changed(listId)` is told when lists or members changed; `say` shows a
+   * message, `offerUndo(message, undo)` one with an Undo button.
+   */
+  constructor({ changed, say, offerUndo }) {
     this.changed = changed;
     this.say = say;
+    this.offerUndo = offerUndo;
     this.list = null;
+    this.editing = null;
     $("new-list").addEventListener("submit", (e) => this.create(e));
     $("add-member").addEventListener("submit", (e) => this.share(e));
+    $("list-form").addEventListener("submit", (e) => this.save(e));
+    $("list-cancel").addEventListener("click", () => $("list-dialog").close());
+    $("list-archive").addEventListener("click", () => this.archive());
+    $("list-delete").addEventListener("click", () => this.removeList());
+  }
+
+  /** Opens the settings of `list` (its owner's): name and colour, archive, delete. */
+  settings(list) {
+    this.editing = list;
+    const form = $("list-form");
+    formErrors(form, null, $("list-form-error"), {});
+    form.name.value = list.name;
+    form.colour.value = list.colour || "#1f5fbf";
+    // The Inbox stays: it can be renamed and recoloured, not archived or deleted.
+    $("list-drastic").hidden = list.inbox;
+    $("list-dialog").showModal();
+    form.name.focus();
+  }
+
+  /** PATCH of the list being edited, with the version it was read at. */
+  patch(body) {
+    const list = this.editing;
+    return api("PATCH", `/v1/lists/${list.id}`, body, { "If-Match": `"${list.version}"` });
+  }
+
+  async save(event) {
+    event.preventDefault();
+    const form = $("list-form");
+    try {
+      const saved = await this.patch({ name: form.name.value.trim(), colour: form.colour.value });
+      $("list-dialog").close();
+      this.say(`Saved the list “${saved.name}”.`);
+      await this.changed(saved.id);
+    } catch (e) {
+      formErrors(form, e, $("list-form-error"), {});
+    }
+  }
+
+  async archive() {
+    const list = this.editing;
+    try {
+      const archived = await this.patch({ archived: true });
+      $("list-dialog").close();
+      await this.changed(null);
+      this.offerUndo(`Archived “${list.name}”.`, async () => {
+        try {
+          await api("PATCH", `/v1/lists/${list.id}`, { archived: false }, { "If-Match": `"${archived.version}"` });
+          this.say(`Restored “${list.name}”.`);
+          await this.changed(list.id);
+        } catch (e) {
+          this.say(e.message);
+        }
+      });
+    } catch (e) {
+      formErrors($("list-form"), e, $("list-form-error"), {});
+    }
+  }
+
+  async removeList() {
+    const list = this.editing;
+    try {
+      await api("DELETE", `/v1/lists/${list.id}`, undefined, { "If-Match": `"${list.version}"` });
+      $("list-dialog").close();
+      this.say(`Deleted the list “${list.name}”.`);
+      await this.changed(null);
+    } catch (e) {
+      formErrors($("list-form"), e, $("list-form-error"), {});
+    }
   }
 
   async create(event) {
