@@ -174,6 +174,7 @@ function listPath(limit = PAGE) {
   }
   if (view === "upcoming") params.set("due_after", endOfToday().toISOString());
   if (view === "overdue") params.set("overdue", "true");
+  if (view === "assigned") params.set("assignee", "me");
   if (view === "completed") {
     params.set("status", "done");
     params.set("sort", "completed");
@@ -204,7 +205,7 @@ function listName(list) {
 }
 
 /** What each view is called, as its heading says. */
-const VIEWS = { all: "All tasks", today: "Today", upcoming: "Upcoming", overdue: "Overdue", completed: "Completed" };
+const VIEWS = { all: "All tasks", today: "Today", upcoming: "Upcoming", overdue: "Overdue", assigned: "Assigned to me", completed: "Completed" };
 
 /** The heading says what is shown: the view, and the list when one is chosen. */
 function showHeading() {

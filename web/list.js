@@ -2,7 +2,7 @@
 // conflict (412) shown beside the newer version and a choice; deleting with a
 // few seconds to undo. Every user text goes through textContent.
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, session, userOf } from "./api.js";
 import { localInput, pickerFor, ruleOf, timeZone, wirePicker } from "./form.js";
 import { overdue, repeats, when } from "./words.js";
 
@@ -41,6 +41,10 @@ function details(task) {
     parts.push(rule);
   }
   if (task.remind_at && !task.completed) parts.push(element("span", { textContent: `Reminder ${when(task.remind_at)}` }));
+  if (task.assignee_id) {
+    const you = task.assignee_id === userOf(session.token());
+    parts.push(element("span", { className: "assignee", textContent: you ? "Assigned to you" : `Assigned to ${task.assignee_id}` }));
+  }
   if (task.description) parts.push(element("span", { className: "notes", textContent: task.description.split("\n")[0] }));
   for (const tag of task.tags) parts.push(element("span", { className: "tag", textContent: `#${tag}` }));
   return parts;
@@ -194,12 +198,27 @@ export class TaskList {
     const lists = this.lists().filter((l) => l.role !== "viewer" || l.id === task.list_id);
     const list = element("select", { name: "list" },
       ...lists.map((l) => element("option", { value: l.id, textContent: l.name, selected: l.id === task.list_id })));
+    // Who does it, among the list's members: filled once they are read, and
+    // shown only where someone else could do it.
+    const assignee = element("select", { name: "assignee" },
+      element("option", { value: "", textContent: "Nobody" }),
+      ...(task.assignee_id ? [element("option", { value: task.assignee_id, textContent: task.assignee_id, selected: true })] : []));
+    const assigneeField = field("Assigned to", assignee);
+    assigneeField.hidden = !task.assignee_id;
+    let membersRead = false;
+    api("GET", `/v1/lists/${task.list_id}/members`).then(({ items }) => {
+      const me = userOf(session.token());
+      assignee.replaceChildren(element("option", { value: "", textContent: "Nobody" }),
+        ...items.map((m) => element("option", { value: m.user_id, textContent: m.user_id === me ? `${m.user_id} (you)` : m.user_id, selected: m.user_id === task.assignee_id })));
+      assigneeField.hidden = items.length < 2 && !task.assignee_id;
+      membersRead = true;
+    }).catch(() => {});
     const save = element("button", { type: "submit", textContent: "Save" });
     const cancel = element("button", { type: "button", textContent: "Cancel" });
     const form = element("form", { className: "edit" },
       field("Title", title), field("Notes", notes), field("Due (your time zone)", due), field("Priority", priority),
       field("Tags", tags), field("Reminder", remind),
-      ...pickerFor(task.recurrence, task.due_at ? new Date(task.due_at) : null), field("List", list),
+      ...pickerFor(task.recurrence, task.due_at ? new Date(task.due_at) : null), field("List", list), assigneeField,
       element("div", { className: "actions" }, save, cancel));
     form.setAttribute("aria-label", `Edit ${task.title}`);
     cancel.addEventListener("click", () => this.reload());
@@ -216,6 +235,8 @@ export class TaskList {
         recurrence: rule,
         time_zone: rule ? task.time_zone || timeZone() : null,
         list_id: list.value || task.list_id,
+        // Sent only once the members are known, so that a slow read never clears it.
+        ...(membersRead ? { assignee_id: assignee.value || null } : {}),
       };
     };
     form.addEventListener("submit", async (event) => {

@@ -414,7 +414,7 @@ await run(browser, async () => {
   await page.screenshot({ path: `${SHOTS}/view-all.png` });
   await accessible(page, 'view-all');
   await firstTaskInView(page, '1280×800');
-  for (const view of ['today', 'upcoming', 'overdue', 'completed']) {
+  for (const view of ['today', 'upcoming', 'overdue', 'assigned', 'completed']) {
     await page.click(`[data-view="${view}"]`);
     await settled(page);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -452,6 +452,30 @@ await run(browser, async () => {
   check((await members()).join() === 'alice (owner),dev-user (editor)', `the shared list's members: ${await members()}`);
   check(await page.locator('#add-member').isHidden(), 'an editor cannot share the list');
   console.log('ok: a shared list with its badge, filtered, its members shown, and a task put into it');
+
+  // Assignment: Alice gives Oat milk to the user, who finds it under Assigned
+  // to me, then hands it back to her from the edit form.
+  await page.evaluate(async (alice) => {
+    const headers = { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' };
+    const list = await (await fetch('/v1/tasks?q=oat', { headers })).json();
+    const milk = list.items[0];
+    await fetch(`/v1/tasks/${milk.id}`, { method: 'PATCH', headers, body: JSON.stringify({ assignee_id: 'dev-user' }) });
+  }, process.env.OTHER_TOKEN);
+  const milk = page.locator('#tasks li', { hasText: 'Oat milk' });
+  await milk.locator('.assignee', { hasText: 'Assigned to you' }).waitFor();
+  await page.click('#list-filter button:text-is("Every list")');
+  await page.click('[data-view="assigned"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#tasks li .title')].map((t) => t.textContent).join() === 'Oat milk');
+  check(await page.locator('#tasks-heading').textContent() === 'Assigned to me', 'the view says what it shows');
+  await milk.locator('button.title').click();
+  const assign = page.locator('form.edit select[name=assignee]');
+  await assign.locator('option[value="alice"]').waitFor({ state: 'attached' });
+  await assign.selectOption('alice');
+  await page.click('form.edit button[type=submit]');
+  await page.locator('#tasks li', { hasText: 'Oat milk' }).waitFor({ state: 'detached' });
+  await page.click('[data-view="all"]');
+  await milk.locator('.assignee', { hasText: 'Assigned to alice' }).waitFor();
+  console.log('ok: assigned to me by a member, found under Assigned to me, handed back from the edit form');
 
   // A new list, shared with another user as a viewer, then taken back.
   await page.fill('#list-name', 'Book club');
