@@ -30,7 +30,9 @@ function summary(task) {
 function details(task) {
   const parts = [];
   if (PRIORITY[task.priority]) parts.push(element("span", { className: `priority ${task.priority}`, textContent: PRIORITY[task.priority] }));
-  if (task.due_at) {
+  if (task.completed && task.completed_at) {
+    parts.push(element("span", { className: "completed-at", textContent: `Completed ${when(task.completed_at)}` }));
+  } else if (task.due_at) {
     const late = overdue(task);
     const due = element("span", { className: late ? "due overdue" : "due", textContent: late ? `Overdue: ${when(task.due_at)}` : when(task.due_at) });
     parts.push(due);
