@@ -53,6 +53,7 @@ async fn the_web_app_works_in_a_real_browser() {
             "found under Assigned to me",
             "shared with a viewer and taken back",
             "list settings",
+            "history in words",
             "moved it to another list",
             "keyset pages",
             "expired token",

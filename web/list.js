@@ -4,7 +4,7 @@
 
 import { api, ApiError, session, userOf } from "./api.js";
 import { localInput, pickerFor, ruleOf, timeZone, wirePicker } from "./form.js";
-import { overdue, repeats, when } from "./words.js";
+import { happened, overdue, repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 /** How long a deletion or a completion can be undone. */
@@ -57,6 +57,26 @@ function element(tag, props = {}, ...children) {
   Object.assign(el, props);
   el.append(...children);
   return el;
+}
+
+/**
+ * What happened, folded until asked for: read from `path` (a task's or a
+ * list's activity) when opened, newest first.
+ */
+export function history(path) {
+  const entries = element("ul", { className: "history-list" });
+  const box = element("details", { className: "history" }, element("summary", { textContent: "History" }), entries);
+  box.addEventListener("toggle", async () => {
+    if (!box.open) return;
+    try {
+      const { items } = await api("GET", `${path}?limit=20`);
+      entries.replaceChildren(...items.map((entry) => element("li", { textContent: happened(entry) })));
+      if (!items.length) entries.append(element("li", { textContent: "Nothing yet." }));
+    } catch (e) {
+      entries.replaceChildren(element("li", { textContent: e.message }));
+    }
+  });
+  return box;
 }
 
 /** A list of tasks, rendered into `root`, refreshed by `reload`; `lists()` names the lists a task may move to. */
@@ -221,7 +241,7 @@ export class TaskList {
       field("Title", title), field("Notes", notes), field("Due (your time zone)", due), field("Priority", priority),
       field("Tags", tags), field("Reminder", remind),
       ...pickerFor(task.recurrence, task.due_at ? new Date(task.due_at) : null), field("List", list), assigneeField,
-      element("div", { className: "actions" }, save, cancel));
+      element("div", { className: "actions" }, save, cancel), history(`/v1/tasks/${task.id}/activity`));
     form.setAttribute("aria-label", `Edit ${task.title}`);
     cancel.addEventListener("click", () => this.reload());
     const changes = () => {

@@ -5,6 +5,7 @@
 
 import { api, userOf, session } from "./api.js";
 import { formErrors } from "./form.js";
+import { history } from "./list.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -128,6 +129,12 @@ export class Lists {
       if (this.list !== list) return;
       const me = userOf(session.token());
       $("member-list").replaceChildren(...items.map((m) => this.member(list, m, me)));
+      // Kept while the same list is shown, so that a change arriving live does not fold it.
+      const past = $("list-history");
+      if (past.dataset.list !== list.id) {
+        past.replaceChildren(history(`/v1/lists/${list.id}/activity`));
+        past.dataset.list = list.id;
+      }
       panel.hidden = false;
     } catch (e) {
       this.say(e.message);

@@ -123,3 +123,20 @@ export function repeats(rule) {
   }
   return words;
 }
+
+/** What an activity entry's event means, in a word or two. */
+const HAPPENED = {
+  "task.created": "Created",
+  "task.updated": "Changed",
+  "task.completed": "Completed",
+  "task.deleted": "Deleted",
+  "task.due": "Reminded",
+  "list.member_added": "Joined",
+  "list.member_removed": "Left",
+};
+
+/** An activity entry in a line: "Completed “Pay rent”, Today 9:02 AM". */
+export function happened(entry, now = new Date()) {
+  const what = HAPPENED[entry.kind] || entry.kind;
+  return `${what}: ${entry.summary}, ${when(entry.occurred_at, now)}`;
+}

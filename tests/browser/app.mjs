@@ -539,6 +539,24 @@ await run(browser, async () => {
   await page.click('#list-delete');
   await page.locator('#list-filter button', { hasText: 'Scratch' }).waitFor({ state: 'detached' });
   console.log('ok: list settings: renamed and recoloured, archived and restored by z, refused deletion while not empty, deleted');
+
+  // A task's history, in its edit form: what happened to it, in words.
+  await page.click('#tasks li button.title:text-is("Dentist, bring the card")');
+  const story = page.locator('form.edit details.history');
+  await story.locator('summary').click();
+  for (const what of ['Created: Dentist', 'Completed: Dentist', 'Changed: Dentist, bring the card']) {
+    await story.locator('li', { hasText: what }).first().waitFor();
+  }
+  await page.keyboard.press('Escape');
+  await page.locator('form.edit').waitFor({ state: 'detached' });
+  // And a list's, under its members.
+  await page.click('#list-filter button:text-is("Book club")');
+  // By keyboard: the panel sits under a list that may still be growing.
+  await page.focus('#list-history details.history summary');
+  await page.keyboard.press('Enter');
+  await page.locator('#list-history li', { hasText: /^(Joined|Left): .*alice/ }).first().waitFor();
+  await page.click('#list-filter button:text-is("Every list")');
+  console.log('ok: a task\'s history in words in its edit form, and a list\'s under its members');
   await accessible(page, 'dialog-list-settings', async (copy) => {
     await copy.click('#list-filter button:text-is("Book club")');
     await copy.click('#list-options');
