@@ -71,6 +71,11 @@ async fn the_web_app_works_in_a_real_browser() {
         "view-completed",
         "view-assigned",
         "view-all-dark",
+        "view-today-dark",
+        "view-upcoming-dark",
+        "view-overdue-dark",
+        "view-assigned-dark",
+        "view-completed-dark",
         "dialog-list-settings",
         "dialog-shortcuts",
     ] {

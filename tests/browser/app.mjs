@@ -420,6 +420,7 @@ await run(browser, async () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${SHOTS}/view-${view}.png` });
     await accessible(page, `view-${view}`);
+    await accessible(page, `view-${view}-dark`);
   }
 
   // A list another user shares with us: its badge, its filter, and a task put into it.
