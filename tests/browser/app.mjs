@@ -666,6 +666,18 @@ await run(browser, async () => {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/phone.png` });
   await firstTaskInView(page, '360×740');
+  for (const view of ['today', 'upcoming', 'overdue', 'assigned', 'completed']) {
+    await page.click('#menu');
+    await page.click(`[data-view="${view}"]`);
+    await settled(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wide <= 0, `no horizontal scrolling at 360 px in ${view} (${wide} px too wide)`);
+    await page.screenshot({ path: `${SHOTS}/phone-${view}.png` });
+  }
+  await page.click('#menu');
+  await page.click('[data-view="all"]');
+  await settled(page);
   console.log('ok: 360 px wide, the drawer opens and closes, the first task on the first screen');
 
   // Signing out in one tab signs out the others.
