@@ -184,15 +184,16 @@ function listPath(limit = PAGE) {
     params.set("sort", key);
     params.set("order", order);
   }
-  if (query) params.set("q", query);
-  if (tag) params.set("tag", tag);
-  if (listId) params.set("list", listId);
-  return `/v1/tasks?${params}`;
+  return filtered(params);
 }
 
 /** Today's overdue section: open tasks due before today, most overdue first, as filtered. */
 function overduePath() {
-  const params = new URLSearchParams({ limit: String(PAGE), overdue: "true", due_before: startOfToday().toISOString(), sort: "due" });
+  return filtered(new URLSearchParams({ limit: String(PAGE), overdue: "true", due_before: startOfToday().toISOString(), sort: "due" }));
+}
+
+/** The task list's path for `params` with the search, tag and list chosen. */
+function filtered(params) {
   if (query) params.set("q", query);
   if (tag) params.set("tag", tag);
   if (listId) params.set("list", listId);

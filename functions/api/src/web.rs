@@ -5,6 +5,8 @@
 //! page and asset carries a strict Content-Security-Policy: scripts and styles
 //! from this origin only (no inline code, no `eval`), no framing, no plugins.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::IntoResponse;
@@ -76,8 +78,12 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// A file of the app: its bytes, or `304 Not Modified` when the browser holds
 /// them already (its `If-None-Match` names this build's `ETag` of them), so a
 /// reload costs a round trip per file and no bytes.
-fn asset(content_type: &'static str, body: &'static str, asked: &HeaderMap) -> axum::response::Response {
-    let tag = etag(body);
+fn asset(
+    content_type: &'static str,
+    body: &'static str,
+    tag: &str,
+    asked: &HeaderMap,
+) -> axum::response::Response {
     let held = asked
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -87,7 +93,7 @@ fn asset(content_type: &'static str, body: &'static str, asked: &HeaderMap) -> a
     } else {
         (security_headers(content_type), body).into_response()
     };
-    if let Ok(value) = HeaderValue::from_str(&tag) {
+    if let Ok(value) = HeaderValue::from_str(tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
     response
@@ -133,22 +139,24 @@ fn security_headers(content_type: &'static str) -> [(HeaderName, HeaderValue); 6
 
 /// `/`, the modules, `/app.css`, `/favicon.svg` and the explorer under `/docs`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let mut router = Router::new()
-        .route("/", get(|h: HeaderMap| async move { asset("text/html; charset=utf-8", INDEX, &h) }))
-        .route("/app.css", get(|h: HeaderMap| async move { asset("text/css; charset=utf-8", STYLE, &h) }))
-        .route("/favicon.svg", get(|h: HeaderMap| async move { asset("image/svg+xml", ICON, &h) }))
-        .route(
-            "/manifest.webmanifest",
-            get(|h: HeaderMap| async move { asset("application/manifest+json", MANIFEST, &h) }),
-        );
-    for (path, script) in SCRIPTS {
+    let pages = [
+        ("/", "text/html; charset=utf-8", INDEX),
+        ("/app.css", "text/css; charset=utf-8", STYLE),
+        ("/favicon.svg", "image/svg+xml", ICON),
+        ("/manifest.webmanifest", "application/manifest+json", MANIFEST),
+    ];
+    let scripts = SCRIPTS.map(|(path, script)| (path, "text/javascript; charset=utf-8", script));
+    let mut router = Router::new();
+    for (path, content_type, body) in pages.into_iter().chain(scripts).chain(DOCS) {
+        // Hashed once, here, not on every request.
+        let tag: Arc<str> = etag(body).into();
         router = router.route(
             path,
-            get(move |h: HeaderMap| async move { asset("text/javascript; charset=utf-8", script, &h) }),
+            get(move |asked: HeaderMap| {
+                let tag = Arc::clone(&tag);
+                async move { asset(content_type, body, &tag, &asked) }
+            }),
         );
-    }
-    for (path, content_type, body) in DOCS {
-        router = router.route(path, get(move |h: HeaderMap| async move { asset(content_type, body, &h) }));
     }
     router
 }
