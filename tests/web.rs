@@ -261,6 +261,8 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/reminders.js",
         "/words.js",
         "/keys.js",
+        "/subtasks.js",
+        "/invitations.js",
         "/tabs.js",
         "/app.css",
         "/favicon.svg",

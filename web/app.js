@@ -11,7 +11,8 @@
 // settings dialog), push.js (push in this browser; sw.js, the service worker,
 // shows what is pushed), signin.js (OpenID Connect), words.js (due times and
 // repetition in plain words), keys.js (keyboard shortcuts), tabs.js (one
-// sign-in for all the app's tabs).
+// sign-in for all the app's tabs), subtasks.js (subtasks nested and added),
+// invitations.js (invitation links: made, copied, revoked, accepted).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -22,6 +23,7 @@ import { wireQuickAdd } from "./quick.js";
 import { wireKeys } from "./keys.js";
 import * as tabs from "./tabs.js";
 import { Lists } from "./lists.js";
+import * as invitations from "./invitations.js";
 import { Settings } from "./settings.js";
 import * as push from "./push.js";
 import { begin as beginSignIn, finish as finishSignIn, signInOptions } from "./signin.js";
@@ -220,8 +222,12 @@ function showHeading() {
   $("quick-target").textContent = target ? `to ${target.textContent}` : "";
 }
 
-/** The caller's lists: the filter beside the tasks, and the picker of the new-task form. */
-function showLists({ items }) {
+/**
+ * The caller's lists: the filter beside the tasks (each list with its colour
+ * and how many open tasks it holds), and the picker of the new-task form.
+ */
+function showLists({ items }, counts) {
+  const open = new Map(counts.items.map((c) => [c.list_id, c]));
   known = new Map(items.map((l) => [l.id, l]));
   if (listId && !known.has(listId)) listId = null; // left, or removed from it
   const picker = $("list");
@@ -246,7 +252,21 @@ function showLists({ items }) {
       if (colour) swatch.style.background = colour;
       button.append(swatch);
     }
-    button.append(label);
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = label;
+    button.append(name);
+    const count = id && open.get(id);
+    if (count) {
+      // "Book club, 3 open, 1 overdue" to a screen reader; the number alone on screen.
+      const number = document.createElement("span");
+      number.className = "count";
+      number.textContent = String(count.open);
+      const said = document.createElement("span");
+      said.className = "visually-hidden";
+      said.textContent = `, ${count.open} open${count.overdue ? `, ${count.overdue} overdue` : ""}`;
+      button.append(number, said);
+    }
     button.setAttribute("aria-pressed", String(id === listId));
     button.addEventListener("click", () => {
       listId = id;
@@ -287,16 +307,17 @@ async function refresh(limit = PAGE, { live = false } = {}) {
   tasks.setAttribute("aria-busy", "true");
   try {
     // Read together, shown together: nothing moves after the tasks appear.
-    const [page, tags, lists, late] = await Promise.all([
+    const [page, tags, lists, counts, late] = await Promise.all([
       api("GET", listPath(limit)),
       api("GET", "/v1/tags"),
       api("GET", "/v1/lists"),
+      api("GET", "/v1/lists/counts"),
       // Today shows what is still open from before it, in a section of its own.
       view === "today" ? api("GET", overduePath()) : null,
     ]);
     if (mine !== shown) return;
     showTags(tags);
-    showLists(lists);
+    showLists(lists, counts);
     showHeading();
     // Checked now, not when the reload began: the user may have opened an edit meanwhile.
     if (live && tasks.querySelector("li.editing")) return;
@@ -375,9 +396,13 @@ async function signedIn() {
     sayError(e);
     if (e.status === 401) return;
   }
+  // Opened with an invitation link: the list joined is the one shown.
+  const joined = await invitations.acceptPending(say);
+  if (joined) listId = joined.id;
   // Everything the first screen shows is read before it is shown: nothing
   // moves once it appears.
   await Promise.all([refresh(), reminders.load().catch(sayError)]);
+  if (joined) await lists.show(known.get(joined.id) || null);
   if (!session.token()) return;
   const user = userOf(session.token());
   show(true);
@@ -423,6 +448,7 @@ function closeDrawer() {
 }
 
 async function start() {
+  invitations.takeFromLink();
   reminders = new Reminders();
   whenSignedOut(signOut);
   wirePicker($("new-task"));

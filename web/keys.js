@@ -13,7 +13,8 @@ function currentRow() {
 
 /** Moves the focus `step` rows down (1) or up (-1), from the current row or the list's end. */
 function move(step) {
-  const rows = [...document.querySelectorAll("#tasks li[data-id]")];
+  // A folded parent's subtasks are not in the way.
+  const rows = [...document.querySelectorAll("#tasks li[data-id]")].filter((r) => !r.closest("[hidden]"));
   if (!rows.length) return;
   const at = rows.indexOf(currentRow());
   const next = at < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(Math.max(at + step, 0), rows.length - 1);

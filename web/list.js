@@ -4,6 +4,7 @@
 
 import { api, ApiError, session, userOf } from "./api.js";
 import { localInput, pickerFor, ruleOf, timeZone, wirePicker } from "./form.js";
+import { nest, subtaskField } from "./subtasks.js";
 import { happened, overdue, repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -106,7 +107,7 @@ export class TaskList {
     const hidden = this.pending ? this.pending.task.id : null;
     const rows = [];
     for (const { title, tasks } of sections) {
-      const items = tasks.filter((t) => t.id !== hidden).map((t) => this.item(t));
+      const items = this.rows(tasks.filter((t) => t.id !== hidden));
       if (!items.length) continue;
       if (title) rows.push(element("li", { className: "section" }, element("h3", { textContent: title })));
       rows.push(...items);
@@ -139,7 +140,15 @@ export class TaskList {
   /** Adds the next keyset page's tasks below the ones shown. */
   append(tasks) {
     const hidden = this.pending ? this.pending.task.id : null;
-    this.root.append(...tasks.filter((t) => t.id !== hidden).map((t) => this.item(t)));
+    this.root.append(...this.rows(tasks.filter((t) => t.id !== hidden), this.root));
+  }
+
+  /**
+   * The top-level rows for `tasks`, each subtask under its parent where that
+   * is among them (or, for a further page, already in `shown`).
+   */
+  rows(tasks, shown = null) {
+    return nest(tasks, new Map(tasks.map((t) => [t.id, this.item(t)])), shown);
   }
 
   item(task) {
@@ -171,7 +180,7 @@ export class TaskList {
    */
   async toggle(task, completed, { focusNext = false } = {}) {
     const row = this.root.querySelector(`li[data-id="${task.id}"]`);
-    const after = focusNext ? row?.nextElementSibling?.closest("li[data-id]")?.dataset.id : null;
+    const after = focusNext ? this.next(row)?.dataset.id : null;
     try {
       await api("POST", `/v1/tasks/${task.id}/${completed ? "complete" : "reopen"}`);
       if (completed) this.offerUndo(`Completed “${task.title}”.`, () => this.toggle(task, false));
@@ -181,6 +190,12 @@ export class TaskList {
     }
     await this.reload();
     if (focusNext) (this.row(after) || this.row(task.id))?.focus();
+  }
+
+  /** The row shown after `row`, in reading order (a subtask's row is in its parent's). */
+  next(row) {
+    const rows = [...this.root.querySelectorAll("li[data-id]")].filter((r) => !r.closest("[hidden]"));
+    return rows[rows.indexOf(row) + 1] || null;
   }
 
   /** The row of task `id`, if it is shown. */
@@ -241,7 +256,8 @@ export class TaskList {
       field("Title", title), field("Notes", notes), field("Due (your time zone)", due), field("Priority", priority),
       field("Tags", tags), field("Reminder", remind),
       ...pickerFor(task.recurrence, task.due_at ? new Date(task.due_at) : null), field("List", list), assigneeField,
-      element("div", { className: "actions" }, save, cancel), history(`/v1/tasks/${task.id}/activity`));
+      element("div", { className: "actions" }, save, cancel),
+      ...(task.completed ? [] : [subtaskField(task, say)]), history(`/v1/tasks/${task.id}/activity`));
     form.setAttribute("aria-label", `Edit ${task.title}`);
     cancel.addEventListener("click", () => this.reload());
     const changes = () => {

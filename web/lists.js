@@ -1,10 +1,12 @@
 // Lists and their members: a new list; for the list shown, its settings
 // (its owners rename, recolour, archive or delete it) and its members, whom
 // its owners share it with (as editor, viewer or owner) or take out. Members
-// who are not owners see who is in it, and may leave.
+// who are not owners see who is in it, and may leave. Owners also invite by
+// link (invitations.js).
 
 import { api, userOf, session } from "./api.js";
 import { formErrors } from "./form.js";
+import { Invitations } from "./invitations.js";
 import { history } from "./list.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +31,7 @@ export class Lists {
     this.offerUndo = offerUndo;
     this.list = null;
     this.editing = null;
+    this.invitations = new Invitations(say);
     $("new-list").addEventListener("submit", (e) => this.create(e));
     $("add-member").addEventListener("submit", (e) => this.share(e));
     $("list-form").addEventListener("submit", (e) => this.save(e));
@@ -118,23 +121,24 @@ export class Lists {
   async show(list) {
     this.list = list;
     const panel = $("members");
+    this.invitations.show(list);
     if (!list || list.inbox) {
       panel.hidden = true;
       return;
     }
     $("members-heading").textContent = `Members of ${list.name}`;
     $("add-member").hidden = list.role !== "owner";
+    // Kept while the same list is shown, so that a change arriving live does not fold it.
+    const past = $("list-history");
+    if (past.dataset.list !== list.id) {
+      past.replaceChildren(history(`/v1/lists/${list.id}/activity`));
+      past.dataset.list = list.id;
+    }
     try {
       const { items } = await api("GET", `/v1/lists/${list.id}/members`);
       if (this.list !== list) return;
       const me = userOf(session.token());
       $("member-list").replaceChildren(...items.map((m) => this.member(list, m, me)));
-      // Kept while the same list is shown, so that a change arriving live does not fold it.
-      const past = $("list-history");
-      if (past.dataset.list !== list.id) {
-        past.replaceChildren(history(`/v1/lists/${list.id}/activity`));
-        past.dataset.list = list.id;
-      }
       panel.hidden = false;
     } catch (e) {
       this.say(e.message);

@@ -1,4 +1,4 @@
-// Quick add: one line ("Pay rent tomorrow 9am #home !high every month") read
+// Quick add: one line ("Pay rent tomorrow 9am #home !high every month @home") read
 // by the API (POST /v1/quick-add) into a task's fields, shown as they will be
 // saved while the user types, then saved with POST /v1/tasks on Enter.
 
@@ -10,6 +10,11 @@ const $ = (id) => document.getElementById(id);
 /** Typing pauses this long before the text is read. */
 const PAUSE_MS = 250;
 
+/** What the new-task form's list picker calls list `id` (it holds the lists one may add to). */
+function listNamed(id) {
+  return [...$("list").options].find((o) => o.value === id)?.textContent || "another list";
+}
+
 /** The fields read, each as "Name: value". */
 function describe(task) {
   const fields = [["Title", task.title]];
@@ -17,6 +22,7 @@ function describe(task) {
   if (task.priority) fields.push(["Priority", task.priority]);
   if (task.tags) fields.push(["Tags", task.tags.map((t) => `#${t}`).join(" ")]);
   if (task.recurrence) fields.push(["Repeats", repeats(task.recurrence)]);
+  if (task.list_id) fields.push(["List", listNamed(task.list_id)]);
   return fields;
 }
 
@@ -69,8 +75,9 @@ export function wireQuickAdd(form, { added, say }) {
     try {
       const result = await readNow();
       if (!result) return;
+      // The list an @name named, else the one the box adds to.
       const body = { ...result.task };
-      if ($("list").value) body.list_id = $("list").value;
+      if (!body.list_id && $("list").value) body.list_id = $("list").value;
       const task = await api("POST", "/v1/tasks", body);
       input.value = "";
       read = null;

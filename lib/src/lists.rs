@@ -38,6 +38,14 @@ pub struct TaskList {
     pub role: Role,
 }
 
+/// How many open tasks a list holds, and how many of them are past due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ListCount {
+    pub list_id: Uuid,
+    pub open: i64,
+    pub overdue: i64,
+}
+
 /// The body of a create request.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

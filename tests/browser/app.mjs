@@ -68,7 +68,7 @@ async function settled(page) {
 
 await run(browser, async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.grantPermissions(['notifications'], { origin: BASE });
+  await context.grantPermissions(['notifications', 'clipboard-read', 'clipboard-write'], { origin: BASE });
   // Adds up layout shifts (Cumulative Layout Shift), as the page sees them.
   await context.addInitScript(() => {
     window.shifts = 0;
@@ -464,7 +464,7 @@ await run(browser, async () => {
   }, process.env.OTHER_TOKEN);
   const milk = page.locator('#tasks li', { hasText: 'Oat milk' });
   await milk.locator('.assignee', { hasText: 'Assigned to you' }).waitFor();
-  await page.click('#list-filter button:text-is("Every list")');
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
   await page.click('[data-view="assigned"]');
   await page.waitForFunction(() => [...document.querySelectorAll('#tasks li .title')].map((t) => t.textContent).join() === 'Oat milk');
   check(await page.locator('#tasks-heading').textContent() === 'Assigned to me', 'the view says what it shows');
@@ -500,7 +500,7 @@ await run(browser, async () => {
   // Its owner's settings: renamed and recoloured; a scratch list archived,
   // restored by Undo, refused deletion while it holds a task, then deleted.
   const listSettings = async (name) => {
-    await page.click(`#list-filter button:text-is("${name}")`);
+    await page.click(`#list-filter button:has(> .name:text-is("${name}"))`);
     await page.click('#list-options');
     await page.locator('#list-dialog[open]').waitFor();
   };
@@ -515,7 +515,7 @@ await run(browser, async () => {
   await listSettings('Reading circle');
   await page.fill('#list-rename', 'Book club');
   await page.click('#list-form button[type=submit]');
-  await page.locator('#list-filter button:text-is("Book club")').waitFor();
+  await page.locator('#list-filter button:has(> .name:text-is("Book club"))').waitFor();
   await page.fill('#list-name', 'Scratch');
   await page.press('#list-name', 'Enter');
   await page.locator('#list-filter button[aria-pressed="true"]', { hasText: 'Scratch' }).waitFor();
@@ -524,7 +524,7 @@ await run(browser, async () => {
   await page.locator('#list-filter button', { hasText: 'Scratch' }).waitFor({ state: 'detached' });
   await page.keyboard.press('z');
   await page.locator('#list-filter button', { hasText: 'Scratch' }).waitFor();
-  await page.click('#list-filter button:text-is("Scratch")');
+  await page.click('#list-filter button:has(> .name:text-is("Scratch"))');
   await page.fill('#quick', 'Scrap paper');
   await page.press('#quick', 'Enter');
   await page.locator('#tasks li button.title:text-is("Scrap paper")').waitFor();
@@ -551,15 +551,59 @@ await run(browser, async () => {
   await page.keyboard.press('Escape');
   await page.locator('form.edit').waitFor({ state: 'detached' });
   // And a list's, under its members.
-  await page.click('#list-filter button:text-is("Book club")');
-  // By keyboard: the panel sits under a list that may still be growing.
+  await page.click('#list-filter button:has(> .name:text-is("Book club"))');
+  // By keyboard: the panel sits under a list that may still be growing. The
+  // panel shows once it holds Book club's members and history, not before.
+  await page.locator('#members:not([hidden]) #members-heading', { hasText: 'Members of Book club' }).waitFor();
   await page.focus('#list-history details.history summary');
   await page.keyboard.press('Enter');
   await page.locator('#list-history li', { hasText: /^(Joined|Left): .*alice/ }).first().waitFor();
-  await page.click('#list-filter button:text-is("Every list")');
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
   console.log('ok: a task\'s history in words in its edit form, and a list\'s under its members');
+
+  // Invitation links: the owner makes one and copies it; Alice opens it in a
+  // browser of her own and is in the list at once, the link gone from her
+  // address bar; the owner sees her join and the link no longer open. A
+  // second link is revoked and then refused.
+  await page.click('#list-filter button:has(> .name:text-is("Book club"))');
+  await page.locator('#invites:not([hidden])').waitFor();
+  await page.selectOption('#invite-role', 'viewer');
+  await page.click('#invite-form button[type=submit]');
+  await page.locator('#invite-made:not([hidden])').waitFor();
+  const link = await page.inputValue('#invite-link');
+  check(link.startsWith(`${BASE}/#invite=`), `a link to the app with the token in its fragment: ${link.slice(0, BASE.length + 12)}…`);
+  await page.locator('#invite-list li', { hasText: /^Viewer link, until / }).waitFor();
+  await page.locator('#members').screenshot({ path: `${SHOTS}/invitation.png` });
+  await page.click('#invite-copy');
+  check(await page.evaluate(() => navigator.clipboard.readText()) === link, 'Copy link put the link on the clipboard');
+  const aliceContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const alicePage = await aliceContext.newPage();
+  await alicePage.addInitScript((token) => sessionStorage.getItem('todo.token') || sessionStorage.setItem('todo.token', token), process.env.OTHER_TOKEN);
+  await alicePage.goto(link);
+  await alicePage.locator('#status', { hasText: 'You joined “Book club” as viewer.' }).waitFor();
+  await alicePage.locator('#tasks-heading', { hasText: 'Book club' }).waitFor();
+  check(!alicePage.url().includes('invite'), `the token is off the address bar: ${alicePage.url().replace(/#.*/, '#…')}`);
+  check(await alicePage.evaluate(() => sessionStorage.getItem('todo.invite')) === null, 'a used link is forgotten');
+  await page.locator('#member-list li', { hasText: 'alice (viewer)' }).waitFor();
+  await page.locator('#invite-list li').waitFor({ state: 'detached' });
+  // The same link again: refused, in words.
+  await alicePage.goto('about:blank');
+  await alicePage.goto(link);
+  await alicePage.locator('#status', { hasText: 'The invitation link did not work' }).waitFor();
+  await page.click('#invite-form button[type=submit]');
+  const revoke = page.locator('#invite-list li button', { hasText: 'Revoke' });
+  await revoke.waitFor();
+  const revokedLink = await page.inputValue('#invite-link');
+  await revoke.click();
+  await page.locator('#status', { hasText: 'it no longer works' }).waitFor();
+  await page.locator('#invite-list li').waitFor({ state: 'detached' });
+  const refused = await alicePage.evaluate(async (token) => (await fetch(`/v1/invitations/${token}/accept`, { method: 'POST', headers: { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}` } })).status, revokedLink.split('#invite=')[1]);
+  check(refused === 410, `a revoked link is refused: ${refused}`);
+  await aliceContext.close();
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
+  console.log('ok: an invitation link made, copied, opened by another user who joined at once, used once; another revoked');
   await accessible(page, 'dialog-list-settings', async (copy) => {
-    await copy.click('#list-filter button:text-is("Book club")');
+    await copy.click('#list-filter button:has(> .name:text-is("Book club"))');
     await copy.click('#list-options');
     await copy.locator('#list-dialog[open]').waitFor();
   });
@@ -569,7 +613,7 @@ await run(browser, async () => {
   });
 
   // Editing every field: a due time, a reminder, a rule, and a move to another list.
-  await page.click('#list-filter button:text-is("Every list")');
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
   await settled(page);
   await page.click('#tasks li button.title:text-is("Typed without a mouse")');
   const edit = page.locator('form.edit');
@@ -586,11 +630,66 @@ await run(browser, async () => {
   const typedMeta = await typed.locator('.meta').textContent();
   check(/Tomorrow 10:30/.test(typedMeta) && /Reminder Tomorrow 10:20/.test(typedMeta), `edited as asked: ${typedMeta}`);
   check(typedMeta.includes('Pencils: HB and 2B') && !typedMeta.includes('eraser'), `the notes' first line shows: ${typedMeta}`);
-  await page.click('#list-filter button:text-is("Book club")');
+  await page.click('#list-filter button:has(> .name:text-is("Book club"))');
   await page.locator('#tasks li button.title:text-is("Typed without a mouse")').waitFor();
   console.log(`ok: edited its due time, reminder and rule, and moved it to another list (${typedMeta})`);
-  await page.click('#list-filter button:text-is("Every list")');
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
   await settled(page);
+
+  // Quick add with @list: into the list it names, whichever is shown; the
+  // list's count in the sidebar follows.
+  const club = page.locator('#list-filter button:has(> .name:text-is("Book club"))');
+  const before = Number(await club.locator('.count').textContent());
+  check(before > 0, `Book club shows how many open tasks it holds: ${before}`);
+  check(/, \d+ open/.test(await club.locator('.visually-hidden').textContent()), 'the count is said in words to a screen reader');
+  await page.fill('#quick', 'Bring snacks @book-club');
+  await page.locator('#quick-preview li[data-field="list"]', { hasText: 'List: Book club' }).waitFor();
+  await page.press('#quick', 'Enter');
+  const snacks = page.locator('#tasks li[data-id]', { has: page.locator(':scope > button.title:text-is("Bring snacks")') });
+  await snacks.waitFor();
+  const clubId = await page.$eval('#list', (select) => [...select.options].find((o) => o.textContent === 'Book club').value);
+  check((await snacks.getAttribute('data-list')) === clubId, 'the task went to the list @book-club named');
+  await club.locator('.count', { hasText: new RegExp(`^${before + 1}$`) }).waitFor();
+  console.log(`ok: quick add put a task into the list its @name named; the sidebar counted it (${before} then ${before + 1})`);
+
+  // Subtasks: added from the parent's edit form, shown under it, folded and
+  // unfolded (remembered across a reload), completed one by one.
+  await page.fill('#quick', 'Pack for the trip');
+  await page.press('#quick', 'Enter');
+  const trip = page.locator('#tasks > li[data-id]', { has: page.locator(':scope > button.title:text-is("Pack for the trip")') });
+  await trip.waitFor();
+  await trip.locator(':scope > button.title').click();
+  const step = page.locator('form.edit input[name="subtask"]');
+  await step.press('Enter');
+  check((await step.getAttribute('aria-invalid')) === 'true', 'an empty subtask is refused at its field');
+  for (const title of ['Passport', 'Charger']) {
+    await step.fill(title);
+    await step.press('Enter');
+    await page.locator('form.edit .subtasks-added li', { hasText: title }).waitFor();
+  }
+  check((await step.getAttribute('aria-invalid')) === null, 'the field is cleared of its error once a subtask is added');
+  check(await page.locator('form.edit').isVisible(), 'Enter in the subtask field adds a subtask, it does not save the edit');
+  await page.keyboard.press('Escape');
+  const fold = trip.locator(':scope > .meta > button.fold');
+  await fold.filter({ hasText: '0/2 subtasks' }).waitFor();
+  const passport = trip.locator(':scope > ul.subtasks > li[data-id]', { hasText: 'Passport' });
+  await passport.waitFor();
+  check((await page.locator('#tasks > li[data-id]', { hasText: /^Passport/ }).count()) === 0, 'a subtask shows under its parent, not beside it');
+  await fold.click();
+  await passport.waitFor({ state: 'hidden' });
+  check((await fold.getAttribute('aria-expanded')) === 'false', 'the fold button says the subtasks are folded');
+  await page.reload();
+  await page.locator('#live[data-state="live"]').waitFor();
+  await settled(page);
+  await trip.locator(':scope > .meta > button.fold[aria-expanded="false"]').waitFor();
+  check(await passport.isHidden(), 'still folded after a reload');
+  await fold.focus();
+  await page.keyboard.press('Enter');
+  await passport.waitFor();
+  await passport.locator(':scope > input[type=checkbox]').check();
+  await fold.filter({ hasText: '1/2 subtasks' }).waitFor();
+  await trip.screenshot({ path: `${SHOTS}/subtasks.png` });
+  console.log('ok: subtasks added from the edit form, nested, folded across a reload, unfolded by keyboard, one completed');
 
   // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
   await page.evaluate(async () => {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
-use todo_lib::lists::{ListPatch, NewList, TaskList};
+use todo_lib::lists::{ListCount, ListPatch, NewList, TaskList};
 use todo_lib::quota::Quota;
 use todo_lib::store::StoreError;
 use todo_lib::task::FieldError;
@@ -27,11 +27,10 @@ use crate::extract::{IfMatch, JsonBody, path_id, query_pairs, versioned};
 const WRITE_ATTEMPTS: usize = 3;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_list, list_lists)).routes(routes!(
-        get_list,
-        update_list,
-        delete_list
-    ))
+    OpenApiRouter::new()
+        .routes(routes!(create_list, list_lists))
+        .routes(routes!(list_counts))
+        .routes(routes!(get_list, update_list, delete_list))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,6 +150,36 @@ pub async fn list_lists(
 ) -> Result<Json<ListList>, ApiError> {
     let archived = archived_query(raw.as_deref())?;
     Ok(Json(ListList { items: all(&state, &user, archived).await? }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListCounts {
+    /// Only the lists holding open tasks: a list not here has none.
+    pub items: Vec<ListCount>,
+}
+
+/// How many open tasks each of the caller's lists holds, and how many of
+/// those are past due: the numbers beside the lists in a sidebar.
+#[utoipa::path(
+    get, path = "/v1/lists/counts", tag = "lists",
+    responses(
+        (status = 200, description = "Open and overdue tasks by list", body = ListCounts),
+        (status = 400, description = "A query string: this route takes none", body = ErrorBody),
+        (status = 401, description = "Missing or invalid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_counts(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<ListCounts>, ApiError> {
+    let errors: Vec<FieldError> = query_pairs(raw.as_deref())?
+        .into_iter()
+        .map(|(field, _)| FieldError { field, message: "is not a parameter of this route".into() })
+        .collect();
+    ApiError::unless_invalid_query((), errors)?;
+    Ok(Json(ListCounts { items: state.store.open_counts(&user, Utc::now()).await? }))
 }
 
 /// `GET /v1/lists`'s query: whether to include archived lists.

@@ -20,6 +20,7 @@ both_backends!(
     bad_ids_and_queries_are_400,
     at_most_two_hundred_lists_even_under_concurrent_creation,
     if_match_guards_changes_and_deletions,
+    counts_give_open_and_overdue_tasks_by_list_to_its_members_only,
 );
 
 async fn lists(app: &TestApp, user: &str, query: &str) -> Vec<Value> {
@@ -248,4 +249,55 @@ async fn if_match_guards_changes_and_deletions(app: TestApp) {
 
     let deleted = app.send_with(Method::DELETE, &path, Some("alice"), None, &[("if-match", "\"2\"")]).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+}
+
+async fn counts(app: &TestApp, user: &str) -> Vec<(String, i64, i64)> {
+    let res = app.send(Method::GET, "/v1/lists/counts", Some(user), None).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    let mut counts: Vec<(String, i64, i64)> = res.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| {
+            let field = |name: &str| c[name].as_i64().expect(name);
+            (c["list_id"].as_str().expect("list_id").to_owned(), field("open"), field("overdue"))
+        })
+        .collect();
+    counts.sort();
+    counts
+}
+
+async fn counts_give_open_and_overdue_tasks_by_list_to_its_members_only(app: TestApp) {
+    app.sign_in(&["alice", "bob", "carol"]).await;
+    let home = create(&app, "alice", json!({ "name": "Home" })).await;
+    let home_id = home["id"].as_str().expect("id").to_owned();
+    let past = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+    app.create("alice", json!({ "title": "Late", "list_id": home_id, "due_at": past })).await;
+    app.create("alice", json!({ "title": "Soon", "list_id": home_id, "due_at": later })).await;
+    app.create("alice", json!({ "title": "Whenever", "list_id": home_id })).await;
+    let done = app.create("alice", json!({ "title": "Done", "list_id": home_id, "due_at": past })).await;
+    let complete = format!("/v1/tasks/{}/complete", common::id_of(&done));
+    assert_eq!(app.send(Method::POST, &complete, Some("alice"), None).await.status, StatusCode::OK);
+    let inbox_task = app.create_titled("alice", "In the Inbox").await;
+    let inbox_id = inbox_task["list_id"].as_str().expect("list_id").to_owned();
+    let mut expected = vec![(home_id.clone(), 3, 1), (inbox_id, 1, 0)];
+    expected.sort();
+    assert_eq!(counts(&app, "alice").await, expected, "completed tasks are not counted");
+
+    let share = format!("/v1/lists/{home_id}/members");
+    let added = app
+        .send(Method::POST, &share, Some("alice"), Some(json!({ "user_id": "bob", "role": "viewer" })))
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    assert_eq!(
+        counts(&app, "bob").await,
+        [(home_id, 3, 1)],
+        "a member counts the shared list, not the owner's Inbox"
+    );
+    assert_eq!(counts(&app, "carol").await, [], "nobody else sees anything");
+
+    let res = app.send(Method::GET, "/v1/lists/counts?archived=true", Some("alice"), None).await;
+    assert_eq!((res.status, res.code()), (StatusCode::BAD_REQUEST, "invalid_query"));
+    assert_eq!(res.detail_fields(), ["archived"]);
 }

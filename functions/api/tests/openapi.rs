@@ -71,6 +71,7 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "GET /v1/tags",
         "POST /v1/lists",
         "GET /v1/lists",
+        "GET /v1/lists/counts",
         "GET /v1/lists/{id}",
         "PATCH /v1/lists/{id}",
         "DELETE /v1/lists/{id}",

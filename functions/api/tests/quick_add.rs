@@ -76,3 +76,53 @@ async fn bad_input_gets_a_clear_error_and_stores_nothing() {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.outbox_len().await, 0);
 }
+
+#[tokio::test]
+async fn an_at_name_puts_the_task_in_a_list_the_user_may_add_to() {
+    let app = TestApp::postgres().await;
+    let list = |owner: &str, name: &str| {
+        let app = &app;
+        let (owner, name) = (owner.to_owned(), name.to_owned());
+        async move {
+            let res = app.send(Method::POST, "/v1/lists", Some(&owner), Some(json!({ "name": name }))).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+            res.body["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let club = list("alice", "Book club").await;
+    let theirs = list("bob", "Garden").await;
+    let share = format!("/v1/lists/{theirs}/members");
+    let shared = app
+        .send(Method::POST, &share, Some("bob"), Some(json!({ "user_id": "alice", "role": "viewer" })))
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{:?}", shared.body);
+
+    let read = |text: &'static str| {
+        let app = &app;
+        async move {
+            let res =
+                app.send(Method::POST, "/v1/quick-add", Some("alice"), Some(json!({ "text": text }))).await;
+            assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+            res.body
+        }
+    };
+    let body = read("Read chapter 3 @book-club tomorrow").await;
+    assert_eq!((&body["task"]["title"], &body["task"]["list_id"]), (&json!("Read chapter 3"), &json!(club)));
+    assert!(
+        body["recognized"]
+            .as_array()
+            .expect("recognized")
+            .contains(&json!({"text": "@book-club", "field": "list_id"}))
+    );
+    let created = app.create("alice", body["task"].clone()).await;
+    assert_eq!(created["list_id"], json!(club), "POST /v1/tasks takes the list as read");
+
+    let viewer = read("Weed the beds @garden").await;
+    assert_eq!(
+        viewer["task"]["title"], "Weed the beds @garden",
+        "a list she only views is not one to add to"
+    );
+    assert!(viewer["task"].get("list_id").is_none());
+    let other = read("Lunch @carol").await;
+    assert_eq!(other["task"]["title"], "Lunch @carol", "an @word naming no list stays in the title");
+}

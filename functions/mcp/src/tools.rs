@@ -573,8 +573,9 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             "Creates a task from one sentence as a person would type it: the due time in the user's \
              `time_zone` (\"tomorrow 9am\", \"next friday\", \"dec 24\", \"in 2 hours\"; a date without \
              a time is at 09:00), #tags, a priority (!low, !medium, !high, !urgent) and a repetition \
-             (\"every weekday\", \"every 2 weeks\", \"monthly\"); the rest is the title. In `list_id`, \
-             else the Inbox. The answer says which phrases it read as what.",
+             (\"every weekday\", \"every 2 weeks\", \"monthly\") and a list as @name (\"@household\", \
+             \"@book-club\" for \"Book club\"); the rest is the title. In `list_id` if given, else the list \
+             @name names, else the Inbox. The answer says which phrases it read as what.",
             Effect::Adds,
             (
                 schemas.object(

@@ -1,12 +1,13 @@
 //! Task lists, read through the reader's membership (with their role in it).
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::db::{Tx, on_pool, on_tx, on_writer};
 use super::members;
 use super::timestamp::Timestamp;
 use super::{Store, StoreError};
-use crate::lists::TaskList;
+use crate::lists::{ListCount, TaskList};
 use crate::members::{Member, Role};
 
 /// The lists member $1 belongs to, archived ones too if $2 (else $3 false).
@@ -14,6 +15,13 @@ const SELECT_LISTS: &str = "select l.id, l.owner_id, l.name, l.colour, l.positio
      l.created_at, l.updated_at, l.version, m.role from lists l \
      join list_members m on m.list_id = l.id and m.user_id = $1 \
      where ($2 or l.archived = $3) order by l.position, l.created_at, l.id";
+
+/// The open tasks ($2 false) of each list member $1 belongs to, and how many
+/// are due before $3; read from `tasks_list_open_due`, one index range per list.
+const OPEN_COUNTS: &str = "select t.list_id, count(*) as open, \
+     cast(sum(case when t.due_at < $3 then 1 else 0 end) as bigint) as overdue from tasks t \
+     join list_members m on m.list_id = t.list_id and m.user_id = $1 \
+     where t.completed = $2 group by t.list_id";
 
 /// List $1 if $2 is a member.
 const SELECT_LIST: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
@@ -149,6 +157,18 @@ impl Store {
             sqlx::query_as(SELECT_LISTS).bind(user_id).bind(with_archived).bind(false).fetch_all(c).await?
         });
         rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// How many open tasks each list of `user_id` holds, and how many of them
+    /// are due before `now`; a list with none is left out.
+    pub async fn open_counts(&self, user_id: &str, now: DateTime<Utc>) -> Result<Vec<ListCount>, StoreError> {
+        let rows: Vec<(Uuid, i64, i64)> = on_pool!(self.pool, |c| sqlx::query_as(OPEN_COUNTS)
+            .bind(user_id)
+            .bind(false)
+            .bind(Timestamp(now))
+            .fetch_all(c)
+            .await?);
+        Ok(rows.into_iter().map(|(list_id, open, overdue)| ListCount { list_id, open, overdue }).collect())
     }
 
     /// The list with this id, with the role `user_id` has in it; `None` for a

@@ -55,6 +55,9 @@ pub struct QuickTask {
     pub priority: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrence: Option<String>,
+    /// The list an `@name` named, among those the user may add tasks to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list_id: Option<uuid::Uuid>,
     /// The zone a recurrence keeps its local time in: the one sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
@@ -64,16 +67,18 @@ pub struct QuickTask {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recognized {
     pub text: String,
-    /// `due_at`, `tags`, `priority` or `recurrence`.
+    /// `due_at`, `tags`, `priority`, `recurrence` or `list_id`.
     pub field: &'static str,
 }
 
 /// Reads one line into a new task's fields, stored nowhere: the due time in
 /// the user's zone ("tomorrow 9am", "friday 5pm", "dec 24", "in 2 hours"; a
 /// date without a time is at 09:00), `#tags`, a priority (`!low`, `!medium`,
-/// `!high`, `!urgent`, or `!4` to `!1`) and a recurrence ("every day",
-/// "every weekday", "every mon and thu", "every 2 weeks", "monthly", ...).
-/// What is left is the title. Send the answer's `task` to `POST /v1/tasks`.
+/// `!high`, `!urgent`, or `!4` to `!1`), a recurrence ("every day",
+/// "every weekday", "every mon and thu", "every 2 weeks", "monthly", ...) and
+/// a list by its name (`@household`, `@book-club` for "Book club": letters and
+/// digits, any case), among those the user may add tasks to; an `@word`
+/// naming none stays in the title. What is left is the title. Send the answer's `task` to `POST /v1/tasks`.
 #[utoipa::path(
     post, path = "/v1/quick-add", tag = "tasks",
     request_body = QuickAdd,
@@ -112,7 +117,16 @@ pub async fn read(
             name.parse().map_err(|_| ApiError::invalid("time_zone", "is not an IANA time zone name"))?
         }
     };
-    let read = parse::parse(text, now.with_timezone(&zone));
+    // The lists an `@name` may name: those the user may add tasks to.
+    let lists: Vec<(uuid::Uuid, String)> = state
+        .store
+        .lists(user, false)
+        .await?
+        .into_iter()
+        .filter(|list| list.role != todo_lib::members::Role::Viewer)
+        .map(|list| (list.id, list.name))
+        .collect();
+    let read = parse::parse_in(text, now.with_timezone(&zone), &lists);
     let task = QuickTask {
         title: read.title,
         due_at: read.due_at,
@@ -120,6 +134,7 @@ pub async fn read(
         priority: read.priority,
         time_zone: read.recurrence.as_ref().map(|_| zone.name().to_owned()),
         recurrence: read.recurrence,
+        list_id: read.list_id,
     };
     // What it read must be a task the API would take.
     let body = serde_json::to_value(&task).map_err(|e| ApiError::Internal(Box::new(e)))?;

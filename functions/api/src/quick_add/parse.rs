@@ -1,13 +1,14 @@
 //! Reads one line of quick-add text into the fields of a new task:
-//! `Pay rent tomorrow 9am #home !high every month` is the title "Pay rent",
-//! due tomorrow at 09:00 in the user's zone, tagged `home`, high priority,
-//! repeating monthly. Dates and times are read by the `interim` crate (the
+//! `Pay rent tomorrow 9am #home !high every month @household` is the title
+//! "Pay rent", due tomorrow at 09:00 in the user's zone, tagged `home`, high
+//! priority, repeating monthly, in the list "Household". Dates and times are read by the `interim` crate (the
 //! English of the Linux `date` command: "tomorrow 9am", "friday 5pm",
 //! "dec 24 10:00", "2026-12-24"); tags, priority, "in 2 hours" and the
 //! recurrence phrases are read here.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use uuid::Uuid;
 
 /// The fields read, and which words gave each.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -17,6 +18,8 @@ pub struct Parsed {
     pub tags: Vec<String>,
     pub priority: Option<&'static str>,
     pub recurrence: Option<String>,
+    /// The list an `@name` named.
+    pub list_id: Option<Uuid>,
     /// Each recognised phrase as written, with the field it filled.
     pub recognized: Vec<(String, &'static str)>,
 }
@@ -34,10 +37,19 @@ const WEEKDAYS: [(&str, &str); 7] = [
     ("sunday", "SU"),
 ];
 
-/// Reads `text` as the user in zone `tz` means it at `now`.
+/// Reads `text` as the user in zone `tz` means it at `now`, naming no list.
 pub fn parse(text: &str, now: DateTime<Tz>) -> Parsed {
+    parse_in(text, now, &[])
+}
+
+/// Reads `text` as [`parse`] does, and an `@name` as the list of `lists`
+/// (id and name) it names: "@household", "@book-club" or "@Book_club" for
+/// "Book club", letters and digits compared without case; the first list
+/// named wins. An `@word` naming none of them stays in the title.
+pub fn parse_in(text: &str, now: DateTime<Tz>, lists: &[(Uuid, String)]) -> Parsed {
     let mut parsed = Parsed::default();
     let mut words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    take_list(&mut words, &mut parsed, lists);
     take_tags_and_priority(&mut words, &mut parsed);
     take_recurrence(&mut words, &mut parsed);
     take_due(&mut words, &mut parsed, now);
@@ -63,6 +75,28 @@ pub fn when(text: &str, now: DateTime<Tz>) -> Option<DateTime<Utc>> {
         return None;
     }
     due_of(&words, now)
+}
+
+/// A name as `@` writes it: its letters and digits, in lower case.
+fn handle(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+fn take_list(words: &mut Vec<String>, parsed: &mut Parsed, lists: &[(Uuid, String)]) {
+    words.retain(|word| {
+        if parsed.list_id.is_some() {
+            return true;
+        }
+        let Some(name) = word.strip_prefix('@').map(handle).filter(|n| !n.is_empty()) else {
+            return true;
+        };
+        let Some((id, _)) = lists.iter().find(|(_, list)| handle(list) == name) else {
+            return true;
+        };
+        parsed.list_id = Some(*id);
+        parsed.recognized.push((word.clone(), "list_id"));
+        false
+    });
 }
 
 fn take_tags_and_priority(words: &mut Vec<String>, parsed: &mut Parsed) {
@@ -371,6 +405,25 @@ mod tests {
         let fields: Vec<&str> = p.recognized.iter().map(|(_, f)| *f).collect();
         assert_eq!(fields, ["tags", "priority", "recurrence", "due_at"]);
         assert_eq!(p.recognized[3].0, "tomorrow 9am");
+    }
+
+    #[test]
+    fn an_at_name_picks_the_list_it_names() {
+        let (home, club) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let lists = [(home, "Household".to_owned()), (club, "Book club".to_owned())];
+        for (text, title, list) in [
+            ("Buy milk @household", "Buy milk", Some(home)),
+            ("@Book_club Read chapter 3", "Read chapter 3", Some(club)),
+            ("Read chapter 3 @book-club @household", "Read chapter 3 @household", Some(club)),
+            ("Mail them @nobody", "Mail them @nobody", None),
+            ("Ask bob@example.com @", "Ask bob@example.com @", None),
+        ] {
+            let p = parse_in(text, now(), &lists);
+            assert_eq!((p.title.as_str(), p.list_id), (title, list), "{text}");
+        }
+        let p = parse_in("Buy milk @household", now(), &lists);
+        assert_eq!(p.recognized, [("@household".to_owned(), "list_id")]);
+        assert_eq!(parse("Buy milk @household", now()).title, "Buy milk @household", "no lists, no list");
     }
 
     #[test]

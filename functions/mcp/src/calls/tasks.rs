@@ -93,7 +93,8 @@ pub async fn create_task(
 }
 
 /// One sentence read as quick add reads it ("Pay rent tomorrow 9am #home
-/// !high every month"), in `time_zone`, and created (in `list_id`, else the Inbox).
+/// !high every month"), in `time_zone`, and created (in `list_id`, else the
+/// list an `@name` names, else the Inbox).
 pub async fn quick_add(
     state: &AppState,
     user: &str,
@@ -105,7 +106,8 @@ pub async fn quick_add(
     };
     let input: api::quick_add::QuickAdd = from_json(Value::Object(args))?;
     let (read, new) = api::quick_add::read(state, user, &input, Utc::now()).await?;
-    let task = api::tasks::create(state, user, NewTask { list_id, ..new }).await?;
+    // The `list_id` argument, else the list an `@name` named, else the Inbox.
+    let task = api::tasks::create(state, user, NewTask { list_id: list_id.or(new.list_id), ..new }).await?;
     let mut outcome = Outcome::task(&task, "Created")?;
     if !read.recognized.is_empty() {
         let phrases: Vec<String> =
