@@ -263,6 +263,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/keys.js",
         "/subtasks.js",
         "/invitations.js",
+        "/order.js",
         "/tabs.js",
         "/app.css",
         "/favicon.svg",

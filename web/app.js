@@ -12,7 +12,8 @@
 // shows what is pushed), signin.js (OpenID Connect), words.js (due times and
 // repetition in plain words), keys.js (keyboard shortcuts), tabs.js (one
 // sign-in for all the app's tabs), subtasks.js (subtasks nested and added),
-// invitations.js (invitation links: made, copied, revoked, accepted).
+// invitations.js (invitation links: made, copied, revoked, accepted),
+// order.js (a list's own order: drag and drop, Shift+J and Shift+K).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -21,6 +22,7 @@ import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { wireKeys } from "./keys.js";
+import { wireDragging } from "./order.js";
 import * as tabs from "./tabs.js";
 import { Lists } from "./lists.js";
 import * as invitations from "./invitations.js";
@@ -167,7 +169,8 @@ function listPath(limit = PAGE) {
   const params = new URLSearchParams({ limit: String(limit), status: "open", sort: "due" });
   if (view === "all") {
     params.set("status", "all");
-    params.set("sort", "created");
+    // A list's own view is in the order its members gave it.
+    params.set("sort", listId ? "manual" : "created");
   }
   if (view === "today") {
     // Everything due today, what is past due since midnight included.
@@ -187,6 +190,11 @@ function listPath(limit = PAGE) {
     params.set("order", order);
   }
   return filtered(params);
+}
+
+/** Whether the tasks shown are in their list's own order, which drags and Shift+J/K change (order.js). */
+function orderable() {
+  return view === "all" && Boolean(listId) && !sort;
 }
 
 /** Today's overdue section: open tasks due before today, most overdue first, as filtered. */
@@ -322,6 +330,7 @@ async function refresh(limit = PAGE, { live = false } = {}) {
     // Checked now, not when the reload began: the user may have opened an edit meanwhile.
     if (live && tasks.querySelector("li.editing")) return;
     const empty = query || tag ? "No task matches." : "Nothing here.";
+    list.orderable = orderable();
     if (late && late.items.length) {
       list.showSections([{ title: "Overdue", tasks: late.items }, { title: "Today", tasks: page.items }], empty);
     } else {
@@ -494,7 +503,8 @@ async function start() {
     button.addEventListener("click", () => choose(button));
   }
   $("more").addEventListener("click", more);
-  wireKeys(list);
+  wireKeys(list, say);
+  wireDragging(list, say);
   $("open-shortcuts").addEventListener("click", () => $("shortcuts").showModal());
   $("menu").addEventListener("click", () => ($("sidebar").classList.contains("open") ? closeDrawer() : openDrawer()));
   $("sidebar").addEventListener("keydown", (event) => {

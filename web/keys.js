@@ -1,8 +1,11 @@
 // Keyboard shortcuts, as task apps have them: q or n to add, j and k to move
-// between tasks, x or Space to complete, z to undo, e or Enter to edit,
+// between tasks, Shift+J and Shift+K to move a task down and up its list, x or
+// Space to complete, z to undo, e or Enter to edit,
 // Escape to cancel, ? for the list of them. Never while the user types in a field
 // (Escape aside), and never with Ctrl, Alt or Meta, which belong to the
 // browser.
+
+import { moveBy } from "./order.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -22,8 +25,8 @@ function move(step) {
   rows[next].scrollIntoView({ block: "nearest" });
 }
 
-/** Wires the shortcuts; `list` is the TaskList, which completes and edits. */
-export function wireKeys(list) {
+/** Wires the shortcuts; `list` is the TaskList, which completes and edits; `say` tells the user. */
+export function wireKeys(list, say) {
   const help = $("shortcuts");
   $("shortcuts-close").addEventListener("click", () => help.close());
   document.addEventListener("keydown", (event) => {
@@ -64,7 +67,7 @@ export function wireKeys(list) {
         return;
     }
     // The rest act on the task in focus, on its row rather than on a control of it.
-    if (!task || (target !== row && event.key !== "x" && event.key !== "e")) return;
+    if (!task || (target !== row && !["x", "e", "J", "K"].includes(event.key))) return;
     switch (event.key) {
       case "x":
       case " ":
@@ -72,6 +75,10 @@ export function wireKeys(list) {
       case "e":
       case "Enter":
         return act(() => list.edit(row, task));
+      case "J":
+        return act(() => moveBy(list, row, 1, say));
+      case "K":
+        return act(() => moveBy(list, row, -1, say));
     }
   });
 }

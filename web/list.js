@@ -88,6 +88,7 @@ export class TaskList {
     this.lists = lists;
     this.pending = null; // the deletion that can still be undone
     this.tasks = new WeakMap(); // each row's task, for the keyboard (keys.js)
+    this.orderable = false; // whether the rows are in their list's own order, to drag (order.js)
   }
 
   /** The task a row shows. */
@@ -158,6 +159,7 @@ export class TaskList {
     li.dataset.priority = task.priority;
     // Focusable by j and k (keys.js), not by Tab: Tab goes through its controls.
     li.tabIndex = -1;
+    li.draggable = this.orderable;
     this.tasks.set(li, task);
     if (task.completed) li.classList.add("done");
     const done = element("input", { type: "checkbox", checked: task.completed });

@@ -119,6 +119,19 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
     /// Bumped on every change; the `ETag`, checked against `If-Match`.
     pub version: i64,
+    /// Where the task stands in its list's own order (`sort=manual`),
+    /// ascending, ties broken by id. A new task, or one moved in from another
+    /// list, goes last; `POST /v1/tasks/{id}/move` puts it elsewhere. Only the
+    /// order means anything: the numbers of a list's tasks may all change at
+    /// once when a move finds no room between two of them.
+    #[serde(default)]
+    pub position: i64,
+}
+
+/// The position that puts a task made or moved in at `at` after every task
+/// placed before then: its time in microseconds, which only grows.
+pub fn position_at(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
 }
 
 /// The body of a create request.
@@ -271,6 +284,7 @@ impl Task {
             created_at: now,
             updated_at: now,
             version: 1,
+            position: position_at(now),
         };
         task.set_fields(fields);
         Ok(task)
@@ -330,6 +344,10 @@ impl Task {
         }
         let mut next = self.next_version(now);
         next.set_fields(fields);
+        if next.list_id != self.list_id {
+            // Last in the list it moves to.
+            next.position = position_at(next.updated_at);
+        }
         Ok(Some(next))
     }
 
@@ -392,9 +410,20 @@ impl Task {
         }
         let mut next = self.next_version(now);
         next.list_id = list_id;
+        next.position = position_at(next.updated_at);
         if !keeps_assignee {
             next.assignee_id = None;
         }
+        Some(next)
+    }
+
+    /// The task at `position` in its list's order, or `None` if it is there already.
+    pub fn placed(&self, position: i64, now: DateTime<Utc>) -> Option<Self> {
+        if self.position == position {
+            return None;
+        }
+        let mut next = self.next_version(now);
+        next.position = position;
         Some(next)
     }
 

@@ -295,7 +295,10 @@ pub fn list_query(raw: Option<&str>, now: DateTime<Utc>) -> Result<ListQuery, Ap
                 "updated" => query.sort = SortKey::Updated,
                 "title" => query.sort = SortKey::Title,
                 "completed" => query.sort = SortKey::Completed,
-                _ => err("sort", "must be due, priority, created, updated, title or completed".into()),
+                "manual" => query.sort = SortKey::Manual,
+                _ => {
+                    err("sort", "must be due, priority, created, updated, title, completed or manual".into())
+                }
             },
             "order" => match value {
                 "asc" => order = Some(Order::Asc),

@@ -41,6 +41,7 @@ pub mod mail_links;
 pub mod members;
 pub mod oidc;
 pub mod openapi;
+pub mod order;
 pub mod push;
 pub mod quick_add;
 pub mod recurrence;
@@ -153,6 +154,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
     tasks::routes()
         .merge(subtasks::routes())
         .merge(snooze::routes())
+        .merge(order::routes())
         .merge(lists::routes())
         .merge(members::routes())
         .merge(invitations::routes())

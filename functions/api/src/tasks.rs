@@ -26,7 +26,7 @@ use crate::{AppState, lists, members, subtasks};
 
 /// How often a change is retried when another writer got there first and the
 /// client did not ask for a precondition (last writer wins).
-const WRITE_ATTEMPTS: usize = 3;
+pub(crate) const WRITE_ATTEMPTS: usize = 3;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -148,7 +148,7 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
         ("completed_before" = Option<String>, Query, description = "RFC 3339; completed strictly before (done tasks only)"),
         ("completed_after" = Option<String>, Query, description = "RFC 3339; completed at or after (done tasks only)"),
         ("overdue" = Option<bool>, Query, description = "true: only open tasks past due; false: none of them"),
-        ("sort" = Option<String>, Query, description = "due, priority, created (default), updated, title or completed (open tasks last)"),
+        ("sort" = Option<String>, Query, description = "due, priority, created (default), updated, title, completed (open tasks last) or manual (the list's own order, `position`)"),
         ("order" = Option<String>, Query, description = "asc or desc (default: asc for due and title, desc otherwise)"),
         ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
@@ -422,7 +422,7 @@ pub async fn list_tags(
 
 /// The task read with the caller's role, if they may write it: 404 when they
 /// cannot see it, 403 when they only view its list.
-fn writable(found: Option<(Task, Role)>) -> Result<Task, ApiError> {
+pub(crate) fn writable(found: Option<(Task, Role)>) -> Result<Task, ApiError> {
     match found {
         None => Err(ApiError::NotFound("task")),
         Some((_, role)) if !role.writes_tasks() => Err(ApiError::Forbidden(lists::VIEWERS_READ)),

@@ -68,6 +68,7 @@ async fn the_documented_operations_are_exactly_the_served_ones() {
         "POST /v1/tasks/{id}/complete",
         "POST /v1/tasks/{id}/reopen",
         "POST /v1/tasks/{id}/snooze",
+        "POST /v1/tasks/{id}/move",
         "GET /v1/tags",
         "POST /v1/lists",
         "GET /v1/lists",

@@ -52,6 +52,7 @@ impl Cursor {
             SortKey::Priority => CursorKey::Int(i64::from(task.priority.rank())),
             SortKey::Title => CursorKey::Text(title_key(&task.title)),
             SortKey::Completed => CursorKey::Time(task.completed_at),
+            SortKey::Manual => CursorKey::Int(task.position),
         };
         Self { sort, order, key, id: task.id }
     }
@@ -70,7 +71,7 @@ impl Cursor {
             (cursor.sort, &cursor.key),
             (SortKey::Due | SortKey::Completed, CursorKey::Time(_))
                 | (SortKey::Created | SortKey::Updated, CursorKey::Time(Some(_)))
-                | (SortKey::Priority, CursorKey::Int(_))
+                | (SortKey::Priority | SortKey::Manual, CursorKey::Int(_))
                 | (SortKey::Title, CursorKey::Text(_))
         );
         // A title key comes from a stored title, which holds no control

@@ -38,6 +38,8 @@ pub enum SortKey {
     Title,
     /// When the task was completed; open tasks come last.
     Completed,
+    /// The list's own order, as its members arranged it (`position`).
+    Manual,
 }
 
 impl SortKey {
@@ -45,7 +47,7 @@ impl SortKey {
     /// to Z first; newest, most urgent and most recently completed first.
     pub fn default_order(self) -> Order {
         match self {
-            Self::Due | Self::Title => Order::Asc,
+            Self::Due | Self::Title | Self::Manual => Order::Asc,
             Self::Priority | Self::Created | Self::Updated | Self::Completed => Order::Desc,
         }
     }
@@ -66,6 +68,7 @@ impl SortKey {
             Self::Updated => "tasks_list_updated",
             Self::Title => "tasks_list_title",
             Self::Completed => "tasks_list_completed",
+            Self::Manual => "tasks_list_position",
         }
     }
 
@@ -77,6 +80,7 @@ impl SortKey {
             Self::Updated => "t.updated_at",
             Self::Title => "t.title_key",
             Self::Completed => "t.completed_at",
+            Self::Manual => "t.position",
         }
     }
 }

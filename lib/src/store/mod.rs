@@ -39,6 +39,7 @@ mod mail;
 mod members;
 mod notifications;
 mod outbox;
+mod positions;
 mod postgres;
 mod push;
 mod retention;

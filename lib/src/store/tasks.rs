@@ -26,7 +26,8 @@ macro_rules! task_columns {
     () => {
         "t.id, t.user_id, t.list_id, t.assignee_id, t.title, t.description, t.priority, t.tags, \
          t.due_at, t.remind_before_minutes, t.remind_at, t.recurrence, t.time_zone, t.series_id, \
-         t.series_start, t.completed, t.completed_at, t.created_at, t.updated_at, t.version, t.parent_id"
+         t.series_start, t.completed, t.completed_at, t.created_at, t.updated_at, t.version, t.parent_id, \
+         t.position"
     };
 }
 pub(super) use task_columns;
@@ -50,32 +51,32 @@ const SELECT_TASKS_SEEN: &str = concat!(
      join tasks t on t.id = i.task_id join list_members m on m.list_id = t.list_id and m.user_id = i.user_id"
 );
 
-/// The head of an insert of a task's 23 columns, bound $1..$23 in this
+/// The head of an insert of a task's 24 columns, bound $1..$24 in this
 /// order: see [`bind_task!`].
 macro_rules! insert_into_tasks {
     () => {
         "insert into tasks (id, user_id, title, title_key, description, \
          search_text, priority, tags, due_at, remind_before_minutes, remind_at, recurrence, time_zone, \
          series_id, completed, completed_at, created_at, updated_at, version, series_start, list_id, \
-         assignee_id, parent_id) "
+         assignee_id, parent_id, position) "
     };
 }
 
-/// The 23 binds of [`insert_into_tasks!`].
+/// The 24 binds of [`insert_into_tasks!`].
 macro_rules! task_values {
     () => {
-        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23"
+        "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24"
     };
 }
 
 const INSERT_TASK: &str = concat!(insert_into_tasks!(), "values (", task_values!(), ")");
 
-/// Whether $24 may add tasks to list $21: an owner or editor of it, and the
+/// Whether $25 may add tasks to list $21: an owner or editor of it, and the
 /// list not archived.
 macro_rules! may_add_to_list {
     () => {
         "select 1 from list_members m join lists l on l.id = m.list_id \
-         where m.list_id = $21 and m.user_id = $24 and m.role <> 'viewer' and not l.archived"
+         where m.list_id = $21 and m.user_id = $25 and m.role <> 'viewer' and not l.archived"
     };
 }
 
@@ -102,12 +103,13 @@ const INSERT_TASK_BY: Dialects = Dialects {
     ),
 };
 
-/// Same binds as [`INSERT_TASK`], then the expected version as $24.
+/// Same binds as [`INSERT_TASK`], then the expected version as $25.
 const UPDATE_TASK: &str = "update tasks set title = $3, title_key = $4, description = $5, \
      search_text = $6, priority = $7, tags = $8, due_at = $9, remind_before_minutes = $10, \
      remind_at = $11, recurrence = $12, time_zone = $13, series_id = $14, completed = $15, \
      completed_at = $16, created_at = $17, updated_at = $18, version = $19, series_start = $20, \
-     list_id = $21, assignee_id = $22, parent_id = $23 where id = $1 and user_id = $2 and version = $24";
+     list_id = $21, assignee_id = $22, parent_id = $23, position = $24 \
+     where id = $1 and user_id = $2 and version = $25";
 
 const DELETE_TASK: &str = "delete from tasks where id = $1 and user_id = $2 and version = $3";
 
@@ -160,13 +162,13 @@ const CLAIM_REMINDERS: Dialects = Dialects {
          for update skip locked) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
-         created_at, updated_at, version, parent_id",
+         created_at, updated_at, version, parent_id, position",
     sqlite: "update tasks set reminded_at = remind_at where id in (select id from tasks \
          where completed = 0 and remind_at is not null and remind_at <= $1 \
          and (reminded_at is null or reminded_at <> remind_at) order by remind_at, id limit $2) \
          returning id, user_id, list_id, assignee_id, title, description, priority, tags, due_at, remind_before_minutes, \
          remind_at, recurrence, time_zone, series_id, series_start, completed, completed_at, \
-         created_at, updated_at, version, parent_id",
+         created_at, updated_at, version, parent_id, position",
 };
 
 /// A `tasks` row as read by either backend.
@@ -193,6 +195,7 @@ pub(super) struct TaskRow {
     updated_at: Timestamp,
     version: i64,
     parent_id: Option<Uuid>,
+    position: i64,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -223,6 +226,7 @@ impl TryFrom<TaskRow> for Task {
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
             version: row.version,
+            position: row.position,
         })
     }
 }
@@ -247,7 +251,7 @@ pub(super) fn tasks(rows: Vec<TaskRow>) -> Result<Vec<Task>, StoreError> {
     rows.into_iter().map(Task::try_from).collect()
 }
 
-/// Binds a task's 23 columns in [`INSERT_TASK`] order.
+/// Binds a task's 24 columns in [`INSERT_TASK`] order.
 macro_rules! bind_task {
     ($query:expr, $task:expr) => {{
         let task: &Task = $task;
@@ -275,6 +279,7 @@ macro_rules! bind_task {
             .bind(task.list_id)
             .bind(task.assignee_id.as_deref())
             .bind(task.parent_id)
+            .bind(task.position)
     }};
 }
 

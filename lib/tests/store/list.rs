@@ -293,6 +293,8 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
             0 => t,
             n => t.completed(t0() + Duration::hours(n as i64)).expect("open"),
         };
+        // Positions out of creation order, with ties.
+        let t = Task { position: ((i * 5) % 4) as i64, ..t };
         insert(&db, &t).await;
         if creator != "carol" {
             all.push(t);
@@ -306,6 +308,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
         SortKey::Updated,
         SortKey::Title,
         SortKey::Completed,
+        SortKey::Manual,
     ] {
         for order in [Order::Asc, Order::Desc] {
             let mut expected = all.clone();
@@ -325,6 +328,7 @@ async fn list_sorts_and_pages_every_key_in_both_orders(db: TestDb) {
                         t.completed_at.map(|d| d.timestamp_micros()).unwrap_or(0),
                         String::new(),
                     ),
+                    SortKey::Manual => (false, t.position, String::new()),
                 };
                 let (ka, kb) = (key(a), key(b));
                 let by_key = (ka.1, &ka.2, a.id).cmp(&(kb.1, &kb.2, b.id));

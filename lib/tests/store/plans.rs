@@ -75,6 +75,7 @@ async fn every_view_s_first_page_reads_about_a_page_whatever_the_user_s_task_cou
         SortKey::Priority,
         SortKey::Title,
         SortKey::Completed,
+        SortKey::Manual,
     ] {
         for order in [Order::Asc, Order::Desc] {
             for status in [StatusFilter::All, StatusFilter::Open, StatusFilter::Done] {
