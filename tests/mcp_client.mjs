@@ -51,6 +51,12 @@ try {
   check(changed.version === 2, `update_task: ${JSON.stringify(changed)}`);
   await call(alice, 'complete_task', { id: task.id });
   await call(alice, 'reopen_task', { id: task.id });
+  const second = await call(alice, 'create_task', { title: 'Post the letters', list_id: list.id });
+  const first = await call(alice, 'move_task', { id: second.id });
+  const ordered = await call(alice, 'list_tasks', { list: list.id, sort: 'manual' });
+  check(ordered.items[0].id === first.id, `move_task put it first: ${ordered.items.map((t) => t.title)}`);
+  await call(alice, 'move_task', { id: second.id, after: task.id });
+  await refused(alice, 'move_task', { id: second.id, after: second.id }, 'validation_failed');
   await call(alice, 'list_tags', {});
   await call(alice, 'list_lists', {});
   await call(alice, 'list_members', { list_id: list.id });

@@ -57,7 +57,7 @@ async def lists_tools_with_annotations(client):
                  "snooze_task", "user_info", "reschedule_tasks", "update_list", "delete_list",
                  "change_member_role", "list_activity", "user_activity", "overview", "search", "fetch",
                  "complete_tasks", "update_tasks", "create_invitation", "revoke_invitation",
-                 "find_completed_tasks"]:
+                 "find_completed_tasks", "move_task"]:
         check(name in tools, f"{name} is not listed: {sorted(tools)}")
     check(tools["list_tasks"].annotations.read_only_hint is True, "list_tasks is read-only")
     check(tools["delete_task"].annotations.destructive_hint is True, "delete_task is destructive")

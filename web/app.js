@@ -13,7 +13,8 @@
 // repetition in plain words), keys.js (keyboard shortcuts), tabs.js (one
 // sign-in for all the app's tabs), subtasks.js (subtasks nested and added),
 // invitations.js (invitation links: made, copied, revoked, accepted),
-// order.js (a list's own order: drag and drop, Shift+J and Shift+K).
+// order.js (a list's own order: drag and drop, Shift+J and Shift+K),
+// bulk.js (several tasks selected, then completed, moved, tagged or deleted).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -23,6 +24,7 @@ import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { wireKeys } from "./keys.js";
 import { wireDragging } from "./order.js";
+import { Bulk } from "./bulk.js";
 import * as tabs from "./tabs.js";
 import { Lists } from "./lists.js";
 import * as invitations from "./invitations.js";
@@ -168,8 +170,8 @@ function endOfToday() {
 function listPath(limit = PAGE) {
   const params = new URLSearchParams({ limit: String(limit), status: "open", sort: "due" });
   if (view === "all") {
-    params.set("status", "all");
-    // A list's own view is in the order its members gave it.
+    // What is done is out of the way, under Completed. A list's own view is
+    // in the order its members gave it.
     params.set("sort", listId ? "manual" : "created");
   }
   if (view === "today") {
@@ -505,6 +507,7 @@ async function start() {
   $("more").addEventListener("click", more);
   wireKeys(list, say);
   wireDragging(list, say);
+  const bulk = new Bulk(list, { say, lists: () => [...known.values()], reload: () => refresh(loadedLimit()) });
   $("open-shortcuts").addEventListener("click", () => $("shortcuts").showModal());
   $("menu").addEventListener("click", () => ($("sidebar").classList.contains("open") ? closeDrawer() : openDrawer()));
   $("sidebar").addEventListener("keydown", (event) => {
@@ -516,7 +519,10 @@ async function start() {
   });
   scrolled.observe($("more"));
   // A deletion waiting to be undone is carried out before the tab goes.
-  window.addEventListener("pagehide", () => list.flush());
+  window.addEventListener("pagehide", () => {
+    list.flush();
+    bulk.flush();
+  });
   // The local host offers a one-click development sign-in; the api binary does not.
   const [{ dev_sign_in: dev, oidc }, finished] = await Promise.all([signInOptions(), finishSignIn()]);
   $("dev-sign-in").hidden = !dev;

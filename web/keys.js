@@ -71,6 +71,8 @@ export function wireKeys(list, say) {
     switch (event.key) {
       case "x":
       case " ":
+        // While selecting, the key selects the task rather than completing it.
+        if (list.selecting) return act(() => row.querySelector(":scope > input.select")?.click());
         return act(() => list.toggle(task, !task.completed, { focusNext: true }));
       case "e":
       case "Enter":

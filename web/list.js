@@ -89,6 +89,15 @@ export class TaskList {
     this.pending = null; // the deletion that can still be undone
     this.tasks = new WeakMap(); // each row's task, for the keyboard (keys.js)
     this.orderable = false; // whether the rows are in their list's own order, to drag (order.js)
+    this.selecting = false; // whether rows are being selected, for bulk.js
+    this.selected = new Map(); // the tasks selected, by id
+    this.onSelect = () => {};
+    this.hidden = new Set(); // tasks deleted in bulk, not yet sent (bulk.js)
+  }
+
+  /** Whether `task` is out of sight: deleted, with the deletion not yet sent. */
+  gone(task) {
+    return task.id === this.pending?.task.id || this.hidden.has(task.id);
   }
 
   /** The task a row shows. */
@@ -105,10 +114,9 @@ export class TaskList {
    * section with nothing in it is left out, and `emptyText` said when all are.
    */
   showSections(sections, emptyText) {
-    const hidden = this.pending ? this.pending.task.id : null;
     const rows = [];
     for (const { title, tasks } of sections) {
-      const items = this.rows(tasks.filter((t) => t.id !== hidden));
+      const items = this.rows(tasks.filter((t) => !this.gone(t)));
       if (!items.length) continue;
       if (title) rows.push(element("li", { className: "section" }, element("h3", { textContent: title })));
       rows.push(...items);
@@ -140,8 +148,7 @@ export class TaskList {
 
   /** Adds the next keyset page's tasks below the ones shown. */
   append(tasks) {
-    const hidden = this.pending ? this.pending.task.id : null;
-    this.root.append(...this.rows(tasks.filter((t) => t.id !== hidden), this.root));
+    this.root.append(...this.rows(tasks.filter((t) => !this.gone(t)), this.root));
   }
 
   /**
@@ -159,12 +166,14 @@ export class TaskList {
     li.dataset.priority = task.priority;
     // Focusable by j and k (keys.js), not by Tab: Tab goes through its controls.
     li.tabIndex = -1;
-    li.draggable = this.orderable;
+    li.draggable = this.orderable && !this.selecting;
     this.tasks.set(li, task);
     if (task.completed) li.classList.add("done");
-    const done = element("input", { type: "checkbox", checked: task.completed });
-    done.setAttribute("aria-label", `Done: ${task.title}`);
-    done.addEventListener("change", () => this.toggle(task, done.checked));
+    const done = this.selecting ? this.selectBox(task) : element("input", { type: "checkbox", checked: task.completed });
+    if (!this.selecting) {
+      done.setAttribute("aria-label", `Done: ${task.title}`);
+      done.addEventListener("change", () => this.toggle(task, done.checked));
+    }
     const title = element("button", { type: "button", className: "title title-button", textContent: task.title });
     title.setAttribute("aria-label", `Edit: ${task.title}`);
     title.addEventListener("click", () => this.edit(li, task));
@@ -173,6 +182,19 @@ export class TaskList {
     remove.addEventListener("click", () => this.remove(task));
     li.append(done, title, element("span", { className: "meta" }, ...details(task)), remove);
     return li;
+  }
+
+  /** While selecting: a square box in place of the round one, that selects the task. */
+  selectBox(task) {
+    if (this.selected.has(task.id)) this.selected.set(task.id, task); // as shown now
+    const box = element("input", { type: "checkbox", className: "select", checked: this.selected.has(task.id) });
+    box.setAttribute("aria-label", `Select: ${task.title}`);
+    box.addEventListener("change", () => {
+      if (box.checked) this.selected.set(task.id, task);
+      else this.selected.delete(task.id);
+      this.onSelect();
+    });
+    return box;
   }
 
   /**

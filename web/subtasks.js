@@ -71,15 +71,19 @@ function childrenOf(row) {
   return box;
 }
 
-/** The fold button says how many subtasks there are and how many are done. */
+/**
+ * The fold button says how many subtasks are shown, and how many of those are
+ * done where the view shows done tasks (Completed, a search).
+ */
 function label(row) {
   const box = row.querySelector(":scope > ul.subtasks");
   const children = [...box.querySelectorAll(":scope > li[data-id]")];
   const done = children.filter((li) => li.classList.contains("done")).length;
   const fold = row.querySelector(":scope > .meta > button.fold");
-  fold.textContent = `${done}/${children.length} subtasks`;
+  const count = `${children.length} ${children.length === 1 ? "subtask" : "subtasks"}`;
+  fold.textContent = done ? `${done}/${count}` : count;
   const title = row.querySelector(":scope > .title")?.textContent || "";
-  fold.setAttribute("aria-label", `Subtasks of ${title}: ${done} of ${children.length} done`);
+  fold.setAttribute("aria-label", `Subtasks of ${title}: ${count}${done ? `, ${done} done` : ""}`);
 }
 
 /**

@@ -267,6 +267,28 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
             |s, u, a| Box::pin(calls::snooze_task(s, u, a)),
         ),
         tool(
+            "move_task",
+            "Move a task in its list's order",
+            "Puts a task right after another task (`after`) of the same list with the same parent \
+             (top-level with top-level, a subtask among its siblings), or first in its list when `after` \
+             is left out. Read a list in its own order with list_tasks and sort=manual. Every member of the \
+             list sees the new order.",
+            Effect::Changes,
+            (
+                schemas.object(
+                    json!({
+                        "id": task_id(),
+                        "after": {"type": "string", "format": "uuid",
+                                  "description": "The task it is to follow; leave out to put it first"},
+                        "expected_version": expected_version(),
+                    }),
+                    &["id"],
+                ),
+                task(),
+            ),
+            |s, u, a| Box::pin(calls::move_task(s, u, a)),
+        ),
+        tool(
             "reopen_task",
             "Reopen a task",
             "Opens a done task again. Reopening an open task changes nothing.",

@@ -63,6 +63,7 @@ async fn tools_are_listed_with_schemas_and_annotations(mcp: TestMcp) {
         "create_invitation",
         "revoke_invitation",
         "find_completed_tasks",
+        "move_task",
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }

@@ -15,6 +15,7 @@ both_backends!(
     quick_add_reads_a_sentence_in_the_users_zone_and_creates_it,
     user_info_gives_the_saved_time_zone_which_the_date_tools_then_use,
     snooze_task_re_arms_the_reminder_and_refuses_by_name,
+    move_task_puts_a_task_first_or_after_another_in_its_lists_order,
     dates_are_read_as_people_say_them_in_each_users_zone,
     reschedule_tasks_moves_every_task_or_none,
     prompts_and_the_open_tasks_resource_are_served,
@@ -291,6 +292,43 @@ async fn snooze_task_re_arms_the_reminder_and_refuses_by_name(mcp: TestMcp) {
         assert!(refused.text().contains(field), "{args}: {}", refused.text());
     }
     assert_eq!(mcp.outbox_len().await, before, "nothing stored");
+}
+
+async fn move_task_puts_a_task_first_or_after_another_in_its_lists_order(mcp: TestMcp) {
+    let list = mcp.tool("alice", "create_list", json!({"name": "Shelf"})).await.structured()["id"].clone();
+    let mut ids = Vec::new();
+    for title in ["a", "b", "c"] {
+        let made = mcp.tool("alice", "create_task", json!({"title": title, "list_id": list})).await;
+        ids.push(made.structured()["id"].clone());
+    }
+    let order = || async {
+        let page = mcp.tool("alice", "list_tasks", json!({"list": list, "sort": "manual"})).await;
+        items(page.structured())
+            .iter()
+            .map(|t| t["title"].as_str().expect("title").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first = mcp.tool("alice", "move_task", json!({"id": ids[2]})).await;
+    assert!(!first.is_tool_error(), "{}", first.body);
+    assert!(first.text().contains("first in its list"), "{}", first.text());
+    assert_eq!(order().await, ["c", "a", "b"]);
+    let after = mcp.tool("alice", "move_task", json!({"id": ids[0], "after": ids[1]})).await;
+    assert!(!after.is_tool_error(), "{}", after.body);
+    assert_eq!(order().await, ["c", "b", "a"]);
+    let before = mcp.outbox_len().await;
+    for (args, field) in [
+        (json!({"id": ids[0], "after": ids[0]}), "after"),
+        (json!({"id": ids[0], "after": "nope"}), "task"),
+        (json!({"id": ids[0], "to": "top"}), "to"),
+    ] {
+        let refused = mcp.tool("alice", "move_task", args.clone()).await;
+        assert!(refused.is_tool_error(), "{args} was not refused: {}", refused.body);
+        assert!(refused.text().contains(field), "{args}: {}", refused.text());
+    }
+    let stranger = mcp.tool("bob", "move_task", json!({"id": ids[0]})).await;
+    assert!(stranger.is_tool_error(), "{}", stranger.body);
+    assert_eq!(mcp.outbox_len().await, before, "nothing stored");
+    assert_eq!(order().await, ["c", "b", "a"]);
 }
 
 async fn dates_are_read_as_people_say_them_in_each_users_zone(mcp: TestMcp) {

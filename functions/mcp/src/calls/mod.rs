@@ -29,7 +29,8 @@ pub use me::user_info;
 pub use overview::overview;
 pub use tasks::{
     COMPLETED_DATES, LIST_DATES, SNOOZE_DATES, TASK_DATES, complete_task, create_task, delete_task,
-    find_completed_tasks, get_task, list_tags, list_tasks, quick_add, reopen_task, snooze_task, update_task,
+    find_completed_tasks, get_task, list_tags, list_tasks, move_task, quick_add, reopen_task, snooze_task,
+    update_task,
 };
 pub use workflows::{BATCH_MAX, add_tasks, today};
 

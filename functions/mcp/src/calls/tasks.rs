@@ -155,6 +155,30 @@ pub async fn snooze_task(
     Ok(outcome)
 }
 
+/// Puts a task right after the task `after` in its list's order, or first
+/// without one.
+pub async fn move_task(
+    state: &AppState,
+    user: &str,
+    mut args: Map<String, Value>,
+) -> Result<Outcome, ApiError> {
+    let id = take_id(&mut args, "id", "task")?;
+    let if_match = take_version(&mut args)?;
+    let after = match args.get("after") {
+        None | Some(Value::Null) => args.remove("after").and(None),
+        Some(_) => Some(take_id(&mut args, "after", "task")?),
+    };
+    no_more(args)?;
+    let task = api::order::move_after(state, user, id, after, &if_match).await?;
+    let mut outcome = Outcome::task(&task, "Moved")?;
+    outcome.text.push_str(if after.is_some() {
+        "\nIt follows the task named."
+    } else {
+        "\nIt is first in its list."
+    });
+    Ok(outcome)
+}
+
 pub async fn reopen_task(
     state: &AppState,
     user: &str,
