@@ -763,7 +763,8 @@ await run(browser, async () => {
   // Done, it is out of the way, as any done task.
   await passport.waitFor({ state: 'detached' });
   await fold.filter({ hasText: /^1 subtask$/ }).waitFor();
-  await trip.screenshot({ path: `${SHOTS}/subtasks.png` });
+  // A clip of the page, not of the row: the completion's live echo may draw the row again meanwhile.
+  await page.screenshot({ path: `${SHOTS}/subtasks.png`, clip: await trip.boundingBox() });
   console.log('ok: subtasks added from the edit form, nested, folded across a reload, unfolded by keyboard, one completed');
 
   // Keyset pages as the user scrolls: 60 more tasks, all reached by scrolling.
@@ -906,7 +907,36 @@ await run(browser, async () => {
   await page.click('#menu');
   await page.click('[data-view="all"]');
   await settled(page);
-  console.log('ok: 360 px wide, the drawer opens and closes, the first task on the first screen');
+  // A list with its members and invitation links, and selecting, at 360 px too;
+  // every control a finger can hit (24 px at least).
+  const narrow = async (name) => {
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wide <= 0, `no horizontal scrolling at 360 px in ${name} (${wide} px too wide)`);
+    const small = await page.evaluate(() => [...document.querySelectorAll('button, input, select, summary, a')]
+      .filter((el) => el.offsetParent !== null && !el.closest('[hidden]'))
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .filter(({ el, box }) => box.width > 0 && (box.height < 24 || box.width < 24) && !el.classList.contains('skip')
+        && !(el.tagName === 'A' && el.closest('p, li')))
+      .map(({ el, box }) => `${el.tagName.toLowerCase()}#${el.id || el.textContent.trim().slice(0, 20)} ${Math.round(box.width)}×${Math.round(box.height)}`));
+    check(small.length === 0, `touch targets under 24 px in ${name}: ${small.join(', ')}`);
+  };
+  await narrow('all tasks');
+  await page.click('#menu');
+  await page.click('#list-filter button:has(> .name:text-is("Book club"))');
+  await page.locator('#invites:not([hidden])').waitFor();
+  await narrow('a list with its members');
+  await page.locator('#members').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${SHOTS}/phone-members.png` });
+  await page.click('#select-mode');
+  await page.locator('#bulk-bar:not([hidden])').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await narrow('selecting');
+  await page.screenshot({ path: `${SHOTS}/phone-select.png` });
+  await page.click('#bulk-done');
+  await page.click('#menu');
+  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
+  await settled(page);
+  console.log('ok: 360 px wide, the drawer opens and closes, the first task on the first screen; a list with its members, and selecting, fit; touch targets 24 px or more');
 
   // Signing out in one tab signs out the others.
   const third = await context.newPage();
