@@ -615,64 +615,64 @@ await run(browser, async () => {
   // puts one elsewhere, and two members moving at once end with one order,
   // the same on both pages and in the API.
   {
-  await page.evaluate(async ({ alice, list }) => {
-    const headers = { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' };
-    for (const title of ['Eggs', 'Flour', 'Sugar']) {
-      await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ title, list_id: list }) });
+    await page.evaluate(async ({ alice, list }) => {
+      const headers = { Authorization: `Bearer ${alice}`, 'Content-Type': 'application/json' };
+      for (const title of ['Eggs', 'Flour', 'Sugar']) {
+        await fetch('/v1/tasks', { method: 'POST', headers, body: JSON.stringify({ title, list_id: list }) });
+      }
+    }, { alice: process.env.OTHER_TOKEN, list: groceries });
+    await page.click('#list-filter button:has(> .name:text-is("Groceries (shared, editor)"))');
+    const rowsOf = (p) => p.locator('#tasks > li[data-id] > button.title').allTextContents();
+    const apiOrder = () => page.evaluate(async (list) => {
+      const res = await fetch(`/v1/tasks?list=${list}&sort=manual&parent=none&limit=200`, { headers: { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}` } });
+      return (await res.json()).items.map((t) => t.title);
+    }, groceries);
+    await page.locator('#tasks > li[data-id]', { hasText: 'Sugar' }).waitFor();
+    const made = await rowsOf(page);
+    check(made.join() === (await apiOrder()).join() && made.at(-1) === 'Sugar', `the list in its own order, newest last: ${made}`);
+    const groceryRow = (p, title) => p.locator('#tasks > li[data-id]', { has: p.locator(`:scope > button.title:text-is("${title}")`) });
+    await groceryRow(page, 'Sugar').focus();
+    await page.keyboard.press('Shift+K');
+    await page.waitForFunction(() => document.activeElement?.querySelector?.(':scope > button.title')?.textContent === 'Sugar'
+      && [...document.querySelectorAll('#tasks > li[data-id] > button.title')].at(-2)?.textContent === 'Sugar');
+    await page.keyboard.press('Shift+K');
+    const raised = [...made.filter((t) => t !== 'Sugar')];
+    raised.splice(made.length - 3, 0, 'Sugar');
+    await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, raised.join());
+    await page.keyboard.press('Shift+J');
+    const lowered = [...raised.filter((t) => t !== 'Sugar')];
+    lowered.splice(made.length - 2, 0, 'Sugar');
+    await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, lowered.join());
+    check((await apiOrder()).join() === lowered.join(), 'the API keeps the order the keys made');
+    // Dragged: the first task onto the lower half of the last one goes last.
+    const first = lowered[0];
+    const last = groceryRow(page, lowered.at(-1));
+    const box = await last.boundingBox();
+    await groceryRow(page, first).dragTo(last, { targetPosition: { x: 40, y: box.height - 4 } });
+    const dragged = [...lowered.slice(1), first];
+    await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join())
+      .catch(async () => check(false, `dragged ${first} last: ${await rowsOf(page)}`));
+    // Alice, on her own page, moves the last task up while the user moves the first down.
+    const aliceContext2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const alicePage2 = await aliceContext2.newPage();
+    await alicePage2.addInitScript((token) => sessionStorage.getItem('todo.token') || sessionStorage.setItem('todo.token', token), process.env.OTHER_TOKEN);
+    await alicePage2.goto(`${BASE}/`);
+    await alicePage2.click('#list-filter button:has(> .name:text-is("Groceries"))');
+    await alicePage2.locator('#live[data-state="live"]').waitFor();
+    await alicePage2.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join());
+    await groceryRow(page, dragged[0]).focus();
+    await groceryRow(alicePage2, dragged.at(-1)).focus();
+    await Promise.all([page.keyboard.press('Shift+J'), alicePage2.keyboard.press('Shift+K')]);
+    const both = [dragged[1], dragged[0], ...dragged.slice(2, -2), dragged.at(-1), dragged.at(-2)];
+    for (const p of [page, alicePage2]) {
+      await p.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, both.join())
+        .catch(async () => check(false, `both moves on ${p === page ? 'the user' : 'Alice'}'s page: ${await rowsOf(p)}, not ${both}`));
     }
-  }, { alice: process.env.OTHER_TOKEN, list: groceries });
-  await page.click('#list-filter button:has(> .name:text-is("Groceries (shared, editor)"))');
-  const rowsOf = (p) => p.locator('#tasks > li[data-id] > button.title').allTextContents();
-  const apiOrder = () => page.evaluate(async (list) => {
-    const res = await fetch(`/v1/tasks?list=${list}&sort=manual&parent=none&limit=200`, { headers: { Authorization: `Bearer ${sessionStorage.getItem('todo.token')}` } });
-    return (await res.json()).items.map((t) => t.title);
-  }, groceries);
-  await page.locator('#tasks > li[data-id]', { hasText: 'Sugar' }).waitFor();
-  const made = await rowsOf(page);
-  check(made.join() === (await apiOrder()).join() && made.at(-1) === 'Sugar', `the list in its own order, newest last: ${made}`);
-  const groceryRow = (p, title) => p.locator('#tasks > li[data-id]', { has: p.locator(`:scope > button.title:text-is("${title}")`) });
-  await groceryRow(page, 'Sugar').focus();
-  await page.keyboard.press('Shift+K');
-  await page.waitForFunction(() => document.activeElement?.querySelector?.(':scope > button.title')?.textContent === 'Sugar'
-    && [...document.querySelectorAll('#tasks > li[data-id] > button.title')].at(-2)?.textContent === 'Sugar');
-  await page.keyboard.press('Shift+K');
-  const raised = [...made.filter((t) => t !== 'Sugar')];
-  raised.splice(made.length - 3, 0, 'Sugar');
-  await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, raised.join());
-  await page.keyboard.press('Shift+J');
-  const lowered = [...raised.filter((t) => t !== 'Sugar')];
-  lowered.splice(made.length - 2, 0, 'Sugar');
-  await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, lowered.join());
-  check((await apiOrder()).join() === lowered.join(), 'the API keeps the order the keys made');
-  // Dragged: the first task onto the lower half of the last one goes last.
-  const first = lowered[0];
-  const last = groceryRow(page, lowered.at(-1));
-  const box = await last.boundingBox();
-  await groceryRow(page, first).dragTo(last, { targetPosition: { x: 40, y: box.height - 4 } });
-  const dragged = [...lowered.slice(1), first];
-  await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join())
-    .catch(async () => check(false, `dragged ${first} last: ${await rowsOf(page)}`));
-  // Alice, on her own page, moves the last task up while the user moves the first down.
-  const aliceContext2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const alicePage2 = await aliceContext2.newPage();
-  await alicePage2.addInitScript((token) => sessionStorage.getItem('todo.token') || sessionStorage.setItem('todo.token', token), process.env.OTHER_TOKEN);
-  await alicePage2.goto(`${BASE}/`);
-  await alicePage2.click('#list-filter button:has(> .name:text-is("Groceries"))');
-  await alicePage2.locator('#live[data-state="live"]').waitFor();
-  await alicePage2.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join());
-  await groceryRow(page, dragged[0]).focus();
-  await groceryRow(alicePage2, dragged.at(-1)).focus();
-  await Promise.all([page.keyboard.press('Shift+J'), alicePage2.keyboard.press('Shift+K')]);
-  const both = [dragged[1], dragged[0], ...dragged.slice(2, -2), dragged.at(-1), dragged.at(-2)];
-  for (const p of [page, alicePage2]) {
-    await p.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, both.join())
-      .catch(async () => check(false, `both moves on ${p === page ? 'the user' : 'Alice'}'s page: ${await rowsOf(p)}, not ${both}`));
-  }
-  check((await apiOrder()).join() === both.join(), `one order in the API too: ${await apiOrder()}`);
-  await page.locator('#tasks').screenshot({ path: `${SHOTS}/order.png` });
-  await aliceContext2.close();
-  await page.click('#list-filter button:has(> .name:text-is("Every list"))');
-  console.log(`ok: a list's own order by keyboard and by dragging; two members moving at once see one order (${both.join(', ')})`);
+    check((await apiOrder()).join() === both.join(), `one order in the API too: ${await apiOrder()}`);
+    await page.locator('#tasks').screenshot({ path: `${SHOTS}/order.png` });
+    await aliceContext2.close();
+    await page.click('#list-filter button:has(> .name:text-is("Every list"))');
+    console.log(`ok: a list's own order by keyboard and by dragging; two members moving at once see one order (${both.join(', ')})`);
   }
 
   await accessible(page, 'dialog-list-settings', async (copy) => {

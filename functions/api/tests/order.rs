@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestApp, id_of};
+use common::{TestApp, id_of, team};
 use serde_json::{Value, json};
 
 both_backends!(
@@ -19,20 +19,6 @@ both_backends!(
     refused_moves_change_nothing,
     a_task_moved_to_another_list_goes_last_there,
 );
-
-/// Alice's list "Team" with Bob as an editor and Vic as a viewer.
-async fn team(app: &TestApp) -> String {
-    let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
-    let list = id_of(&res.body);
-    app.sign_in(&["bob", "vic"]).await;
-    for (user, role) in [("bob", "editor"), ("vic", "viewer")] {
-        let body = json!({ "user_id": user, "role": role });
-        let added =
-            app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some("alice"), Some(body)).await;
-        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
-    }
-    list
-}
 
 /// Tasks titled `titles`, made in this order in `list`; their ids.
 async fn tasks(app: &TestApp, list: &str, titles: &[&str]) -> Vec<String> {

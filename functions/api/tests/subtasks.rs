@@ -7,7 +7,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{TestApp, id_of};
+use common::{TestApp, id_of, team};
 use serde_json::{Value, json};
 
 both_backends!(
@@ -19,20 +19,6 @@ both_backends!(
     a_tree_holds_at_most_two_hundred_subtasks,
     concurrent_reparenting_makes_no_cycle,
 );
-
-/// Alice's list "Team" with Bob as an editor and Vic as a viewer.
-async fn team(app: &TestApp) -> String {
-    let res = app.send(Method::POST, "/v1/lists", Some("alice"), Some(json!({ "name": "Team" }))).await;
-    let list = id_of(&res.body);
-    app.sign_in(&["bob", "vic"]).await;
-    for (user, role) in [("bob", "editor"), ("vic", "viewer")] {
-        let body = json!({ "user_id": user, "role": role });
-        let added =
-            app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some("alice"), Some(body)).await;
-        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
-    }
-    list
-}
 
 async fn subtask(app: &TestApp, user: &str, parent: &Value, title: &str) -> Value {
     app.create(user, json!({ "title": title, "parent_id": parent["id"] })).await

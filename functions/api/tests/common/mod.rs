@@ -206,6 +206,21 @@ pub fn sign_hs256(claims: &Value, secret: &str) -> String {
     encode(&Header::default(), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("token encodes")
 }
 
+/// Alice's list "Team" with Bob as an editor and Vic as a viewer: its id.
+pub async fn team(app: &TestApp) -> String {
+    let res =
+        app.send(Method::POST, "/v1/lists", Some("alice"), Some(serde_json::json!({ "name": "Team" }))).await;
+    let list = id_of(&res.body);
+    app.sign_in(&["bob", "vic"]).await;
+    for (user, role) in [("bob", "editor"), ("vic", "viewer")] {
+        let body = serde_json::json!({ "user_id": user, "role": role });
+        let added =
+            app.send(Method::POST, &format!("/v1/lists/{list}/members"), Some("alice"), Some(body)).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    }
+    list
+}
+
 pub fn id_of(task: &Value) -> String {
     task["id"].as_str().expect("task has an id").to_owned()
 }
