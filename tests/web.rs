@@ -265,6 +265,7 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/invitations.js",
         "/order.js",
         "/bulk.js",
+        "/tags.js",
         "/tabs.js",
         "/app.css",
         "/favicon.svg",

@@ -54,7 +54,10 @@ export async function api(method, path, body, headers = {}) {
       ? ": " + error.details.map((d) => `${d.field} ${d.message}`).join("; ")
       : "";
     const fields = (error && error.details) || [];
-    throw new ApiError((error ? error.message : `HTTP ${res.status}`) + details, res.status, error && error.code, fields);
+    const failure = new ApiError((error ? error.message : `HTTP ${res.status}`) + details, res.status, error && error.code, fields);
+    // A 429 says when to try again.
+    failure.retryAfter = Number(res.headers.get("Retry-After")) || null;
+    throw failure;
   }
   return data;
 }

@@ -14,7 +14,8 @@
 // sign-in for all the app's tabs), subtasks.js (subtasks nested and added),
 // invitations.js (invitation links: made, copied, revoked, accepted),
 // order.js (a list's own order: drag and drop, Shift+J and Shift+K),
-// bulk.js (several tasks selected, then completed, moved, tagged or deleted).
+// bulk.js (several tasks selected, then completed, moved, tagged or deleted),
+// tags.js (a tag renamed, or taken off every task).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -25,6 +26,7 @@ import { wireQuickAdd } from "./quick.js";
 import { wireKeys } from "./keys.js";
 import { wireDragging } from "./order.js";
 import { Bulk } from "./bulk.js";
+import { Tags } from "./tags.js";
 import * as tabs from "./tabs.js";
 import { Lists } from "./lists.js";
 import * as invitations from "./invitations.js";
@@ -225,6 +227,7 @@ function showHeading() {
   const list = listId && known.get(listId);
   $("tasks-heading").textContent = list ? (view === "all" ? list.name : `${VIEWS[view]} in ${list.name}`) : VIEWS[view];
   $("list-options").hidden = !(list && list.role === "owner");
+  $("tag-options").hidden = !tag;
   // New tasks go to the list shown, where the user may add to it.
   const picker = $("list");
   if (list && list.role !== "viewer") picker.value = list.id;
@@ -474,6 +477,14 @@ async function start() {
     offerUndo: (message, undo) => list.offerUndo(message, undo),
   });
   $("list-options").addEventListener("click", () => listId && known.get(listId) && lists.settings(known.get(listId)));
+  const tags = new Tags({
+    say,
+    changed: async (name) => {
+      tag = name;
+      await refresh();
+    },
+  });
+  $("tag-options").addEventListener("click", () => tag && tags.open(tag));
   wireQuickAdd($("quick-add"), {
     added: async (task) => {
       say(`Added “${task.title}”.`);

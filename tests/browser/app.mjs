@@ -837,6 +837,30 @@ await run(browser, async () => {
     await row(50).locator(':scope > input[type=checkbox]:not(.select)').waitFor();
     console.log('ok: several tasks selected, tagged, moved, completed and deleted (each undone), x selecting');
   }
+  // Tags managed: #batch renamed on every task that carries it, then taken off them all.
+  await page.click('#tag-filter button:text-is("#batch (3)")');
+  await page.click('#tag-options');
+  await page.locator('#tag-dialog[open]').waitFor();
+  await page.fill('#tag-rename', 'a,b');
+  await page.press('#tag-rename', 'Enter');
+  check((await page.getAttribute('#tag-rename', 'aria-invalid')) === 'true', 'a tag with a comma is refused at its field');
+  await page.fill('#tag-rename', '#Crate');
+  await page.press('#tag-rename', 'Enter');
+  await page.locator('#status', { hasText: 'Renamed #batch to #crate on 3 tasks.' }).waitFor();
+  await page.locator('#tag-filter button[aria-pressed="true"]', { hasText: '#crate (3)' }).waitFor();
+  check(await page.locator('#tag-filter button', { hasText: '#batch' }).count() === 0, 'the old tag is gone');
+  check(await page.locator('#tasks li .tag:text-is("#crate")').count() === 3, 'the three tasks carry the new tag');
+  await page.click('#tag-options');
+  await page.click('#tag-delete');
+  await page.locator('#status', { hasText: 'Took #crate off 3 tasks.' }).waitFor();
+  await page.locator('#tag-filter button', { hasText: '#crate' }).waitFor({ state: 'detached' });
+  check(await page.locator('#tag-options').isHidden(), 'no tag chosen, no tag settings');
+  console.log('ok: a tag renamed on every task that carries it (a comma refused at the field), then taken off them all');
+  await accessible(page, 'dialog-tag-settings', async (copy) => {
+    await copy.click('#tag-filter button:text-is("#home (1)")');
+    await copy.click('#tag-options');
+    await copy.locator('#tag-dialog[open]').waitFor();
+  });
   await accessible(page, 'bulk-select', async (copy) => {
     await copy.click('#select-mode');
     await copy.locator('#bulk-bar:not([hidden])').waitFor();

@@ -14,7 +14,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 19] = [
+const SCRIPTS: [(&str, &str); 20] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -33,6 +33,7 @@ const SCRIPTS: [(&str, &str); 19] = [
     ("/invitations.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/invitations.js"))),
     ("/order.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/order.js"))),
     ("/bulk.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/bulk.js"))),
+    ("/tags.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/tags.js"))),
     // The service worker, at the root so that its scope is the whole app.
     ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
 ];
