@@ -24,7 +24,7 @@ import { Live } from "./live.js";
 import { Reminders } from "./reminders.js";
 import { wireQuickAdd } from "./quick.js";
 import { wireKeys } from "./keys.js";
-import { wireDragging } from "./order.js";
+import { wireDragging, wireListOrder } from "./order.js";
 import { Bulk } from "./bulk.js";
 import { Tags } from "./tags.js";
 import * as tabs from "./tabs.js";
@@ -281,6 +281,11 @@ function showLists({ items }, counts) {
       button.append(number, said);
     }
     button.setAttribute("aria-pressed", String(id === listId));
+    if (id) {
+      // In the user's own order: dragged, or moved by Shift+J and Shift+K (order.js).
+      button.dataset.list = id;
+      button.draggable = true;
+    }
     button.addEventListener("click", () => {
       listId = id;
       refresh();
@@ -518,6 +523,14 @@ async function start() {
   $("more").addEventListener("click", more);
   wireKeys(list, say);
   wireDragging(list, say);
+  wireListOrder($("list-filter"), {
+    lists: () => [...known.values()],
+    say,
+    moved: async (id) => {
+      await refresh(loadedLimit());
+      $("list-filter").querySelector(`button[data-list="${id}"]`)?.focus();
+    },
+  });
   const bulk = new Bulk(list, { say, lists: () => [...known.values()], reload: () => refresh(loadedLimit()) });
   $("open-shortcuts").addEventListener("click", () => $("shortcuts").showModal());
   $("menu").addEventListener("click", () => ($("sidebar").classList.contains("open") ? closeDrawer() : openDrawer()));

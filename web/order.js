@@ -95,3 +95,98 @@ export function wireDragging(list, say) {
     clear();
   });
 }
+
+/** The room a list put first or last leaves beside its neighbour. */
+const LIST_ROOM = 1024;
+
+/**
+ * Puts list `id` at index `to` of the user's lists (`lists`, in their order,
+ * as GET /v1/lists gives them): one PATCH of its `position` (the user's own
+ * place for it, which moves no one else's), halfway between its new
+ * neighbours, or one per list when they have no room between them.
+ */
+async function placeList(lists, id, to) {
+  const moving = lists.find((l) => l.id === id);
+  const rest = lists.filter((l) => l.id !== id);
+  const [before, after] = [rest[to - 1], rest[to]];
+  let position = null;
+  if (before && after) {
+    if (after.position - before.position >= 2) position = Math.floor((before.position + after.position) / 2);
+  } else if (before) {
+    position = before.position + LIST_ROOM;
+  } else if (after) {
+    position = after.position - LIST_ROOM;
+  }
+  if (position !== null) {
+    await api("PATCH", `/v1/lists/${id}`, { position });
+    return;
+  }
+  const order = [...rest];
+  order.splice(to, 0, moving);
+  for (const [index, list] of order.entries()) {
+    if (list.position !== index * LIST_ROOM) await api("PATCH", `/v1/lists/${list.id}`, { position: index * LIST_ROOM });
+  }
+}
+
+/**
+ * The sidebar's lists in the user's own order: a list button is dragged to
+ * a new place, or moved with Shift+J (down) and Shift+K (up). `lists()` gives
+ * the lists as shown; `moved(id)` is told after a move, to show them again.
+ */
+export function wireListOrder(container, { lists, say, moved }) {
+  const move = async (id, to) => {
+    const shown = lists();
+    const list = shown.find((l) => l.id === id);
+    if (!list || to < 0 || to >= shown.length) return;
+    try {
+      await placeList(shown, id, to);
+      say(`Moved “${list.name}” to place ${to + 1} of your lists.`);
+    } catch (e) {
+      say(e.message);
+    }
+    await moved(id);
+  };
+  const indexOf = (id) => lists().findIndex((l) => l.id === id);
+  container.addEventListener("keydown", (event) => {
+    const button = event.target.closest?.("button[data-list]");
+    if (!button || event.ctrlKey || event.altKey || event.metaKey || !["J", "K"].includes(event.key)) return;
+    event.preventDefault();
+    move(button.dataset.list, indexOf(button.dataset.list) + (event.key === "J" ? 1 : -1));
+  });
+  let dragged = null;
+  const targetOf = (event) => {
+    const target = event.target.closest?.("button[data-list]");
+    return dragged && target && target.dataset.list !== dragged ? target : null;
+  };
+  const below = (target, y) => {
+    const box = target.getBoundingClientRect();
+    return y > box.top + box.height / 2;
+  };
+  container.addEventListener("dragstart", (event) => {
+    const button = event.target.closest?.("button[data-list]");
+    if (!button) return;
+    dragged = button.dataset.list;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", button.textContent);
+  });
+  container.addEventListener("dragover", (event) => {
+    const target = targetOf(event);
+    if (!target) return;
+    event.preventDefault();
+    for (const marked of container.querySelectorAll(".drop-before, .drop-after")) marked.classList.remove("drop-before", "drop-after");
+    target.classList.add(below(target, event.clientY) ? "drop-after" : "drop-before");
+  });
+  container.addEventListener("drop", (event) => {
+    const target = targetOf(event);
+    if (!target) return;
+    event.preventDefault();
+    const from = indexOf(dragged);
+    let to = indexOf(target.dataset.list) + (below(target, event.clientY) ? 1 : 0);
+    if (from < to) to -= 1; // counted without the list moved
+    move(dragged, to);
+  });
+  container.addEventListener("dragend", () => {
+    dragged = null;
+    for (const marked of container.querySelectorAll(".drop-before, .drop-after")) marked.classList.remove("drop-before", "drop-after");
+  });
+}

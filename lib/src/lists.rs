@@ -25,7 +25,11 @@ pub struct TaskList {
     pub name: String,
     /// `#rrggbb`, lower case; `null` for none.
     pub colour: Option<String>,
-    /// Lists are shown by ascending position, then by creation.
+    /// Where the list stands in the caller's own order of their lists
+    /// (their membership's, not the list's: each member orders the lists
+    /// shared with them as they like); lists are shown by ascending
+    /// position, then by creation. A list shared with someone comes last in
+    /// theirs.
     pub position: i64,
     pub archived: bool,
     /// The user's default list: it cannot be deleted, renamed or archived.
@@ -67,6 +71,8 @@ pub struct ListPatch {
     #[serde(default, deserialize_with = "crate::task::present")]
     #[schema(value_type = Option<String>)]
     pub colour: Option<Option<String>>,
+    /// The caller's own place for the list in their order of their lists:
+    /// any member may set it, alone; it changes no one else's order.
     pub position: Option<i64>,
     pub archived: Option<bool>,
 }

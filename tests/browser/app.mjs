@@ -675,6 +675,35 @@ await run(browser, async () => {
     console.log(`ok: a list's own order by keyboard and by dragging; two members moving at once see one order (${both.join(', ')})`);
   }
 
+  // The sidebar's lists in the user's own order: Shift+K on a list, and a
+  // drag; kept across a reload, and nobody else's order moves.
+  {
+    const sidebar = () => page.locator('#list-filter button[data-list] .name').allTextContents();
+    const aliceOrder = () => page.evaluate(async (alice) => (await (await fetch('/v1/lists', { headers: { Authorization: `Bearer ${alice}` } })).json()).items.map((l) => l.name), process.env.OTHER_TOKEN);
+    const aliceBefore = await aliceOrder();
+    const before = await sidebar();
+    const at = before.indexOf('Book club');
+    check(at > 0, `Book club is below another list: ${before}`);
+    await page.focus('#list-filter button:has(> .name:text-is("Book club"))');
+    await page.keyboard.press('Shift+K');
+    const raised = [...before];
+    raised.splice(at, 1);
+    raised.splice(at - 1, 0, 'Book club');
+    await page.waitForFunction((want) => [...document.querySelectorAll('#list-filter button[data-list] .name')].map((n) => n.textContent).join() === want, raised.join());
+    check(await page.evaluate(() => document.activeElement.querySelector('.name')?.textContent) === 'Book club', 'the focus stays on the list moved');
+    const top = raised[0];
+    const bottom = page.locator(`#list-filter button:has(> .name:text-is("${raised.at(-1)}"))`);
+    const box = await bottom.boundingBox();
+    await page.locator(`#list-filter button:has(> .name:text-is("${top}"))`).dragTo(bottom, { targetPosition: { x: 20, y: box.height - 3 } });
+    const dropped = [...raised.slice(1), top];
+    await page.waitForFunction((want) => [...document.querySelectorAll('#list-filter button[data-list] .name')].map((n) => n.textContent).join() === want, dropped.join())
+      .catch(async () => check(false, `dragged ${top} last: ${await sidebar()}`));
+    await page.reload();
+    await page.locator('#live[data-state="live"]').waitFor();
+    check((await sidebar()).join() === dropped.join(), `kept across a reload: ${await sidebar()}`);
+    check((await aliceOrder()).join() === aliceBefore.join(), `Alice's order is hers: ${await aliceOrder()}`);
+    console.log(`ok: the sidebar's lists moved by Shift+K and by dragging, kept, the user's own (${dropped.join(', ')})`);
+  }
   await accessible(page, 'dialog-list-settings', async (copy) => {
     await copy.click('#list-filter button:has(> .name:text-is("Book club"))');
     await copy.click('#list-options');

@@ -112,12 +112,21 @@ pub async fn create_list(
 
 /// Creates `input` as a list `user` owns: the use case behind `POST /v1/lists`.
 pub async fn create(state: &AppState, user: &str, input: NewList) -> Result<TaskList, ApiError> {
-    let list = TaskList::create(user, input, Utc::now())?;
+    let position = input.position;
+    let mut list = TaskList::create(user, input, Utc::now())?;
     inbox(state, user).await?;
     let mut tx = state.store.begin().await?;
     // The limit's count and the insert must not interleave with another creation's.
     tx.lock_user("lists", user).await?;
     let inserted = tx.insert_list(&list, state.quotas.lists_per_user).await?;
+    // Last in the maker's order, unless they gave it a place.
+    match position {
+        Some(position) => {
+            tx.set_member_position(list.id, user, position).await?;
+        }
+        None if inserted => list.position = tx.member_position(list.id, user).await?.unwrap_or_default(),
+        None => {}
+    }
     tx.commit().await?;
     if !inserted {
         return Err(ApiError::over_quota(
@@ -240,7 +249,7 @@ pub async fn get_list(
             headers(("ETag" = String, description = "The version, for If-Match"))),
         (status = 400, description = "Unreadable body or id, or If-Match is malformed", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
-        (status = 403, description = "The caller is a member but not an owner", body = ErrorBody),
+        (status = 403, description = "The caller is a member but not an owner (any member sets `position` alone: their own place for the list)", body = ErrorBody),
         (status = 404, description = "No such list of the caller", body = ErrorBody),
         (status = 409, description = "Changed concurrently again and again; retry", body = ErrorBody),
         (status = 412, description = "If-Match does not name the current version", body = ErrorBody),
@@ -258,8 +267,41 @@ pub async fn update_list(
     Ok(list_response(StatusCode::OK, &update(&state, &user, &raw, &if_match, patch).await?))
 }
 
-/// Applies `patch` to the list `raw` names (owners): the list as it is after.
+/// Applies `patch` to the list `raw` names: the list as it is after. Its
+/// name, colour and archiving are its owners' to change; its `position` is
+/// the caller's own place for it in their order of their lists, any member's
+/// to set, and changes neither the list's version nor anyone else's order.
 pub async fn update(
+    state: &AppState,
+    user: &str,
+    raw: &str,
+    if_match: &IfMatch,
+    mut patch: ListPatch,
+) -> Result<TaskList, ApiError> {
+    let position = patch.position.take();
+    let owners = patch.name.is_some() || patch.colour.is_some() || patch.archived.is_some();
+    let mut list = if owners || position.is_none() {
+        change(state, user, raw, if_match, patch).await?
+    } else {
+        let list = visible(state, user, raw).await?;
+        if_match.check(list.version)?;
+        list
+    };
+    if let Some(position) = position
+        && position != list.position
+    {
+        let mut tx = state.store.begin().await?;
+        if !tx.set_member_position(list.id, user, position).await? {
+            return Err(ApiError::NotFound("list"));
+        }
+        tx.commit().await?;
+        list.position = position;
+    }
+    Ok(list)
+}
+
+/// Applies `patch` (no `position`) to the list `raw` names, as its owner.
+async fn change(
     state: &AppState,
     user: &str,
     raw: &str,

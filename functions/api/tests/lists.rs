@@ -21,6 +21,7 @@ both_backends!(
     at_most_two_hundred_lists_even_under_concurrent_creation,
     if_match_guards_changes_and_deletions,
     counts_give_open_and_overdue_tasks_by_list_to_its_members_only,
+    each_member_orders_their_lists_their_own_way,
 );
 
 async fn lists(app: &TestApp, user: &str, query: &str) -> Vec<Value> {
@@ -300,4 +301,61 @@ async fn counts_give_open_and_overdue_tasks_by_list_to_its_members_only(app: Tes
     let res = app.send(Method::GET, "/v1/lists/counts?archived=true", Some("alice"), None).await;
     assert_eq!((res.status, res.code()), (StatusCode::BAD_REQUEST, "invalid_query"));
     assert_eq!(res.detail_fields(), ["archived"]);
+}
+
+async fn each_member_orders_their_lists_their_own_way(app: TestApp) {
+    app.sign_in(&["alice", "bob", "vic"]).await;
+    let shared = create(&app, "alice", json!({ "name": "Shared" })).await;
+    create(&app, "alice", json!({ "name": "Solo" })).await;
+    assert_eq!(names(&lists(&app, "alice", "").await), ["Inbox", "Shared", "Solo"], "a new list goes last");
+    let id = shared["id"].as_str().expect("id");
+    for (user, role) in [("bob", "editor"), ("vic", "viewer")] {
+        let body = json!({ "user_id": user, "role": role });
+        let added =
+            app.send(Method::POST, &format!("/v1/lists/{id}/members"), Some("alice"), Some(body)).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    }
+    create(&app, "bob", json!({ "name": "Bob's" })).await;
+    assert_eq!(
+        names(&lists(&app, "bob", "").await),
+        ["Inbox", "Shared", "Bob's"],
+        "a list shared goes last too"
+    );
+
+    let path = format!("/v1/lists/{id}");
+    let moved = app.send(Method::PATCH, &path, Some("vic"), Some(json!({ "position": -1 }))).await;
+    assert_eq!(moved.status, StatusCode::OK, "a viewer orders their own lists: {:?}", moved.body);
+    assert_eq!((moved.body["position"].as_i64(), moved.body["version"].as_i64()), (Some(-1), Some(1)));
+    assert_eq!(names(&lists(&app, "vic", "").await), ["Shared", "Inbox"]);
+    assert_eq!(
+        names(&lists(&app, "alice", "").await),
+        ["Inbox", "Shared", "Solo"],
+        "nobody else's order moves"
+    );
+    assert_eq!(names(&lists(&app, "bob", "").await), ["Inbox", "Shared", "Bob's"]);
+    let renamed =
+        app.send(Method::PATCH, &path, Some("vic"), Some(json!({ "name": "Mine", "position": 5 }))).await;
+    assert_eq!(renamed.status, StatusCode::FORBIDDEN, "the name stays the owners' to change");
+    assert_eq!(names(&lists(&app, "vic", "").await), ["Shared", "Inbox"], "a refused change moves nothing");
+    let stale = app
+        .send_with(
+            Method::PATCH,
+            &path,
+            Some("bob"),
+            Some(json!({ "position": 9 })),
+            &[("if-match", "\"7\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let both =
+        app.send(Method::PATCH, &path, Some("alice"), Some(json!({ "name": "Team", "position": 9 }))).await;
+    assert_eq!((both.status, both.body["version"].as_i64()), (StatusCode::OK, Some(2)), "{:?}", both.body);
+    assert_eq!(names(&lists(&app, "alice", "").await), ["Inbox", "Solo", "Team"]);
+    assert_eq!(
+        names(&lists(&app, "vic", "").await),
+        ["Team", "Inbox"],
+        "renamed for all, still first for Vic"
+    );
+    let stranger = app.send(Method::PATCH, &path, Some("mallory"), Some(json!({ "position": 0 }))).await;
+    assert_eq!(stranger.status, StatusCode::NOT_FOUND);
 }

@@ -10,11 +10,18 @@ use super::{Store, StoreError};
 use crate::lists::{ListCount, TaskList};
 use crate::members::{Member, Role};
 
-/// The lists member $1 belongs to, archived ones too if $2 (else $3 false).
-const SELECT_LISTS: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+/// The lists member $1 belongs to, archived ones too if $2 (else $3 false),
+/// in their own order (the position of their membership).
+const SELECT_LISTS: &str = "select l.id, l.owner_id, l.name, l.colour, m.position, l.archived, l.inbox, \
      l.created_at, l.updated_at, l.version, m.role from lists l \
      join list_members m on m.list_id = l.id and m.user_id = $1 \
-     where ($2 or l.archived = $3) order by l.position, l.created_at, l.id";
+     where ($2 or l.archived = $3) order by m.position, l.created_at, l.id";
+
+/// Member $2's own position of list $1.
+const MEMBER_POSITION: &str = "select position from list_members where list_id = $1 and user_id = $2";
+
+/// Sets member $2's own position of list $1 to $3.
+const SET_MEMBER_POSITION: &str = "update list_members set position = $3 where list_id = $1 and user_id = $2";
 
 /// The open tasks ($2 false) of each list member $1 belongs to, and how many
 /// are due before $3; read from `tasks_list_open_due`, one index range per list.
@@ -23,8 +30,8 @@ const OPEN_COUNTS: &str = "select t.list_id, count(*) as open, \
      join list_members m on m.list_id = t.list_id and m.user_id = $1 \
      where t.completed = $2 group by t.list_id";
 
-/// List $1 if $2 is a member.
-const SELECT_LIST: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+/// List $1 if $2 is a member, at their position.
+const SELECT_LIST: &str = "select l.id, l.owner_id, l.name, l.colour, m.position, l.archived, l.inbox, \
      l.created_at, l.updated_at, l.version, m.role from lists l \
      join list_members m on m.list_id = l.id and m.user_id = $2 where l.id = $1";
 
@@ -38,7 +45,7 @@ const INSERT_INBOX: &str = "insert into lists (id, owner_id, name, colour, posit
      created_at, updated_at, version) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing";
 
 /// The Inbox of $1 ($2 true), with its one member, its owner.
-const SELECT_INBOX: &str = "select l.id, l.owner_id, l.name, l.colour, l.position, l.archived, l.inbox, \
+const SELECT_INBOX: &str = "select l.id, l.owner_id, l.name, l.colour, m.position, l.archived, l.inbox, \
      l.created_at, l.updated_at, l.version, m.role from lists l \
      join list_members m on m.list_id = l.id and m.user_id = l.owner_id \
      where l.owner_id = $1 and l.inbox = $2";
@@ -242,7 +249,8 @@ impl Store {
 }
 
 impl Tx {
-    /// Stores a new list, with its maker as its owner, unless they already
+    /// Stores a new list, with its maker as its owner (last in their order of
+    /// their lists), unless they already
     /// made `max_per_user`; `false` then. Under [`Tx::lock_user`] for
     /// `"lists"` the limit holds.
     pub async fn insert_list(&mut self, list: &TaskList, max_per_user: i64) -> Result<bool, StoreError> {
@@ -253,6 +261,34 @@ impl Tx {
             self.insert_member(&Member::owner(list.id, &list.owner_id, list.created_at)).await?;
         }
         Ok(inserted == 1)
+    }
+
+    /// Where list `list` stands in `user_id`'s own order; `None` when they
+    /// are not a member.
+    pub async fn member_position(&mut self, list: Uuid, user_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(on_tx!(self, |c| sqlx::query_scalar(MEMBER_POSITION)
+            .bind(list)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?))
+    }
+
+    /// Puts list `list` at `position` in `user_id`'s own order of their
+    /// lists; `false` when they are not a member.
+    pub async fn set_member_position(
+        &mut self,
+        list: Uuid,
+        user_id: &str,
+        position: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = on_tx!(self, |c| sqlx::query(SET_MEMBER_POSITION)
+            .bind(list)
+            .bind(user_id)
+            .bind(position)
+            .execute(c)
+            .await?
+            .rows_affected());
+        Ok(updated == 1)
     }
 
     /// Replaces the stored list with `list`, provided the stored version is

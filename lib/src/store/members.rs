@@ -19,8 +19,9 @@ const SELECT_MEMBER: &str =
 const COUNT_MEMBERS: &str = "select count(*), count(case when role = $2 then 1 end) \
      from list_members where list_id = $1";
 
-const INSERT_MEMBER: &str =
-    "insert into list_members (list_id, user_id, role, added_at) values ($1, $2, $3, $4)";
+/// Adds member $2 to list $1, last in their own order of their lists.
+const INSERT_MEMBER: &str = "insert into list_members (list_id, user_id, role, added_at, position) \
+     select $1, $2, $3, $4, coalesce(max(position) + 1, 0) from list_members where user_id = $2";
 
 const UPDATE_ROLE: &str = "update list_members set role = $3 where list_id = $1 and user_id = $2";
 
