@@ -357,9 +357,10 @@ pub fn all(schemas: &Schemas) -> Vec<ToolDef> {
         tool(
             "update_list",
             "Change a list",
-            "Renames, recolours (`colour: null` clears it), reorders (`position`), archives or restores \
-             (`archived`) a list the user owns; the fields given change, the others stay. The Inbox \
-             keeps its name and stays active.",
+            "Renames, recolours (`colour: null` clears it), archives or restores (`archived`) a list \
+             the user owns; the fields given change, the others stay. The Inbox keeps its name and stays \
+             active. `position` is the user's own place for the list in their order of their lists: \
+             given alone, any member may set it, and nobody else's order moves.",
             Effect::Changes,
             (
                 list_version(with_list_id(schemas.component("ListPatch"))),
