@@ -531,7 +531,7 @@ async function start() {
       $("list-filter").querySelector(`button[data-list="${id}"]`)?.focus();
     },
   });
-  const bulk = new Bulk(list, { say, lists: () => [...known.values()], reload: () => refresh(loadedLimit()) });
+  new Bulk(list, { say, lists: () => [...known.values()], reload: () => refresh(loadedLimit()) });
   $("open-shortcuts").addEventListener("click", () => $("shortcuts").showModal());
   $("menu").addEventListener("click", () => ($("sidebar").classList.contains("open") ? closeDrawer() : openDrawer()));
   $("sidebar").addEventListener("keydown", (event) => {
@@ -543,10 +543,7 @@ async function start() {
   });
   scrolled.observe($("more"));
   // A deletion waiting to be undone is carried out before the tab goes.
-  window.addEventListener("pagehide", () => {
-    list.flush();
-    bulk.flush();
-  });
+  window.addEventListener("pagehide", () => list.flush());
   // The local host offers a one-click development sign-in; the api binary does not.
   const [{ dev_sign_in: dev, oidc }, finished] = await Promise.all([signInOptions(), finishSignIn()]);
   $("dev-sign-in").hidden = !dev;

@@ -1,13 +1,12 @@
 // Several tasks at once: *Select* turns each row's round completion box into a
 // square selection box, and a bar above the list completes, moves, tags or
 // deletes the tasks selected. Completing and deleting can be undone for a few
-// seconds, as for one task; a deletion waits those seconds before it is sent.
+// seconds, as for one task; a deletion waits those seconds before it is sent
+// (TaskList.remove, which deletes one task the same way).
 
 import { api } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-/** How long a bulk completion or deletion can be undone (as for one task). */
-const UNDO_MS = 5000;
 
 export class Bulk {
   /**
@@ -19,7 +18,6 @@ export class Bulk {
     this.say = say;
     this.lists = lists;
     this.reload = reload;
-    this.pending = null; // a bulk deletion that can still be undone
     list.onSelect = () => this.update();
     $("select-mode").addEventListener("click", () => this.toggle());
     $("bulk-done").addEventListener("click", () => this.toggle(false));
@@ -124,36 +122,11 @@ export class Bulk {
     this.report(`Tagged #${tag}:`, done, tasks, error);
   }
 
-  /** Hides the tasks at once and deletes them after a few seconds, unless undone. */
+  /** Deletes the tasks chosen as one task is deleted: hidden at once, sent after a few seconds unless undone. */
   remove() {
-    this.flush();
     const tasks = this.chosen();
-    for (const t of tasks) {
-      this.list.hidden.add(t.id);
-      this.list.row(t.id)?.remove();
-    }
-    const timer = setTimeout(() => this.flush(), UNDO_MS);
-    this.pending = { tasks, timer };
     this.list.selected.clear();
     this.update();
-    this.list.offerUndo(`Deleted ${tasks.length} ${tasks.length === 1 ? "task" : "tasks"}.`, () => {
-      clearTimeout(timer);
-      this.pending = null;
-      for (const t of tasks) this.list.hidden.delete(t.id);
-      this.say("Kept them.");
-      this.reload();
-    });
-  }
-
-  /** Carries out the deletion waiting to be undone, if any. */
-  async flush() {
-    const pending = this.pending;
-    if (!pending) return;
-    clearTimeout(pending.timer);
-    this.pending = null;
-    const { done, error } = await this.each(pending.tasks, (t) => api("DELETE", `/v1/tasks/${t.id}`));
-    for (const t of pending.tasks) this.list.hidden.delete(t.id);
-    if (error) this.report("Deleted", done, pending.tasks, error);
-    await this.reload();
+    this.list.remove(tasks, `Deleted ${tasks.length} ${tasks.length === 1 ? "task" : "tasks"}.`);
   }
 }

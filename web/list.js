@@ -86,18 +86,17 @@ export class TaskList {
     this.root = root;
     this.reload = reload;
     this.lists = lists;
-    this.pending = null; // the deletion that can still be undone
+    this.pending = null; // the deletion that can still be undone: { tasks, timer }
     this.tasks = new WeakMap(); // each row's task, for the keyboard (keys.js)
     this.orderable = false; // whether the rows are in their list's own order, to drag (order.js)
     this.selecting = false; // whether rows are being selected, for bulk.js
     this.selected = new Map(); // the tasks selected, by id
     this.onSelect = () => {};
-    this.hidden = new Set(); // tasks deleted in bulk, not yet sent (bulk.js)
   }
 
   /** Whether `task` is out of sight: deleted, with the deletion not yet sent. */
   gone(task) {
-    return task.id === this.pending?.task.id || this.hidden.has(task.id);
+    return Boolean(this.pending?.tasks.some((t) => t.id === task.id));
   }
 
   /** The task a row shows. */
@@ -179,7 +178,7 @@ export class TaskList {
     title.addEventListener("click", () => this.edit(li, task));
     const remove = element("button", { type: "button", textContent: "Delete" });
     remove.setAttribute("aria-label", `Delete: ${task.title}`);
-    remove.addEventListener("click", () => this.remove(task));
+    remove.addEventListener("click", () => this.remove([task], `Deleted “${task.title}”.`));
     li.append(done, title, element("span", { className: "meta" }, ...details(task)), remove);
     return li;
   }
@@ -348,13 +347,16 @@ export class TaskList {
     keep.focus();
   }
 
-  /** Hides the task at once and deletes it after a few seconds, unless undone. */
-  remove(task) {
+  /**
+   * Hides `tasks` (one, or several selected: bulk.js) at once and deletes
+   * them after a few seconds, unless undone; `message` says so.
+   */
+  remove(tasks, message) {
     this.flush();
     const timer = setTimeout(() => this.flush(), UNDO_MS);
-    this.pending = { task, timer };
-    this.root.querySelector(`li[data-id="${task.id}"]`)?.remove();
-    say(`Deleted “${task.title}”.`);
+    this.pending = { tasks, timer };
+    for (const task of tasks) this.row(task.id)?.remove();
+    say(message);
     const undo = $("undo");
     undo.hidden = false;
     clearTimeout(this.undoTimer);
@@ -362,23 +364,23 @@ export class TaskList {
       clearTimeout(timer);
       this.pending = null;
       undo.hidden = true;
-      say(`Kept “${task.title}”.`);
+      say(tasks.length === 1 ? `Kept “${tasks[0].title}”.` : "Kept them.");
       this.reload();
     };
   }
 
-  /** Carries out the deletion waiting to be undone, if any. */
+  /** Carries out the deletion waiting to be undone, if any (also as the page goes). */
   async flush() {
     const pending = this.pending;
     if (!pending) return;
     clearTimeout(pending.timer);
     this.pending = null;
     $("undo").hidden = true;
-    try {
-      await api("DELETE", `/v1/tasks/${pending.task.id}`);
-    } catch (e) {
-      say(e.message);
-      await this.reload();
-    }
+    const results = await Promise.allSettled(pending.tasks.map((t) => api("DELETE", `/v1/tasks/${t.id}`)));
+    const failed = results.filter((r) => r.status === "rejected");
+    if (!failed.length) return;
+    const why = failed[0].reason.message;
+    say(pending.tasks.length === 1 ? why : `Deleted ${results.length - failed.length} of ${results.length} tasks; the rest not: ${why}`);
+    await this.reload();
   }
 }
