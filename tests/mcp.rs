@@ -63,14 +63,24 @@ async fn the_official_mcp_client_manages_tasks_through_the_local_host() {
 }
 
 /// The official TypeScript SDK, which validates each tool's structured content
-/// against its output schema (the Python one does not): every tool, and
-/// refusals reaching the client as text. The scenario is tests/mcp_client.mjs.
+/// against its output schema (the Python one does not): every tool listed is
+/// called with valid arguments and refused with bad ones, and refusals reach
+/// the client as text. The cron ticks often, for the reminder that
+/// `mark_notification_read` reads. The scenario is tests/mcp_client.mjs.
 #[tokio::test]
 async fn the_official_typescript_client_calls_every_tool_and_reads_refusals() {
-    let host = Host::start_with_env(&[("JWT_ISSUER", ISSUER)]).await;
+    let host = Host::start_with_env(&[("JWT_ISSUER", ISSUER), ("CRON_INTERVAL_MS", "200")]).await;
+    // Bob has signed in once, so that add_member may share a list with him.
+    let bob = reqwest::Client::new().get(host.url("/v1/lists")).bearer_auth(issued_token("bob")).send().await;
+    assert!(bob.is_ok_and(|r| r.status().is_success()), "bob signs in");
     let (url, alice) = (host.url("/mcp"), issued_token("alice"));
     let env = [("MCP_URL", url.as_str()), ("ALICE_TOKEN", alice.as_str())];
-    let steps = ["tools listed", "every tool answered", "refusals reach the client as text"];
+    let steps = [
+        "tools listed",
+        "every tool answered",
+        "tools refuse bad arguments",
+        "refusals reach the client as text",
+    ];
     common::node_scenario(&host, "tests/mcp_client.mjs", &env, &steps);
 }
 

@@ -22,19 +22,23 @@ async function connect(token) {
   return client;
 }
 
+/** The tools called successfully, checked against tools/list at the end. */
+const called = new Set();
+
 /** A successful call: the SDK has validated its structured content against the output schema. */
 async function call(client, name, args) {
+  called.add(name);
   const result = await client.callTool({ name, arguments: args });
   check(!result.isError, `${name}: ${JSON.stringify(result.content)}`);
   return result.structuredContent;
 }
 
-/** A refusal: its message, as text, with the code in brackets. */
-async function refused(client, name, args, code) {
+/** A refusal: its message, as text, with the code (one of `codes`) in brackets. */
+async function refused(client, name, args, ...codes) {
   const result = await client.callTool({ name, arguments: args });
   check(result.isError, `${name} ${JSON.stringify(args)} was not refused`);
   const text = result.content.map((c) => c.text).join('\n');
-  check(text.includes(`[${code}]`), `${name}: expected [${code}] in ${text}`);
+  check(codes.some((code) => text.includes(`[${code}]`)), `${name}: expected [${codes.join('] or [')}] in ${text}`);
   return text;
 }
 
@@ -106,7 +110,36 @@ try {
   await refused(alice, 'snooze_task', { id: reminded.id, minutes: 0 }, 'validation_failed');
   await call(alice, 'task_activity', { id: task.id });
   await call(alice, 'delete_task', { id: task.id });
-  console.log('ok: every tool answered with structured content its output schema accepts');
+  const added = await call(alice, 'add_member', { list_id: list.id, user_id: 'bob', role: 'editor' });
+  check(added.role === 'editor', `add_member: ${JSON.stringify(added)}`);
+  const demoted = await call(alice, 'change_member_role', { list_id: list.id, user_id: 'bob', role: 'viewer' });
+  check(demoted.role === 'viewer', `change_member_role: ${JSON.stringify(demoted)}`);
+  await call(alice, 'remove_member', { list_id: list.id, user_id: 'bob' });
+  const members = await call(alice, 'list_members', { list_id: list.id });
+  check(members.items.every((m) => m.user_id !== 'bob'), `remove_member: ${JSON.stringify(members)}`);
+  // A reminder due now, fired by the host's cron (ticking every 200 ms), then read.
+  await call(alice, 'create_task', { title: 'Ring the bell', due_at: new Date(Date.now() + 1000).toISOString(), remind_before_minutes: 0 });
+  let notification;
+  for (let attempt = 0; attempt < 100 && !notification; attempt++) {
+    notification = (await call(alice, 'list_notifications', {})).items.find((n) => n.title === 'Ring the bell');
+    if (!notification) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  check(notification, 'the reminder never arrived in list_notifications');
+  const read = await call(alice, 'mark_notification_read', { id: notification.id });
+  check(read.read_at, `mark_notification_read: ${JSON.stringify(read)}`);
+  const uncalled = tools.map((t) => t.name).filter((name) => !called.has(name));
+  check(uncalled.length === 0, `tools never called with valid arguments: ${uncalled.join(', ')}`);
+  console.log(`ok: every tool answered with structured content its output schema accepts (${called.size} of ${tools.length})`);
+
+  // Every tool refused with bad arguments: those it requires missing, or, for
+  // a tool that requires none, one it does not take; an argument is named.
+  for (const tool of tools) {
+    const required = tool.inputSchema.required ?? [];
+    const [args, named] = required.length ? [{}, required] : [{ not_an_argument: 1 }, ['not_an_argument']];
+    const text = await refused(alice, tool.name, args, 'invalid_arguments', 'validation_failed');
+    check(named.some((n) => text.includes(n)), `${tool.name}: the refusal names one of ${named}: ${text}`);
+  }
+  console.log(`ok: all ${tools.length} tools refuse bad arguments, naming them`);
 
   const stale = await refused(alice, 'update_task', { id: (await call(alice, 'create_task', { title: 'x' })).id, title: 'y', expected_version: 7 }, 'precondition_failed');
   check(stale.includes('expected_version'), `in the tool's terms: ${stale}`);

@@ -197,6 +197,13 @@ pub fn refusal_text(err: &ApiError, body: &todo_lib::error_body::ErrorBody) -> S
         ApiError::BadRequest { code: "invalid_query", .. } => {
             "the arguments are not valid for this tool".to_owned()
         }
+        // With no argument to name (one missing, say), serde's reason says which.
+        ApiError::BadRequest { code: "invalid_json", message, details } if details.is_empty() => {
+            let why = message.split_once(": ").map_or("", |(_, why)| why);
+            format!("the arguments do not fit this tool's input schema: {why}")
+                .trim_end_matches(": ")
+                .to_owned()
+        }
         ApiError::BadRequest { code: "invalid_json", .. } => {
             "the arguments do not fit this tool's input schema".to_owned()
         }
