@@ -142,6 +142,36 @@ async fn a_reminder_is_pushed_to_the_browser_and_acted_on_from_its_notification(
     assert!(service.received().iter().all(|m| m.get("error").is_none()), "{:?}", service.received());
 }
 
+/// The app without its server (issue #31): opened from the service worker's
+/// cache with the last tasks seen, changes queued across a reload and sent
+/// once when the server is back, a conflict shown and settled. The page
+/// reaches the host through a relay that the scenario cuts:
+/// tests/browser/offline.mjs.
+#[tokio::test]
+async fn the_web_app_works_offline_and_sends_what_was_queued_once() {
+    let host = Host::start_with_env(&[("DEV_SIGN_IN", "true")]).await;
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let shots = format!("{root}/target/screenshots");
+    let env = [("BASE_URL", host.base.as_str()), ("SHOTS", shots.as_str())];
+    common::node_scenario(
+        &host,
+        "tests/browser/offline.mjs",
+        &env,
+        &[
+            "service worker controls the page",
+            "opened from its cache with the last tasks it saw",
+            "were queued while offline",
+            "the queue survived a reload",
+            "axe on offline",
+            "made once though its first answer was lost",
+            "axe on offline-conflict",
+            "settled by keyboard",
+            "signing out forgot",
+            "no Content-Security-Policy violation",
+        ],
+    );
+}
+
 /// What an outside walk of the web app found wrong (issue #27), in its own
 /// scenario: tests/browser/answers.mjs.
 #[tokio::test]
@@ -267,6 +297,8 @@ async fn the_api_binary_has_no_development_sign_in_and_every_page_a_strict_csp()
         "/bulk.js",
         "/tags.js",
         "/tabs.js",
+        "/offline.js",
+        "/problems.js",
         "/app.css",
         "/favicon.svg",
         "/manifest.webmanifest",

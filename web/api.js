@@ -26,6 +26,16 @@ export function whenSignedOut(handler) {
   onExpired = handler;
 }
 
+/**
+ * What becomes of the answers to GETs (offline.js): `kept(path, data)` is
+ * told of each and answers what to show; `recall(path)` answers a kept one,
+ * or `undefined`, when the server cannot be reached.
+ */
+let reads = { kept: (path, data) => data, recall: async () => undefined };
+export function keepReads(handlers) {
+  reads = handlers;
+}
+
 /** Calls the API; answers the parsed body, or throws an ApiError. */
 export async function api(method, path, body, headers = {}) {
   const all = { Authorization: `Bearer ${session.token()}`, ...headers };
@@ -34,6 +44,8 @@ export async function api(method, path, body, headers = {}) {
   try {
     res = await fetch(path, { method, headers: all, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
+    const kept = method === "GET" ? await reads.recall(path) : undefined;
+    if (kept !== undefined) return kept;
     throw new ApiError("The server cannot be reached. Check that it is running, then try again.", 0, "offline");
   }
   const text = await res.text();
@@ -59,7 +71,7 @@ export async function api(method, path, body, headers = {}) {
     failure.retryAfter = Number(res.headers.get("Retry-After")) || null;
     throw failure;
   }
-  return data;
+  return method === "GET" ? reads.kept(path, data) : data;
 }
 
 /** The caller's user id, read from a JWT's payload (display only; the API verifies). */

@@ -15,7 +15,9 @@
 // invitations.js (invitation links: made, copied, revoked, accepted),
 // order.js (a list's own order: drag and drop, Shift+J and Shift+K),
 // bulk.js (several tasks selected, then completed, moved, tagged or deleted),
-// tags.js (a tag renamed, or taken off every task).
+// tags.js (a tag renamed, or taken off every task), offline.js (the last
+// answers kept, and changes queued while the server cannot be reached),
+// problems.js (queued changes the server did not take, to settle).
 
 import { api, session, userOf, whenSignedOut } from "./api.js";
 import { checked, formErrors, wirePicker } from "./form.js";
@@ -32,6 +34,9 @@ import { Lists } from "./lists.js";
 import * as invitations from "./invitations.js";
 import { Settings } from "./settings.js";
 import * as push from "./push.js";
+import * as offline from "./offline.js";
+import { showProblems } from "./problems.js";
+import { when } from "./words.js";
 import { begin as beginSignIn, finish as finishSignIn, signInOptions } from "./signin.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,8 +81,16 @@ const live = new Live({
   state: (state) => {
     $("live").dataset.state = state;
     $("live").textContent = LIVE_TEXT[state];
-    // Back in touch: a "cannot be reached" said while away no longer holds.
-    if (state === "live" && unreachable) say("");
+    $("retry").hidden = state !== "offline";
+    if (state !== "live") return;
+    // Back in touch: a "cannot be reached" said while away no longer holds,
+    // what was queued meanwhile goes, and kept answers give way to the server's.
+    if (unreachable || showingKept) say("");
+    offline.sync();
+    if (showingKept) {
+      showingKept = false;
+      refresh(loadedLimit());
+    }
   },
 });
 
@@ -121,6 +134,27 @@ function loadedLimit() {
 
 /** Whether the status line says the server cannot be reached. */
 let unreachable = false;
+/** Whether what is shown came from the answers kept in this browser (offline.js). */
+let showingKept = false;
+
+/** What offline.js tells the page: the queue, changes sent, kept answers shown. */
+const kept = {
+  changed: (count, problems) => {
+    $("pending").hidden = !count;
+    $("pending").textContent = count === 1 ? "1 change to send" : `${count} changes to send`;
+    showProblems(problems, { say, reload: () => refresh(loadedLimit()) });
+  },
+  synced: async (count) => {
+    await refresh(loadedLimit());
+    say(count === 1 ? "Sent the change made offline." : `Sent the ${count} changes made offline.`);
+  },
+  stale: (at) => {
+    // Said once while away, not over each message that follows.
+    if (showingKept) return;
+    showingKept = true;
+    say(`The server cannot be reached: these are your tasks as of ${when(at)}. What you add, complete or edit is kept here and sent when it answers.`);
+  },
+};
 
 function say(message, error = null) {
   $("status").textContent = message;
@@ -143,6 +177,12 @@ function show(signedIn) {
 }
 
 function signOut(message) {
+  // Changes not sent yet are lost with the sign-out: the user says so first.
+  const unsent = offline.waiting();
+  if (!message && unsent && !confirm(`${unsent} change${unsent > 1 ? "s" : ""} made offline will be lost. Sign out anyway?`)) return;
+  // What this browser kept of the user goes with their sign-out; an expired
+  // sign-in keeps it, for the same user's next one.
+  if (!message) offline.forget();
   // Signing out stops this browser's push for the user; an expired sign-in
   // cannot (the API refuses it), and the next user's sign-in moves it.
   if (!message) push.turnOff().catch(() => {});
@@ -396,10 +436,10 @@ async function create(event) {
   const body = checked(form);
   if (!body) return;
   try {
-    const task = await api("POST", "/v1/tasks", body);
+    const { task, queued } = await offline.perform({ kind: "add", id: offline.newId(), body });
     form.reset();
     formErrors(form, null);
-    say(`Added “${task.title}”.`);
+    sayAdded(task, queued);
     await refresh();
     form.title.focus();
   } catch (e) {
@@ -407,7 +447,14 @@ async function create(event) {
   }
 }
 
+/** Says that `task` was added, or kept here to be added (`queued`). */
+function sayAdded(task, queued) {
+  say(queued ? `Kept “${task.title}” here: it is added when the server answers.` : `Added “${task.title}”.`);
+}
+
 async function signedIn() {
+  // Before anything is read: a previous user's kept answers go.
+  offline.begin(kept);
   try {
     // The feed's position first: whatever changes while the tasks load comes after it.
     await live.begin();
@@ -491,16 +538,15 @@ async function start() {
   });
   $("tag-options").addEventListener("click", () => tag && tags.open(tag));
   wireQuickAdd($("quick-add"), {
-    added: async (task) => {
-      say(`Added “${task.title}”.`);
+    added: async (task, queued) => {
+      sayAdded(task, queued);
       await refresh();
     },
     say,
   });
   new Settings({ say });
-  // The worker that shows pushed reminders (push.js); failing, push is off.
-  push.registration().catch(() => {});
   $("sign-out").addEventListener("click", () => signOut());
+  $("retry").addEventListener("click", () => live.retry());
   $("dev-sign-in").addEventListener("click", devSignIn);
   $("token-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -562,6 +608,11 @@ async function start() {
   tabs.follow({ signedIn, signedOut: () => signOut("Signed out in another tab.") });
   if (session.token()) await signedIn();
   else show(false);
+  // The service worker (sw.js: the app's files kept for opening offline, and
+  // pushed reminders), once the first screen is up: its install fetches every
+  // file of the app, which the first screen need not wait behind. Failing,
+  // the app works online only and push is off.
+  push.registration().catch(() => {});
 }
 
 start();

@@ -3,6 +3,7 @@
 // few seconds to undo. Every user text goes through textContent.
 
 import { api, ApiError, session, userOf } from "./api.js";
+import { perform } from "./offline.js";
 import { localInput, pickerFor, ruleOf, timeZone, wirePicker } from "./form.js";
 import { nest, subtaskField } from "./subtasks.js";
 import { happened, overdue, repeats, when } from "./words.js";
@@ -19,7 +20,7 @@ function say(message) {
 const PRIORITY = { low: "Low priority", high: "High priority", urgent: "Urgent" };
 
 /** A task's details in a line of words: "High priority · Tomorrow 9:00 AM · Every weekday · #home". */
-function summary(task) {
+export function summary(task) {
   return details(task).map((part) => part.textContent).join(" · ") || "no due time, no tags";
 }
 
@@ -30,6 +31,8 @@ function summary(task) {
  */
 function details(task) {
   const parts = [];
+  // Made or changed here while the server could not be reached (offline.js).
+  if (task.pending) parts.push(element("span", { className: "unsent", textContent: "Not sent yet" }));
   if (PRIORITY[task.priority]) parts.push(element("span", { className: `priority ${task.priority}`, textContent: PRIORITY[task.priority] }));
   if (task.completed && task.completed_at) {
     parts.push(element("span", { className: "completed-at", textContent: `Completed ${when(task.completed_at)}` }));
@@ -77,6 +80,24 @@ export function history(path) {
       entries.replaceChildren(element("li", { textContent: e.message }));
     }
   });
+  return box;
+}
+
+/**
+ * A conflict as the user sees it: `text`, then the task as it is now
+ * (`theirs`), and the choice between keeping theirs and saving theirs over
+ * with the user's change.
+ */
+export function conflictBox(text, theirs, { keep, overwrite }) {
+  const keepButton = element("button", { type: "button", textContent: "Keep theirs" });
+  const overwriteButton = element("button", { type: "button", textContent: "Save mine anyway" });
+  const box = element("div", { className: "conflict" },
+    element("p", { textContent: text }),
+    element("p", { className: "theirs", textContent: `“${theirs.title}”: ${summary(theirs)}` }),
+    element("div", { className: "actions" }, keepButton, overwriteButton));
+  box.setAttribute("role", "alert");
+  keepButton.addEventListener("click", keep);
+  overwriteButton.addEventListener("click", overwrite);
   return box;
 }
 
@@ -205,9 +226,11 @@ export class TaskList {
     const row = this.root.querySelector(`li[data-id="${task.id}"]`);
     const after = focusNext ? this.next(row)?.dataset.id : null;
     try {
-      await api("POST", `/v1/tasks/${task.id}/${completed ? "complete" : "reopen"}`);
-      if (completed) this.offerUndo(`Completed “${task.title}”.`, () => this.toggle(task, false));
-      else say(`Reopened “${task.title}”.`);
+      const op = { kind: completed ? "complete" : "reopen", id: task.id, version: task.version, title: task.title };
+      const { queued } = await perform(op, task);
+      const later = queued ? " It is sent when the server answers." : "";
+      if (completed) this.offerUndo(`Completed “${task.title}”.${later}`, () => this.toggle(task, false));
+      else say(`Reopened “${task.title}”.${later}`);
     } catch (e) {
       say(e.message);
     }
@@ -312,8 +335,9 @@ export class TaskList {
 
   async save(form, task, changes, version) {
     try {
-      const saved = await api("PATCH", `/v1/tasks/${task.id}`, changes, { "If-Match": `"${version}"` });
-      say(`Saved “${saved.title}”.`);
+      const op = { kind: "edit", id: task.id, version, changes, title: task.title };
+      const { task: saved, queued } = await perform(op, task);
+      say(queued ? `Kept “${saved.title}” here: it is saved when the server answers.` : `Saved “${saved.title}”.`);
       await this.reload();
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) return this.conflict(form, task, changes);
@@ -331,20 +355,15 @@ export class TaskList {
       return;
     }
     form.querySelector(".conflict")?.remove();
-    const keep = element("button", { type: "button", textContent: "Keep theirs" });
-    const overwrite = element("button", { type: "button", textContent: "Save mine anyway" });
-    const box = element("div", { className: "conflict" },
-      element("p", { textContent: "This task was changed elsewhere since you opened it. Now it is:" }),
-      element("p", { className: "theirs", textContent: `“${theirs.title}”: ${summary(theirs)}` }),
-      element("div", { className: "actions" }, keep, overwrite));
-    box.setAttribute("role", "alert");
-    keep.addEventListener("click", () => {
-      say(`Kept the newer “${theirs.title}”.`);
-      this.reload();
+    const box = conflictBox("This task was changed elsewhere since you opened it. Now it is:", theirs, {
+      keep: () => {
+        say(`Kept the newer “${theirs.title}”.`);
+        this.reload();
+      },
+      overwrite: () => this.save(form, task, changes, theirs.version),
     });
-    overwrite.addEventListener("click", () => this.save(form, task, changes, theirs.version));
     form.append(box);
-    keep.focus();
+    box.querySelector("button").focus();
   }
 
   /**

@@ -79,6 +79,11 @@ export class Live {
 
   onOnline = () => this.wake?.();
 
+  /** Tries again now rather than after the back-off (the user asked). */
+  retry() {
+    this.wake?.();
+  }
+
   async loop() {
     let delay = FIRST_RETRY_MS;
     while (this.running && session.token()) {

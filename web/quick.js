@@ -1,9 +1,12 @@
 // Quick add: one line ("Pay rent tomorrow 9am #home !high every month @home") read
 // by the API (POST /v1/quick-add) into a task's fields, shown as they will be
-// saved while the user types, then saved with POST /v1/tasks on Enter.
+// saved while the user types, then saved with POST /v1/tasks on Enter. When
+// the server cannot be reached, the line itself is queued (offline.js), to
+// be read as of when it was written once the server answers.
 
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { timeZone } from "./form.js";
+import { newId, perform } from "./offline.js";
 import { repeats, when } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +29,7 @@ function describe(task) {
   return fields;
 }
 
-/** Wires the quick-add form; `added(task)` is told of each task saved. */
+/** Wires the quick-add form; `added(task, queued)` is told of each task saved, or queued to be. */
 export function wireQuickAdd(form, { added, say }) {
   const input = $("quick");
   const preview = $("quick-preview");
@@ -61,28 +64,40 @@ export function wireQuickAdd(form, { added, say }) {
     return result;
   };
 
+  const offline = (e) => e instanceof ApiError && e.code === "offline";
+
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => readNow().catch((e) => {
       preview.replaceChildren();
-      say(e.message);
+      if (!offline(e)) return say(e.message);
+      const li = document.createElement("li");
+      li.textContent = "Offline: the line is read when the server answers.";
+      preview.append(li);
     }), PAUSE_MS);
   });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearTimeout(timer);
+    const text = input.value.trim();
+    if (!text) return;
     try {
-      const result = await readNow();
-      if (!result) return;
-      // The list an @name named, else the one the box adds to.
-      const body = { ...result.task };
-      if (!body.list_id && $("list").value) body.list_id = $("list").value;
-      const task = await api("POST", "/v1/tasks", body);
+      let made;
+      try {
+        const result = await readNow();
+        // The list an @name named, else the one the box adds to.
+        const body = { ...result.task };
+        if (!body.list_id && $("list").value) body.list_id = $("list").value;
+        made = await perform({ kind: "add", id: newId(), body });
+      } catch (e) {
+        if (!offline(e)) throw e;
+        made = await perform({ kind: "quick", id: newId(), text, list_id: $("list").value || null, time_zone: timeZone() });
+      }
       input.value = "";
       read = null;
       preview.replaceChildren();
-      await added(task);
+      await added(made.task, made.queued);
       input.focus();
     } catch (e) {
       say(e.message);

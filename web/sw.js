@@ -1,12 +1,61 @@
-// The service worker: shows each pushed reminder as a notification, even with
-// no tab of the app open, with Complete and Snooze 1 hour as its actions. A
-// worker has no sign-in: each action POSTs to the one-task link the reminder
-// carries (/mail/complete, /mail/snooze), as a mail's buttons do. A click on
-// the notification itself opens the app (or brings its tab forward). A file
-// of its own, under the app's strict Content-Security-Policy.
+// The service worker, a file of its own under the app's strict
+// Content-Security-Policy. Two jobs:
+//
+// - The app opens without the server. Its files (the page, the modules, the
+//   style, the icon) are kept in a cache made when the worker installs; each
+//   is asked of the server first, so the app is always the newest one, and
+//   taken from the cache when the server cannot be reached. Nothing else is
+//   kept here: the API's answers are the page's to keep (offline.js), per
+//   user, and forgotten on signing out.
+// - Each pushed reminder shows as a notification, even with no tab of the
+//   app open, with Complete and Snooze 1 hour as its actions. A worker has
+//   no sign-in: each action POSTs to the one-task link the reminder carries
+//   (/mail/complete, /mail/snooze), as a mail's buttons do. A click on the
+//   notification itself opens the app (or brings its tab forward).
 
-self.addEventListener("install", () => self.skipWaiting());
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+/** The app's files and this build's version of them: filled in by the server (web.rs). */
+const SHELL = /*shell*/ { version: "unbuilt", files: [] };
+const CACHE = `todo-shell-${SHELL.version}`;
+
+self.addEventListener("install", (event) => {
+  // The API goes straight to the network, without waking this worker (where
+  // the browser offers static routing).
+  if (event.addRoutes && self.URLPattern) {
+    event.addRoutes([{ condition: { urlPattern: new URLPattern({ pathname: "/v1/*" }) }, source: "network" }]).catch(() => {});
+  }
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL.files)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  // An older build's files go; this one's worker takes the open tabs.
+  const old = (name) => name.startsWith("todo-shell-") && name !== CACHE;
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter(old).map((name) => caches.delete(name))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  // The page's own address ("/", "/#invite=…", "/?code=…" after a sign-in) is the app's page.
+  const path = event.request.mode === "navigate" && url.pathname === "/" ? "/" : url.pathname;
+  if (!SHELL.files.includes(path)) return; // the API, the docs, the mail links: the network's
+  event.respondWith(fresh(event.request, path));
+});
+
+/** The server's copy of an app file, kept for later; the kept one when the server cannot be reached. */
+async function fresh(request, path) {
+  const cache = await caches.open(CACHE);
+  try {
+    const res = await fetch(request);
+    if (res.ok) await cache.put(path, res.clone());
+    return res;
+  } catch (e) {
+    const kept = await cache.match(path);
+    if (kept) return kept;
+    throw e;
+  }
+}
 
 self.addEventListener("push", (event) => {
   event.waitUntil(show(event.data));

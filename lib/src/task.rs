@@ -138,6 +138,12 @@ pub fn position_at(at: DateTime<Utc>) -> i64 {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
+    /// A UUID the client chose for the task (any but the nil UUID), so that a
+    /// new task sent again (its answer lost, or an offline queue sent once
+    /// more) is made once: a task the caller made with this id is the answer,
+    /// as it is now, with 200 rather than 201. The server chooses one when
+    /// it is absent.
+    pub id: Option<Uuid>,
     /// The list to put it in (one the caller may add to); the caller's Inbox
     /// when absent.
     pub list_id: Option<Uuid>,
@@ -261,7 +267,15 @@ impl Task {
             time_zone: input.time_zone,
         }
         .validate()?;
-        let id = Uuid::now_v7();
+        let id = match input.id {
+            Some(id) if id.is_nil() => {
+                let mut errors = ValidationErrors::default();
+                errors.add("id", "must not be the nil UUID");
+                return Err(errors);
+            }
+            Some(id) => id,
+            None => Uuid::now_v7(),
+        };
         let mut task = Self {
             id,
             user_id: user_id.to_owned(),

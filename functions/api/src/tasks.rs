@@ -13,7 +13,7 @@ use serde::Serialize;
 use todo_lib::event::{EventType, task_event};
 use todo_lib::members::Role;
 use todo_lib::quota::Quota;
-use todo_lib::store::{ListQuery, TagCount, Tx};
+use todo_lib::store::{ListQuery, StoreError, TagCount, Tx};
 use todo_lib::task::{FieldError, NewTask, Task, TaskPatch, ValidationErrors};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -62,9 +62,12 @@ pub(crate) fn task_response(status: StatusCode, task: &Task) -> Response {
     responses(
         (status = 201, description = "Created", body = Task,
             headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String))),
+        (status = 200, description = "Made before, with the `id` sent: the task as it is now, nothing written",
+            body = Task, headers(("ETag" = String, description = "The version, for If-Match"), ("Location" = String))),
         (status = 400, description = "Unreadable body", body = ErrorBody),
         (status = 401, description = "Missing or invalid token", body = ErrorBody),
         (status = 403, description = "The caller only views the list named by `list_id`", body = ErrorBody),
+        (status = 409, description = "Another task has the `id` sent (`id_taken`)", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Invalid fields, or as many tasks as `QUOTA_TASKS_PER_USER` \
@@ -77,8 +80,25 @@ pub async fn create_task(
     AuthUser(user): AuthUser,
     JsonBody(input): JsonBody<NewTask>,
 ) -> Result<Response, ApiError> {
-    let task = create(&state, &user, input).await?;
-    Ok(versioned(StatusCode::CREATED, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
+    let Made { task, before } = create(&state, &user, input).await?;
+    let status = if before { StatusCode::OK } else { StatusCode::CREATED };
+    Ok(versioned(status, &task, task.version, Some(&format!("/v1/tasks/{}", task.id))))
+}
+
+/// What [`create`] answers: the task, and whether it was made `before` by an
+/// earlier request with the same `id` (then nothing was written).
+#[derive(Debug)]
+pub struct Made {
+    pub task: Task,
+    pub before: bool,
+}
+
+/// The task `user` made with the client's `id`, if any: a new task sent
+/// again is made once.
+async fn made_before(state: &AppState, user: &str, id: Option<uuid::Uuid>) -> Result<Option<Made>, ApiError> {
+    let Some(id) = id else { return Ok(None) };
+    let task = state.store.get_task(user, id).await?.filter(|task| task.user_id == user);
+    Ok(task.map(|task| Made { task, before: true }))
 }
 
 /// Creates `input` as `user`'s task and writes its `task.created` event: the
@@ -87,8 +107,12 @@ pub async fn create_task(
 /// Whether the caller may add to the list is decided by the insert itself
 /// ([`todo_lib::store::Tx::insert_task_by`]), in the writing transaction: no
 /// read before it, and a member removed meanwhile adds nothing. The reasons
-/// for a refusal are read only when there is one.
-pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task, ApiError> {
+/// for a refusal are read only when there is one. A task the caller made
+/// before with the `id` sent is answered as it is, with nothing written.
+pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Made, ApiError> {
+    if let Some(made) = made_before(state, user, input.id).await? {
+        return Ok(made);
+    }
     let now = Utc::now();
     let (list_id, orphan) = match (input.list_id, input.parent_id) {
         (Some(id), _) => (id, false),
@@ -114,9 +138,22 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
     let mut tx = state.store.begin().await?;
     subtasks::follow(&mut tx, None, &task, now).await?;
     check_assignee(&mut tx, None, &task).await?;
-    if !tx.insert_task_by(&task, user).await? {
-        drop(tx);
-        return Err(refused(Ok(()), refusals().await?));
+    match tx.insert_task_by(&task, user).await {
+        Ok(true) => {}
+        Ok(false) => {
+            drop(tx);
+            return Err(refused(Ok(()), refusals().await?));
+        }
+        // The same new task sent twice at once, and the other made it; or an
+        // id someone else's task has.
+        Err(StoreError::Duplicate) => {
+            drop(tx);
+            return made_before(state, user, Some(task.id)).await?.ok_or(ApiError::Refused {
+                code: "id_taken",
+                message: "another task has this id: leave `id` out, or choose another UUID",
+            });
+        }
+        Err(e) => return Err(e.into()),
     }
     // Counted after the insert (its own included): over the quota, and the
     // transaction is dropped with nothing written.
@@ -129,7 +166,7 @@ pub async fn create(state: &AppState, user: &str, input: NewTask) -> Result<Task
     tx.commit().await?;
     state.publish(vec![event]);
     tracing::info!(task_id = %task.id, "task created");
-    Ok(task)
+    Ok(Made { task, before: false })
 }
 
 /// List tasks: filter, search, sort, paginate.

@@ -14,7 +14,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/index.html"));
 /// The JavaScript modules, by the path they are served at.
-const SCRIPTS: [(&str, &str); 20] = [
+const SCRIPTS: [(&str, &str); 21] = [
     ("/app.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.js"))),
     ("/api.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/api.js"))),
     ("/form.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/form.js"))),
@@ -34,9 +34,13 @@ const SCRIPTS: [(&str, &str); 20] = [
     ("/order.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/order.js"))),
     ("/bulk.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/bulk.js"))),
     ("/tags.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/tags.js"))),
-    // The service worker, at the root so that its scope is the whole app.
-    ("/sw.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"))),
+    ("/offline.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/offline.js"))),
+    ("/problems.js", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/problems.js"))),
 ];
+/// The service worker, served at the root so that its scope is the whole
+/// app, with the list of the app's files (and their build) filled in where
+/// it says `/*shell*/`.
+const SERVICE_WORKER: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/sw.js"));
 /// The web app manifest, which makes the app installable.
 const MANIFEST: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/manifest.webmanifest"));
 const STYLE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/app.css"));
@@ -113,6 +117,24 @@ fn etag(body: &str) -> String {
     format!("\"{:016x}\"", hasher.finish())
 }
 
+/// The service worker with the app's files named in it: the page and its
+/// assets, which it keeps for opening offline, and a version that changes
+/// with any of them, so that a new build installs a new worker (and cache).
+/// Made once per process.
+fn service_worker(pages: &[(&str, &str, &str)], scripts: &[(&str, &str, &str)]) -> &'static str {
+    static WORKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WORKER.get_or_init(|| {
+        let files: Vec<(&str, &str)> =
+            pages.iter().chain(scripts).map(|(path, _, body)| (*path, *body)).collect();
+        let version = etag(&files.iter().map(|(_, body)| etag(body)).collect::<String>());
+        let shell = serde_json::json!({
+            "version": version.trim_matches('"'),
+            "files": files.iter().map(|(path, _)| path).collect::<Vec<_>>(),
+        });
+        SERVICE_WORKER.replacen("/*shell*/ { version: \"unbuilt\", files: [] }", &shell.to_string(), 1)
+    })
+}
+
 /// A page made on the server (the mail links' pages): `title` and `main`
 /// (HTML, its user-written parts escaped by the caller) in the app's style,
 /// with the same security headers, never cached.
@@ -151,8 +173,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         ("/manifest.webmanifest", "application/manifest+json", MANIFEST),
     ];
     let scripts = SCRIPTS.map(|(path, script)| (path, "text/javascript; charset=utf-8", script));
+    let worker = ("/sw.js", "text/javascript; charset=utf-8", service_worker(&pages, &scripts));
     let mut router = Router::new();
-    for (path, content_type, body) in pages.into_iter().chain(scripts).chain(DOCS) {
+    for (path, content_type, body) in pages.into_iter().chain(scripts).chain([worker]).chain(DOCS) {
         // Hashed once, here, not on every request.
         let tag: Arc<str> = etag(body).into();
         router = router.route(
@@ -164,4 +187,49 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         );
     }
     router
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    async fn get(path: &str) -> String {
+        let res = routes::<()>()
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+        String::from_utf8(bytes.to_vec()).expect("UTF-8")
+    }
+
+    /// The worker names every file of the app, each served here, and a
+    /// version made from them; the API, the docs and the worker itself are
+    /// not among them.
+    #[tokio::test]
+    async fn the_service_worker_names_the_app_files_and_their_build() {
+        let worker = get("/sw.js").await;
+        assert!(!worker.contains("/*shell*/"), "the list is filled in");
+        let line = worker.lines().find(|l| l.starts_with("const SHELL = ")).expect("the SHELL line");
+        let json = line.trim_start_matches("const SHELL = ").trim_end_matches(';');
+        let shell: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        let files: Vec<&str> =
+            shell["files"].as_array().expect("files").iter().filter_map(|f| f.as_str()).collect();
+        for file in ["/", "/app.js", "/offline.js", "/app.css", "/favicon.svg", "/manifest.webmanifest"] {
+            assert!(files.contains(&file), "{file} in {files:?}");
+        }
+        assert!(
+            !files.iter().any(|f| f.starts_with("/docs") || f.starts_with("/v1") || *f == "/sw.js"),
+            "{files:?}"
+        );
+        assert_eq!(files.len(), SCRIPTS.len() + 4, "every module and page");
+        for file in files {
+            get(file).await;
+        }
+        let version = shell["version"].as_str().expect("a version");
+        assert!(version.len() == 16 && version.chars().all(|c| c.is_ascii_hexdigit()), "{version}");
+    }
 }

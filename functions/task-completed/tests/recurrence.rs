@@ -55,6 +55,7 @@ async fn recurring(db: &TestDb, due: DateTime<Utc>, rule: &str, zone: Option<&st
         list_id: None,
         assignee_id: None,
         parent_id: None,
+        id: None,
     };
     let inbox = facts::inbox(&db.store, "alice").await;
     Task::create("alice", inbox.id, input, Utc::now()).expect("valid")

@@ -90,6 +90,9 @@ pub enum StoreError {
     /// The list a task is written to does not exist (or was deleted meanwhile).
     #[error("no such list")]
     NoSuchList,
+    /// A row with the same key is stored already (a task id chosen twice).
+    #[error("a row with this key exists")]
+    Duplicate,
     /// The list cannot be deleted while tasks are in it.
     #[error("the list still holds tasks")]
     ListNotEmpty,
@@ -105,7 +108,11 @@ impl StoreError {
     /// pass on another try.
     pub fn is_permanent(&self) -> bool {
         match self {
-            Self::NoSuchList | Self::ListNotEmpty | Self::Corrupt(_) | Self::UnsupportedUrl => true,
+            Self::NoSuchList
+            | Self::Duplicate
+            | Self::ListNotEmpty
+            | Self::Corrupt(_)
+            | Self::UnsupportedUrl => true,
             Self::VersionConflict | Self::Unavailable(_) | Self::Database(_) | Self::Migrate(_) => false,
         }
     }
@@ -120,6 +127,14 @@ impl StoreError {
     /// missing list), else what `err` always maps to.
     fn no_such_list(err: sqlx::Error) -> Self {
         if is_foreign_key(&err) { Self::NoSuchList } else { err.into() }
+    }
+
+    /// [`Self::Duplicate`] for a unique violation (a key stored already),
+    /// else what `err` always maps to.
+    fn duplicate(err: sqlx::Error) -> Self {
+        let unique =
+            matches!(&err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::UniqueViolation);
+        if unique { Self::Duplicate } else { err.into() }
     }
 
     /// [`Self::ListNotEmpty`] for a foreign-key violation (tasks still name

@@ -369,14 +369,16 @@ impl Tx {
 
     /// Inserts a new task with its tags if `writer` may add tasks to its list
     /// (an owner or editor, the list not archived), deciding in the insert
-    /// itself; `false`, with nothing written, if not (or if the list is gone).
+    /// itself; `false`, with nothing written, if not (or if the list is gone);
+    /// [`StoreError::Duplicate`] if a task with its id exists.
     #[tracing::instrument(skip_all, fields(task_id = %task.id))]
     pub async fn insert_task_by(&mut self, task: &Task, writer: &str) -> Result<bool, StoreError> {
         let statement = INSERT_TASK_BY.of(self.backend());
         let inserted = on_tx!(self, |c| bind_task!(sqlx::query(statement), task)
             .bind(writer)
             .execute(c)
-            .await?
+            .await
+            .map_err(StoreError::duplicate)?
             .rows_affected());
         if inserted == 0 {
             return Ok(false);

@@ -26,6 +26,7 @@ async fn insert_then_get_round_trips_every_field(db: TestDb) {
         list_id: None,
         assignee_id: None,
         parent_id: None,
+        id: None,
     };
     let created = Task::create("alice", inbox_id("alice"), input, t0()).expect("valid");
     insert(&db, &created).await;

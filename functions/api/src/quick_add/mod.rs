@@ -34,7 +34,14 @@ pub struct QuickAdd {
     /// The IANA time zone dates and times are meant in; the one in the user's
     /// settings (`GET /v1/me/settings`) when absent.
     pub time_zone: Option<String>,
+    /// When the text was written, if that was earlier than now (a line queued
+    /// while offline and sent later): "tomorrow" and "in 2 hours" are read
+    /// from then. Within the last 30 days.
+    pub written_at: Option<DateTime<Utc>>,
 }
+
+/// How far back `written_at` may be.
+const WRITTEN_WITHIN_DAYS: i64 = 30;
 
 /// The body of `POST /v1/tasks` the text describes, and what was recognised.
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,6 +114,21 @@ pub async fn read(
     input: &QuickAdd,
     now: DateTime<Utc>,
 ) -> Result<(QuickAdded, NewTask), ApiError> {
+    let now = match input.written_at {
+        None => now,
+        // A client's clock a little ahead reads as now.
+        Some(at)
+            if at <= now + chrono::TimeDelta::minutes(5)
+                && at >= now - chrono::TimeDelta::days(WRITTEN_WITHIN_DAYS) =>
+        {
+            at.min(now)
+        }
+        Some(_) => {
+            let message =
+                format!("must be within the last {WRITTEN_WITHIN_DAYS} days, and not later than now");
+            return Err(ApiError::invalid("written_at", message));
+        }
+    };
     let text = input.text.trim();
     if text.is_empty() || text.chars().count() > TEXT_MAX {
         return Err(ApiError::invalid("text", format!("must be 1 to {TEXT_MAX} characters")));

@@ -89,7 +89,7 @@ pub async fn create_task(
 ) -> Result<Outcome, ApiError> {
     read_dates(state, user, &mut args, TASK_DATES).await?;
     let input: NewTask = from_json(Value::Object(args))?;
-    Outcome::task(&api::tasks::create(state, user, input).await?, "Created")
+    Outcome::task(&api::tasks::create(state, user, input).await?.task, "Created")
 }
 
 /// One sentence read as quick add reads it ("Pay rent tomorrow 9am #home
@@ -107,7 +107,8 @@ pub async fn quick_add(
     let input: api::quick_add::QuickAdd = from_json(Value::Object(args))?;
     let (read, new) = api::quick_add::read(state, user, &input, Utc::now()).await?;
     // The `list_id` argument, else the list an `@name` named, else the Inbox.
-    let task = api::tasks::create(state, user, NewTask { list_id: list_id.or(new.list_id), ..new }).await?;
+    let task =
+        api::tasks::create(state, user, NewTask { list_id: list_id.or(new.list_id), ..new }).await?.task;
     let mut outcome = Outcome::task(&task, "Created")?;
     if !read.recognized.is_empty() {
         let phrases: Vec<String> =

@@ -128,7 +128,7 @@ pub async fn add_tasks(
     }
     let mut created = Vec::with_capacity(inputs.len());
     for input in inputs {
-        created.push(api::tasks::create(state, user, input).await?);
+        created.push(api::tasks::create(state, user, input).await?.task);
     }
     let mut text = format!("Created {} task{}:", created.len(), if created.len() == 1 { "" } else { "s" });
     for task in &created {
