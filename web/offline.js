@@ -27,11 +27,19 @@ let hooks = { changed: () => {}, synced: () => {}, stale: () => {} };
 /** The key of the change being sent now, which changes made meanwhile are not folded into. */
 let sending = null;
 
-/** The user the queue and the kept answers belong to. */
-const me = () => userOf(session.token() || "") || "token";
+/**
+ * The user the queue and the kept answers belong to, from the JWT's subject;
+ * `null` for a pasted personal access token, which names no one the page can
+ * read, so nothing is kept or queued for it.
+ */
+const me = () => userOf(session.token() || "");
+/** At most this many answers are kept; the oldest written go first. */
+const KEPT_MAX = 200;
+let puts = 0;
 
 /** `{ user, ops, problems }` from local storage; empty for anyone but the user signed in. */
 function saved() {
+  if (!me()) return { ops: [], problems: [] };
   try {
     const q = JSON.parse(localStorage.getItem(QUEUE));
     if (q && q.user === me()) return { ops: q.ops || [], problems: q.problems || [] };
@@ -70,7 +78,7 @@ export function begin(handlers) {
   const owner = localStorage.getItem("todo.owner");
   // Another user's answers and queue are not this one's to see.
   if (owner && owner !== me()) forget();
-  localStorage.setItem("todo.owner", me());
+  if (me()) localStorage.setItem("todo.owner", me());
   hooks.changed(waiting(), saved().problems);
 }
 
@@ -83,18 +91,25 @@ export function forget() {
 }
 
 const keyOf = (path) => `/offline/${encodeURIComponent(me())}${path}`;
-const keepable = (path) => !UNKEPT.some((p) => path.startsWith(p));
+/** Searches are typed a letter at a time, and not kept. */
+const keepable = (path) => Boolean(self.caches && me()) && !UNKEPT.some((p) => path.startsWith(p)) && !/[?&]q=/.test(path);
+
+/** Keeps `data`, the answer to `path`; now and then the oldest beyond KEPT_MAX go. */
+async function keep(path, data) {
+  const cache = await caches.open(DATA);
+  await cache.put(keyOf(path), new Response(JSON.stringify({ at: new Date().toISOString(), data })));
+  if (++puts % 25) return;
+  const keys = await cache.keys(); // in the order written: a rewrite goes last
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - KEPT_MAX)).map((key) => cache.delete(key)));
+}
 
 keepReads({
   kept(path, data) {
-    if (self.caches && keepable(path)) {
-      const body = JSON.stringify({ at: new Date().toISOString(), data });
-      caches.open(DATA).then((c) => c.put(keyOf(path), new Response(body))).catch(() => {});
-    }
+    if (keepable(path)) keep(path, data).catch(() => {});
     return overlay(path, data);
   },
   async recall(path) {
-    if (!self.caches || !keepable(path)) return undefined;
+    if (!keepable(path)) return undefined;
     const kept = await (await caches.open(DATA)).match(keyOf(path)).catch(() => null);
     if (!kept) return undefined;
     const { at, data } = await kept.json();
@@ -226,7 +241,8 @@ export async function perform(op, seen = null) {
     try {
       return { task: await attempt(op, false), queued: false };
     } catch (e) {
-      if (!(e instanceof ApiError) || e.code !== "offline") throw e;
+      // Nothing is queued for a token that names no one (see `me`).
+      if (!(e instanceof ApiError) || e.code !== "offline" || !me()) throw e;
     }
   }
   enqueue(op);

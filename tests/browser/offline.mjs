@@ -9,8 +9,8 @@
 // lost on its way back (the relay drops it), the queue is sent again, and the
 // server holds the task once; the edit meets the other device's change and is
 // shown as a conflict, settled by keyboard. Signing out forgets what was
-// kept. axe on the offline page and the conflict; the offline page at 360 px.
-// Screenshots go to SHOTS.
+// kept. axe on the offline page and the conflict, light and dark; the
+// offline page at 360 px. Screenshots go to SHOTS.
 import net from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { check, launch, require, run } from './common.mjs';
@@ -100,13 +100,20 @@ async function until(what, probe, ms = 10000) {
   }
 }
 
-/** axe-core on the page as it is (run through the debugging protocol, which the CSP does not govern). */
+/**
+ * axe-core on the page as it is, in the light scheme and the dark one (run
+ * through the debugging protocol, which the CSP does not govern).
+ */
 async function accessible(page, name) {
   await page.evaluate(AXE);
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  check(bad.length === 0, `${name}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes[0]?.html}`).join(', ')}`);
-  console.log(`ok: axe on ${name}: ${result.violations.length} violations, none serious or critical`);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    check(bad.length === 0, `${name}-${scheme}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes[0]?.html}`).join(', ')}`);
+    console.log(`ok: axe on ${name}-${scheme}: ${result.violations.length} violations, none serious or critical`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 await run(browser, async () => {
