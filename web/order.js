@@ -45,7 +45,10 @@ export function moveBy(list, row, step, say) {
 /** Drag and drop among siblings, on the rows of `list` (a TaskList) while it is orderable. */
 export function wireDragging(list, say) {
   const root = list.root;
-  let dragged = null;
+  // The task dragged, by id: a change arriving live may draw its row anew
+  // mid-drag, and the drop must find the row shown now.
+  let draggedId = null;
+  const draggedRow = () => list.row(draggedId);
   const clear = () => {
     for (const marked of root.querySelectorAll(".drop-before, .drop-after")) {
       marked.classList.remove("drop-before", "drop-after");
@@ -60,13 +63,14 @@ export function wireDragging(list, say) {
   };
   const targetOf = (event) => {
     const target = event.target.closest?.("li[data-id]");
+    const dragged = draggedRow();
     if (!dragged || !target || target === dragged || target.parentElement !== dragged.parentElement) return null;
     return target;
   };
   root.addEventListener("dragstart", (event) => {
     const row = event.target.closest?.("li[data-id]");
     if (!row || !list.orderable || event.target !== row) return;
-    dragged = row;
+    draggedId = row.dataset.id;
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", list.taskOf(row).title);
     row.classList.add("dragging");
@@ -83,15 +87,15 @@ export function wireDragging(list, say) {
     const target = targetOf(event);
     if (!target) return;
     event.preventDefault();
-    const row = dragged;
+    const row = draggedRow();
     const rows = siblings(target).filter((r) => r !== row);
     const after = side(target, event.clientY) === "after" ? target : rows[rows.indexOf(target) - 1] || null;
     clear();
     place(list, row, after, say);
   });
   root.addEventListener("dragend", () => {
-    dragged?.classList.remove("dragging");
-    dragged = null;
+    draggedRow()?.classList.remove("dragging");
+    draggedId = null;
     clear();
   });
 }
