@@ -360,6 +360,9 @@ function showTags({ tags }) {
  */
 async function refresh(limit = PAGE, { live = false } = {}) {
   if (!session.token()) return;
+  // While the user edits, a change made elsewhere waits, and must not take
+  // the place of a reload they asked for (the one that closes the edit).
+  if (live && $("tasks").querySelector("li.editing")) return;
   const mine = ++shown;
   const tasks = $("tasks");
   tasks.setAttribute("aria-busy", "true");
