@@ -648,11 +648,17 @@ await run(browser, async () => {
     // Dragged: the first task onto the lower half of the last one goes last.
     const first = lowered[0];
     const last = groceryRow(page, lowered.at(-1));
-    const box = await last.boundingBox();
-    await groceryRow(page, first).dragTo(last, { targetPosition: { x: 40, y: box.height - 4 } });
     const dragged = [...lowered.slice(1), first];
-    await page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join())
-      .catch(async () => check(false, `dragged ${first} last: ${await rowsOf(page)}`));
+    const draggedNow = () => page.waitForFunction((want) => [...document.querySelectorAll('#tasks > li[data-id] > button.title')].map((b) => b.textContent).join() === want, dragged.join(), { timeout: 3000 });
+    // The live echoes of the moves above redraw the rows; a redraw between
+    // Playwright's press and its first move starts no drag at all (the row
+    // pressed is gone), so the drag is tried again, at most three times.
+    for (let attempt = 1; ; attempt++) {
+      const box = await last.boundingBox();
+      await groceryRow(page, first).dragTo(last, { targetPosition: { x: 40, y: box.height - 4 } });
+      if (await draggedNow().then(() => true, () => false)) break;
+      check(attempt < 3, `dragged ${first} last: ${await rowsOf(page)}`);
+    }
     // Alice, on her own page, moves the last task up while the user moves the first down.
     const aliceContext2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const alicePage2 = await aliceContext2.newPage();
